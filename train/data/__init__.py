@@ -1,0 +1,2 @@
+"""Training data: the synthetic hand renderer, readers for the real sets and
+the training pipelines."""

@@ -1,0 +1,346 @@
+"""GestureRecognizer: detect -> crop -> landmarks -> gestures, per frame.
+
+Running modes (as in MediaPipe's Tasks API):
+
+* ``IMAGE``: independent images; every frame runs the detector.
+* ``VIDEO``: decoded video frames with increasing timestamps; hands are
+  tracked (the next crop comes from this frame's keypoints, the detector only
+  runs when a track is lost or every ``redetect_interval`` frames to find new
+  hands).
+* ``LIVE_STREAM``: camera frames arrive faster than they are processed;
+  ``recognize`` returns at once, stale frames are dropped rather than queued,
+  and results reach ``result_callback(result, frame, timestamp_ms)``.
+"""
+from __future__ import annotations
+
+import enum
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .bundle import Bundle, load_bundle
+from .image import to_rgb
+from .keypoints import keypoints_box
+from .results import Category, Hand, RecognitionResult
+from .stages import GestureClassifier, HandDetector, HandLandmarker, _bundle
+
+
+class RunningMode(enum.Enum):
+    IMAGE = "image"
+    VIDEO = "video"
+    LIVE_STREAM = "live_stream"
+
+
+def _unit(name, v):
+    if not (isinstance(v, (int, float)) and 0.0 <= float(v) <= 1.0):
+        raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
+
+
+@dataclass(frozen=True)
+class GestureRecognizerOptions:
+    """Options, validated at construction.
+
+    bundle: path or bytes of a ``.handsdk`` bundle, a loaded Bundle, or None for
+        the default bundle shipped with the package.
+    running_mode: IMAGE, VIDEO or LIVE_STREAM (needs ``result_callback``).
+    max_hands: 1..4. Scores left None come from the bundle's thresholds.
+    gesture_sets: which of the bundle's gesture sets to run (None: all).
+    color_order: of the frames you pass ("BGR" as OpenCV reads them, or "RGB").
+    redetect_interval: in VIDEO/LIVE_STREAM, run the detector at least every
+        this many frames to find new hands (0: only when tracking is lost).
+    """
+
+    bundle: object = None
+    running_mode: RunningMode = RunningMode.IMAGE
+    max_hands: int = 2
+    min_detection_score: float | None = None
+    min_presence_score: float | None = None
+    min_gesture_score: float | None = None
+    gesture_sets: tuple | None = None
+    num_threads: int = 2
+    backend: str = "auto"
+    color_order: str = "BGR"
+    redetect_interval: int = 10
+    result_callback: Callable | None = None
+
+    def __post_init__(self):
+        mode = self.running_mode
+        if isinstance(mode, str):
+            try:
+                mode = RunningMode(mode.lower())
+            except ValueError:
+                raise ValueError(f"running_mode must be one of {[m.value for m in RunningMode]}, "
+                                 f"got {self.running_mode!r}") from None
+            object.__setattr__(self, "running_mode", mode)
+        if not isinstance(mode, RunningMode):
+            raise ValueError(f"running_mode must be a RunningMode, got {mode!r}")
+        if not isinstance(self.max_hands, int) or not 1 <= self.max_hands <= 4:
+            raise ValueError(f"max_hands must be an int in 1..4, got {self.max_hands!r}")
+        for n in ("min_detection_score", "min_presence_score", "min_gesture_score"):
+            if getattr(self, n) is not None:
+                _unit(n, getattr(self, n))
+        if not isinstance(self.num_threads, int) or not 1 <= self.num_threads <= 64:
+            raise ValueError(f"num_threads must be an int in 1..64, got {self.num_threads!r}")
+        if self.color_order not in ("BGR", "RGB"):
+            raise ValueError(f"color_order must be 'BGR' or 'RGB', got {self.color_order!r}")
+        if not isinstance(self.redetect_interval, int) or self.redetect_interval < 0:
+            raise ValueError("redetect_interval must be an int >= 0")
+        if mode is RunningMode.LIVE_STREAM and self.result_callback is None:
+            raise ValueError("LIVE_STREAM mode needs a result_callback(result, frame, timestamp_ms)")
+        if mode is not RunningMode.LIVE_STREAM and self.result_callback is not None:
+            raise ValueError("result_callback is only used in LIVE_STREAM mode; in IMAGE and VIDEO mode "
+                             "recognize() returns the result")
+        if self.result_callback is not None and not callable(self.result_callback):
+            raise ValueError("result_callback must be callable")
+        if self.gesture_sets is not None:
+            object.__setattr__(self, "gesture_sets", tuple(self.gesture_sets))
+        from .backend import BACKENDS
+
+        if self.backend not in ("auto",) + BACKENDS:
+            raise ValueError(f"backend must be 'auto' or one of {BACKENDS}, got {self.backend!r}")
+
+
+@dataclass
+class _Track:
+    id: int
+    keypoints: np.ndarray
+    box: np.ndarray
+    right_votes: list = field(default_factory=list)
+    age: int = 0
+
+
+def _iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _next_box(keypoints, prev_box) -> np.ndarray:
+    """The box to crop the next frame from: the keypoints' box, unless the
+    keypoints collapsed (then the previous box's size around their centre)."""
+    kb = keypoints_box(keypoints)
+    side = max(kb[2] - kb[0], kb[3] - kb[1])
+    prev = max(prev_box[2] - prev_box[0], prev_box[3] - prev_box[1])
+    if side >= 0.3 * prev:
+        return kb
+    c = keypoints[:, :2].mean(axis=0)
+    return np.array([c[0] - prev / 2, c[1] - prev / 2, c[0] + prev / 2, c[1] + prev / 2], np.float32)
+
+
+class GestureRecognizer:
+    """The whole pipeline. Use as a context manager or call :meth:`close`.
+
+    >>> with GestureRecognizer.create("model.handsdk") as rec:    # doctest: +SKIP
+    ...     result = rec.recognize(frame_bgr)
+    """
+
+    def __init__(self, options: GestureRecognizerOptions | None = None, **kwargs):
+        if options is None:
+            options = GestureRecognizerOptions(**kwargs)
+        elif kwargs:
+            raise TypeError("pass either options or keyword arguments, not both")
+        self.options = options
+        self.bundle: Bundle = _bundle(options.bundle)
+        th = self.bundle.thresholds
+        o = options
+        self.min_presence = o.min_presence_score if o.min_presence_score is not None else th.get("min_presence_score", 0.5)
+        self.min_gesture = o.min_gesture_score if o.min_gesture_score is not None else th.get("min_gesture_score", 0.5)
+        self.detector = HandDetector(self.bundle, num_threads=o.num_threads, backend=o.backend,
+                                     max_hands=o.max_hands, min_score=o.min_detection_score,
+                                     color_order=o.color_order)
+        self.landmarker = HandLandmarker(self.bundle, num_threads=o.num_threads, backend=o.backend,
+                                         color_order=o.color_order)
+        sets = o.gesture_sets or tuple(self.bundle.gesture_sets)
+        unknown = [s for s in sets if s not in self.bundle.gesture_sets]
+        if unknown:
+            raise ValueError(f"unknown gesture sets {unknown}; the bundle has {sorted(self.bundle.gesture_sets)}")
+        self.classifiers = {s: GestureClassifier(self.bundle, s, num_threads=1, backend=o.backend) for s in sets}
+        self._closed = False
+        self._last_ts: int | None = None
+        self._tracks: list[_Track] = []
+        self._next_id = 1
+        self._frames_since_detect = 0
+        self._lock = threading.Lock()
+        self._pending = None
+        self._cond = threading.Condition()
+        self._worker = None
+        self.dropped_frames = 0
+        if o.running_mode is RunningMode.LIVE_STREAM:
+            self._worker = threading.Thread(target=self._live_loop, name="handsdk-live", daemon=True)
+            self._worker.start()
+
+    @classmethod
+    def create(cls, bundle=None, **kwargs) -> "GestureRecognizer":
+        return cls(GestureRecognizerOptions(bundle=bundle, **kwargs))
+
+    # ------------------------------------------------------------ lifecycle
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Stop the live-stream worker and release the models (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._worker is not None:
+            with self._cond:
+                self._cond.notify_all()
+            self._worker.join(timeout=5)
+
+    def reset(self):
+        """Forget tracks and timestamps (e.g. when switching videos)."""
+        with self._lock:
+            self._tracks.clear()
+            self._last_ts = None
+            self._frames_since_detect = 0
+
+    # -------------------------------------------------------------- running
+    def _check_ts(self, timestamp_ms):
+        mode = self.options.running_mode
+        if mode is RunningMode.IMAGE:
+            return None if timestamp_ms is None else int(timestamp_ms)
+        if timestamp_ms is None:
+            raise ValueError(f"{mode.name} mode needs timestamp_ms for every frame")
+        ts = int(timestamp_ms)
+        if self._last_ts is not None and ts <= self._last_ts:
+            raise ValueError(f"timestamps must increase: got {ts} ms after {self._last_ts} ms "
+                             f"(call reset() to start a new video)")
+        self._last_ts = ts
+        return ts
+
+    def recognize(self, image, timestamp_ms: int | None = None):
+        """Recognise hands and gestures in one frame.
+
+        IMAGE and VIDEO mode return a :class:`RecognitionResult`. LIVE_STREAM
+        mode returns None at once; the result goes to the callback (a frame
+        still waiting when a newer one arrives is dropped)."""
+        if self._closed:
+            raise RuntimeError("the recognizer is closed")
+        rgb = to_rgb(image, self.options.color_order)
+        if self.options.running_mode is RunningMode.LIVE_STREAM:
+            ts = self._check_ts(timestamp_ms)
+            with self._cond:
+                if self._pending is not None:
+                    self.dropped_frames += 1
+                self._pending = (image, rgb, ts)
+                self._cond.notify()
+            return None
+        with self._lock:
+            ts = self._check_ts(timestamp_ms)
+            return self._process(rgb, ts)
+
+    recognize_async = recognize
+
+    def recognize_for_video(self, image, timestamp_ms: int):
+        if self.options.running_mode is not RunningMode.VIDEO:
+            raise ValueError("recognize_for_video needs running_mode=VIDEO")
+        return self.recognize(image, timestamp_ms)
+
+    def _live_loop(self):
+        while True:
+            with self._cond:
+                while self._pending is None and not self._closed:
+                    self._cond.wait(timeout=0.5)
+                if self._closed:
+                    return
+                image, rgb, ts = self._pending
+                self._pending = None
+            with self._lock:
+                result = self._process(rgb, ts)
+            try:
+                self.options.result_callback(result, image, ts)
+            except Exception as e:  # a failing callback must not kill the stream
+                import traceback
+                import warnings
+
+                warnings.warn(f"result_callback raised {e!r}:\n{traceback.format_exc()}")
+
+    def _process(self, rgb: np.ndarray, ts) -> RecognitionResult:
+        o = self.options
+        tracking = o.running_mode is not RunningMode.IMAGE
+        timings = {"detect": 0.0, "landmark": 0.0, "gesture": 0.0}
+        t_start = time.perf_counter()
+        h, w = rgb.shape[:2]
+        candidates = []  # (box, detection, prior_kp, track, det_score)
+        if tracking:
+            for tr in self._tracks:
+                candidates.append((tr.box, None, tr.keypoints, tr, None))
+        need_detect = (not tracking or len(self._tracks) < o.max_hands and (
+            not self._tracks or (o.redetect_interval and self._frames_since_detect >= o.redetect_interval)))
+        if need_detect:
+            t = time.perf_counter()
+            det = self.detector.detect_rgb(rgb)
+            timings["detect"] = (time.perf_counter() - t) * 1000
+            self._frames_since_detect = 0
+            tracked_boxes = [c[0] for c in candidates]
+            for box, score in zip(det.boxes, det.scores):
+                if any(_iou(box, tb) > 0.3 for tb in tracked_boxes):
+                    continue
+                candidates.append((box, det, None, None, float(score)))
+        else:
+            self._frames_since_detect += 1
+        hands, new_tracks = [], []
+        for box, det, prior, track, dscore in candidates[: max(o.max_hands, len(self._tracks))]:
+            if box[2] - box[0] < 2 or box[3] - box[1] < 2:
+                continue
+            t = time.perf_counter()
+            lm = self.landmarker.landmark_rgb(rgb, box, detection=det, prior_keypoints=prior)
+            timings["landmark"] += (time.perf_counter() - t) * 1000
+            if lm.presence < self.min_presence:
+                continue
+            if any(_iou(keypoints_box(lm.keypoints), keypoints_box(o_.keypoints)) > 0.5 for o_ in new_tracks):
+                continue  # two tracks converged on one hand
+            if tracking:
+                if track is None:
+                    track = _Track(id=self._next_id, keypoints=lm.keypoints, box=np.asarray(box, np.float32))
+                    self._next_id += 1
+                track.keypoints = lm.keypoints
+                track.box = _next_box(lm.keypoints, track.box)
+                track.right_votes = (track.right_votes + [lm.right_score])[-15:]
+                track.age += 1
+                new_tracks.append(track)
+                right = float(np.mean(track.right_votes))
+            else:
+                right = lm.right_score
+            is_right = right >= 0.5
+            handed = Category("Right" if is_right else "Left", right if is_right else 1 - right, int(is_right))
+            t = time.perf_counter()
+            gestures = {}
+            for name, clf in self.classifiers.items():
+                cats = clf.classify(lm.keypoints, handed.name)
+                gestures[name] = cats
+            timings["gesture"] += (time.perf_counter() - t) * 1000
+            kpn = lm.keypoints / np.array([w, h, w], np.float32)
+            hands.append(Hand(box=keypoints_box(lm.keypoints), keypoints=lm.keypoints, keypoints_normalized=kpn,
+                              presence=lm.presence, handedness=handed, gestures=gestures,
+                              detection_score=dscore, track_id=track.id if tracking else None))
+        if tracking:
+            self._tracks = new_tracks
+        timings["total"] = (time.perf_counter() - t_start) * 1000
+        return RecognitionResult(hands=tuple(hands), image_size=(w, h), timestamp_ms=ts, timings_ms=timings)
+
+    def stream(self, source, **kw) -> Iterator[tuple[np.ndarray, RecognitionResult]]:
+        """Yield ``(frame, result)`` for each frame of ``source`` (a camera index,
+        a video file, an image, a folder of images, or an iterable of frames).
+        Not for LIVE_STREAM mode (use recognize with a callback)."""
+        from .sources import frames
+
+        if self.options.running_mode is RunningMode.LIVE_STREAM:
+            raise ValueError("stream() returns results directly; use IMAGE or VIDEO mode, or call "
+                             "recognize() in LIVE_STREAM mode")
+        last = None
+        for frame, ts in frames(source, **kw):
+            if self.options.running_mode is RunningMode.VIDEO and last is not None and ts <= last:
+                ts = last + 1
+            last = ts
+            yield frame, self.recognize(frame, ts)

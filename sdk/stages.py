@@ -1,0 +1,236 @@
+"""The three stages of the pipeline, each usable on its own.
+
+* :class:`HandDetector`: frame -> hand boxes with scores (skeleton map ->
+  connected components, seed 000).
+* :class:`HandLandmarker`: frame + box -> 21 keypoints, presence, handedness
+  (skeleton-guided heatmaps decoded with sub-pixel refinement).
+* :class:`GestureClassifier`: keypoints -> gesture categories.
+
+Each stage reads how to prepare its input and decode its output from the
+bundle's manifest.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .backend import Model
+from .bundle import Bundle, ModelEntry, load_bundle
+from .decode import heatmaps_to_keypoints, skeleton_to_boxes
+from .image import apply_affine, crop_matrix, invert_affine, letterbox_matrix, to_rgb, warp
+from .keypoints import keypoint_features, render_skeleton
+from .results import Category
+
+
+def _bundle(b) -> Bundle:
+    if isinstance(b, Bundle):
+        return b
+    if b is None:
+        from .bundle import default_bundle_path
+
+        p = default_bundle_path()
+        if p is None:
+            raise FileNotFoundError(
+                "no model bundle given and this install ships no default bundle; pass bundle=<path to a "
+                ".handsdk file> (see `handsdk convert`)")
+        b = p
+    return load_bundle(b)
+
+
+def _image_input(entry: ModelEntry):
+    spec = entry.inputs["image"]
+    _, h, w, c = spec.shape
+    mean = np.asarray(spec.mean if spec.mean is not None else (0.0,) * c, np.float32)
+    std = np.asarray(spec.std if spec.std is not None else (1.0,) * c, np.float32)
+    return spec, (h, w), mean, std
+
+
+def _prepare(rgb_patch: np.ndarray, spec, mean, std) -> np.ndarray:
+    x = rgb_patch
+    if spec.color == "BGR":
+        x = x[..., ::-1]
+    x = (x.astype(np.float32) - mean) / std
+    return x[None]
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Hands found by the detector in one frame.
+
+    boxes: (N, 4) in frame pixels, scores: (N,), skeleton: the predicted
+    skeleton map at the model's resolution, map_to_frame: 2x3 affine from map
+    pixels to frame pixels."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    masses: np.ndarray
+    skeleton: np.ndarray
+    map_to_frame: np.ndarray
+
+    def skeleton_crop(self, frame_to_crop: np.ndarray, size: int) -> np.ndarray:
+        """The skeleton map warped into a crop of the frame."""
+        m = np.vstack([frame_to_crop, [0, 0, 1]]) @ np.vstack([self.map_to_frame, [0, 0, 1]])
+        return warp(self.skeleton, m[:2], (size, size))
+
+
+class _Stage:
+    role = ""
+
+    def __init__(self, bundle=None, *, role: str | None = None, num_threads: int = 2, backend: str = "auto"):
+        self.bundle = _bundle(bundle)
+        role = role or self.role
+        if role not in self.bundle.models:
+            raise ValueError(f"the bundle has no {role!r} model (it has {sorted(self.bundle.models)})")
+        self.entry = self.bundle.models[role]
+        self.model = Model(self.bundle.model_bytes(role), num_threads=num_threads, backend=backend,
+                           name=role)
+
+
+class HandDetector(_Stage):
+    """Finds hands: ``detect(image) -> Detection``."""
+
+    role = "detector"
+
+    def __init__(self, bundle=None, *, num_threads: int = 2, backend: str = "auto", max_hands: int = 2,
+                 min_score: float | None = None, color_order: str = "BGR"):
+        super().__init__(bundle, num_threads=num_threads, backend=backend)
+        self.spec, self.input_hw, self._mean, self._std = _image_input(self.entry)
+        dec = self.entry.decoding
+        self.max_hands = int(max_hands)
+        self.min_score = float(min_score if min_score is not None
+                               else self.bundle.thresholds.get("min_detection_score", 0.5))
+        self.threshold = float(dec.get("threshold", 0.5))
+        self.min_mass = float(dec.get("min_mass", 20.0))
+        self.min_size_frac = float(dec.get("min_size_frac", 0.04))
+        self.pad = float(dec.get("pad", 0.15))
+        self.color_order = color_order
+
+    def detect_rgb(self, rgb: np.ndarray) -> Detection:
+        m = letterbox_matrix(rgb.shape[:2], self.input_hw)
+        patch = warp(rgb, m, self.input_hw)
+        out = self.model(image=_prepare(patch, self.spec, self._mean, self._std))
+        skel = out["skeleton"][0, :, :, 0]
+        found = skeleton_to_boxes(skel, threshold=self.threshold, min_mass=self.min_mass,
+                                  min_size_frac=self.min_size_frac, max_hands=self.max_hands, pad=self.pad)
+        found = [f for f in found if f.score >= self.min_score]
+        inv = invert_affine(m)
+        fh, fw = rgb.shape[:2]
+        boxes = []
+        for f in found:
+            corners = apply_affine(inv, np.array([[f.box[0], f.box[1]], [f.box[2], f.box[3]]]))
+            b = np.array([corners[0, 0], corners[0, 1], corners[1, 0], corners[1, 1]], np.float32)
+            b[[0, 2]] = np.clip(b[[0, 2]], 0, fw)
+            b[[1, 3]] = np.clip(b[[1, 3]], 0, fh)
+            boxes.append(b)
+        return Detection(boxes=np.array(boxes, np.float32).reshape(-1, 4),
+                         scores=np.array([f.score for f in found], np.float32),
+                         masses=np.array([f.mass for f in found], np.float32),
+                         skeleton=skel, map_to_frame=inv)
+
+    def detect(self, image, color_order: str | None = None) -> Detection:
+        return self.detect_rgb(to_rgb(image, color_order or self.color_order))
+
+
+@dataclass(frozen=True)
+class Landmarks:
+    """keypoints (21, 3) in frame pixels, presence, handedness (P(Right))."""
+
+    keypoints: np.ndarray
+    presence: float
+    right_score: float
+    crop_box: np.ndarray
+
+    @property
+    def handedness(self) -> Category:
+        right = self.right_score >= 0.5
+        return Category("Right" if right else "Left", self.right_score if right else 1 - self.right_score,
+                        1 if right else 0)
+
+
+class HandLandmarker(_Stage):
+    """21 keypoints of the hand in a box: ``landmark(image, box) -> Landmarks``."""
+
+    role = "landmarker"
+
+    def __init__(self, bundle=None, *, num_threads: int = 2, backend: str = "auto", color_order: str = "BGR"):
+        super().__init__(bundle, num_threads=num_threads, backend=backend)
+        self.spec, hw, self._mean, self._std = _image_input(self.entry)
+        if hw[0] != hw[1]:
+            raise ValueError(f"the landmarker input must be square, got {hw}")
+        self.size = hw[0]
+        self.uses_skeleton = "skeleton" in self.entry.inputs
+        dec = self.entry.decoding
+        self.crop_scale = float(dec.get("crop_scale", 1.4))
+        self.skeleton_thickness = float(dec.get("skeleton_thickness", 0.02))
+        self.decoding = dec.get("type", "keypoints" if "keypoints" in self.entry.outputs else "heatmaps")
+        if self.decoding not in ("heatmaps", "keypoints"):
+            raise ValueError(f"unknown landmarker decoding {self.decoding!r}")
+        self.color_order = color_order
+
+    def landmark_rgb(self, rgb: np.ndarray, box, *, detection: Detection | None = None,
+                     prior_keypoints=None, rotation: float = 0.0) -> Landmarks:
+        m = crop_matrix(box, self.size, scale=self.crop_scale, rotation=rotation)
+        crop = warp(rgb, m, (self.size, self.size))
+        feed = {"image": _prepare(crop, self.spec, self._mean, self._std)}
+        if self.uses_skeleton:
+            if detection is not None:
+                skel = detection.skeleton_crop(m, self.size)
+            elif prior_keypoints is not None:
+                skel = render_skeleton(apply_affine(m, np.asarray(prior_keypoints)[:, :2]),
+                                       (self.size, self.size), thickness=self.skeleton_thickness)
+            else:
+                skel = np.zeros((self.size, self.size), np.float32)
+            feed["skeleton"] = skel[None, :, :, None]
+        out = self.model(**feed)
+        if self.decoding == "keypoints":
+            xy = out["keypoints"][0].reshape(-1, 2) * self.size
+        else:
+            hm = out["heatmaps"][0]
+            xy, _ = heatmaps_to_keypoints(hm)
+            xy = xy * (self.size / hm.shape[1])
+        kp_frame = apply_affine(invert_affine(m), xy)
+        z = out["depth"][0].reshape(-1) if "depth" in out else np.zeros(len(xy), np.float32)
+        kp = np.concatenate([kp_frame, z[:, None]], axis=1).astype(np.float32)
+        presence = float(out["presence"].reshape(-1)[0]) if "presence" in out else 1.0
+        right = float(out["handedness"].reshape(-1)[0]) if "handedness" in out else 0.5
+        corners = apply_affine(invert_affine(m), np.array([[0, 0], [self.size, self.size]], np.float64))
+        return Landmarks(keypoints=kp, presence=presence, right_score=right,
+                         crop_box=np.array(corners.reshape(-1), np.float32))
+
+    def landmark(self, image, box, color_order: str | None = None, **kw) -> Landmarks:
+        box = np.asarray(box, np.float32).reshape(-1)
+        if box.shape != (4,) or not np.all(np.isfinite(box)) or box[2] <= box[0] or box[3] <= box[1]:
+            raise ValueError(f"box must be (x0, y0, x1, y1) with x1 > x0 and y1 > y0, got {box}")
+        return self.landmark_rgb(to_rgb(image, color_order or self.color_order), box, **kw)
+
+
+class GestureClassifier(_Stage):
+    """Gesture categories from 21 keypoints: ``classify(keypoints, handedness)``."""
+
+    def __init__(self, bundle=None, gesture_set: str | None = None, *, num_threads: int = 1,
+                 backend: str = "auto"):
+        b = _bundle(bundle)
+        sets = b.gesture_sets
+        if gesture_set is None:
+            gesture_set = next(iter(sets))
+        if gesture_set not in sets:
+            raise ValueError(f"unknown gesture set {gesture_set!r}; the bundle has {sorted(sets)}")
+        super().__init__(b, role=f"gesture:{gesture_set}", num_threads=num_threads, backend=backend)
+        self.gesture_set = gesture_set
+        self.labels = self.entry.labels
+        self.kind = self.entry.decoding.get("kind", "commands")
+        self.none_label = self.entry.decoding.get("none_label")
+        (self.input_name,) = self.entry.inputs
+
+    def scores(self, keypoints, handedness: str | None = None) -> np.ndarray:
+        feat = keypoint_features(keypoints, handedness)
+        out = self.model(**{self.input_name: feat[None]})
+        return next(iter(out.values()))[0]
+
+    def classify(self, keypoints, handedness: str | None = None, top_k: int | None = None) -> tuple:
+        s = self.scores(keypoints, handedness)
+        order = np.argsort(-s)
+        if top_k is not None:
+            order = order[:top_k]
+        return tuple(Category(self.labels[i], float(s[i]), int(i)) for i in order)

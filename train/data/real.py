@@ -259,6 +259,13 @@ def attach_pseudo_labels(sample: Sample, record: dict | None, *, keep_boxes: boo
     if record is None:
         return sample
     kp = record["keypoints"].copy()
+    keep = _dedupe_hands(kp)
+    if len(keep) != len(kp):
+        record = dict(record, keypoints=record["keypoints"][keep], z=record["z"][keep],
+                      handedness=[record["handedness"][i] for i in keep],
+                      handedness_score=[record["handedness_score"][i] for i in keep])
+        kp = kp[keep]
+        sample.extras["pseudo_duplicates_dropped"] = True
     if sample.image is not None:
         h, w = sample.image.shape[:2]
         if (h, w) != (record["height"], record["width"]):
@@ -287,6 +294,26 @@ def attach_pseudo_labels(sample: Sample, record: dict | None, *, keep_boxes: boo
     sample.handedness = list(record["handedness"])
     sample.keypoint_source = "mediapipe"
     return sample
+
+
+def _box_iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return inter / small if small > 0 else 0.0  # intersection over the smaller box
+
+
+def _dedupe_hands(kp: np.ndarray, iou: float = 0.5) -> list[int]:
+    """MediaPipe sometimes reports one hand twice (seen in sign_language_digits):
+    keep the first of hands whose keypoint boxes overlap by more than ``iou``
+    of the smaller box."""
+    boxes = [keypoints_box(k) for k in kp]
+    keep: list[int] = []
+    for i, b in enumerate(boxes):
+        if all(_box_iou(b, boxes[j]) <= iou for j in keep):
+            keep.append(i)
+    return keep
 
 
 def _match_keypoints_to_boxes(boxes: np.ndarray, kp: np.ndarray):

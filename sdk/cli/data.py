@@ -1,0 +1,113 @@
+"""`handsdk data ...`: look at the training data (needs the ``train`` extra)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import typer
+
+app = typer.Typer(help="Training data: list the real sets and preview samples with their labels.",
+                  no_args_is_help=True)
+
+
+def _fail(msg: str, code: int = 1):
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command("list")
+def list_cmd(data_root: Optional[Path] = typer.Option(None, "--data-root", help="real-data root "
+                                                      "(default: $HANDSDK_DATA or ../shared/data)")):
+    """Which real datasets are present, with licence and whether shipped models may use them."""
+    from handsdk.train.data.real import DATASET_INFO, data_root as _root, list_datasets
+
+    try:
+        root = _root(data_root)
+    except FileNotFoundError as e:
+        _fail(str(e))
+    present = list_datasets(root)
+    typer.echo(f"data root: {root}")
+    for name, info in DATASET_INFO.items():
+        mark = "present" if present.get(name) else "missing"
+        ship = "shippable" if info.shippable else "eval-only"
+        typer.echo(f"  {name:<22} {mark:<8} {ship:<10} {info.licence}")
+
+
+def _load_preview_samples(source: str, n: int, seed: int, data_root, split):
+    rng = np.random.default_rng(seed)
+    if source == "synthetic" or source.startswith("synthetic"):
+        from handsdk.train.data.pipeline import synthetic_source
+
+        try:
+            src = synthetic_source()
+        except ImportError as e:
+            _fail(f"no synthetic renderer available: {e}")
+        return [src.sample(rng) for _ in range(n)]
+    from handsdk.train.data.real import DATASETS, ensure_image, load_dataset
+
+    name = source.split(":", 1)[0]
+    if name not in DATASETS and not Path(source).expanduser().is_dir():
+        _fail(f"unknown source {source!r}: use 'synthetic', one of {sorted(DATASETS)} (optionally "
+              f"name:split) or a folder of <class>/<images>")
+    kw = {} if name == "gesture_keypoints_csv" else {"load_image": False}
+    try:
+        samples = load_dataset(source, split, data_root, **kw)
+    except (FileNotFoundError, ValueError, KeyError) as e:
+        _fail(str(e))
+    if not samples:
+        _fail(f"{source!r} has no samples")
+    idx = rng.choice(len(samples), size=min(n, len(samples)), replace=False)
+    return [ensure_image(samples[int(i)]) for i in sorted(idx)]
+
+
+@app.command("preview")
+def preview(source: str = typer.Option("synthetic", "--source", "-s",
+                                       help="'synthetic', a dataset name (name:split) or a folder"),
+            n: int = typer.Option(16, "--n", help="number of samples"),
+            out: Path = typer.Option(Path("preview.png"), "--out", "-o", help="PNG to write"),
+            seed: int = typer.Option(0, "--seed"),
+            split: Optional[str] = typer.Option(None, "--split", help="dataset split"),
+            tile: int = typer.Option(256, "--tile", help="tile size in pixels"),
+            pipeline: Optional[str] = typer.Option(None, "--pipeline",
+                                                   help="show augmented pipeline examples: 'frames' or 'crops'"),
+            data_root: Optional[Path] = typer.Option(None, "--data-root",
+                                                     help="real-data root (default: $HANDSDK_DATA or "
+                                                          "../shared/data)")):
+    """Draw samples with their labels (boxes, keypoints, skeleton/part masks) into a PNG grid."""
+    if n < 1:
+        _fail("--n must be at least 1")
+    if pipeline is not None:
+        from handsdk.train.data import pipeline as pl
+        from handsdk.train.data.preview import example_to_sample, preview_grid as _grid
+
+        src = source if source != "synthetic" else "synthetic"
+        cfg = {src: 1.0}
+        try:
+            if pipeline == "frames":
+                gen = pl.frame_generator(cfg, (tile, tile), seed=seed, root=data_root, split=split)
+            elif pipeline == "crops":
+                gen = pl.crop_generator(cfg, pl.CropConfig(size=tile, negative_rate=0.15), seed=seed,
+                                        root=data_root, split=split)
+            else:
+                _fail("--pipeline must be 'frames' or 'crops'")
+            samples = [example_to_sample(next(gen), source) for _ in range(n)]
+        except (FileNotFoundError, ValueError, KeyError, ImportError) as e:
+            _fail(str(e))
+        _grid(samples, out, tile=tile)
+        typer.echo(f"wrote {out} ({len(samples)} {pipeline} examples from {source})")
+        return
+    samples = _load_preview_samples(source, n, seed, data_root, split)
+    grid = None
+    try:  # the synthetic renderer's own preview when it has one
+        from handsdk.train.synth import preview_grid as grid  # type: ignore[attr-defined]
+    except ImportError:
+        pass
+    if grid is None:
+        from handsdk.train.data.preview import preview_grid as grid
+    grid(samples, out)
+    typer.echo(f"wrote {out} ({len(samples)} samples from {source})")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="data")

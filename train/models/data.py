@@ -1,0 +1,292 @@
+"""Adapters between the data layer and the trainer: samples in (the one
+:class:`~handsdk.train.data.sample.Sample` record), in-memory example pools
+out (numpy), made with the runtime's own crop rule.
+
+Sources (``SourceConfig.name``):
+
+* ``toy``: tiny generated hands (a stick hand drawn with OpenCV), no other
+  dependency: used by the tests and smoke configs;
+* ``synth``: the synthetic renderer ``handsdk.train.synth.render_scene``;
+* ``real:<set>[/<split>]``: a shared real set via ``handsdk.train.data.real``;
+* ``csv:<folder>``: gesture keypoint CSVs via ``handsdk.train.data.real``.
+
+The readers of the data layer are looked up by name at run time, so this
+module works (with ``toy``) before the data layer exists.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from handsdk.image import apply_affine, crop_matrix, letterbox_matrix, warp
+from handsdk.keypoints import FINGERS, HAND_CONNECTIONS, keypoint_features, keypoints_box
+from handsdk.train.data.sample import Sample
+
+# ---------------------------------------------------------------- toy hands
+
+# a right hand, palm to the camera, fingers up, in palm units (wrist at 0, 0)
+_MCP = np.array([[0.22, -0.25], [0.32, -0.95], [0.08, -1.0], [-0.15, -0.95], [-0.36, -0.85]], np.float32)
+_SEG = np.array([[0.35, 0.3, 0.28], [0.45, 0.28, 0.22], [0.5, 0.3, 0.23],
+                 [0.46, 0.28, 0.22], [0.36, 0.22, 0.2]], np.float32)
+_DIR = np.array([[0.8, -0.6], [0.08, -1.0], [0.0, -1.0], [-0.08, -1.0], [-0.2, -1.0]], np.float32)
+
+#: toy gesture classes: per-finger curl (thumb .. pinky), NaN = random
+TOY_GESTURES = {
+    "none": [np.nan] * 5,
+    "open": [0, 0, 0, 0, 0],
+    "fist": [1, 1, 1, 1, 1],
+    "point": [1, 0, 1, 1, 1],
+    "victory": [1, 0, 0, 1, 1],
+    "thumb_up": [0, 1, 1, 1, 1],
+}
+
+
+def toy_hand(rng, curls=None) -> np.ndarray:
+    """(21, 2) keypoints of a right hand in palm units (palm ~1 tall)."""
+    if curls is None:
+        curls = rng.uniform(0, 1, 5)
+    curls = np.array([rng.uniform(0, 1) if np.isnan(c) else c for c in np.asarray(curls, np.float64)])
+    curls = np.clip(curls + rng.normal(0, 0.08, 5), 0, 1)
+    kp = np.zeros((21, 2), np.float32)
+    for f, chain in enumerate(FINGERS):
+        p = _MCP[f] + rng.normal(0, 0.03, 2)
+        kp[chain[1]] = p
+        d = _DIR[f] / np.linalg.norm(_DIR[f])
+        ang = 0.0
+        for j, idx in enumerate(chain[2:]):
+            ang += curls[f] * (1.3 if j else 1.0) * (math.pi / 2.2)
+            # curling toward the palm: foreshortened and folding back past 90 degrees
+            step = _SEG[f, j] * math.cos(ang)
+            side = rng.normal(0, 0.02)
+            p = p + d * step + np.array([-d[1], d[0]]) * side
+            kp[idx] = p
+    return kp
+
+
+def _draw_hand(img, kp, skin, width):
+    import cv2
+
+    palm = kp[[0, 1, 5, 9, 13, 17]].astype(np.int32)
+    cv2.fillConvexPoly(img, cv2.convexHull(palm), skin, lineType=cv2.LINE_AA)
+    for a, b in HAND_CONNECTIONS:
+        cv2.line(img, tuple(int(v) for v in kp[a]), tuple(int(v) for v in kp[b]), skin,
+                 max(1, int(width)), lineType=cv2.LINE_AA)
+    for p in kp:
+        cv2.circle(img, (int(p[0]), int(p[1])), max(1, int(width * 0.6)), skin, -1, lineType=cv2.LINE_AA)
+
+
+def toy_sample(rng, size=(96, 96), hands: int | None = None, label: str | None = None) -> Sample:
+    """A tiny synthetic scene: noisy background, 0-1 stick hands (random
+    rotation, scale, handedness)."""
+    h, w = size
+    img = np.empty((h, w, 3), np.uint8)
+    img[:] = rng.integers(0, 256, 3)
+    img = np.clip(img.astype(np.int16) + rng.normal(0, 12, img.shape), 0, 255).astype(np.uint8)
+    if hands is None:
+        hands = int(rng.random() > 0.1)
+    kps, boxes, hands_lr = [], [], []
+    for _ in range(hands):
+        curls = TOY_GESTURES[label] if label else None
+        kp = toy_hand(rng, curls)
+        right = bool(rng.random() < 0.5)
+        if not right:
+            kp[:, 0] = -kp[:, 0]
+        ang = rng.uniform(-0.6, 0.6)
+        c, s = math.cos(ang), math.sin(ang)
+        kp = kp @ np.array([[c, s], [-s, c]], np.float32)
+        scale = rng.uniform(0.25, 0.45) * min(h, w) / 1.6
+        kp = kp * scale
+        lo, hi = kp.min(0), kp.max(0)
+        off = np.array([rng.uniform(-lo[0] + 1, max(w - hi[0] - 1, -lo[0] + 2)),
+                        rng.uniform(-lo[1] + 1, max(h - hi[1] - 1, -lo[1] + 2))])
+        kp = kp + off
+        skin = tuple(int(v) for v in rng.integers(60, 255, 3))
+        _draw_hand(img, kp, skin, scale * 0.16)
+        kps.append(np.concatenate([kp, np.ones((21, 1), np.float32)], 1))
+        boxes.append(keypoints_box(kp))
+        hands_lr.append("Right" if right else "Left")
+    return Sample(image=img, boxes=np.array(boxes, np.float32).reshape(-1, 4),
+                  keypoints=np.array(kps, np.float32).reshape(-1, 21, 3), keypoint_source="synthetic",
+                  handedness=hands_lr, label=label, label_set="toy", source="toy")
+
+
+# ---------------------------------------------------------------- sources
+
+
+@dataclass
+class KeypointRows:
+    """Keypoint-only data: features (N, 21, 2), labels (N,) strings, groups
+    (N,) e.g. author (for held-out splits)."""
+
+    features: np.ndarray
+    labels: np.ndarray
+    groups: np.ndarray
+
+
+def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size=(96, 96)):
+    """Up to ``count`` :class:`Sample` objects of one source."""
+    name = src.name
+    opts = dict(src.options)
+    if name == "toy":
+        r = np.random.default_rng(opts.get("seed", rng.integers(1 << 30)))
+        labels = opts.get("labels")
+        for i in range(count):
+            label = labels[i % len(labels)] if labels else None
+            yield toy_sample(r, tuple(opts.get("size", size)), label=label,
+                             hands=None if task != "gesture" else 1)
+        return
+    if name == "synth":
+        from handsdk.train import synth  # the synthetic renderer (helper "synth")
+
+        r = np.random.default_rng(opts.pop("seed", rng.integers(1 << 30)))
+        scfg = synth.SceneConfig(**opts) if opts else synth.SceneConfig()
+        for _ in range(count):
+            yield synth.render_scene(r, scfg)
+        return
+    if name.startswith("real:"):
+        from handsdk.train.data import real  # the readers (helper "data")
+
+        set_name, _, split = name[5:].partition("/")
+        need_kp = bool(opts.pop("require_keypoints", task != "detector_eval"))
+        samples = list(real.load_dataset(set_name, split or None, root, **opts))
+        order = rng.permutation(len(samples))
+        n = 0
+        for i in order:
+            smp = samples[int(i)]
+            if need_kp and smp.image is not None and smp.num_hands and not len(smp.keypoints):
+                continue  # a hand without keypoints (MediaPipe missed it): no target
+            if smp.image is None and getattr(real, "ensure_image", None) and smp.path and task != "gesture":
+                smp = real.ensure_image(smp)
+            yield smp
+            n += 1
+            if n >= count:
+                return
+        return
+    raise ValueError(f"unknown data source {name!r} (toy, synth, real:<set>[/<split>], csv:<folder>)")
+
+
+def mixed_samples(sources, rng, total: int, **kw) -> list[Sample]:
+    """``total`` samples mixed from ``sources`` by weight. Finite sources
+    (real sets) give what they have (``limit`` caps them); generated ones
+    fill their share."""
+    weights = np.array([max(s.weight, 0.0) for s in sources], np.float64)
+    if weights.sum() <= 0:
+        weights[:] = 1.0
+    shares = np.floor(weights / weights.sum() * total).astype(int)
+    shares[0] += total - shares.sum()
+    out = []
+    for s, n in zip(sources, shares):
+        if s.name.startswith("real:"):
+            n = s.limit if s.limit is not None else 10 ** 9  # a real set gives what it has
+        elif s.limit is not None:
+            n = min(n, s.limit)
+        n = int(n)
+        if n <= 0:
+            continue
+        out.extend(iter_source(s, rng, n, **kw))
+    return out
+
+
+# ---------------------------------------------------------------- pools
+
+
+def detector_pool(samples, height: int, width: int, max_hands: int = 2):
+    """Letterboxed frames (N, H, W, 3) uint8 and keypoints (N, max_hands, 21, 3)
+    in model pixels (absent hands: all -1)."""
+    n = len(samples)
+    imgs = np.zeros((n, height, width, 3), np.uint8)
+    kps = np.full((n, max_hands, 21, 3), -1.0, np.float32)
+    for i, s in enumerate(samples):
+        m = letterbox_matrix(s.image.shape[:2], (height, width))
+        imgs[i] = warp(s.image, m, (height, width))
+        for j, kp in enumerate(s.keypoints[:max_hands]):
+            k = apply_affine(m, kp).astype(np.float32)
+            k[:, 2] = np.where(kp[:, 2] < 0, -1.0, np.maximum(kp[:, 2], 0.0))
+            kps[i, j] = k
+    return {"image": imgs, "keypoints": kps}
+
+
+def _hand_lr(v) -> float:
+    return {"Right": 1.0, "Left": 0.0}.get(v, -1.0)
+
+
+def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool = True):
+    """Runtime-style square crops (``crop_matrix`` with ``cfg.crop_scale``)
+    around each hand's box, jittered in centre/scale/rotation; plus hand-free
+    crops (presence 0) from frames (``negatives`` of the hands).
+
+    Returns dict image (N,S,S,3) uint8, keypoints (N,21,3) crop px, presence
+    (N,), handedness (N,) (1 Right, 0 Left, -1 unknown)."""
+    imgs, kps, pres, hand = [], [], [], []
+    for s in samples:
+        for j in range(s.num_hands):
+            kp = s.keypoints[j] if j < len(s.keypoints) else None
+            if kp is None or not (kp[:, 2] >= 0).any():
+                continue
+            box = keypoints_box(kp[:, :2], kp[:, 2] >= 0)
+            side = max(box[2] - box[0], box[3] - box[1], 4.0)
+            rot = 0.0
+            if jitter:
+                c = rng.normal(0, cfg.box_jitter, 2) * side
+                box = box + np.array([c[0], c[1], c[0], c[1]], np.float32)
+                f = math.exp(rng.uniform(-cfg.scale_jitter, cfg.scale_jitter))
+                cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+                hw, hh = (box[2] - box[0]) / 2 * f, (box[3] - box[1]) / 2 * f
+                box = np.array([cx - hw, cy - hh, cx + hw, cy + hh], np.float32)
+                rot = math.radians(rng.uniform(-cfg.rotation, cfg.rotation))
+            m = crop_matrix(box, size, scale=cfg.crop_scale, rotation=rot)
+            imgs.append(warp(s.image, m, (size, size)))
+            k = apply_affine(m, kp).astype(np.float32)
+            k[:, 2] = kp[:, 2]
+            kps.append(k)
+            pres.append(1.0)
+            hv = s.handedness[j] if j < len(s.handedness) else None
+            hand.append(_hand_lr(hv))
+        if s.image is not None and negatives > 0 and rng.random() < negatives * max(s.num_hands, 1):
+            crop = _negative_crop(s, size, cfg, rng)
+            if crop is not None:
+                imgs.append(crop)
+                kps.append(np.full((21, 3), -1.0, np.float32))
+                pres.append(0.0)
+                hand.append(-1.0)
+    n = len(imgs)
+    return {"image": np.array(imgs, np.uint8).reshape(n, size, size, 3),
+            "keypoints": np.array(kps, np.float32).reshape(n, 21, 3),
+            "presence": np.array(pres, np.float32), "handedness": np.array(hand, np.float32)}
+
+
+def _negative_crop(s, size, cfg, rng, tries: int = 10):
+    h, w = s.image.shape[:2]
+    boxes = [keypoints_box(kp[:, :2], kp[:, 2] >= 0) for kp in s.keypoints if (kp[:, 2] >= 0).any()]
+    for _ in range(tries):
+        side = rng.uniform(0.15, 0.5) * min(h, w)
+        x0, y0 = rng.uniform(0, max(w - side, 1)), rng.uniform(0, max(h - side, 1))
+        cand = np.array([x0, y0, x0 + side, y0 + side], np.float32)
+        if all(_overlap(cand, b) < 0.1 for b in boxes):
+            return warp(s.image, crop_matrix(cand, size, scale=1.0), (size, size))
+    return None
+
+
+def _overlap(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    area = max((b[2] - b[0]) * (b[3] - b[1]), 1e-6)
+    return ix * iy / area
+
+
+def gesture_pool(samples, labels=None):
+    """Features (N,21,2) float32 via :func:`keypoint_features` (handedness
+    canonicalised) and label strings (N,), from samples with a label and
+    one hand."""
+    feats, labs = [], []
+    for s in samples:
+        if s.label is None or not len(s.keypoints):
+            continue
+        if labels is not None and s.label not in labels:
+            continue
+        hv = s.handedness[0] if s.handedness else None
+        feats.append(keypoint_features(s.keypoints[0], hv))
+        labs.append(s.label)
+    return np.array(feats, np.float32).reshape(-1, 21, 2), np.array(labs, dtype=object)

@@ -1,0 +1,53 @@
+"""Hand detector (seeds 000, 002): a small U-Net that predicts the hand
+skeleton map; boxes come from :func:`handsdk.decode.skeleton_to_boxes`.
+
+Exported contract: input ``image`` (H, W, 3) float32 RGB in [0, 1]; output
+``skeleton`` (H, W, 1) sigmoid.
+"""
+from __future__ import annotations
+
+from handsdk.train.tf import keras
+
+from .layers import L, conv_bn
+
+
+def build_detector(cfg) -> "keras.Model":
+    """``cfg``: :class:`handsdk.train.config.DetectorModelConfig`."""
+    h, w = int(cfg.input_height), int(cfg.input_width)
+    inp = keras.Input((h, w, 3), name="image", dtype="float32")
+    x = conv_bn(inp, cfg.filters[0], 3, cfg.stem_stride, name="stem")
+    skips = []
+    for i, f in enumerate(cfg.filters):
+        if i > 0:
+            x = keras.layers.MaxPooling2D(2, name=f"down{i}_pool")(x)
+        x = conv_bn(x, f, name=f"down{i}_a")
+        x = conv_bn(x, f, name=f"down{i}_b")
+        skips.append(x)
+    for i in range(len(cfg.filters) - 2, -1, -1):
+        f = cfg.filters[i]
+        x = L.UpSampling2D(2, interpolation="nearest", name=f"up{i}_up")(x)
+        x = L.Concatenate(name=f"up{i}_cat")([x, skips[i]])
+        x = conv_bn(x, f, name=f"up{i}_a")
+        x = conv_bn(x, f, name=f"up{i}_b")
+    if cfg.stem_stride == 2:
+        x = L.UpSampling2D(2, interpolation="bilinear", name="head_up")(x)
+        x = conv_bn(x, max(cfg.filters[0] // 2, 4), name="head")
+    out = L.Conv2D(1, 1, activation="sigmoid", name="skeleton",
+                   bias_initializer=keras.initializers.Constant(-2.0))(x)
+    return keras.Model(inp, out, name="hand_detector")
+
+
+def detector_metadata(model, cfg) -> dict:
+    """What the bundle manifest needs for the detector."""
+    m = cfg.model if hasattr(cfg, "model") else cfg
+    return {
+        "role": "detector",
+        "inputs": {"image": {"shape": [1, m.input_height, m.input_width, 3], "dtype": "float32",
+                             "range": [0.0, 1.0], "color": "RGB"}},
+        "outputs": {"skeleton": {"shape": [1, m.input_height, m.input_width, 1], "dtype": "float32"}},
+        "input_size": [m.input_height, m.input_width],
+        "decoding": {"type": "skeleton", "threshold": m.threshold, "min_mass": m.min_mass,
+                     "min_size_frac": m.min_size_frac, "pad": m.pad,
+                     "skeleton_thickness": m.skeleton_thickness, "letterbox": True},
+        "params": int(model.count_params()),
+    }

@@ -1,0 +1,113 @@
+"""Hand landmarker (seeds 000, 003, 004): skeleton-aware multi-scale heatmap
+regression with presence and handedness heads.
+
+Training model: inputs ``image`` (S, S, 3) [+ ``skeleton`` (S, S, 1)];
+outputs ``hm_s{stride}`` (S/stride, S/stride, 21) sigmoid per supervised
+scale, ``presence`` (1,), ``handedness`` (1,) [+ ``coords`` (21, 2) when the
+integral loss is on].
+
+Exported (inference) model, from :func:`build_inference_model`: the same
+inputs; outputs ``heatmaps`` (S/output_stride, S/output_stride, 21) = the
+fixed weighted average of the scales resampled to one resolution,
+``presence`` (1,), ``handedness`` (1,) = P(Right hand, image as given), and
+optionally ``keypoints`` (21, 2) soft-argmax in [0, 1] of the crop.
+"""
+from __future__ import annotations
+
+from handsdk.train.tf import keras
+
+from .layers import L, SoftArgmax, attention_bottleneck, conv_bn, fixed_weighted_average, res_block, up_block
+
+NUM_KEYPOINTS = 21
+
+
+def build_pose(cfg) -> "keras.Model":
+    """``cfg``: :class:`handsdk.train.config.PoseModelConfig`. Returns the
+    multi-output training model."""
+    s = int(cfg.input_size)
+    f = list(cfg.filters)
+    image = keras.Input((s, s, 3), name="image", dtype="float32")
+    inputs = [image]
+    x = image
+    if cfg.use_skeleton:
+        skel = keras.Input((s, s, 1), name="skeleton", dtype="float32")
+        inputs.append(skel)
+        x = L.Concatenate(name="image_skeleton")([image, skel])
+    x = conv_bn(x, f[0], 3, 1, name="stem")
+    feats = {1: x}
+    for i in range(1, len(f)):
+        x = res_block(x, f[i], strides=2, name=f"down{i}")
+        feats[2 ** i] = x
+    bottom = 2 ** (len(f) - 1)
+    if cfg.attention:
+        x = attention_bottleneck(x, cfg.attention_heads, name="attn")
+    heads = {bottom: x}
+    for i in range(len(f) - 2, 0, -1):
+        x = up_block(x, feats[2 ** i], f[i], name=f"up{i}")
+        heads[2 ** i] = x
+    outputs = {}
+    for stride in sorted(cfg.scales, reverse=True):
+        outputs[f"hm_s{stride}"] = L.Conv2D(
+            NUM_KEYPOINTS, 1, activation="sigmoid", name=f"hm_s{stride}",
+            bias_initializer=keras.initializers.Constant(-3.0))(heads[stride])
+    g = L.GlobalAveragePooling2D(name="pool")(heads[bottom])
+    for name in ("presence", "handedness"):
+        h = L.Dense(32, activation="relu", name=f"{name}_fc")(g)
+        outputs[name] = L.Dense(1, activation="sigmoid", name=name)(h)
+    if cfg.coord_weight > 0:
+        avg = _average_heatmaps(outputs, cfg, name="avg_heatmaps")
+        outputs["coords"] = SoftArgmax(power=2.0, name="coords")(avg)
+    return keras.Model(inputs, outputs, name="hand_landmarker_train")
+
+
+def _average_heatmaps(outputs, cfg, name="heatmaps"):
+    out_stride = int(cfg.output_stride)
+    maps = []
+    for stride in sorted(cfg.scales, reverse=True):
+        t = outputs[f"hm_s{stride}"]
+        if stride > out_stride:
+            t = L.UpSampling2D(stride // out_stride, interpolation="bilinear", name=f"{name}_up{stride}")(t)
+        elif stride < out_stride:
+            t = L.AveragePooling2D(out_stride // stride, name=f"{name}_pool{stride}")(t)
+        maps.append(t)
+    weights = [dict(zip(cfg.scales, cfg.scale_weights))[st] for st in sorted(cfg.scales, reverse=True)]
+    return fixed_weighted_average(maps, weights, name=name)
+
+
+def build_inference_model(training_model, cfg) -> "keras.Model":
+    """The exported interface (see the module doc) on the training model's
+    layers (shared weights)."""
+    outs = {n: training_model.get_layer(n).output for n in
+            [f"hm_s{st}" for st in cfg.scales] + ["presence", "handedness"]}
+    hm = _average_heatmaps(outs, cfg, name="heatmaps")
+    outputs = {"heatmaps": hm, "presence": outs["presence"], "handedness": outs["handedness"]}
+    if cfg.keypoints_output:
+        outputs["keypoints"] = SoftArgmax(power=2.0, name="keypoints")(hm)
+    return keras.Model(training_model.inputs, outputs, name="hand_landmarker")
+
+
+def pose_metadata(model, cfg) -> dict:
+    m = cfg.model if hasattr(cfg, "model") else cfg
+    s = int(m.input_size)
+    hs = s // int(m.output_stride)
+    inputs = {"image": {"shape": [1, s, s, 3], "dtype": "float32", "range": [0.0, 1.0], "color": "RGB"}}
+    if m.use_skeleton:
+        inputs["skeleton"] = {"shape": [1, s, s, 1], "dtype": "float32", "range": [0.0, 1.0]}
+    outputs = {"heatmaps": {"shape": [1, hs, hs, 21], "dtype": "float32"},
+               "presence": {"shape": [1, 1], "dtype": "float32"},
+               "handedness": {"shape": [1, 1], "dtype": "float32"}}
+    if m.keypoints_output:
+        outputs["keypoints"] = {"shape": [1, 21, 2], "dtype": "float32"}
+    return {
+        "role": "landmarker",
+        "inputs": inputs,
+        "outputs": outputs,
+        "input_size": [s, s],
+        "heatmap_size": [hs, hs],
+        "decoding": {"type": "heatmaps", "crop_scale": m.crop_scale,
+                     "skeleton_thickness": m.skeleton_thickness,
+                     "heatmap_stride": int(m.output_stride), "scales": list(m.scales),
+                     "scale_weights": list(m.scale_weights), "handedness": "P(Right), image as given"},
+        "quantizable": not m.attention,
+        "params": int(model.count_params()),
+    }

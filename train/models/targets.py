@@ -1,0 +1,59 @@
+"""Training targets rendered inside the tf.data pipeline (so flips and
+skeleton noise are fresh every epoch): the analytical skeleton map (the same
+formula as :func:`handsdk.keypoints.render_skeleton`) and Gaussian keypoint
+heatmaps. Pixel j covers [j, j+1) everywhere."""
+from __future__ import annotations
+
+from handsdk.keypoints import HAND_CONNECTIONS
+from handsdk.train.tf import tf
+
+_A = [a for a, _ in HAND_CONNECTIONS]
+_B = [b for _, b in HAND_CONNECTIONS]
+
+
+def render_skeleton_tf(keypoints, height: int, width: int, thickness: float = 0.02, bone_mask=None):
+    """keypoints (N, 21, 3) pixels (+visibility; a hand whose keypoints are all
+    < 0, or a bone with an end < 0, is not drawn) -> (height, width) float32.
+    ``thickness`` may be a scalar tensor. ``bone_mask``: optional (N, 20|21)
+    bool of bones to draw."""
+    kp = tf.convert_to_tensor(keypoints, tf.float32)
+    sigma = tf.maximum(tf.cast(thickness, tf.float32) * float(max(height, width)), 0.5)
+    pa = tf.gather(kp, _A, axis=1)  # (N, E, 3)
+    pb = tf.gather(kp, _B, axis=1)
+    ok = (pa[..., 2] >= 0) & (pb[..., 2] >= 0)
+    if bone_mask is not None:
+        ok = ok & tf.cast(bone_mask, tf.bool)
+    ys = tf.range(height, dtype=tf.float32) + 0.5
+    xs = tf.range(width, dtype=tf.float32) + 0.5
+    px = xs[None, None, None, :]  # (1,1,1,W)
+    py = ys[None, None, :, None]  # (1,1,H,1)
+    ax, ay = pa[..., 0][..., None, None], pa[..., 1][..., None, None]
+    vx = (pb[..., 0] - pa[..., 0])[..., None, None]
+    vy = (pb[..., 1] - pa[..., 1])[..., None, None]
+    ll = vx * vx + vy * vy
+    qx, qy = px - ax, py - ay  # (N,E,H,W)
+    t = tf.where(ll > 0, tf.clip_by_value((qx * vx + qy * vy) / tf.maximum(ll, 1e-12), 0.0, 1.0), 0.0)
+    dx, dy = qx - t * vx, qy - t * vy
+    d2 = dx * dx + dy * dy
+    d2 = tf.where(ok[..., None, None], d2, tf.constant(float("inf")))
+    d2 = tf.reduce_min(d2, axis=1)  # (N,H,W)
+    val = tf.exp(-d2 / (2.0 * sigma * sigma))
+    return tf.reduce_max(tf.concat([val, tf.zeros((1, height, width))], axis=0), axis=0)
+
+
+def gaussian_heatmaps_tf(keypoints, size: int, height: int, width: int, sigma: float):
+    """keypoints (21, 3) in pixels of a ``size`` x ``size`` crop -> (height,
+    width, 21) Gaussian heatmaps (peak 1) at that resolution with ``sigma``
+    in heatmap pixels. Absent keypoints (visibility < 0) give all-zero maps."""
+    kp = tf.convert_to_tensor(keypoints, tf.float32)
+    sx = width / float(size)
+    sy = height / float(size)
+    x = kp[:, 0] * sx
+    y = kp[:, 1] * sy
+    xs = tf.range(width, dtype=tf.float32) + 0.5
+    ys = tf.range(height, dtype=tf.float32) + 0.5
+    gx = tf.exp(-tf.square(xs[None, :] - x[:, None]) / (2 * sigma * sigma))  # (K, W)
+    gy = tf.exp(-tf.square(ys[None, :] - y[:, None]) / (2 * sigma * sigma))  # (K, H)
+    hm = gy[:, :, None] * gx[:, None, :]  # (K,H,W)
+    hm = hm * tf.cast(kp[:, 2] >= 0, tf.float32)[:, None, None]
+    return tf.transpose(hm, [1, 2, 0])

@@ -587,10 +587,11 @@ def csv_label_map(author: str, raw_labels: list[str], ids: Iterable[int] = ()) -
         m = {}
         for i in ids:
             raw = raw_labels[i] if i < len(raw_labels) else ""
-            m[i] = COMMANDS_MAP.get(raw.strip().lower(), _snake(raw) or f"class_{i}")
+            m[i] = COMMANDS_MAP.get(raw.replace("\ufeff", "").strip().lower(), _snake(raw) or f"class_{i}")
         return "commands", m
     if a == "DiaboloKiat":
-        return "number_signs", {i: (raw_labels[i] if i < len(raw_labels) else f"class_{i}") for i in ids}
+        return "number_signs", {i: (raw_labels[i].replace("\ufeff", "").strip() if i < len(raw_labels)
+                                  else f"class_{i}") for i in ids}
     m, seen = {}, set()
     for i in ids:
         raw = raw_labels[i] if i < len(raw_labels) else ""

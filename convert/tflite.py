@@ -25,12 +25,14 @@ def _names(model):
     return ins, outs
 
 
-def export_saved_model(model, directory: str) -> str:
+def export_saved_model(model, directory: str, names=None) -> str:
     """Write ``model`` as a SavedModel whose serving signature has batch 1 and
-    named inputs/outputs. Returns the directory."""
+    named inputs/outputs (``names`` = (input names, output names) overrides the
+    layer names, e.g. for a quantisation-aware copy whose layers are wrapped).
+    Returns the directory."""
     from handsdk.train.tf import tf
 
-    in_names, out_names = _names(model)
+    in_names, out_names = names or _names(model)
     specs = [tf.TensorSpec([1] + list(t.shape[1:]), t.dtype, name=n)
              for t, n in zip(model.inputs, in_names)]
 
@@ -52,7 +54,7 @@ def export_saved_model(model, directory: str) -> str:
 
 def keras_to_tflite(model, quantization: str = "fp32",
                     representative_data: Callable[[], Iterable[dict]] | None = None,
-                    int8_io: bool = True) -> bytes:
+                    int8_io: bool = True, names=None) -> bytes:
     """Convert a tf_keras model to TFLite bytes.
 
     quantization: ``fp32``, ``fp16`` (fp16 weights), ``dynamic`` (int8 weights,
@@ -65,7 +67,7 @@ def keras_to_tflite(model, quantization: str = "fp32",
     if quantization not in PTQ_MODES:
         raise ValueError(f"quantization must be one of {PTQ_MODES}, got {quantization!r}")
     with tempfile.TemporaryDirectory(prefix="handsdk_sm_") as tmp:
-        path = export_saved_model(model, os.path.join(tmp, "saved_model"))
+        path = export_saved_model(model, os.path.join(tmp, "saved_model"), names)
         conv = tf.lite.TFLiteConverter.from_saved_model(path, signature_keys=["serving_default"])
         if quantization == "fp16":
             conv.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -75,7 +77,7 @@ def keras_to_tflite(model, quantization: str = "fp32",
         elif quantization == "int8":
             if representative_data is None:
                 raise ValueError("int8 quantisation needs representative data (calibration samples)")
-            in_names, _ = _names(model)
+            in_names = (names or _names(model))[0]
 
             def gen():
                 for sample in representative_data():

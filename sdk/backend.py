@@ -158,3 +158,60 @@ class Model:
             out = {k: self._interp.get_tensor(d["index"]) for k, d in
                    {d["name"]: d for d in self._interp.get_output_details()}.items()}
         return {k: self._dequantize(v, self.outputs[k]) for k, v in out.items()}
+
+
+def is_onnx(content: bytes) -> bool:
+    """ONNX files are protobufs (they start with the ir_version field, 0x08);
+    TFLite flatbuffers carry 'TFL3' at bytes 4..8."""
+    return content[4:8] != b"TFL3" and content[:1] == b"\x08"
+
+
+class OnnxModel:
+    """An ONNX model run by onnxruntime, with the same interface as
+    :class:`Model` (for bundles exported with ``--format onnx``)."""
+
+    def __init__(self, content: bytes, *, num_threads: int | None = None, backend: str = "onnxruntime",
+                 delegates=(), name: str = "model"):
+        self.name = name
+        self.backend = "onnxruntime"
+        try:
+            import onnxruntime as ort
+        except ImportError as e:
+            raise BackendError(f"{name}: this is an ONNX model; install onnxruntime (pip install "
+                               f"'handsdk[onnx]') or use a .tflite bundle") from e
+        so = ort.SessionOptions()
+        if num_threads:
+            so.intra_op_num_threads = int(num_threads)
+        try:
+            self._sess = ort.InferenceSession(bytes(content), so, providers=["CPUExecutionProvider"])
+        except Exception as e:
+            raise BackendError(f"{name}: onnxruntime could not load this model: {e}") from e
+        _dt = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(int8)": np.int8,
+               "tensor(uint8)": np.uint8, "tensor(int32)": np.int32}
+
+        def info(t):
+            return TensorInfo(t.name, tuple(int(v) if isinstance(v, int) else 1 for v in t.shape),
+                              np.dtype(_dt.get(t.type, np.float32)), 0.0, 0)
+
+        self.inputs = {t.name: info(t) for t in self._sess.get_inputs()}
+        self.outputs = {t.name: info(t) for t in self._sess.get_outputs()}
+
+    def __call__(self, **inputs):
+        if set(inputs) != set(self.inputs):
+            raise ValueError(f"{self.name}: expected inputs {sorted(self.inputs)}, got {sorted(inputs)}")
+        names = list(self.outputs)
+        outs = self._sess.run(names, {k: np.asarray(v, np.float32) for k, v in inputs.items()})
+        return {k: np.asarray(v, np.float32) for k, v in zip(names, outs)}
+
+
+def open_model(content: bytes, *, num_threads: int | None = None, backend: str = "auto", delegates=(),
+               name: str = "model"):
+    """A TFLite model (:class:`Model`), an ONNX model (:class:`OnnxModel`) or a
+    TensorRT engine (handsdk.backend_tensorrt, loaded lazily on a Jetson)."""
+    if content[:4] == b"HTRT":
+        from .backend_tensorrt import TensorRTModel
+
+        return TensorRTModel(content, name=name)
+    if is_onnx(content):
+        return OnnxModel(content, num_threads=num_threads, name=name)
+    return Model(content, num_threads=num_threads, backend=backend, delegates=delegates, name=name)

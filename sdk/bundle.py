@@ -36,8 +36,10 @@ MAX_TOTAL_BYTES = 256 * 1024 * 1024
 MAX_MANIFEST_BYTES = 1024 * 1024
 
 ROLES = ("detector", "landmarker")
-QUANTIZATIONS = ("fp32", "fp16", "dynamic", "int8", "qat-int8")
+QUANTIZATIONS = ("fp32", "fp16", "dynamic", "int8", "qat-int8", "int8-trt", "fp16-trt")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+#: model file kinds a bundle may hold (TFLite, ONNX for onnxruntime, TensorRT engines)
+MODEL_SUFFIXES = (".tflite", ".onnx", ".engine")
 _DTYPES = ("float32", "float16", "int8", "uint8", "int16", "int32")
 
 
@@ -296,11 +298,11 @@ def parse_manifest(manifest: dict, files: Mapping[str, bytes], source: str = "<b
 def check_models(bundle: Bundle, backend: str = "auto") -> None:
     """Load every model in an interpreter and check that its tensors match the
     manifest (names, shapes, dtypes)."""
-    from .backend import BackendError, Model
+    from .backend import BackendError, open_model
 
     for role, e in bundle.models.items():
         try:
-            m = Model(bundle.files[e.file], backend=backend, num_threads=1, name=f"{role} ({e.file})")
+            m = open_model(bundle.files[e.file], backend=backend, num_threads=1, name=f"{role} ({e.file})")
         except BackendError as err:
             raise BundleError(f"{bundle.source}: {err}") from err
         for kind, want, got in (("input", e.inputs, m.inputs), ("output", e.outputs, m.outputs)):
@@ -350,9 +352,9 @@ def describe_tflite(content: bytes, *, image_inputs=("image",), color="RGB",
     """Input/output specs of a TFLite model as the manifest records them,
     read from the model itself. Inputs named in ``image_inputs`` get the colour
     order and normalisation; the ``skeleton`` input is a [0, 1] map."""
-    from .backend import Model
+    from .backend import open_model
 
-    m = Model(content, num_threads=1, name="model")
+    m = open_model(content, num_threads=1, name="model")
     ins = {}
     for k, t in m.inputs.items():
         if k in image_inputs:
@@ -369,6 +371,12 @@ def _model_json(content: bytes, file: str, quantization: str, decoding: dict | N
     e = ModelEntry(role="", file=file, sha256=_sha256(content), size=len(content), inputs=ins, outputs=outs,
                    quantization=quantization, decoding=dict(decoding or {}), labels=tuple(labels or ()))
     return e.to_json()
+
+
+def _suffix(content: bytes) -> str:
+    from .backend import is_onnx
+
+    return ".engine" if content[:4] == b"HTRT" else ".onnx" if is_onnx(content) else ".tflite"
 
 
 def _read(x) -> bytes:
@@ -405,18 +413,18 @@ def build_bundle(output=None, *, detector, landmarker, gestures: Mapping[str, Ge
     q = quantization if isinstance(quantization, Mapping) else {}
     qd = quantization if isinstance(quantization, str) else "fp32"
     det_b, lm_b = _read(detector), _read(landmarker)
-    files = {"detector.tflite": det_b, "landmarker.tflite": lm_b}
+    files = {f"detector{_suffix(det_b)}": det_b, f"landmarker{_suffix(lm_b)}": lm_b}
     models = {
-        "detector": _model_json(det_b, "detector.tflite", q.get("detector", qd), detector_decoding,
+        "detector": _model_json(det_b, f"detector{_suffix(det_b)}", q.get("detector", qd), detector_decoding,
                                 color=color, mean=mean, std=std),
-        "landmarker": _model_json(lm_b, "landmarker.tflite", q.get("landmarker", qd), landmarker_decoding,
-                                  color=color, mean=mean, std=std),
+        "landmarker": _model_json(lm_b, f"landmarker{_suffix(lm_b)}", q.get("landmarker", qd),
+                                  landmarker_decoding, color=color, mean=mean, std=std),
     }
     for set_name, g in gestures.items():
         if not re.match(r"^[A-Za-z0-9_-]+$", set_name):
             raise ValueError(f"gesture set name {set_name!r}: letters, digits, '_' and '-' only")
         b = _read(g.model)
-        fname = f"gesture_{set_name}.tflite"
+        fname = f"gesture_{set_name}{_suffix(b)}"
         files[fname] = b
         entry = _model_json(b, fname, g.quantization, {"kind": g.kind, "none_label": g.none_label},
                             labels=g.labels, image_inputs=())

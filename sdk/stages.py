@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backend import Model
+from .backend import open_model
 from .bundle import Bundle, ModelEntry, load_bundle
 from .decode import heatmaps_to_keypoints, skeleton_to_boxes
 from .image import apply_affine, crop_matrix, invert_affine, letterbox_matrix, to_rgb, warp
@@ -83,7 +83,7 @@ class _Stage:
         if role not in self.bundle.models:
             raise ValueError(f"the bundle has no {role!r} model (it has {sorted(self.bundle.models)})")
         self.entry = self.bundle.models[role]
-        self.model = Model(self.bundle.model_bytes(role), num_threads=num_threads, backend=backend,
+        self.model = open_model(self.bundle.model_bytes(role), num_threads=num_threads, backend=backend,
                            name=role)
 
 

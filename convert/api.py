@@ -1,0 +1,411 @@
+"""Turn trained Keras models into a deployable bundle for a device, and say
+with numbers what each format loses and gains.
+
+Every converted model is reloaded in the runtime's interpreter and run; its
+parity with the Keras model is measured on validation inputs (real crops where
+the shared data exists, synthetic renders otherwise) and written into the
+bundle's manifest. A model that loses more than the tolerance is reported
+loudly (and ``strict`` makes it an error).
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .formats import FORMATS, TFLITE_FORMATS, get_format
+
+#: default parity tolerances
+TOLERANCE = {"detector_iou": 0.85, "keypoint_error_px": 1.5, "gesture_agreement": 0.97}
+
+
+class ConversionError(RuntimeError):
+    pass
+
+
+@dataclass
+class Trained:
+    """A trained Keras model with the metadata its training run wrote."""
+
+    role: str            # detector | landmarker | gesture:<set>
+    model: object
+    metadata: dict
+    path: str
+
+    @property
+    def label_set(self) -> str | None:
+        return self.role.split(":", 1)[1] if self.role.startswith("gesture:") else None
+
+
+def _custom_objects() -> dict:
+    try:
+        from handsdk.train.models import layers
+
+        return {k: v for k, v in vars(layers).items() if isinstance(v, type)}
+    except Exception:  # pragma: no cover
+        return {}
+
+
+def _find_metadata(p: Path) -> Path | None:
+    for cand in (p / "metadata.json" if p.is_dir() else None, p.with_suffix(".json"),
+                 p.parent / f"{p.stem}.metadata.json", p.parent / "metadata.json"):
+        if cand is not None and cand.is_file():
+            return cand
+    return None
+
+
+def load_trained(path, role: str | None = None) -> Trained:
+    """Load ``best.keras`` (or a .keras/.h5 file, or a run folder holding one)
+    and its ``metadata.json``."""
+    from handsdk.train.tf import keras
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"trained model not found: {p}")
+    model_file = p
+    if p.is_dir():
+        for name in ("best.keras", "model.keras", "best.h5", "saved_model.pb"):
+            if (p / name).exists():
+                model_file = p / name if name != "saved_model.pb" else p
+                break
+        else:
+            raise FileNotFoundError(f"no best.keras / model.keras in {p}")
+    meta_path = _find_metadata(p)
+    meta = json.loads(meta_path.read_text()) if meta_path else {}
+    try:
+        model = keras.models.load_model(str(model_file), custom_objects=_custom_objects(), compile=False)
+    except Exception as e:
+        raise ConversionError(f"cannot load the Keras model {model_file}: {e}") from e
+    role = role or meta.get("role")
+    if role is None:
+        names = set(model.output_names)
+        role = ("detector" if names == {"skeleton"} else "landmarker" if "heatmaps" in names or "keypoints" in names
+                else "gesture:gestures")
+    return Trained(role=role, model=model, metadata=meta, path=str(model_file))
+
+
+# ----------------------------------------------------------- calibration data
+
+def _input_shapes(model) -> dict:
+    names = [t.name.split(":")[0].split("/")[0] for t in model.inputs]
+    return {n: tuple(int(v) for v in t.shape[1:]) for n, t in zip(names, model.inputs)}
+
+
+def representative_inputs(trained: Trained, n: int = 64, *, data: str = "auto", data_root=None,
+                          seed: int = 0) -> list[dict]:
+    """Batch-1 float32 inputs for calibration and parity, made the way the
+    runtime makes them (letterboxed frames for the detector, runtime-style
+    hand crops + skeleton for the landmarker, shared features for GestureNet).
+
+    ``data``: ``auto`` (real shared data when present, mixed with synthetic
+    renders), ``synthetic``, or a shared dataset name."""
+    from handsdk.image import crop_matrix, letterbox_matrix, warp
+    from handsdk.keypoints import keypoint_features, keypoints_box, render_skeleton
+
+    shapes = _input_shapes(trained.model)
+    samples = list(_samples(trained, n, data=data, data_root=data_root, seed=seed))
+    if not samples:
+        raise ConversionError("no calibration samples could be made (no data and no synthetic renderer)")
+    out = []
+    rng = np.random.default_rng(seed)
+    for s in samples:
+        if trained.role == "detector":
+            h, w, _ = shapes["image"]
+            m = letterbox_matrix(s.image.shape[:2], (h, w))
+            out.append({"image": (warp(s.image, m, (h, w)).astype(np.float32) / 255.0)[None]})
+        elif trained.role == "landmarker":
+            size = shapes["image"][0]
+            if not len(s.keypoints):
+                continue
+            kp = s.keypoints[0]
+            m = crop_matrix(keypoints_box(kp[:, :2]), size, scale=float(rng.uniform(1.3, 1.5)))
+            d = {"image": (warp(s.image, m, (size, size)).astype(np.float32) / 255.0)[None]}
+            if "skeleton" in shapes:
+                from handsdk.image import apply_affine
+
+                skel = render_skeleton(apply_affine(m, kp[:, :2]), (size, size),
+                                       thickness=float(trained.metadata.get("decoding", {})
+                                                       .get("skeleton_thickness", 0.02)))
+                d["skeleton"] = skel[None, :, :, None]
+            out.append(d)
+        else:
+            if not len(s.keypoints):
+                continue
+            hd = s.handedness[0] if s.handedness else None
+            out.append({"keypoints": keypoint_features(s.keypoints[0], hd)[None]})
+    if not out:
+        raise ConversionError("the calibration samples had no usable hands")
+    return out[:n]
+
+
+def _real_samples(trained: Trained, n: int, names: list, data_root) -> list:
+    from handsdk.train.data import real as realdata
+
+    keypoint_only_ok = trained.role.startswith("gesture:")
+    out = []
+    per_set = max(1, n // max(1, len(names)))
+    for name in names:
+        if not realdata.has_data(data_root, name):
+            continue
+        got = 0
+        split = "valid" if name == "asl_letters" else None
+        for s in realdata.load_dataset(name, root=data_root, split=split):
+            if not len(s.keypoints) or (s.image is None and not s.path and not keypoint_only_ok):
+                continue
+            if not keypoint_only_ok:
+                s = realdata.ensure_image(s)
+            out.append(s)
+            got += 1
+            if got >= per_set:
+                break
+    return out
+
+
+def _samples(trained: Trained, n: int, *, data: str, data_root, seed: int):
+    """Samples for calibration: real (when present) and synthetic, half each
+    with ``auto``."""
+    real = []
+    if data != "synthetic":
+        if data == "auto":
+            names = (["gesture_keypoints_csv"] if trained.role.startswith("gesture:") else []) + \
+                ["asl_letters", "sign_language_digits"]
+        else:
+            names = [data]
+        try:
+            real = _real_samples(trained, n // 2 if data == "auto" else n, names, data_root)
+        except Exception as e:
+            if data != "auto":
+                raise ConversionError(f"cannot read calibration data {data!r}: {e}") from e
+    yield from real
+    if data in ("auto", "synthetic"):
+        yield from _synthetic(trained, n - len(real), seed)
+
+
+def _synthetic(trained: Trained, n: int, seed: int):
+    try:
+        from handsdk.train import synth
+    except Exception:
+        return
+    rng = np.random.default_rng(seed)
+    if trained.role == "detector":
+        shape = _input_shapes(trained.model)["image"]
+        cfg = synth.SceneConfig(size=(shape[0] * 2, shape[1] * 2))
+    else:
+        cfg = synth.SceneConfig(size=(192, 192), max_hands=1, p_no_hand=0.0)
+    for _ in range(n):
+        yield synth.render_scene(rng, cfg)
+
+
+# ----------------------------------------------------------------- conversion
+
+def convert_model(trained: Trained, fmt: str, calibration: list[dict] | None = None, *,
+                  qat_steps: int = 200, progress: Callable[[str], None] = print) -> tuple[bytes, dict]:
+    """Convert one model to a TFLite format. Returns (bytes, info) where info
+    lists e.g. the layers QAT left in float."""
+    from .tflite import keras_to_tflite
+
+    f = get_format(fmt)
+    info: dict = {}
+    if fmt == "onnx":
+        from .onnx import keras_to_onnx
+        from .tflite import _names
+
+        try:
+            return keras_to_onnx(trained.model, _names(trained.model)), info
+        except ImportError:
+            raise
+        except Exception as e:
+            raise ConversionError(f"{trained.role}: conversion to ONNX failed: {e}") from e
+    if fmt not in TFLITE_FORMATS:
+        raise ConversionError(f"{fmt} engines are built on the device from the ONNX export "
+                              f"(see handsdk.convert.tensorrt)")
+    model = trained.model
+    if f.needs_calibration and not calibration:
+        raise ConversionError(f"{fmt} needs calibration inputs")
+    if fmt == "qat-int8":
+        from .qat import quantization_aware_finetune
+
+        model, info = quantization_aware_finetune(model, calibration, steps=qat_steps, progress=progress)
+    quant = {"fp32": "fp32", "fp16": "fp16", "dynamic": "dynamic", "int8": "int8", "qat-int8": "int8"}[fmt]
+    rep = (lambda: calibration) if quant == "int8" else None
+    try:
+        from .tflite import _names
+
+        data = keras_to_tflite(model, quant, rep, names=_names(trained.model))
+    except Exception as e:
+        raise ConversionError(f"{trained.role}: conversion to {fmt} failed: {e}") from e
+    return data, info
+
+
+def _decode_detector(out: np.ndarray, dec: dict):
+    from handsdk.decode import skeleton_to_boxes
+
+    return skeleton_to_boxes(out[0], threshold=dec.get("threshold", 0.5), min_mass=dec.get("min_mass", 20.0),
+                             min_size_frac=dec.get("min_size_frac", 0.04), pad=dec.get("pad", 0.15))
+
+
+def _box_iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def _keypoints_from(outputs: dict, size: int) -> np.ndarray:
+    from handsdk.decode import heatmaps_to_keypoints
+
+    if "keypoints" in outputs:
+        return np.asarray(outputs["keypoints"][0]).reshape(-1, 2) * size
+    hm = np.asarray(outputs["heatmaps"][0])
+    xy, _ = heatmaps_to_keypoints(hm)
+    return xy * (size / hm.shape[1])
+
+
+def measure_parity(trained: Trained, tflite_bytes: bytes, inputs: list[dict]) -> dict:
+    """Reload the converted model in the runtime's interpreter, run it on
+    ``inputs`` and compare with the Keras model."""
+    from handsdk.backend import open_model
+
+    m = open_model(tflite_bytes, num_threads=2, name=trained.role)
+    keras_model = trained.model
+    out_names = list(keras_model.output_names)
+    dec = trained.metadata.get("decoding", {})
+    ious, errs, agree, max_abs = [], [], [], 0.0
+    for x in inputs:
+        ref = keras_model({k: v for k, v in x.items()} if len(x) > 1 else next(iter(x.values())), training=False)
+        ref = ref if isinstance(ref, (list, tuple)) else [ref]
+        ref = {k: np.asarray(v) for k, v in zip(out_names, ref)} if not isinstance(ref, dict) else \
+            {k: np.asarray(v) for k, v in ref.items()}
+        got = m(**x)
+        for k in ref:
+            max_abs = max(max_abs, float(np.abs(ref[k] - got[k]).max()))
+        if trained.role == "detector":
+            a, b = _decode_detector(ref["skeleton"], dec), _decode_detector(got["skeleton"], dec)
+            if not a and not b:
+                ious.append(1.0)
+            else:
+                for ba in a:
+                    ious.append(max((_box_iou(ba.box, bb.box) for bb in b), default=0.0))
+                if len(b) > len(a):
+                    ious.extend([0.0] * (len(b) - len(a)))
+        elif trained.role == "landmarker":
+            size = x["image"].shape[1]
+            errs.append(float(np.linalg.norm(_keypoints_from(ref, size) - _keypoints_from(got, size), axis=1).mean()))
+        else:
+            (k,) = ref
+            agree.append(int(np.argmax(ref[k][0]) == np.argmax(got[k][0])))
+    report = {"samples": len(inputs), "max_abs_output_diff": round(max_abs, 5)}
+    if ious:
+        report["box_iou"] = round(float(np.mean(ious)), 4)
+    if errs:
+        report["keypoint_error_px"] = round(float(np.mean(errs)), 3)
+    if agree:
+        report["gesture_agreement"] = round(float(np.mean(agree)), 4)
+    return report
+
+
+def parity_ok(report: dict, tolerance: dict | None = None) -> tuple[bool, str]:
+    tol = dict(TOLERANCE, **(tolerance or {}))
+    if "box_iou" in report and report["box_iou"] < tol["detector_iou"]:
+        return False, f"box IoU with the Keras model {report['box_iou']:.3f} < {tol['detector_iou']}"
+    if "keypoint_error_px" in report and report["keypoint_error_px"] > tol["keypoint_error_px"]:
+        return False, (f"keypoints move {report['keypoint_error_px']:.2f} px from the Keras model's "
+                       f"(> {tol['keypoint_error_px']} px)")
+    if "gesture_agreement" in report and report["gesture_agreement"] < tol["gesture_agreement"]:
+        return False, f"gesture agreement {report['gesture_agreement']:.3f} < {tol['gesture_agreement']}"
+    return True, "within tolerance"
+
+
+@dataclass
+class ConversionReport:
+    format: str
+    output: str
+    size_bytes: int
+    models: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
+
+    def to_dict(self):
+        return {"format": self.format, "output": self.output, "size_bytes": self.size_bytes,
+                "models": self.models, "warnings": self.warnings}
+
+
+def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=None, device: str | None = None,
+                   data: str = "auto", data_root=None, calibration_samples: int = 64, parity_samples: int = 32,
+                   tolerance: dict | None = None, strict: bool = False, qat_steps: int = 200,
+                   name: str = "handsdk", extra_provenance: dict | None = None,
+                   progress: Callable[[str], None] = print) -> ConversionReport:
+    """Convert trained detector, pose and gesture models (paths of runs or
+    .keras files, or :class:`Trained`) into one bundle of format ``fmt``."""
+    from handsdk.bundle import GestureSet, build_bundle
+
+    f = get_format(fmt)
+    if device is not None:
+        from handsdk.devices import load_device
+
+        prof = load_device(device)
+        if device not in f.devices:
+            progress(f"note: {fmt} is not the usual format for {device} (its profile prefers {prof['format']})")
+    if not f.runs_here:
+        raise ConversionError(f"{fmt} is built on the device: export --format onnx here, then run "
+                              f"handsdk.convert.tensorrt.onnx_bundle_to_tensorrt on the Jetson")
+    trained = []
+    for role, item in [("detector", detector), ("landmarker", pose)] + [(None, g) for g in gestures]:
+        t = item if isinstance(item, Trained) else load_trained(item, role)
+        if role is None and not t.role.startswith("gesture:"):
+            t.role = f"gesture:{t.metadata.get('label_set', 'gestures')}"
+        trained.append(t)
+    files, report = {}, ConversionReport(format=fmt, output=str(output or ""), size_bytes=0)
+    for i, t in enumerate(trained, 1):
+        t0 = time.perf_counter()
+        progress(f"[{i}/{len(trained)}] {t.role}: preparing {max(calibration_samples, parity_samples)} inputs")
+        inputs = representative_inputs(t, max(calibration_samples, parity_samples), data=data,
+                                       data_root=data_root)
+        progress(f"[{i}/{len(trained)}] {t.role}: converting to {fmt}")
+        b, info = convert_model(t, fmt, inputs[:calibration_samples], qat_steps=qat_steps, progress=progress)
+        parity = measure_parity(t, b, inputs[:parity_samples])
+        ok, why = parity_ok(parity, tolerance)
+        parity["within_tolerance"] = ok
+        if not ok:
+            msg = f"{t.role} in {fmt} LOSES ACCURACY against the Keras model: {why}"
+            progress("!" * 8 + " " + msg)
+            report.warnings.append(msg)
+            if strict:
+                raise ConversionError(msg)
+        report.models[t.role] = {"size_bytes": len(b), "parity": parity, **info,
+                                 "seconds": round(time.perf_counter() - t0, 1)}
+        files[t.role] = (t, b)
+        progress(f"[{i}/{len(trained)}] {t.role}: {len(b) / 1024:.1f} KiB, parity {json.dumps(parity)}")
+    det, lm = files["detector"], files["landmarker"]
+    q = "fp32" if fmt == "onnx" else fmt
+    gsets = {}
+    for role, (t, b) in files.items():
+        if role.startswith("gesture:"):
+            md = t.metadata
+            labels = md.get("labels")
+            if not labels:
+                raise ConversionError(f"{t.path}: its metadata names no labels")
+            dec = md.get("decoding", {})
+            gsets[role.split(":", 1)[1]] = GestureSet(b, tuple(labels), kind=dec.get("kind", "commands"),
+                                                      none_label=dec.get("none_label"), quantization=q,
+                                                      metrics=md.get("metrics", {}))
+    provenance = {
+        "format": fmt, "device": device,
+        "training_data": sorted({d for t, _ in files.values() for d in t.metadata.get("training_data", [])}),
+        "configs": {r: t.metadata.get("config") for r, (t, _) in files.items() if t.metadata.get("config")},
+        "metrics": {r: t.metadata.get("metrics") for r, (t, _) in files.items() if t.metadata.get("metrics")},
+        "parity": {r: v["parity"] for r, v in report.models.items()},
+        "sources": {r: t.path for r, (t, _) in files.items()},
+        **(extra_provenance or {}),
+    }
+    lm_dec = dict(lm[0].metadata.get("decoding", {}))
+    data_bytes = build_bundle(output, detector=det[1], landmarker=lm[1], gestures=gsets,
+                              detector_decoding=det[0].metadata.get("decoding"), landmarker_decoding=lm_dec,
+                              quantization={"detector": q, "landmarker": q}, provenance=provenance, name=name)
+    report.size_bytes = len(data_bytes)
+    return report

@@ -1,0 +1,81 @@
+"""`handsdk convert`: trained Keras models -> one bundle for a device."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .common import fail, need_train_extra
+
+
+def _formats_help() -> str:
+    from handsdk.convert.formats import FORMATS
+
+    return "; ".join(f"{k}: {f.description}" for k, f in FORMATS.items())
+
+
+def convert_many(detector, pose, gestures, formats, out_dir: Path, stem: str, **kw) -> dict:
+    """Convert to several formats (used by `profile --compare`); a failing
+    format is reported, never fatal. Returns {format: path or error}."""
+    from handsdk.convert.api import convert_bundle
+
+    out = {}
+    for fmt in formats:
+        path = out_dir / f"{stem}-{fmt}.handsdk"
+        try:
+            convert_bundle(detector, pose, gestures, fmt=fmt, output=path, **kw)
+            out[fmt] = str(path)
+        except Exception as e:  # the row says why
+            out[fmt] = f"error: {e.__class__.__name__}: {e}"
+    return out
+
+
+def register(app: typer.Typer):
+    @app.command("convert")
+    def convert(
+        detector: Path = typer.Option(..., "--detector", help="trained detector (run folder or .keras)"),
+        pose: Path = typer.Option(..., "--pose", help="trained pose model (run folder or .keras)"),
+        gesture: List[Path] = typer.Option(..., "--gesture", help="trained GestureNet(s); repeat for several sets"),
+        fmt: str = typer.Option("fp32", "--format", help="fp32, fp16, dynamic, int8, qat-int8 or onnx"),
+        device: Optional[str] = typer.Option(None, "--device", help="target device profile (handsdk devices list)"),
+        output: Path = typer.Option(..., "-o", "--output", help="the bundle to write (.handsdk)"),
+        data: str = typer.Option("auto", "--data", help="calibration/parity data: auto, synthetic or a shared set"),
+        data_root: Optional[Path] = typer.Option(None, "--data-root", help="shared data folder (or $HANDSDK_DATA)"),
+        calibration: int = typer.Option(64, "--calibration", min=4, help="calibration samples"),
+        parity: int = typer.Option(32, "--parity", min=1, help="samples to measure parity on"),
+        qat_steps: int = typer.Option(200, "--qat-steps", min=1),
+        strict: bool = typer.Option(False, "--strict", help="fail when a model loses more than the tolerance"),
+        report: Optional[Path] = typer.Option(None, "--report", help="write the conversion report as JSON"),
+    ):
+        """Quantise and convert the three models into one bundle, measuring each
+        converted model's parity with its Keras model."""
+        from handsdk.convert.formats import FORMATS
+
+        if fmt not in FORMATS:
+            fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        if fmt == "tensorrt":
+            fail("TensorRT engines are built on the Jetson: convert --format onnx here, then on the device run "
+                 "python -m handsdk.convert.tensorrt <onnx bundle> -o <engine bundle> (see README)")
+        if device is not None:
+            from handsdk.devices import list_devices
+
+            if device not in list_devices():
+                fail(f"unknown device {device!r}; known: {', '.join(list_devices())}")
+        need_train_extra("handsdk convert")
+        from handsdk.convert.api import ConversionError, convert_bundle
+
+        try:
+            rep = convert_bundle(detector, pose, list(gesture), fmt=fmt, output=output, device=device, data=data,
+                                 data_root=data_root, calibration_samples=calibration, parity_samples=parity,
+                                 strict=strict, qat_steps=qat_steps, progress=lambda m: typer.echo(m, err=True))
+        except (ConversionError, FileNotFoundError, ValueError, ImportError) as e:
+            fail(str(e))
+        typer.echo(f"wrote {output} ({rep.size_bytes / 1024:.1f} KiB, {fmt})")
+        for role, m in rep.models.items():
+            typer.echo(f"  {role:<22} {m['size_bytes'] / 1024:8.1f} KiB  parity {json.dumps(m['parity'])}")
+        for w in rep.warnings:
+            typer.secho(f"WARNING: {w}", fg=typer.colors.RED, err=True)
+        if report:
+            report.write_text(json.dumps(rep.to_dict(), indent=2))

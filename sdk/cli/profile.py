@@ -1,0 +1,76 @@
+"""`handsdk profile`: latency, size, memory and accuracy of bundles."""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .common import fail
+
+
+def register(app: typer.Typer):
+    @app.command("profile")
+    def profile(
+        bundle: List[Path] = typer.Option([], "--bundle", help="bundle(s) to profile; repeat to compare"),
+        device: Optional[str] = typer.Option(None, "--device", help="device profile for threads and camera size"),
+        data: Optional[str] = typer.Option(None, "--data", help="labelled set for accuracy (e.g. asl_letters)"),
+        data_root: Optional[Path] = typer.Option(None, "--data-root"),
+        frames: int = typer.Option(100, "--frames", min=5, help="timed frames per mode (after warm-up)"),
+        warmup: int = typer.Option(10, "--warmup", min=0),
+        threads: Optional[int] = typer.Option(None, "--threads", min=1),
+        eval_limit: int = typer.Option(200, "--eval-limit", min=1, help="at most this many labelled images"),
+        compare: Optional[str] = typer.Option(None, "--compare",
+                                              help="formats to convert and profile side by side, e.g. "
+                                                   "fp32,fp16,int8,qat-int8 (needs --detector/--pose/--gesture)"),
+        detector: Optional[Path] = typer.Option(None, "--detector"),
+        pose: Optional[Path] = typer.Option(None, "--pose"),
+        gesture: List[Path] = typer.Option([], "--gesture"),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="write all rows as JSON"),
+    ):
+        """Per-stage and end-to-end latency (p50/p90), FPS, model sizes, peak
+        memory and accuracy; one row per bundle or format, a failing one says why."""
+        from handsdk.profile import format_table, profile_in_subprocess
+
+        bundles = [str(b) for b in bundle]
+        labels = {}
+        if compare:
+            if not (detector and pose and gesture):
+                fail("--compare converts trained models: give --detector, --pose and --gesture")
+            from .common import need_train_extra
+
+            need_train_extra("handsdk profile --compare")
+            from handsdk.convert.formats import FORMATS
+
+            from .convert import convert_many
+
+            fmts = [f.strip() for f in compare.split(",") if f.strip()]
+            bad = [f for f in fmts if f not in FORMATS]
+            if bad:
+                fail(f"unknown formats {bad}; choose from {', '.join(FORMATS)}")
+            tmp = Path(tempfile.mkdtemp(prefix="handsdk_profile_"))
+            typer.echo(f"converting to {', '.join(fmts)} in {tmp}", err=True)
+            made = convert_many(detector, pose, list(gesture), fmts, tmp, "model", data_root=data_root,
+                                progress=lambda m: typer.echo(m, err=True))
+            for fmt, p in made.items():
+                labels[p] = fmt
+                bundles.append(p)
+        if not bundles:
+            fail("nothing to profile: give --bundle (repeatable) or --compare with trained models")
+        rows = []
+        for b in bundles:
+            if b.startswith("error:"):
+                rows.append({"bundle": b, "error": b[6:].strip()})
+                continue
+            typer.echo(f"profiling {b} ...", err=True)
+            r = profile_in_subprocess(b, device=device, frames=frames, warmup=warmup, threads=threads, data=data,
+                                      data_root=str(data_root) if data_root else None, eval_limit=eval_limit)
+            if b in labels:
+                r["format"] = labels[b]
+            rows.append(r)
+        typer.echo(format_table(rows))
+        if json_out:
+            json_out.write_text(json.dumps(rows, indent=2))
+            typer.echo(f"wrote {json_out}", err=True)

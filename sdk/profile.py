@@ -1,0 +1,133 @@
+"""Profiling a bundle on this machine with a device profile's settings:
+per-stage and end-to-end latency (p50/p90, warm-up excluded), frames per
+second, model sizes, peak memory and, given labelled data, accuracy.
+
+Run per bundle in a subprocess (`profile_in_subprocess`) so that peak memory
+is the bundle's own and one failing bundle never stops the others."""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _stats(values) -> dict:
+    a = np.asarray(values, float)
+    if a.size == 0:
+        return {"p50": None, "p90": None, "mean": None, "n": 0}
+    return {"p50": round(float(np.percentile(a, 50)), 3), "p90": round(float(np.percentile(a, 90)), 3),
+            "mean": round(float(a.mean()), 3), "n": int(a.size)}
+
+
+def synthetic_frames(n: int, size=(480, 640), seed: int = 0) -> list[np.ndarray]:
+    """Frames with hands from the synthetic renderer when it is installed
+    (``handsdk.train.synth``, numpy + OpenCV only), else plain textured frames."""
+    try:
+        from handsdk.train import synth
+
+        rng = np.random.default_rng(seed)
+        cfg = synth.SceneConfig(size=tuple(size), max_hands=1, p_no_hand=0.0)
+        return [synth.render_scene(rng, cfg).image for _ in range(n)]
+    except Exception:
+        rng = np.random.default_rng(seed)
+        return [rng.integers(0, 255, (*size, 3), dtype=np.uint8) for _ in range(n)]
+
+
+def profile_bundle(bundle, *, device: str | None = None, frames: int = 100, warmup: int = 10,
+                   threads: int | None = None, data: str | None = None, data_root=None,
+                   eval_limit: int = 200, camera=None) -> dict:
+    """Profile one bundle. Frames are RGB; the recognizer runs in IMAGE mode
+    (detector every frame) and in VIDEO mode (tracking frames)."""
+    from handsdk import GestureRecognizer, GestureRecognizerOptions, RunningMode, load_bundle
+
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    prof = {}
+    if device:
+        from handsdk.devices import load_device
+
+        prof = load_device(device)
+    threads = threads or int(prof.get("threads", 2))
+    cam = camera or prof.get("camera", [640, 480])
+    t0 = time.perf_counter()
+    b = load_bundle(bundle)
+    load_ms = (time.perf_counter() - t0) * 1000
+    out = {"bundle": str(bundle), "device": device, "threads": threads, "camera": list(cam),
+           "load_ms": round(load_ms, 1),
+           "size_bytes": {r: len(b.files[e.file]) for r, e in b.models.items()},
+           "quantization": {r: e.quantization for r, e in b.models.items()}}
+    out["size_bytes"]["total"] = sum(out["size_bytes"].values())
+    imgs = synthetic_frames(min(frames, 30), size=(int(cam[1]), int(cam[0])))
+    for mode in (RunningMode.IMAGE, RunningMode.VIDEO):
+        opts = GestureRecognizerOptions(bundle=b, running_mode=mode, num_threads=threads, color_order="RGB",
+                                        max_hands=1)
+        times: dict[str, list] = {}
+        with GestureRecognizer(opts) as rec:
+            for i in range(frames + warmup):
+                r = rec.recognize(imgs[i % len(imgs)], timestamp_ms=None if mode is RunningMode.IMAGE else i * 33)
+                if i >= warmup:
+                    for k, v in r.timings_ms.items():
+                        times.setdefault(k, []).append(v)
+        key = "detection_frames" if mode is RunningMode.IMAGE else "tracking_frames"
+        out[key] = {k: _stats(v) for k, v in times.items()}
+        p50 = out[key]["total"]["p50"]
+        out[key]["fps"] = round(1000.0 / p50, 1) if p50 else None
+    if data:
+        from handsdk.evaluate import evaluate
+        from handsdk.train.data.real import load_dataset
+
+        samples = load_dataset(data, root=data_root, split="valid" if data == "asl_letters" else None)[:eval_limit]
+        opts = GestureRecognizerOptions(bundle=b, running_mode=RunningMode.IMAGE, num_threads=threads,
+                                        color_order="RGB", max_hands=2)
+        with GestureRecognizer(opts) as rec:
+            sets = [s for s in rec.classifiers if any(x.label_set == s for x in samples)]
+            out["accuracy"] = evaluate(rec, samples, gesture_set=sets[0] if sets else None)
+    out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out["rss_growth_mib"] = round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024, 1)
+    return out
+
+
+def profile_in_subprocess(bundle, timeout: float = 1800, **kw) -> dict:
+    """Profile in a fresh Python process: its peak memory is this bundle's,
+    and a crash becomes a row that says why."""
+    code = ("import json, sys; from handsdk.profile import profile_bundle; "
+            "kw = json.loads(sys.argv[2]); print('@@' + json.dumps(profile_bundle(sys.argv[1], **kw)))")
+    try:
+        p = subprocess.run([sys.executable, "-c", code, str(bundle), json.dumps(kw)], capture_output=True,
+                           text=True, timeout=timeout, env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    except subprocess.TimeoutExpired:
+        return {"bundle": str(bundle), "error": f"timed out after {timeout:.0f} s"}
+    for line in p.stdout.splitlines():
+        if line.startswith("@@"):
+            return json.loads(line[2:])
+    err = (p.stderr.strip().splitlines() or ["no output"])[-1]
+    return {"bundle": str(bundle), "error": err}
+
+
+def format_table(rows: list[dict]) -> str:
+    head = (f"{'bundle':<28}{'size KiB':>9}{'det p50':>9}{'det p90':>9}{'trk p50':>9}{'fps det':>8}"
+            f"{'fps trk':>8}{'RSS MiB':>8}  accuracy / error")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        name = Path(r.get("bundle", "?")).name[:27]
+        if "error" in r:
+            lines.append(f"{name:<28}  FAILED: {r['error']}")
+            continue
+        d, t = r["detection_frames"], r["tracking_frames"]
+        acc = ""
+        a = r.get("accuracy")
+        if a:
+            kp = a.get("keypoints_on_gt_box", {}).get("all", {})
+            acc = (f"det rate {a['detection_rate']:.2f} AP {a.get('detection', {}).get('ap', float('nan')):.3f} "
+                   f"PCK@0.2 {kp.get('pck@0.2', float('nan')):.3f}")
+            if a.get("gesture", {}).get("samples"):
+                acc += f" gesture acc {a['gesture']['accuracy']:.3f}"
+        lines.append(f"{name:<28}{r['size_bytes']['total'] / 1024:>9.1f}{d['total']['p50']:>9.2f}"
+                     f"{d['total']['p90']:>9.2f}{t['total']['p50']:>9.2f}{d['fps'] or 0:>8.1f}{t['fps'] or 0:>8.1f}"
+                     f"{r['peak_rss_mib']:>8.0f}  {acc}")
+    return "\n".join(lines)

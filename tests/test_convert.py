@@ -1,0 +1,159 @@
+"""Conversion: every format from one table, every converted model reloaded,
+run and compared with its Keras model; the convert/profile CLI end to end."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from handsdk.cli import app
+from handsdk.convert.formats import FORMATS, TFLITE_FORMATS
+from tests.conftest import red_stroke_frame, tiny_detector, tiny_gesture, tiny_landmarker
+
+runner = CliRunner()
+
+
+def _runs(tmp_path):
+    """Tiny 'training runs': best.keras + metadata.json per model."""
+    runs = {}
+    for name, model, meta in [
+        ("detector", tiny_detector(), {"role": "detector", "decoding": {"threshold": 0.5, "min_mass": 3.0,
+                                                                          "min_size_frac": 0.05, "pad": 0.1}}),
+        ("pose", tiny_landmarker(), {"role": "landmarker", "decoding": {"type": "heatmaps", "crop_scale": 1.4}}),
+        ("gesture", tiny_gesture(3), {"role": "gesture:commands", "labels": ["none", "open_palm", "fist"],
+                                      "label_set": "commands", "training_data": ["synthetic"],
+                                      "decoding": {"kind": "commands", "none_label": "none"}}),
+    ]:
+        d = tmp_path / name
+        d.mkdir()
+        model.save(d / "best.keras")
+        (d / "metadata.json").write_text(json.dumps(meta))
+        runs[name] = d
+    return runs
+
+
+def test_the_format_table_drives_the_cli():
+    r = runner.invoke(app, ["convert", "--help"])
+    assert r.exit_code == 0
+    assert set(TFLITE_FORMATS) == {"fp32", "fp16", "dynamic", "int8", "qat-int8"}
+    assert {"onnx", "tensorrt"} <= set(FORMATS)
+    r = runner.invoke(app, ["convert", "--detector", "d", "--pose", "p", "--gesture", "g", "--format", "int4",
+                            "-o", "x.handsdk"])
+    assert r.exit_code == 2 and "unknown format 'int4'" in r.output
+
+
+@pytest.mark.parametrize("fmt", ["fp32", "fp16", "dynamic", "int8", "qat-int8", "onnx"])
+def test_each_format_converts_reloads_and_keeps_parity(fmt):
+    from handsdk.backend import open_model
+    from handsdk.convert.api import Trained, convert_model, measure_parity
+
+    rng = np.random.default_rng(0)
+    t = Trained("landmarker", tiny_landmarker(), {}, "mem")
+    inputs = [{"image": rng.uniform(0, 1, (1, 32, 32, 3)).astype(np.float32),
+               "skeleton": rng.uniform(0, 1, (1, 32, 32, 1)).astype(np.float32)} for _ in range(12)]
+    for x in inputs:  # a bright green spot on a dimmer background: the heatmap peak
+        i, j = rng.integers(4, 28, 2)
+        x["image"][0, :, :, 1] *= 0.3
+        x["image"][0, i - 1:i + 2, j - 1:j + 2, 1] = 1.0
+    data, info = convert_model(t, fmt, inputs, qat_steps=5, progress=lambda m: None)
+    m = open_model(data)  # reloaded in the runtime's interpreter
+    assert set(m.outputs) == {"heatmaps", "presence", "handedness"}
+    assert m(**inputs[0])["heatmaps"].shape == (1, 16, 16, 21)
+    parity = measure_parity(t, data, inputs)
+    assert parity["samples"] == 12
+    assert parity["keypoint_error_px"] < 1.5, parity
+    if fmt in ("int8", "qat-int8"):
+        assert m.inputs["image"].dtype == np.int8
+    if fmt == "qat-int8":
+        assert "qat_left_float" in info
+
+
+def test_qat_lists_the_layers_it_leaves_float():
+    from handsdk.convert.qat import annotate
+    from handsdk.train.tf import keras
+
+    i = keras.Input((16, 16, 3), name="image")
+    x = keras.layers.Conv2D(4, 3, padding="same")(i)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.LayerNormalization(name="ln")(x)
+    out = keras.layers.Conv2D(1, 1, name="skeleton")(x)
+    _, left = annotate(keras.Model(i, out))
+    assert any(s.startswith("ln ") for s in left) and not any("conv2d" in s for s in left)
+
+
+def test_convert_cli_writes_a_bundle_that_runs(tmp_path):
+    runs = _runs(tmp_path)
+    out = tmp_path / "model.handsdk"
+    r = runner.invoke(app, ["convert", "--detector", str(runs["detector"]), "--pose", str(runs["pose"]),
+                            "--gesture", str(runs["gesture"]), "--format", "int8", "--device", "rpi4", "-o", str(out),
+                            "--data", "synthetic", "--calibration", "8", "--parity", "8",
+                            "--report", str(tmp_path / "rep.json")])
+    assert r.exit_code == 0, r.output
+    from handsdk import GestureRecognizer, load_bundle
+
+    b = load_bundle(out)
+    assert b.detector.quantization == "int8" and b.gesture_sets["commands"].labels == ("none", "open_palm", "fist")
+    prov = b.provenance
+    assert prov["format"] == "int8" and prov["device"] == "rpi4" and prov["training_data"] == ["synthetic"]
+    assert set(prov["parity"]) == {"detector", "landmarker", "gesture:commands"}
+    assert "gesture_agreement" in prov["parity"]["gesture:commands"]
+    assert json.loads((tmp_path / "rep.json").read_text())["format"] == "int8"
+    with GestureRecognizer.create(out) as rec:
+        res = rec.recognize(red_stroke_frame())
+    assert len(res.hands) == 1  # the int8 detector still sees the red stroke
+
+
+def test_onnx_bundle_runs_in_onnxruntime(tmp_path):
+    pytest.importorskip("onnxruntime")
+    runs = _runs(tmp_path)
+    out = tmp_path / "onnx.handsdk"
+    r = runner.invoke(app, ["convert", "--detector", str(runs["detector"]), "--pose", str(runs["pose"]),
+                            "--gesture", str(runs["gesture"]), "--format", "onnx", "-o", str(out),
+                            "--data", "synthetic", "--calibration", "4", "--parity", "4"])
+    assert r.exit_code == 0, r.output
+    from handsdk import GestureRecognizer, load_bundle
+
+    b = load_bundle(out)
+    assert b.detector.file == "detector.onnx"
+    with GestureRecognizer.create(out) as rec:
+        assert rec.detector.model.backend == "onnxruntime"
+        assert len(rec.recognize(red_stroke_frame()).hands) == 1
+
+
+def test_convert_errors_are_clear(tmp_path):
+    r = runner.invoke(app, ["convert", "--detector", str(tmp_path / "nope"), "--pose", "p", "--gesture", "g",
+                            "-o", str(tmp_path / "x.handsdk")])
+    assert r.exit_code == 2 and "not found" in r.output
+    r = runner.invoke(app, ["convert", "--detector", "d", "--pose", "p", "--gesture", "g", "--format", "tensorrt",
+                            "-o", "x.handsdk"])
+    assert r.exit_code == 2 and "Jetson" in r.output
+
+
+def test_tensorrt_engine_container_round_trip():
+    from handsdk.backend import BackendError, open_model
+    from handsdk.backend_tensorrt import pack_engine, unpack_engine
+    from handsdk.convert.tensorrt import EngineOptions, trtexec_command
+
+    blob = pack_engine(b"ENGINE", {"image": (1, 64, 64, 3)}, {"skeleton": (1, 64, 64, 1)})
+    header, engine = unpack_engine(blob)
+    assert engine == b"ENGINE" and header["inputs"]["image"] == [1, 64, 64, 3]
+    m = open_model(blob)  # lazily loaded: inspecting needs no GPU
+    assert m.backend == "tensorrt" and m.inputs["image"].shape == (1, 64, 64, 3)
+    with pytest.raises(BackendError, match="Jetson"):
+        m(image=np.zeros((1, 64, 64, 3), np.float32))
+    assert "--fp16" in trtexec_command("a.onnx", "a.engine", EngineOptions("fp16"))
+    with pytest.raises(ValueError):
+        EngineOptions("int4")
+
+
+def test_profile_rows_never_abort(bundle_path, tmp_path):
+    out = tmp_path / "p.json"
+    r = runner.invoke(app, ["profile", "--bundle", str(bundle_path), "--bundle", str(tmp_path / "missing.handsdk"),
+                            "--frames", "5", "--warmup", "1", "--json", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(out.read_text())
+    assert rows[0]["detection_frames"]["total"]["p50"] > 0 and rows[0]["size_bytes"]["total"] > 0
+    assert rows[0]["peak_rss_mib"] > 0
+    assert "error" in rows[1] and "FAILED" in r.output

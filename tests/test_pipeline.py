@@ -256,3 +256,33 @@ def test_cli_preview_on_a_folder(tmp_path):
     assert out.is_file()
     r = typer_testing.CliRunner().invoke(app, ["preview", "--source", "no_such_thing", "--out", str(out)])
     assert r.exit_code != 0 and "unknown source" in r.output
+
+
+def test_negative_rate_is_respected():
+    rng = np.random.default_rng(0)
+    samples = []
+    for _ in range(4):
+        img = np.zeros((120, 120, 3), np.uint8)
+        kp = np.zeros((21, 3), np.float32)
+        kp[:, :2] = rng.uniform(80, 115, (21, 2))
+        kp[:, 2] = 1
+        samples.append(Sample(image=img, keypoints=kp[None], handedness=["Right"]))
+    gen = pl.crop_generator([(pl.ListSource(samples, "s"), 1.0)], pl.CropConfig(size=24, negative_rate=0.3),
+                            augment=False, seed=0, num_examples=300)
+    rate = np.mean([ex["presence"] == 0 for ex in gen])
+    assert 0.22 < rate < 0.38
+
+
+def test_synthetic_sources_when_available():
+    synth = pytest.importorskip("handsdk.train.synth")
+    if not hasattr(synth, "render_scene"):
+        pytest.skip("synthetic renderer not there yet")
+    src = pl.synthetic_keypoint_source("commands", ["fist", "open_palm"])
+    rng = np.random.default_rng(0)
+    s = src.sample(rng)
+    assert s.image is None and s.label in ("fist", "open_palm") and s.handedness[0] in ("Left", "Right")
+    f, y = pl.keypoint_example(s, ["fist", "open_palm"], rng, augment=False)
+    assert f.shape == (21, 2) and y == ["fist", "open_palm"].index(s.label)
+    scene = pl.synthetic_source(size=(64, 64)).sample(rng)
+    ex = pl.frame_example(scene, (64, 64), rng, GEOM_ONLY)
+    assert ex["num_hands"] == min(scene.num_hands, 2)

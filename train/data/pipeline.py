@@ -138,6 +138,30 @@ def synthetic_source(name: str = "synthetic", **scene_kw) -> StreamSource:
     return StreamSource(lambda rng: synth.render_scene(rng, cfg), name)
 
 
+def synthetic_keypoint_source(gesture_set: str, labels: Sequence[str] | None = None, *, noise: float = 6.0,
+                              name: str = "synthetic_templates") -> StreamSource:
+    """Keypoint-only samples from the renderer's gesture templates (no
+    rendering: template pose + joint noise + view, forward kinematics, a
+    perspective projection), for :func:`keypoint_examples`."""
+    from handsdk.train import synth
+
+    labels = list(labels or synth.GESTURE_SETS[gesture_set])
+
+    def fn(rng):
+        label = labels[int(rng.integers(len(labels)))]
+        hand = "Left" if rng.random() < 0.5 else "Right"
+        shape = synth.HandShape.random(rng, hand)
+        pose = synth.pose_from_template(gesture_set, label, rng, noise)
+        J = synth.forward_kinematics(shape, pose) @ synth.view_rotation(pose.view, hand).T
+        C = J + np.array([0.0, 0.0, rng.uniform(0.3, 0.8)])
+        kp = np.ones((NUM_KEYPOINTS, 3), np.float32)
+        kp[:, :2] = C[:, :2] / C[:, 2:3]
+        return Sample(image=None, keypoints=kp[None], keypoint_source="synthetic", handedness=[hand],
+                      label=label, label_set=gesture_set, source=name, extras={"has_image": False})
+
+    return StreamSource(fn, name)
+
+
 def _is_source(x) -> bool:
     return hasattr(x, "sample") and callable(x.sample)
 
@@ -168,8 +192,13 @@ def build_sources(config, *, root=None, split: str | None = "train", max_side: i
             continue
         if _is_source(key):
             src = key
+        elif isinstance(key, str) and key.startswith("synthetic_templates:"):
+            src = synthetic_keypoint_source(key.split(":", 1)[1], name=key)
         elif key == "synthetic" or (isinstance(key, str) and key.startswith("synthetic:")):
-            src = synthetic_source(key, **(synthetic or {}))
+            kw = dict(synthetic or {})
+            if ":" in key:
+                kw["gesture_set"] = key.split(":", 1)[1]
+            src = synthetic_source(key, **kw)
         elif isinstance(key, str):
             name, sp = (key.split(":", 1) + [None])[:2] if ":" in key and key.split(":")[0] in DATASETS \
                 else (key, split)
@@ -240,7 +269,14 @@ def has_reliable_hands(sample: Sample) -> bool:
     """Samples usable for detector/crop training: hands labelled (human or
     found by MediaPipe, or YOLO boxes) - images where MediaPipe found nothing
     may still show a hand and are left out - or a 'nothing' image."""
-    return sample.num_hands > 0 or sample.label == "nothing" or bool(sample.extras.get("hand_free"))
+    return (sample.num_hands > 0 or sample.label == "nothing" or bool(sample.extras.get("hand_free"))
+            or sample.keypoint_source == "synthetic")
+
+
+def _exhaustive(sample: Sample) -> bool:
+    """Every hand in the image is labelled (synthetic scenes, 'nothing' images)."""
+    return (sample.keypoint_source == "synthetic" or sample.label == "nothing"
+            or bool(sample.extras.get("hand_free")))
 
 
 # --------------------------------------------------------------------------
@@ -387,7 +423,7 @@ def negative_crop(sample: Sample, cfg: CropConfig, rng: np.random.Generator, aug
     img = sample.image
     if img is None:
         return None
-    if sample.num_hands == 0 and not (sample.label == "nothing" or sample.extras.get("hand_free")):
+    if sample.num_hands == 0 and not _exhaustive(sample):
         return None  # MediaPipe found nothing, but a hand may be there
     acfg = as_augment_config(augment)
     h, w = img.shape[:2]
@@ -423,8 +459,10 @@ def crop_generator(sources, cfg: CropConfig | None = None, *, augment=True, seed
     rng = np.random.default_rng(seed)
     n = 0
     misses = 0
+    negative = None
     while num_examples is None or n < num_examples:
-        negative = cfg.negative_rate > 0 and rng.random() < cfg.negative_rate
+        if negative is None:  # keep the decision until an example of that kind is made
+            negative = bool(cfg.negative_rate > 0 and rng.random() < cfg.negative_rate)
         si, src = _pick(rng, neg if negative else srcs)
         s = src.sample(rng, True)
         ex = negative_crop(s, cfg, rng, augment) if negative else crop_example(s, cfg, rng, augment)
@@ -435,6 +473,7 @@ def crop_generator(sources, cfg: CropConfig | None = None, *, augment=True, seed
                                    "keypoints (or hand-free regions for negatives)?")
             continue
         misses = 0
+        negative = None
         ex["source_index"] = np.int32(si)
         yield ex
         n += 1
@@ -461,7 +500,11 @@ def keypoint_example(sample: Sample, classes: Sequence[str], rng: np.random.Gene
                      augment=True, hand: int = 0):
     """(features (21, 2), label index) or None when the sample has no usable
     hand or its label is not in ``classes``."""
-    if sample.label not in classes or len(sample.keypoints) <= hand:
+    label = sample.label
+    if label is None and "hand_labels" in sample.extras:  # synthetic scenes label each hand
+        labels = list(sample.extras["hand_labels"])
+        label = labels[hand] if hand < len(labels) else None
+    if label not in classes or len(sample.keypoints) <= hand:
         return None
     kp = sample.keypoints[hand]
     if (kp[:, 2] < 0).any():
@@ -474,7 +517,7 @@ def keypoint_example(sample: Sample, classes: Sequence[str], rng: np.random.Gene
     else:
         acfg = augment
     xy, h = augment_keypoints(kp, rng, acfg, h)
-    return keypoint_features(xy, h), np.int32(list(classes).index(sample.label))
+    return keypoint_features(xy, h), np.int32(list(classes).index(label))
 
 
 def keypoint_generator(sources, classes: Sequence[str], *, augment=True, seed: int = 0,
@@ -586,7 +629,7 @@ def keypoint_examples(sources, classes: Sequence[str], *, batch_size: int | None
 
 
 __all__ = [
-    "ListSource", "StreamSource", "synthetic_source", "build_sources", "hand_arrays", "has_reliable_hands",
+    "ListSource", "StreamSource", "synthetic_source", "synthetic_keypoint_source", "build_sources", "hand_arrays", "has_reliable_hands",
     "frame_example", "frame_generator", "frame_signature", "frame_examples", "CropConfig", "crop_example",
     "negative_crop", "crop_generator", "crop_signature", "crop_examples", "keypoint_example",
     "keypoint_generator", "keypoint_signature", "keypoint_examples", "keypoint_arrays", "AugmentConfig",

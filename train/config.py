@@ -126,6 +126,7 @@ class TrainSection:
     seed: int = 0
     verbose: int = 1  # Keras progress: 0 silent, 1 bar, 2 one line per epoch
     threads: int | None = None  # TF intra-op threads (None: TF default)
+    time_limit_min: float | None = None  # stop after this many minutes (at an epoch end)
 
 
 @dataclass

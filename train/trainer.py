@@ -69,7 +69,8 @@ class TaskData:
         kw = dict(root=root, task=task, size=size)
         t0 = time.time()
         train_s = D.mixed_samples(cfg.data.train, rng, cfg.data.num_train, **kw)
-        val_s = D.mixed_samples(cfg.data.val, rng, cfg.data.num_val, **kw) if cfg.data.val else []
+        vkw = dict(kw, task="detector_eval") if task == "detector" else kw
+        val_s = D.mixed_samples(cfg.data.val, rng, cfg.data.num_val, **vkw) if cfg.data.val else []
         self.labels = None
         if task == "detector":
             self.train = D.detector_pool(train_s, m.input_height, m.input_width)
@@ -294,6 +295,20 @@ class EvalCallback(keras.callbacks.Callback):
             (self.out / "best.json").write_text(json.dumps(self.best))
 
 
+class TimeLimit(keras.callbacks.Callback):
+    """Stop at the end of the epoch that passes ``minutes`` of training."""
+
+    def __init__(self, minutes: float):
+        super().__init__()
+        self.limit = minutes * 60.0
+        self.t0 = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if time.time() - self.t0 > self.limit:
+            print(f"[handsdk] time limit reached after epoch {epoch + 1}", flush=True)
+            self.model.stop_training = True
+
+
 class HistoryWriter(keras.callbacks.Callback):
     """history.json (one record per epoch, appended on resume) and curves.png."""
 
@@ -422,6 +437,8 @@ def train(cfg: Config, out: str | os.PathLike | None = None, resume: bool = Fals
         HistoryWriter(out, resume),
         keras.callbacks.TerminateOnNaN(),
     ]
+    if t.time_limit_min:
+        callbacks.append(TimeLimit(t.time_limit_min))
     t0 = time.time()
     hist = model.fit(train_ds, epochs=t.epochs, steps_per_epoch=steps, callbacks=callbacks,
                      verbose=t.verbose)

@@ -140,10 +140,26 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
     if name == "synth":
         from handsdk.train import synth  # the synthetic renderer (helper "synth")
 
+        render = getattr(synth, "render_scene", None)
+        scene_cfg = getattr(synth, "SceneConfig", None)
+        if render is None:
+            from handsdk.train.synth import scene as _scene
+
+            render, scene_cfg = _scene.render_scene, _scene.SceneConfig
         r = np.random.default_rng(opts.pop("seed", rng.integers(1 << 30)))
-        scfg = synth.SceneConfig(**opts) if opts else synth.SceneConfig()
+        opts.setdefault("size", tuple(size))
+        opts.setdefault("labels", False)  # targets are rendered by the trainer
+        if task == "gesture":
+            opts.setdefault("max_hands", 1)
+            opts.setdefault("p_no_hand", 0.0)
+        if "size" in opts:
+            opts["size"] = tuple(opts["size"])
+        scfg = scene_cfg(**opts)
         for _ in range(count):
-            yield synth.render_scene(r, scfg)
+            smp = render(r, scfg)
+            if task == "gesture" and smp.label is None:
+                continue
+            yield smp
         return
     if name.startswith("real:"):
         from handsdk.train.data import real  # the readers (helper "data")

@@ -1,0 +1,179 @@
+"""The three models: exported contract, losses, targets, decoding, config."""
+import numpy as np
+import pytest
+
+pytest.importorskip("tf_keras")
+
+from handsdk.decode import heatmaps_to_keypoints, skeleton_to_boxes  # noqa: E402
+from handsdk.keypoints import keypoints_box, render_skeleton  # noqa: E402
+from handsdk.train.config import (  # noqa: E402
+    ConfigError, DetectorModelConfig, GestureModelConfig, PoseModelConfig, config_from_dict)
+from handsdk.train.tf import keras, tf  # noqa: E402
+
+
+def _hand(rng, size=64):
+    from handsdk.train.models.data import toy_sample
+
+    return toy_sample(rng, (size, size), hands=1)
+
+
+def test_detector_contract():
+    from handsdk.train.models.detector import build_detector, detector_metadata
+
+    cfg = DetectorModelConfig(input_height=64, input_width=80, filters=[4, 8, 16])
+    m = build_detector(cfg)
+    assert m.input_names == ["image"] and m.output_names == ["skeleton"]
+    assert tuple(m.input_shape) == (None, 64, 80, 3) and tuple(m.output_shape) == (None, 64, 80, 1)
+    y = m(np.random.rand(2, 64, 80, 3).astype(np.float32)).numpy()
+    assert ((y >= 0) & (y <= 1)).all()
+    meta = detector_metadata(m, cfg)
+    assert meta["input_size"] == [64, 80] and {"threshold", "min_mass"} <= set(meta["decoding"])
+    full = build_detector(DetectorModelConfig())
+    assert 100_000 <= full.count_params() <= 400_000
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(use_skeleton=False), dict(scales=[2], scale_weights=[1.0]),
+                                dict(attention=True, keypoints_output=True, coord_weight=0.1)])
+def test_pose_contract(kw):
+    from handsdk.train.models.pose import build_inference_model, build_pose, pose_metadata
+
+    cfg = PoseModelConfig(input_size=32, filters=[8, 12, 16, 16], **kw)
+    train_m = build_pose(cfg)
+    inf = build_inference_model(train_m, cfg)
+    want_in = ["image", "skeleton"] if cfg.use_skeleton else ["image"]
+    assert inf.input_names == want_in
+    want_out = {"heatmaps", "presence", "handedness"} | ({"keypoints"} if cfg.keypoints_output else set())
+    assert set(inf.output_names) == want_out
+    feed = {"image": np.random.rand(2, 32, 32, 3).astype(np.float32)}
+    if cfg.use_skeleton:
+        feed["skeleton"] = np.random.rand(2, 32, 32, 1).astype(np.float32)
+    out = inf(feed)
+    assert out["heatmaps"].shape == (2, 16, 16, 21)
+    assert out["presence"].shape == (2, 1) and out["handedness"].shape == (2, 1)
+    if cfg.keypoints_output:
+        k = out["keypoints"].numpy()
+        assert k.shape == (2, 21, 2) and (k >= 0).all() and (k <= 1).all()
+    meta = pose_metadata(inf, cfg)
+    assert meta["heatmap_size"] == [16, 16] and meta["quantizable"] == (not cfg.attention)
+    assert set(meta["outputs"]) == want_out
+
+
+def test_pose_average_is_weighted_mean():
+    from handsdk.train.models.pose import build_inference_model, build_pose
+
+    cfg = PoseModelConfig(input_size=32, filters=[8, 8, 8], scales=[4, 2], scale_weights=[1.0, 3.0])
+    train_m = build_pose(cfg)
+    inf = build_inference_model(train_m, cfg)
+    feed = {"image": np.random.rand(1, 32, 32, 3).astype(np.float32),
+            "skeleton": np.random.rand(1, 32, 32, 1).astype(np.float32)}
+    t = train_m(feed)
+    up = tf.image.resize(t["hm_s4"], (16, 16), method="bilinear").numpy()
+    want = 0.25 * up + 0.75 * t["hm_s2"].numpy()
+    got = inf(feed)["heatmaps"].numpy()
+    # Keras bilinear UpSampling2D uses half-pixel centres like tf.image.resize
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_gesture_contract():
+    from handsdk.train.models.gesture import build_gesture, gesture_metadata
+
+    cfg = GestureModelConfig(labels=["none", "a", "b"])
+    m = build_gesture(cfg)
+    assert m.input_names == ["keypoints"] and m.output_names == ["scores"]
+    s = m(np.random.rand(4, 21, 2).astype(np.float32)).numpy()
+    assert s.shape == (4, 3)
+    np.testing.assert_allclose(s.sum(-1), 1, atol=1e-5)
+    meta = gesture_metadata(m, cfg)
+    assert meta["labels"] == ["none", "a", "b"] and meta["decoding"]["none_label"] == "none"
+
+
+def test_render_skeleton_tf_matches_numpy():
+    from handsdk.train.models.targets import render_skeleton_tf
+
+    s = _hand(np.random.default_rng(0))
+    kp = s.keypoints
+    want = render_skeleton(kp[:, :, :2], (48, 40), thickness=0.03)
+    got = render_skeleton_tf(kp, 48, 40, 0.03).numpy()
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    absent = np.full((1, 21, 3), -1, np.float32)
+    assert render_skeleton_tf(absent, 8, 8).numpy().max() == 0
+
+
+def test_heatmap_targets_decode_to_keypoints():
+    from handsdk.train.models.targets import gaussian_heatmaps_tf
+
+    rng = np.random.default_rng(1)
+    kp = np.concatenate([rng.uniform(4, 60, (21, 2)), np.ones((21, 1))], 1).astype(np.float32)
+    hm = gaussian_heatmaps_tf(kp, 64, 32, 32, 1.75).numpy()
+    xy, peaks = heatmaps_to_keypoints(hm)
+    # quadratic refinement of a Gaussian: well under a tenth of a heatmap pixel
+    np.testing.assert_allclose(xy * 2, kp[:, :2], atol=0.35)
+    assert (peaks > 0.8).all()
+
+
+def test_losses():
+    from handsdk.train.models import losses as LS
+
+    y = np.random.rand(2, 8, 8, 1).astype(np.float32)
+    assert np.allclose(LS.soft_dice_loss(tf.constant(y), tf.constant(y)).numpy(), 0, atol=1e-6)
+    assert (LS.skeleton_loss()(tf.constant(y), tf.zeros_like(y)).numpy() > 0.5).all()
+    t = np.zeros((1, 4, 4, 2), np.float32)
+    t[0, 1, 1, 0] = 1.0
+    pred = np.zeros((1, 4, 4, 1), np.float32)
+    hl = LS.heatmap_loss(1.0)
+    assert hl(tf.constant(t), tf.constant(pred)).numpy()[0] == 0.0  # weight 0: masked
+    t[..., 1] = 1.0
+    assert hl(tf.constant(t), tf.constant(pred)).numpy()[0] > 0
+    bce = LS.masked_bce()(tf.constant([[-1.0], [1.0]]), tf.constant([[0.1], [0.9]])).numpy()
+    assert bce[0] == 0 and bce[1] == pytest.approx(-np.log(0.9), rel=1e-4)
+
+
+def test_soft_argmax():
+    from handsdk.train.models.layers import SoftArgmax
+
+    hm = np.zeros((1, 8, 8, 2), np.float32)
+    hm[0, 2, 5, 0] = 1
+    hm[0, 7, 0, 1] = 1
+    xy = SoftArgmax()(hm).numpy()[0]
+    np.testing.assert_allclose(xy, [[5.5 / 8, 2.5 / 8], [0.5 / 8, 7.5 / 8]], atol=1e-5)
+
+
+def test_skeleton_to_boxes_on_rendered_skeleton():
+    s = _hand(np.random.default_rng(3), 96)
+    skel = render_skeleton(s.keypoints[:, :, :2], (96, 96))
+    boxes = skeleton_to_boxes(skel, min_mass=5, pad=0.0)
+    assert len(boxes) == 1
+    from handsdk.metrics import box_iou
+
+    assert box_iou(boxes[0].box[None], keypoints_box(s.keypoints[0])[None])[0, 0] > 0.6
+    assert skeleton_to_boxes(np.zeros((32, 32))) == []
+
+
+def test_config_rejects_unknown_keys(tmp_path):
+    with pytest.raises(ConfigError, match="model.filterz"):
+        config_from_dict({"task": "pose", "model": {"filterz": [1]}})
+    with pytest.raises(ConfigError, match="train.epoch"):
+        config_from_dict({"task": "gesture", "train": {"epoch": 1}})
+    with pytest.raises(ConfigError, match="data.train\\[0\\].wieght"):
+        config_from_dict({"task": "gesture", "data": {"train": [{"name": "toy", "wieght": 1}]}})
+    with pytest.raises(ConfigError, match="expected an integer"):
+        config_from_dict({"task": "detector", "train": {"epochs": "ten"}})
+    with pytest.raises(ConfigError, match="distribute"):
+        config_from_dict({"task": "detector", "train": {"distribute": "tpu"}})
+    from handsdk.train.config import load_config
+
+    p = tmp_path / "c.yaml"
+    p.write_text("task: detector\nmodel: {input_height: 64, input_width: 96}\ntrain: {epochs: 2}\n")
+    c = load_config(p, {"train.batch_size": 4})
+    assert c.model.input_width == 96 and c.train.batch_size == 4 and c.name == "c"
+
+
+def test_shipped_configs_load():
+    from pathlib import Path
+
+    from handsdk.train.config import load_config
+
+    files = sorted((Path(__file__).resolve().parents[1] / "train" / "configs").glob("*.yaml"))
+    assert len(files) >= 6
+    for f in files:
+        load_config(f)

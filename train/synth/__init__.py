@@ -25,7 +25,7 @@ from .render import NUM_PARTS, PART_FOREARM, PART_NAMES, Rasterizer, random_skin
 from .scene import (HandSpec, SceneConfig, SyntheticSource, natural_images, place_hand,
                     procedural_background, random_background, render_hand_crop, render_scene)
 from .sequence import SequenceClip, render_sequence
-from .templates import GESTURE_SETS, TEMPLATES, pose_from_template, template_angles
+from .templates import GESTURE_SETS, TEMPLATES, pose_from_template, template_angles, warmup
 
 __all__ = [
     "DOF_NAMES", "JOINT_LIMITS_DEG", "HandPose", "HandShape", "angles_from_degrees",
@@ -34,5 +34,5 @@ __all__ = [
     "Rasterizer", "random_skin", "HandSpec", "SceneConfig", "SyntheticSource", "natural_images",
     "place_hand", "procedural_background", "random_background", "render_hand_crop",
     "render_scene", "SequenceClip", "render_sequence", "GESTURE_SETS", "TEMPLATES",
-    "pose_from_template", "template_angles",
+    "pose_from_template", "template_angles", "warmup",
 ]

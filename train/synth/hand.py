@@ -250,7 +250,9 @@ def _finger_chain(shape: HandShape, angles: np.ndarray):
     for f in range(5):
         if f == 0:
             abd, opp, mcp, ip = deg[0:4]
-            r = _ry(-opp) @ _rz(-(_THUMB_REST + abd)) @ _ry(-_THUMB_TWIST)
+            # abduction in the palm plane, then opposition (palmar abduction:
+            # the metacarpal swings in front of the palm) with coupled pronation
+            r = _rz(-(_THUMB_REST + abd)) @ _rx(opp) @ _ry(-(_THUMB_TWIST + 0.4 * opp))
             flex = (0.0, mcp, ip)
         else:
             k = 4 * f

@@ -132,7 +132,12 @@ def benchmark(n: int = 200, size=(128, 128), *, seed: int = 0, config=None, crop
 
     cfg = replace(config or SceneConfig(), size=tuple(size))
     src = SyntheticSource(cfg, seed, crops=crops)
-    src.take(3)  # warm up (template fits, image cache)
+    from .scene import natural_images
+    from .templates import warmup
+
+    warmup()  # one-off: template fits, image cache
+    natural_images()
+    src.take(3)
     t = time.perf_counter()
     src.take(n)
     return n / (time.perf_counter() - t)

@@ -220,24 +220,32 @@ class Rasterizer:
     def shade(self, ambient=0.35, diffuse=0.8, light_color=(1, 1, 1), shininess=12.0,
               wrap=0.35, textures: dict | None = None):
         """RGB float image (0..1, black where empty) and coverage (0/1)."""
+        rgb = np.zeros((self.h, self.w, 3), np.float32)
+        cov = self.mat >= 0
+        rows, cols = np.flatnonzero(cov.any(1)), np.flatnonzero(cov.any(0))
+        if len(rows) == 0:
+            return rgb, cov
+        ys = slice(rows[0], rows[-1] + 1)
+        xs = slice(cols[0], cols[-1] + 1)
         albedo = np.concatenate([np.array(self.albedo, np.float32).reshape(-1, 3),
                                  np.zeros((1, 3), np.float32)])
         shine = np.append(np.array(self.shine, np.float32), 0.0).astype(np.float32)
-        mat = self.mat.astype(np.intp)  # -1 indexes the empty row at the end
+        matw = self.mat[ys, xs]
+        mat = matw.astype(np.intp)  # -1 indexes the empty row at the end
         lc = np.asarray(light_color, np.float32)
         # wrapped Lambert (a cheap stand-in for skin's subsurface scattering)
         d = np.float32(ambient) + np.float32(diffuse) * np.clip(
-            (self.diff + np.float32(wrap)) / np.float32(1 + wrap), 0, 1)
-        sp = np.clip(self.spec, 0, 1) ** np.float32(shininess) * shine[mat]
-        rgb = albedo[mat] * d[..., None]
+            (self.diff[ys, xs] + np.float32(wrap)) / np.float32(1 + wrap), 0, 1)
+        sp = np.clip(self.spec[ys, xs], 0, 1) ** np.float32(shininess) * shine[mat]
+        win = albedo[mat] * d[..., None]
         if textures:
             for m, tex in textures.items():
-                sel = self.mat == m
+                sel = matw == m
                 if sel.any():
-                    rgb[sel] *= tex[sel]
-        rgb += sp[..., None]
-        rgb *= lc
-        cov = (self.mat >= 0)
+                    win[sel] *= tex[ys, xs][sel]
+        win += sp[..., None]
+        win *= lc
+        rgb[ys, xs] = win
         return rgb, cov
 
     def lut(self, values, empty=0, dtype=np.uint8):

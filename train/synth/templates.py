@@ -19,6 +19,9 @@ Sets (:data:`GESTURE_SETS`):
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -115,8 +118,8 @@ ASL_TEMPLATES: dict[str, Template] = {
     "Q": _t(EXT, CURL, CURL, CURL, (15, 10, 0, 0), view=((50, 100), (-20, 10), (150, 200))),
     "R": _t(EXT, EXT, CURL, CURL, target=_OVER_RING, abd=(-18, 12, 0, 0),
             extra=(("index_mcp", -5), ("middle_mcp", 10))),
-    "S": _t(CURL, CURL, CURL, CURL, target=(((6, 0.5), (10, 0.5)), (0.0, 0.004, 0.018))),
-    "T": _t(CURL, CURL, CURL, CURL, target=(((6, 0.5), (9, 0.25), (10, 0.25)), (0.0, 0.004, -0.002))),
+    "S": _t(CURL, CURL, CURL, CURL, target=(((10, 0.6), (14, 0.4)), (0.0, -0.008, 0.018))),
+    "T": _t(CURL, CURL, CURL, CURL, target=(((6, 0.6), (10, 0.4)), (0.0, 0.012, 0.004))),
     "U": _t(EXT, EXT, CURL, CURL, target=_OVER_RING, abd=(-2, 2, 0, 0)),
     "V": _t(EXT, EXT, CURL, CURL, target=_OVER_RING, abd=(14, -10, 0, 0)),
     "W": _t(EXT, EXT, EXT, CURL, target=_OVER_PINKY, abd=(14, 0, -12, 0)),
@@ -132,7 +135,6 @@ _GERMAN_DIFF: dict[str, Template] = {
     "H": _t(EXT, EXT, CURL, CURL, T_SIDE, abd=(-2, 2, 0, 0), view=_SIDEWAYS),
     "P": _t(EXT, (45, 5, 0), CURL, CURL, (20, 30, 0, 0), abd=(10, -5, 0, 0), view=_DOWN),
     "Q": _t(EXT, CURL, CURL, CURL, (15, 10, 0, 0), view=((50, 100), (-20, 10), (150, 200))),
-    "T": _t(CURL, CURL, CURL, CURL, target=(((6, 0.5), (9, 0.25), (10, 0.25)), (0.0, 0.004, -0.002))),
 }
 GERMAN_TEMPLATES: dict[str, Template] = {
     k: _GERMAN_DIFF.get(k, v) for k, v in ASL_TEMPLATES.items()
@@ -195,15 +197,56 @@ def _solve_thumb(angles: np.ndarray, target) -> np.ndarray:
     return out
 
 
+_FITS_FILE = os.path.join(os.path.dirname(__file__), "_thumb_fits.json")
+
+
+def _fit_key(t: Template) -> str:
+    """Identifies a thumb fit: the template and the mean hand's geometry."""
+    from . import hand as _h
+
+    blob = repr((t, _h._BASE_POS.tolist(), _h._BONE_LEN.tolist(), _h._BASE_SPLAY.tolist(),
+                 float(_h._THUMB_REST), float(_h._THUMB_TWIST), _h.JOINT_LIMITS_DEG))
+    return hashlib.sha1(blob.encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _stored_fits() -> dict:
+    try:
+        with open(_FITS_FILE) as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return {}
+
+
 @lru_cache(maxsize=None)
 def template_angles(gesture_set: str, label: str) -> np.ndarray:
-    """The noise-free joint angles (radians) of one template."""
+    """The noise-free joint angles (radians) of one template. Thumb fits are
+    read from ``_thumb_fits.json`` when it matches the template and the hand
+    model (see :func:`store_thumb_fits`), otherwise solved here."""
     t = TEMPLATES[gesture_set][label]
     a = _base_angles(t)
     if t.target is not None:
-        a = _solve_thumb(a, t.target)
+        fit = _stored_fits().get(_fit_key(t))
+        if fit is not None:
+            a[_THUMB] = fit
+        else:
+            a = _solve_thumb(a, t.target)
     a.setflags(write=False)
     return a
+
+
+def store_thumb_fits() -> None:
+    """Solve every contact template's thumb and store the fits (run after
+    changing templates or the hand model; the file ships with the code)."""
+    out = {}
+    for gset, labels in TEMPLATES.items():
+        for label, t in labels.items():
+            if t.target is not None:
+                out[_fit_key(t)] = [float(x) for x in _solve_thumb(_base_angles(t), t.target)[_THUMB]]
+    with open(_FITS_FILE, "w") as fh:
+        json.dump(out, fh, indent=0, sort_keys=True)
+    _stored_fits.cache_clear()
+    template_angles.cache_clear()
 
 
 def pose_from_template(gesture_set: str, label: str, rng: np.random.Generator,
@@ -252,3 +295,11 @@ def _command_features():
 
     return tuple(keypoint_features(forward_kinematics(HandShape(), template_angles("commands", k))[:, :2])
                  for k in COMMAND_TEMPLATES)
+
+
+def warmup() -> None:
+    """Fit every template now (otherwise each is fitted on first use)."""
+    for gset, labels in TEMPLATES.items():
+        for label in labels:
+            template_angles(gset, label)
+    _command_features()

@@ -90,10 +90,22 @@ def apply_affine(m, points) -> np.ndarray:
     return out
 
 
+def pixel_center_matrix(m) -> np.ndarray:
+    """The matrix OpenCV needs for ``m``: handsdk's continuous coordinates put
+    pixel j over [j, j+1) (centre j + 0.5, as MediaPipe's keypoints), OpenCV
+    puts pixel centres on integers, so M' (p) = M (p + 0.5) - 0.5."""
+    m = np.asarray(m, np.float64)
+    out = m.copy()
+    out[:, 2] = m[:, 2] + m[:, :2].sum(axis=1) * 0.5 - 0.5
+    return out
+
+
 def warp(image, m, dst_hw, *, border_value=0, interpolation=None) -> np.ndarray:
+    """Warp ``image`` by the 2x3 affine ``m`` (frame -> destination, in
+    continuous pixel coordinates) into an image of ``dst_hw``."""
     cv2 = _cv2()
     interp = cv2.INTER_LINEAR if interpolation is None else interpolation
-    return cv2.warpAffine(image, np.asarray(m, np.float64), (int(dst_hw[1]), int(dst_hw[0])),
+    return cv2.warpAffine(image, pixel_center_matrix(m), (int(dst_hw[1]), int(dst_hw[0])),
                           flags=interp, borderMode=cv2.BORDER_CONSTANT,
                           borderValue=border_value)
 

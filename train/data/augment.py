@@ -132,12 +132,12 @@ def warp_image(image, m, out_hw, *, border_value=0):
     """Warp ``image`` by the 2x3 ``m`` given in the keypoint convention (pixel
     i spans [i, i+1), as MediaPipe's normalised x * width). OpenCV puts pixel
     centres on integers, so the half-pixel shift is applied here; a keypoint
-    drawn on the source lands exactly on ``apply_affine(m, keypoint)``."""
+    drawn on the source lands exactly on ``apply_affine(m, keypoint)``.
+    :func:`handsdk.image.warp` (the runtime's) applies that shift, so training
+    and runtime crops are the same pixels."""
     from handsdk.image import warp
 
-    shift = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5]])
-    unshift = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5]])
-    return warp(image, compose(unshift, compose(m, shift)), out_hw, border_value=border_value)
+    return warp(image, m, out_hw, border_value=border_value)
 
 
 def swap_handedness(h):

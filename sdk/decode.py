@@ -22,16 +22,19 @@ class MapBox:
 
 def skeleton_to_boxes(skeleton, *, threshold: float = 0.5, min_mass: float = 20.0,
                       min_size_frac: float = 0.04, max_hands: int = 2,
-                      pad: float = 0.15) -> list[MapBox]:
+                      pad: float = 0.15, merge_gap: float = 0.15) -> list[MapBox]:
     """Boxes from a predicted skeleton map (seed 000/002).
 
     Pixels above ``threshold`` are grouped by connected components (8-connected,
-    after a small closing so one hand's bones join); components whose skeleton
-    mass (sum of probabilities) is below ``min_mass`` or whose size is below
-    ``min_size_frac`` of the map's larger side are dropped as outliers (stray
-    pixels make boxes shaky); each box is padded by ``pad`` of its size. The
-    score is the mean probability over the component, and the highest-mass
-    ``max_hands`` components are kept.
+    after a small closing so one hand's bones join). Region growing: a
+    component whose box lies within ``merge_gap`` x (the larger box's side) of
+    a heavier component is merged into it (a finger cut off from its palm by
+    the threshold stays with its hand instead of becoming a second, shaky
+    box). Groups whose skeleton mass (sum of probabilities) is below
+    ``min_mass`` or whose size is below ``min_size_frac`` of the map's larger
+    side are dropped as outliers; each box is padded by ``pad`` of its size.
+    The score is the mean probability over the group, and the highest-mass
+    ``max_hands`` groups are kept.
     """
     import cv2
 
@@ -44,20 +47,35 @@ def skeleton_to_boxes(skeleton, *, threshold: float = 0.5, min_mass: float = 20.
         return []
     binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if n <= 1:
+        return []
+    flat_labels = labels.reshape(-1)
+    mass = np.bincount(flat_labels, weights=skel.reshape(-1).astype(np.float64), minlength=n)
+    count = np.bincount(flat_labels, minlength=n).astype(np.float64)
+    groups = []  # [x0, y0, x1, y1, mass, count]
+    for i in sorted(range(1, n), key=lambda i: -mass[i]):
+        x, y, bw, bh, _ = stats[i]
+        box = [float(x), float(y), float(x + bw), float(y + bh)]
+        for g in groups:
+            gap = merge_gap * max(g[2] - g[0], g[3] - g[1])
+            if box[0] <= g[2] + gap and box[2] >= g[0] - gap and box[1] <= g[3] + gap and box[3] >= g[1] - gap:
+                g[0], g[1] = min(g[0], box[0]), min(g[1], box[1])
+                g[2], g[3] = max(g[2], box[2]), max(g[3], box[3])
+                g[4] += mass[i]
+                g[5] += count[i]
+                break
+        else:
+            groups.append(box + [float(mass[i]), float(count[i])])
     found = []
     min_size = min_size_frac * max(h, w)
-    for i in range(1, n):
-        x, y, bw, bh, area = stats[i]
-        if max(bw, bh) < min_size:
-            continue
-        m = labels == i
-        mass = float(skel[m].sum())
-        if mass < min_mass:
+    for x0, y0, x1, y1, m, c in groups:
+        bw, bh = x1 - x0, y1 - y0
+        if max(bw, bh) < min_size or m < min_mass:
             continue
         px, py = pad * bw, pad * bh
-        box = np.array([max(0.0, x - px), max(0.0, y - py),
-                        min(float(w), x + bw + px), min(float(h), y + bh + py)], np.float32)
-        found.append(MapBox(box=box, score=float(skel[m].mean()), mass=mass))
+        box = np.array([max(0.0, x0 - px), max(0.0, y0 - py),
+                        min(float(w), x1 + px), min(float(h), y1 + py)], np.float32)
+        found.append(MapBox(box=box, score=float(m / max(c, 1.0)), mass=float(m)))
     found.sort(key=lambda b: -b.mass)
     return found[:max_hands]
 

@@ -287,7 +287,7 @@ def evaluate_model(task: str, model_path, data: list[str], *, skeleton: str = "g
             res = evaluate_gesture(model, feats[keep], np.array([idx[x] for x in labs[keep]]), names,
                                    plots_dir=plots, tag=tag)
             res["skipped_unknown_labels"] = int((~keep).sum())
-        res["num_samples"] = len(samples)
+        res["num_source_samples"] = len(samples)
         results[spec] = res
     if plots:
         (plots / f"eval_{task}.json").write_text(json.dumps(results, indent=1, default=str))

@@ -322,6 +322,24 @@ def parity_ok(report: dict, tolerance: dict | None = None) -> tuple[bool, str]:
     return True, "within tolerance"
 
 
+def _training_data(md: dict) -> list:
+    """The data a run trained on: ``training_data`` or the trainer's
+    ``data.train`` source names."""
+    if md.get("training_data"):
+        return list(md["training_data"])
+    return [str(x) for x in (md.get("data") or {}).get("train", [])]
+
+
+def _metrics(md: dict) -> dict:
+    if md.get("metrics"):
+        return dict(md["metrics"])
+    best = md.get("best") or {}
+    out = {k: v for k, v in (best.get("metrics") or {}).items() if k.startswith("val_")}
+    if md.get("evaluation"):
+        out["evaluation"] = md["evaluation"]
+    return out
+
+
 @dataclass
 class ConversionReport:
     format: str
@@ -393,12 +411,13 @@ def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=
             dec = md.get("decoding", {})
             gsets[role.split(":", 1)[1]] = GestureSet(b, tuple(labels), kind=dec.get("kind", "commands"),
                                                       none_label=dec.get("none_label"), quantization=q,
-                                                      metrics=md.get("metrics", {}))
+                                                      metrics=_metrics(md))
     provenance = {
         "format": fmt, "device": device,
-        "training_data": sorted({d for t, _ in files.values() for d in t.metadata.get("training_data", [])}),
+        "training_data": sorted({d for t, _ in files.values() for d in _training_data(t.metadata)}),
+        "training_data_by_model": {r: _training_data(t.metadata) for r, (t, _) in files.items()},
         "configs": {r: t.metadata.get("config") for r, (t, _) in files.items() if t.metadata.get("config")},
-        "metrics": {r: t.metadata.get("metrics") for r, (t, _) in files.items() if t.metadata.get("metrics")},
+        "metrics": {r: _metrics(t.metadata) for r, (t, _) in files.items() if _metrics(t.metadata)},
         "parity": {r: v["parity"] for r, v in report.models.items()},
         "sources": {r: t.path for r, (t, _) in files.items()},
         **(extra_provenance or {}),

@@ -219,7 +219,9 @@ class GestureClassifier(_Stage):
         super().__init__(b, role=f"gesture:{gesture_set}", num_threads=num_threads, backend=backend)
         self.gesture_set = gesture_set
         self.labels = self.entry.labels
-        self.kind = self.entry.decoding.get("kind", "commands")
+        kind = self.entry.decoding.get("kind", "commands")
+        #: "commands" or "spelling" (fingerspelling alphabets)
+        self.kind = "spelling" if kind in ("spelling", "fingerspelling") else kind
         self.none_label = self.entry.decoding.get("none_label")
         (self.input_name,) = self.entry.inputs
 

@@ -1,0 +1,34 @@
+"""`handsdk build-default`: retrain and rebuild the shipped default bundle."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .common import fail, need_train_extra
+
+
+def register(app: typer.Typer):
+    @app.command("build-default")
+    def build_default(
+        output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                              help="bundle to write (default: sdk/models/default.handsdk)"),
+        runs: Path = typer.Option(Path("runs/default"), "--runs", help="where the training runs go"),
+        fmt: str = typer.Option("int8", "--format", help="bundle format (int8 is the shipped one)"),
+        train: bool = typer.Option(True, "--train/--no-train", help="retrain, or reuse finished runs"),
+        data_root: Optional[Path] = typer.Option(None, "--data-root", help="shared data (or $HANDSDK_DATA)"),
+        evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate"),
+    ):
+        """Train the four default models on the shippable shared data, convert
+        them into one bundle and evaluate it (about an hour on 2 CPU cores)."""
+        need_train_extra("handsdk build-default")
+        from handsdk.train.release import build_default_bundle
+
+        try:
+            rep = build_default_bundle(output, runs=runs, fmt=fmt, train=train, data_root=data_root,
+                                       evaluate=evaluate, progress=lambda m: typer.echo(m, err=True))
+        except (RuntimeError, FileNotFoundError, ValueError) as e:
+            fail(str(e))
+        typer.echo(json.dumps({k: v for k, v in rep.items() if k != "conversion"}, indent=1, default=str))

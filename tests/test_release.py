@@ -1,0 +1,60 @@
+"""The default-bundle rebuild: reuse runs, convert, evaluate, provenance."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from handsdk import load_bundle
+from tests.conftest import needs_data, tiny_detector, tiny_gesture, tiny_landmarker
+
+
+def _tiny_runs(root):
+    specs = {
+        "detector": (tiny_detector(), {"role": "detector", "decoding": {"min_mass": 3.0},
+                                       "data": {"train": ["synth", "real:asl_letters/train"]}}),
+        "pose": (tiny_landmarker(), {"role": "landmarker", "decoding": {"type": "heatmaps"},
+                                     "data": {"train": ["synth"]}}),
+        "gesture_commands": (tiny_gesture(3), {"role": "gesture:commands", "labels": ["none", "open_palm", "fist"],
+                                               "decoding": {"kind": "commands", "none_label": "none"},
+                                               "data": {"train": ["real:gesture_keypoints_csv"]},
+                                               "best": {"metrics": {"val_accuracy": 0.9}}}),
+        "gesture_asl": (tiny_gesture(4), {"role": "gesture:asl_letters", "labels": ["A", "B", "C", "D"],
+                                          "decoding": {"kind": "fingerspelling", "none_label": None},
+                                          "data": {"train": ["synth"]}}),
+    }
+    for name, (model, meta) in specs.items():
+        d = root / name
+        d.mkdir(parents=True)
+        model.save(d / "best.keras")
+        (d / "metadata.json").write_text(json.dumps(meta))
+
+
+def test_build_default_reuses_runs_and_records_provenance(tmp_path):
+    from handsdk.train.release import build_default_bundle, with_provenance
+
+    _tiny_runs(tmp_path / "runs")
+    out = tmp_path / "default.handsdk"
+    rep = build_default_bundle(out, runs=tmp_path / "runs", fmt="fp32", train=False, evaluate=False,
+                               progress=lambda m: None)
+    assert rep["size_bytes"] == out.stat().st_size
+    b = load_bundle(out)
+    assert set(b.gesture_sets) == {"commands", "asl_letters"}
+    prov = b.provenance
+    assert prov["training_data"] == ["real:asl_letters/train", "real:gesture_keypoints_csv", "synth"]
+    assert prov["metrics"]["gesture:commands"]["val_accuracy"] == 0.9
+    with_provenance(out, {"evaluation": {"x": 1}})
+    b2 = load_bundle(out)
+    assert b2.provenance["evaluation"] == {"x": 1} and b2.provenance["training_data"] == prov["training_data"]
+    assert b2.model_bytes("detector") == b.model_bytes("detector")
+
+
+@needs_data
+def test_evaluate_bundle_on_the_human_keypoints(bundle_path):
+    from handsdk.train.release import evaluate_bundle
+
+    ev = evaluate_bundle(bundle_path, limit=5, progress=lambda m: None)
+    r = ev["hand_keypoints_gt"]
+    assert r["images"] == 5 and 0.0 <= r["detection_rate"] <= 1.0
+    assert r["keypoints_on_gt_box"]["hands"] >= 5
+    assert 0.0 <= r["keypoints_on_gt_box"]["all"]["pck@0.2"] <= 1.0

@@ -1,0 +1,143 @@
+"""Rebuild the default bundle that ships with handsdk, from the shared data,
+in one command::
+
+    handsdk build-default                 # train all four models, convert, evaluate, write
+    handsdk build-default --no-train      # reuse finished runs under runs/default
+
+Steps: train GestureNet on commands and on ASL letters, the detector and the
+pose model with the configs in ``handsdk/train/configs`` (shippable data only:
+synthetic renders, asl_letters, sign_language_digits, gesture_keypoints_csv);
+convert them to one bundle (int8 by default, calibrated on real + synthetic
+crops, parity measured); evaluate the bundle end to end on the shared
+validation sets; write the evaluation into the manifest's provenance.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+
+#: (task, config name, run folder name)
+STEPS = (
+    ("gesture", "gesture_commands", "gesture_commands"),
+    ("gesture", "gesture_asl", "gesture_asl"),
+    ("detector", "detector", "detector"),
+    ("pose", "pose", "pose"),
+)
+
+#: evaluation sets: (dataset, split, gesture set to score or None)
+EVALUATION = (
+    ("asl_letters", "valid", "asl_letters"),
+    ("hand_keypoints_gt", None, None),
+    ("asl_two_signers", None, "asl_letters"),
+    ("sign_language_digits", "valid", None),
+)
+
+
+def _train(task: str, config: Path, out: Path, progress, time_limit_min: float | None = None):
+    cmd = [sys.executable, "-m", "handsdk.cli", "train", task, "--config", str(config), "--out", str(out)]
+    if time_limit_min:
+        cmd += ["--set", f"train.time_limit_min={time_limit_min}"]
+    progress(f"$ {' '.join(cmd)}")
+    log = out.with_suffix(".log")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as f:
+        rc = subprocess.call(cmd, stdout=f, stderr=subprocess.STDOUT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    if rc != 0:
+        tail = log.read_text()[-2000:]
+        raise RuntimeError(f"training {task} ({config.name}) failed (exit {rc}); log {log}:\n{tail}")
+
+
+def evaluate_bundle(bundle_path, *, data_root=None, limit: int = 300, progress=print) -> dict:
+    """End-to-end evaluation of a bundle on the shared validation sets that
+    are present (skipped when the data is absent)."""
+    from handsdk import GestureRecognizer, GestureRecognizerOptions
+    from handsdk.evaluate import evaluate
+    from handsdk.train.data.real import has_data, load_dataset
+
+    out = {}
+    for name, split, gset in EVALUATION:
+        if not has_data(data_root, name):
+            continue
+        samples = load_dataset(name, split=split, root=data_root)
+        samples = [s for s in samples if s.image is not None or s.path][:limit]
+        from handsdk.train.data.real import ensure_image
+
+        samples = [ensure_image(s) for s in samples]
+        with GestureRecognizer(GestureRecognizerOptions(bundle=bundle_path, color_order="RGB", max_hands=2)) as rec:
+            t0 = time.perf_counter()
+            r = evaluate(rec, samples, gesture_set=gset if gset in rec.classifiers else None)
+        r["seconds"] = round(time.perf_counter() - t0, 1)
+        out[f"{name}/{split}" if split else name] = r
+        progress(f"evaluated {name}: {json.dumps(_short(r))}")
+    return out
+
+
+def _short(r: dict) -> dict:
+    s = {"detection_rate": round(r.get("detection_rate", float("nan")), 3)}
+    if "detection" in r:
+        s["ap"] = round(r["detection"].get("ap", float("nan")), 3)
+    kp = r.get("keypoints_on_gt_box", {}).get("all")
+    if kp:
+        s["pck@0.2_gt_box"] = round(kp["pck@0.2"], 3)
+    kp = r.get("keypoints_end_to_end", {}).get("all")
+    if kp:
+        s["pck@0.2_e2e"] = round(kp["pck@0.2"], 3)
+    if r.get("gesture", {}).get("samples"):
+        s["gesture_acc"] = round(r["gesture"]["accuracy"], 3)
+    return s
+
+
+def with_provenance(bundle_path, extra: dict, output=None) -> bytes:
+    """Rewrite a bundle with ``extra`` merged into its provenance (models,
+    labels and thresholds unchanged; the result is validated again)."""
+    from handsdk.bundle import GestureSet, build_bundle, load_bundle
+
+    b = load_bundle(bundle_path)
+    gestures = {n: GestureSet(b.files[e.file], e.labels, kind=e.decoding.get("kind", "commands"),
+                              none_label=e.decoding.get("none_label"), quantization=e.quantization,
+                              metrics=e.extra.get("metrics", {}))
+                for n, e in b.gesture_sets.items()}
+    return build_bundle(output or bundle_path, detector=b.model_bytes("detector"),
+                        landmarker=b.model_bytes("landmarker"), gestures=gestures,
+                        detector_decoding=b.detector.decoding, landmarker_decoding=b.landmarker.decoding,
+                        quantization={"detector": b.detector.quantization, "landmarker": b.landmarker.quantization},
+                        thresholds=b.thresholds, provenance=dict(b.provenance, **extra),
+                        name=b.manifest.get("name", "handsdk"))
+
+
+def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default", fmt: str = "int8",
+                         train: bool = True, data_root=None, evaluate: bool = True,
+                         progress: Callable[[str], None] = print) -> dict:
+    """Train (unless ``train`` is False and the runs exist), convert and
+    evaluate the default bundle. Returns a report."""
+    from handsdk.bundle import default_bundle_path
+    from handsdk.convert.api import convert_bundle
+
+    runs = Path(runs)
+    output = Path(output) if output else (Path(__file__).resolve().parents[1] / "sdk" / "models" / "default.handsdk")
+    t0 = time.perf_counter()
+    for task, cfg, name in STEPS:
+        run = runs / name
+        if train or not (run / "best.keras").exists():
+            progress(f"training {name} ...")
+            _train(task, CONFIG_DIR / f"{cfg}.yaml", run, progress)
+        else:
+            progress(f"reusing {run}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    rep = convert_bundle(runs / "detector", runs / "pose", [runs / "gesture_commands", runs / "gesture_asl"],
+                         fmt=fmt, output=output, device="rpi4" if fmt in ("int8", "qat-int8") else None,
+                         data="auto", data_root=data_root, name="handsdk-default", progress=progress)
+    report = {"output": str(output), "format": fmt, "size_bytes": rep.size_bytes, "conversion": rep.to_dict()}
+    if evaluate:
+        ev = evaluate_bundle(output, data_root=data_root, progress=progress)
+        with_provenance(output, {"evaluation": ev, "rebuild": "handsdk build-default"})
+        report["evaluation"] = ev
+    report["minutes"] = round((time.perf_counter() - t0) / 60, 1)
+    return report

@@ -23,6 +23,8 @@ _GROUPS = (
     ("train", "train"),
     ("convert", None),
     ("profile", None),
+    ("bench", None),
+    ("release", None),
 )
 
 from . import run as _run  # noqa: E402

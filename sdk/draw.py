@@ -34,9 +34,14 @@ def draw_keypoints(canvas, keypoints, *, thickness: int = 2, radius: int = 3):
     return canvas
 
 
-def draw_result(frame_bgr, result, *, gesture_sets=None, text_lines=(), fps: float | None = None):
-    """A copy of the frame with every hand's box, skeleton, handedness and
-    gestures, plus optional text lines (e.g. the spelled text) and FPS."""
+def draw_result(frame_bgr, result, *, gesture_sets=None, text_lines=(), fps: float | None = None,
+                spelling=None, active=None):
+    """A copy of the frame with every hand's box, skeleton, track id,
+    handedness and gestures, plus optional text lines, FPS, the spelled text
+    with the letter being held (``spelling``: a
+    :class:`~handsdk.spelling.SpellingState`) and the command gestures held
+    now (``active``: {(track_id, set): label}, from
+    :attr:`handsdk.events.GestureEvents.active`)."""
     import cv2
 
     canvas = np.ascontiguousarray(frame_bgr).copy()
@@ -47,7 +52,10 @@ def draw_result(frame_bgr, result, *, gesture_sets=None, text_lines=(), fps: flo
         x0, y0, x1, y1 = (int(round(v)) for v in hand.box)
         cv2.rectangle(canvas, (x0, y0), (x1, y1), (0, 255, 255), 1)
         draw_keypoints(canvas, hand.keypoints)
-        label = hand.handedness.name
+        label = (f"#{hand.track_id} " if hand.track_id is not None else "") + hand.handedness.name
+        held = [lab for (tid, _), lab in (active or {}).items() if tid == hand.track_id]
+        if held:
+            label += " [" + ",".join(held) + "]"
         for name, cats in hand.gestures.items():
             if gesture_sets and name not in gesture_sets:
                 continue
@@ -63,4 +71,36 @@ def draw_result(frame_bgr, result, *, gesture_sets=None, text_lines=(), fps: flo
         cv2.putText(canvas, line, (6, y), cv2.FONT_HERSHEY_SIMPLEX, fs, (0, 0, 0), 3, cv2.LINE_AA)
         cv2.putText(canvas, line, (6, y), cv2.FONT_HERSHEY_SIMPLEX, fs, (255, 255, 255), 1, cv2.LINE_AA)
         y += int(22 * fs / 0.5)
+    if spelling is not None:
+        draw_spelling(canvas, spelling)
+    return canvas
+
+
+def draw_spelling(canvas, state):
+    """The spelled text in a bar at the bottom, the held letter with a
+    progress bar and the top candidates."""
+    import cv2
+
+    h, w = canvas.shape[:2]
+    fs = max(0.45, max(h, w) / 800)
+    bar_h = int(34 * fs / 0.5)
+    y0 = h - bar_h
+    canvas[y0:] = (canvas[y0:].astype(np.uint16) // 3).astype(np.uint8)
+    text = state.text[-40:] + "_"
+    cv2.putText(canvas, text, (6, h - int(10 * fs / 0.5)), cv2.FONT_HERSHEY_SIMPLEX, fs * 1.3, (255, 255, 255),
+                max(1, int(round(fs * 2))), cv2.LINE_AA)
+    right = w - 6
+    if state.candidate:
+        bw = int(60 * fs / 0.5)
+        x = right - bw
+        cv2.rectangle(canvas, (x, y0 + 4), (right, y0 + 10), (90, 90, 90), -1)
+        cv2.rectangle(canvas, (x, y0 + 4), (x + int(bw * state.progress), y0 + 10), (0, 220, 0), -1)
+        cv2.putText(canvas, state.candidate.strip("<>"), (x, h - 6), cv2.FONT_HERSHEY_SIMPLEX, fs, (0, 255, 0), 1,
+                    cv2.LINE_AA)
+        right = x - 8
+    cands = "  ".join(f"{c.name} {c.score:.2f}" for c in state.candidates)
+    if cands:
+        (tw, _), _ = cv2.getTextSize(cands, cv2.FONT_HERSHEY_SIMPLEX, fs * 0.8, 1)
+        cv2.putText(canvas, cands, (max(6, right - tw), y0 - 6), cv2.FONT_HERSHEY_SIMPLEX, fs * 0.8,
+                    (200, 200, 200), 1, cv2.LINE_AA)
     return canvas

@@ -53,6 +53,14 @@ class GestureRecognizerOptions:
     color_order: of the frames you pass ("BGR" as OpenCV reads them, or "RGB").
     redetect_interval: in VIDEO/LIVE_STREAM, run the detector at least every
         this many frames to find new hands (0: only when tracking is lost).
+    smoothing: in VIDEO/LIVE_STREAM, smooth each track's keypoints over time
+        with a One-Euro filter (:mod:`handsdk.filters`) driven by the frame
+        timestamps; never in IMAGE mode. The tracker itself crops from the raw
+        keypoints, so smoothing adds no tracking lag. Gestures are classified
+        from the smoothed keypoints.
+    smoothing_min_cutoff (Hz), smoothing_beta (per hand size per second),
+    smoothing_d_cutoff (Hz): the filter's parameters; lower min_cutoff is
+        smoother when still, higher beta lags less when moving.
     """
 
     bundle: object = None
@@ -67,6 +75,10 @@ class GestureRecognizerOptions:
     color_order: str = "BGR"
     redetect_interval: int = 10
     result_callback: Callable | None = None
+    smoothing: bool = True
+    smoothing_min_cutoff: float = 1.0
+    smoothing_beta: float = 10.0
+    smoothing_d_cutoff: float = 1.0
 
     def __post_init__(self):
         mode = self.running_mode
@@ -97,6 +109,12 @@ class GestureRecognizerOptions:
                              "recognize() returns the result")
         if self.result_callback is not None and not callable(self.result_callback):
             raise ValueError("result_callback must be callable")
+        for n in ("smoothing_min_cutoff", "smoothing_d_cutoff"):
+            v = getattr(self, n)
+            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0):
+                raise ValueError(f"{n} must be a number > 0 (Hz), got {v!r}")
+        if not (isinstance(self.smoothing_beta, (int, float)) and self.smoothing_beta >= 0):
+            raise ValueError(f"smoothing_beta must be a number >= 0, got {self.smoothing_beta!r}")
         if self.gesture_sets is not None:
             object.__setattr__(self, "gesture_sets", tuple(self.gesture_sets))
         from .backend import BACKENDS
@@ -112,6 +130,7 @@ class _Track:
     box: np.ndarray
     right_votes: list = field(default_factory=list)
     age: int = 0
+    filter: object = None  # OneEuroFilter of the keypoints, when smoothing
 
 
 def _iou(a, b) -> float:
@@ -172,6 +191,9 @@ class GestureRecognizer:
         self._cond = threading.Condition()
         self._worker = None
         self.dropped_frames = 0
+        self.frames_processed = 0
+        self.detector_runs = 0
+        self.tracks_lost = 0
         if o.running_mode is RunningMode.LIVE_STREAM:
             self._worker = threading.Thread(target=self._live_loop, name="handsdk-live", daemon=True)
             self._worker.start()
@@ -241,6 +263,17 @@ class GestureRecognizer:
 
     recognize_async = recognize
 
+    @property
+    def pending_frames(self) -> int:
+        """Frames waiting for the LIVE_STREAM worker (0 or 1: stale frames are
+        replaced, never queued)."""
+        return 0 if self._pending is None else 1
+
+    @property
+    def tracks(self) -> list[int]:
+        """Ids of the hands tracked now (VIDEO / LIVE_STREAM)."""
+        return [t.id for t in self._tracks]
+
     def recognize_for_video(self, image, timestamp_ms: int):
         if self.options.running_mode is not RunningMode.VIDEO:
             raise ValueError("recognize_for_video needs running_mode=VIDEO")
@@ -265,67 +298,110 @@ class GestureRecognizer:
 
                 warnings.warn(f"result_callback raised {e!r}:\n{traceback.format_exc()}")
 
+    def _new_filter(self):
+        from .filters import OneEuroFilter
+
+        o = self.options
+        return OneEuroFilter(o.smoothing_min_cutoff, o.smoothing_beta, o.smoothing_d_cutoff)
+
+    def _detect(self, rgb, timings):
+        t = time.perf_counter()
+        det = self.detector.detect_rgb(rgb)
+        timings["detect"] += (time.perf_counter() - t) * 1000
+        self._frames_since_detect = 0
+        self.detector_runs += 1
+        return det
+
     def _process(self, rgb: np.ndarray, ts) -> RecognitionResult:
         o = self.options
         tracking = o.running_mode is not RunningMode.IMAGE
+        smoothing = tracking and o.smoothing and ts is not None
         timings = {"detect": 0.0, "landmark": 0.0, "gesture": 0.0}
         t_start = time.perf_counter()
         h, w = rgb.shape[:2]
-        candidates = []  # (box, detection, prior_kp, track, det_score)
-        if tracking:
-            for tr in self._tracks:
-                candidates.append((tr.box, None, tr.keypoints, tr, None))
-        need_detect = (not tracking or len(self._tracks) < o.max_hands and (
-            not self._tracks or (o.redetect_interval and self._frames_since_detect >= o.redetect_interval)))
-        if need_detect:
-            t = time.perf_counter()
-            det = self.detector.detect_rgb(rgb)
-            timings["detect"] = (time.perf_counter() - t) * 1000
-            self._frames_since_detect = 0
-            tracked_boxes = [c[0] for c in candidates]
-            for box, score in zip(det.boxes, det.scores):
-                if any(_iou(box, tb) > 0.3 for tb in tracked_boxes):
-                    continue
-                candidates.append((box, det, None, None, float(score)))
-        else:
-            self._frames_since_detect += 1
-        hands, new_tracks = [], []
-        for box, det, prior, track, dscore in candidates[: max(o.max_hands, len(self._tracks))]:
+        found = []  # (Landmarks, track or None, detection score)
+        lost: list[_Track] = []
+        detected = False
+
+        def landmark(box, det, prior):
             if box[2] - box[0] < 2 or box[3] - box[1] < 2:
-                continue
+                return None
             t = time.perf_counter()
             lm = self.landmarker.landmark_rgb(rgb, box, detection=det, prior_keypoints=prior)
             timings["landmark"] += (time.perf_counter() - t) * 1000
             if lm.presence < self.min_presence:
-                continue
-            if any(_iou(keypoints_box(lm.keypoints), keypoints_box(o_.keypoints)) > 0.5 for o_ in new_tracks):
-                continue  # two tracks converged on one hand
+                return None
+            if any(_iou(keypoints_box(lm.keypoints), keypoints_box(f[0].keypoints)) > 0.5 for f in found):
+                return None  # two tracks (or a track and a detection) on one hand
+            return lm
+
+        def from_detections(det, avoid):
+            for box, score in zip(det.boxes, det.scores):
+                if len(found) >= o.max_hands:
+                    break
+                if any(_iou(box, tb) > 0.3 for tb in avoid):
+                    continue
+                lm = landmark(box, det, None)
+                if lm is None:
+                    continue
+                # a detection where a track was just lost keeps that track's id
+                heir = None
+                if lost:
+                    best = max(lost, key=lambda tr: _iou(box, tr.box))
+                    if _iou(box, best.box) > 0.2:
+                        heir = best
+                        lost.remove(best)
+                found.append((lm, heir, float(score), box))
+
+        if tracking:
+            for tr in list(self._tracks)[: o.max_hands]:
+                lm = landmark(tr.box, None, tr.keypoints)
+                if lm is None:
+                    lost.append(tr)
+                else:
+                    found.append((lm, tr, None, tr.box))
+        need_detect = not tracking or (len(found) < o.max_hands and (
+            not found or bool(lost) or (o.redetect_interval and self._frames_since_detect >= o.redetect_interval)))
+        if need_detect:
+            det = self._detect(rgb, timings)
+            detected = True
+            from_detections(det, [f[1].box for f in found if f[1] is not None])
+        else:
+            self._frames_since_detect += 1
+        self.tracks_lost += len(lost)
+        hands, new_tracks = [], []
+        for lm, track, dscore, box in found:
+            kp = lm.keypoints
             if tracking:
                 if track is None:
-                    track = _Track(id=self._next_id, keypoints=lm.keypoints, box=np.asarray(box, np.float32))
+                    track = _Track(id=self._next_id, keypoints=kp, box=np.asarray(box, np.float32))
                     self._next_id += 1
-                track.keypoints = lm.keypoints
-                track.box = _next_box(lm.keypoints, track.box)
+                track.box = _next_box(kp, track.box)  # the next crop follows the raw keypoints
+                track.keypoints = kp
                 track.right_votes = (track.right_votes + [lm.right_score])[-15:]
                 track.age += 1
                 new_tracks.append(track)
                 right = float(np.mean(track.right_votes))
+                if smoothing:
+                    if track.filter is None:
+                        track.filter = self._new_filter()
+                    kb = keypoints_box(kp)
+                    size = max(kb[2] - kb[0], kb[3] - kb[1], 1.0)
+                    kp = track.filter(kp, ts / 1000.0, scale=size).astype(np.float32)
             else:
                 right = lm.right_score
             is_right = right >= 0.5
             handed = Category("Right" if is_right else "Left", right if is_right else 1 - right, int(is_right))
             t = time.perf_counter()
-            gestures = {}
-            for name, clf in self.classifiers.items():
-                cats = clf.classify(lm.keypoints, handed.name)
-                gestures[name] = cats
+            gestures = {name: clf.classify(kp, handed.name) for name, clf in self.classifiers.items()}
             timings["gesture"] += (time.perf_counter() - t) * 1000
-            kpn = lm.keypoints / np.array([w, h, w], np.float32)
-            hands.append(Hand(box=keypoints_box(lm.keypoints), keypoints=lm.keypoints, keypoints_normalized=kpn,
+            kpn = kp / np.array([w, h, w], np.float32)
+            hands.append(Hand(box=keypoints_box(kp), keypoints=kp, keypoints_normalized=kpn,
                               presence=lm.presence, handedness=handed, gestures=gestures,
                               detection_score=dscore, track_id=track.id if tracking else None))
         if tracking:
             self._tracks = new_tracks
+        self.frames_processed += 1
         timings["total"] = (time.perf_counter() - t_start) * 1000
         return RecognitionResult(hands=tuple(hands), image_size=(w, h), timestamp_ms=ts, timings_ms=timings)
 

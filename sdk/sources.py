@@ -61,26 +61,47 @@ def iter_images(paths, fps: float = 30.0, skip_unreadable: bool = True) -> Itera
         yield img, int(round(i * 1000.0 / fps))
 
 
-def iter_capture(cap, name: str, live: bool, reconnect: int = 0) -> Iterator[tuple[np.ndarray, int]]:
+def iter_capture(cap, name: str, live: bool, reconnect: int = 0, reopen=None,
+                 reconnect_delay: float = 0.5) -> Iterator[tuple[np.ndarray, int]]:
+    """Frames from an OpenCV-like capture (``read()``, ``get()``, ``release()``).
+
+    A live camera that stops delivering frames is reopened with ``reopen()``
+    up to ``reconnect`` times in a row (waiting ``reconnect_delay`` s between
+    tries); then :class:`SourceError` says so. A video simply ends."""
     cv2 = _cv2()
     t0 = time.monotonic()
     n = 0
     failures = 0
     try:
         while True:
-            ok, frame = cap.read()
-            if not ok or frame is None or frame.size == 0:
+            try:
+                ok, frame = cap.read()
+            except Exception as e:  # a driver error mid-read is a failed read
+                ok, frame = False, None
+                if not live:
+                    raise SourceError(f"{name}: reading failed ({e})") from None
+            if not ok or frame is None or getattr(frame, "size", 0) == 0:
                 if not live:
                     if n == 0:
                         raise SourceError(f"{name}: no frame could be read (unsupported codec or empty file)")
                     return
                 failures += 1
-                if failures > reconnect:
+                if failures > reconnect or reopen is None:
                     raise SourceError(f"{name}: the camera stopped delivering frames (unplugged or taken by "
-                                      f"another program?)")
-                cap.release()
-                time.sleep(0.5)
-                cap.open(int(name.split()[-1]))
+                                      f"another program?)" + (f"; {reconnect} reconnect attempt(s) failed"
+                                                              if reconnect and reopen is not None else ""))
+                import warnings
+
+                warnings.warn(f"{name}: no frame; reconnecting (attempt {failures} of {reconnect})")
+                try:
+                    cap.release()
+                except Exception:
+                    pass
+                time.sleep(reconnect_delay)
+                try:
+                    cap = reopen()
+                except SourceError:
+                    cap = _Dead()
                 continue
             failures = 0
             if live:
@@ -92,7 +113,23 @@ def iter_capture(cap, name: str, live: bool, reconnect: int = 0) -> Iterator[tup
             n += 1
             yield frame, ts
     finally:
-        cap.release()
+        try:
+            cap.release()
+        except Exception:
+            pass
+
+
+class _Dead:
+    """A capture that could not be reopened: every read fails."""
+
+    def read(self):
+        return False, None
+
+    def release(self):
+        pass
+
+    def get(self, prop):
+        return 0.0
 
 
 def open_camera(index: int, width: int | None = None, height: int | None = None):
@@ -107,17 +144,40 @@ def open_camera(index: int, width: int | None = None, height: int | None = None)
         cap.set(cv2.CAP_PROP_FRAME_WIDTH, int(width))
     if height:
         cap.set(cv2.CAP_PROP_FRAME_HEIGHT, int(height))
+    cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the newest frame, not a queue of old ones
     return cap
 
 
+def is_camera(source) -> bool:
+    return isinstance(source, (int, np.integer)) or (isinstance(source, str) and source.isdigit())
+
+
+def source_fps(source, default: float = 30.0) -> float:
+    """The frame rate of a video file (``default`` for anything else)."""
+    if isinstance(source, (str, os.PathLike)) and not is_camera(source):
+        p = Path(source)
+        if p.is_file() and p.suffix.lower() not in IMAGE_SUFFIXES:
+            cap = _cv2().VideoCapture(str(p))
+            try:
+                fps = cap.get(_cv2().CAP_PROP_FPS) if cap.isOpened() else 0
+            finally:
+                cap.release()
+            if fps and 1 <= fps <= 240:
+                return float(fps)
+    return float(default)
+
+
 def frames(source, *, width: int | None = None, height: int | None = None, fps: float = 30.0,
-           reconnect: int = 2) -> Iterator[tuple[np.ndarray, int]]:
+           reconnect: int = 2, reconnect_delay: float = 0.5) -> Iterator[tuple[np.ndarray, int]]:
     """Frames from ``source``: an int (camera index) or a string of digits, a
     video file, an image file, a folder of images, or an iterable of frames
     (arrays, or (array, timestamp_ms) pairs)."""
-    if isinstance(source, (int, np.integer)) or (isinstance(source, str) and source.isdigit()):
+    if is_camera(source):
         idx = int(source)
-        return iter_capture(open_camera(idx, width, height), f"camera {idx}", live=True, reconnect=reconnect)
+        cap = open_camera(idx, width, height)
+        # looked up at call time, so a replaced open_camera (tests, custom capture) is used to reopen too
+        return iter_capture(cap, f"camera {idx}", live=True, reconnect=reconnect,
+                            reopen=lambda: open_camera(idx, width, height), reconnect_delay=reconnect_delay)
     if isinstance(source, (str, os.PathLike)):
         p = Path(source)
         if not p.exists():

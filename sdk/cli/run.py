@@ -1,15 +1,19 @@
-"""`handsdk run`: the live pipeline on a camera, a video, an image or a folder."""
+"""`handsdk run`: the live pipeline on a camera, a video, an image, a folder
+or the synthetic demo clip; command events, fingerspelling, overlay."""
 from __future__ import annotations
 
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from .common import fail, percentile_table, stats_ms
+
+MODES = ("frames", "commands", "spelling", "all")
 
 
 def gui_available() -> tuple[bool, str]:
@@ -39,96 +43,240 @@ def _hand_text(hand) -> str:
     return " ".join(parts)
 
 
+def _err(msg: str):
+    typer.echo(msg, err=True)
+
+
 def register(app: typer.Typer):
     @app.command("run")
     def run(
         camera: Optional[int] = typer.Option(None, "--camera", help="camera index (e.g. 0)"),
         source: Optional[str] = typer.Option(None, "--source", help="camera index, video file, image or folder"),
+        demo: bool = typer.Option(False, "--demo", help="play a synthetic demo clip (a hand spelling a word "
+                                                        "and making commands) through the pipeline"),
         bundle: Optional[Path] = typer.Option(None, "--bundle", help="model bundle (default: the shipped one)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON result per frame"),
-        mode: str = typer.Option("commands", "--mode", help="commands or spelling: which gesture sets to show"),
-        save: Optional[Path] = typer.Option(None, "--save", help="write the annotated video (.mp4 or .avi)"),
+        mode: Optional[str] = typer.Option(
+            None, "--mode", help="what to print: frames (one line per frame; default), commands (gesture "
+                                 "events as JSON lines), spelling (the spelled text), all (events and text; "
+                                 "default with --demo)"),
+        save: Optional[Path] = typer.Option(None, "--save", help="write the annotated video (.mp4: mp4v, .avi: MJPG)"),
         max_hands: int = typer.Option(2, "--max-hands", min=1, max=4),
-        threads: int = typer.Option(2, "--threads", min=1, max=64),
+        threads: Optional[int] = typer.Option(None, "--threads", min=1, max=64,
+                                              help="interpreter threads (default: the device profile's, or 2)"),
+        device: Optional[str] = typer.Option(None, "--device", help="device profile (handsdk devices list): "
+                                                                    "threads and camera resolution"),
         window: bool = typer.Option(True, "--window/--no-window", help="show a window if a display exists"),
         max_frames: int = typer.Option(0, "--max-frames", min=0, help="stop after N frames (0: all)"),
         running_mode: str = typer.Option("auto", "--running-mode",
                                          help="auto (video for cameras and videos, image for images), image or video"),
+        smoothing: bool = typer.Option(True, "--smoothing/--no-smoothing", help="One-Euro keypoint smoothing"),
+        actions: Optional[Path] = typer.Option(None, "--actions", help="JSON map of gestures to actions "
+                                                                       "(key / shell)"),
+        allow_shell: bool = typer.Option(False, "--allow-shell",
+                                         help="let shell actions of the --actions map run (off by default)"),
+        start_score: float = typer.Option(0.6, "--start-score", min=0.0, max=1.0,
+                                          help="a command gesture starts above this score"),
+        end_score: float = typer.Option(0.4, "--end-score", min=0.0, max=1.0,
+                                        help="... and ends below this one"),
+        min_hold_ms: int = typer.Option(200, "--min-hold-ms", min=0, help="hold before a command starts"),
+        hold_interval_ms: int = typer.Option(500, "--hold-interval-ms", min=0,
+                                             help="period of 'hold' events (0: none)"),
+        spell_hold_ms: int = typer.Option(400, "--spell-hold-ms", min=0, help="hold before a letter is committed"),
+        spell_min_score: float = typer.Option(0.6, "--spell-min-score", min=0.0, max=1.0),
+        space_pause_ms: int = typer.Option(1000, "--space-pause-ms", min=0,
+                                           help="no hand this long adds a space (0: off)"),
+        space_gesture: Optional[str] = typer.Option(None, "--space-gesture",
+                                                    help="set:label that types a space, e.g. commands:open_palm"),
+        delete_gesture: Optional[str] = typer.Option(None, "--delete-gesture",
+                                                     help="set:label that deletes, e.g. commands:thumbs_down"),
+        reconnect: int = typer.Option(2, "--reconnect", min=0, help="camera reconnect attempts"),
+        seed: int = typer.Option(0, "--seed", help="seed of the --demo clip"),
     ):
-        """Run detection, keypoints and gestures on frames and print what is found
-        with per-stage timings."""
-        import numpy as np
-
+        """Run detection, keypoints and gestures on frames: per-frame lines with
+        per-stage timings, command events (--mode commands), fingerspelled
+        text (--mode spelling), an overlay window and/or an annotated video."""
         from handsdk import GestureRecognizer, GestureRecognizerOptions, RunningMode
-        from handsdk.bundle import BundleError
-        from handsdk.sources import SourceError, frames
+        from handsdk.bundle import BundleError, default_bundle_path
+        from handsdk.events import GestureEvents, load_actions, shell_warning
+        from handsdk.sources import SourceError, frames, is_camera, source_fps
+        from handsdk.spelling import Speller, SpellingOptions, spelling_set
 
-        if camera is not None and source is not None:
-            fail("give either --camera or --source, not both")
+        given = [n for n, v in (("--camera", camera), ("--source", source), ("--demo", demo or None))
+                 if v is not None]
+        if len(given) > 1:
+            fail(f"give either --camera or --source{' or --demo' if demo else ''}, not both")
         src = camera if camera is not None else source
-        if src is None:
-            fail("nothing to run on: give --camera 0, or --source <video|image|folder>")
-        if mode not in ("commands", "spelling"):
-            fail("--mode must be commands or spelling")
-        is_files = isinstance(src, str) and not src.isdigit() and (Path(src).is_dir() or Path(src).suffix.lower()
-                                                                  in (".jpg", ".jpeg", ".png", ".bmp", ".webp"))
+        if src is None and not demo:
+            fail("nothing to run on: give --camera 0, --source <video|image|folder>, or --demo")
+        mode = mode or ("all" if demo else "frames")
+        if mode not in MODES:
+            fail(f"--mode must be one of {', '.join(MODES)}")
+        if end_score > start_score:
+            fail("--end-score must not exceed --start-score")
+        cam_w = cam_h = None
+        if device is not None:
+            from handsdk.devices import load_device
+
+            try:
+                prof = load_device(device)
+            except (KeyError, ValueError) as e:
+                fail(str(e).strip("'\""))
+            threads = threads or int(prof.get("threads", 2))
+            if prof.get("camera"):
+                cam_w, cam_h = (int(v) for v in prof["camera"][:2])
+        threads = threads or 2
+        if demo and bundle is None and default_bundle_path() is None:
+            fail("--demo needs a model bundle: this install ships no default bundle; pass --bundle <file.handsdk>")
+        is_files = (not demo and isinstance(src, str) and not src.isdigit()
+                    and (Path(src).is_dir() or Path(src).suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp", ".webp")))
         if running_mode == "auto":
             rm = RunningMode.IMAGE if is_files else RunningMode.VIDEO
         elif running_mode in ("image", "video"):
             rm = RunningMode(running_mode)
         else:
             fail("--running-mode must be auto, image or video")
+        amap = None
+        if actions is not None:
+            try:
+                amap = load_actions(actions, allow_shell=allow_shell)
+            except (FileNotFoundError, ValueError) as e:
+                fail(str(e))
+            if allow_shell and amap.has_shell:
+                typer.secho(shell_warning(), fg=typer.colors.YELLOW, err=True)
+            elif amap.has_shell:
+                _err("note: the action map has shell actions; they are reported, not run (pass --allow-shell)")
+        try:
+            spell_opts = SpellingOptions(hold_ms=spell_hold_ms, min_score=spell_min_score,
+                                         space_pause_ms=space_pause_ms, space_gesture=space_gesture,
+                                         delete_gesture=delete_gesture)
+        except ValueError as e:
+            fail(str(e))
         try:
             rec = GestureRecognizer(GestureRecognizerOptions(
-                bundle=bundle, running_mode=rm, max_hands=max_hands, num_threads=threads))
+                bundle=bundle, running_mode=rm, max_hands=max_hands, num_threads=threads, smoothing=smoothing))
         except (BundleError, FileNotFoundError, ValueError) as e:
             fail(str(e))
-        sets = [n for n, c in rec.classifiers.items() if c.kind == mode] or list(rec.classifiers)
+        letters = spelling_set(rec)
+        speller = Speller(spell_opts, gesture_set=letters) if letters else None
+        if mode == "spelling" and speller is None:
+            rec.close()
+            fail(f"--mode spelling needs a bundle with a spelling gesture set (this one has {sorted(rec.classifiers)})")
+        for spec in (spell_opts.space_gesture, spell_opts.delete_gesture):
+            if spec and spec[0] not in rec.classifiers:
+                rec.close()
+                fail(f"gesture set {spec[0]!r} of {spec[0]}:{spec[1]} is not in the bundle ({sorted(rec.classifiers)})")
+        command_sets = [n for n, c in rec.classifiers.items() if c.kind != "spelling"]
+        events = GestureEvents(command_sets, start_score=start_score, end_score=end_score,
+                               min_hold_ms=min_hold_ms, hold_interval_ms=hold_interval_ms)
+        if mode == "frames":
+            sets = list(rec.classifiers)
+        elif mode == "spelling":
+            sets = [letters]
+        elif mode == "commands":
+            sets = command_sets or list(rec.classifiers)
+        else:
+            sets = list(rec.classifiers)
+        # where the human-readable summary goes: stdout in frames mode, stderr when stdout carries JSON lines
+        summary = typer.echo if (mode == "frames" and not as_json) else _err
         show = False
         if window and not as_json:
             show, why = gui_available()
             if not show:
-                typer.echo(f"(no window: {why}; running headless)", err=True)
+                _err(f"(no window: {why}; running headless)")
         writer = None
         times: dict[str, list] = {}
         n = 0
+        code = 0
+        state = None
+        fps_ema = None
+        t_prev = time.perf_counter()
+        out_fps = 15.0 if demo else source_fps(src)
         try:
-            it = frames(src)
+            if demo:
+                from handsdk.demo import DEMO_WORD, demo_frames, demo_length
+
+                _err(f"demo: a synthetic hand spells {DEMO_WORD!r}, then makes commands "
+                     f"({demo_length(out_fps)} frames at {out_fps:g} fps, rendered on the fly)")
+                it = demo_frames(seed=seed, fps=out_fps)
+            else:
+                it = frames(src, width=cam_w, height=cam_h, reconnect=reconnect)
+                if is_camera(src):
+                    _err(f"camera {src} open; press q or Esc in the window, or Ctrl+C, to stop")
             for frame, ts in it:
                 result = rec.recognize(frame, ts if rm is not RunningMode.IMAGE else None)
                 n += 1
+                now = time.perf_counter()
+                dt = now - t_prev
+                t_prev = now
+                if dt > 0:
+                    fps_ema = 1.0 / dt if fps_ema is None else 0.9 * fps_ema + 0.1 / dt
                 for k, v in result.timings_ms.items():
                     times.setdefault(k, []).append(v)
+                evs = events.update(result)
+                state = speller.update(result) if speller is not None else None
+                acted = []
+                if amap is not None:
+                    for ev in evs:
+                        acted += amap.handle(ev)
                 if as_json:
                     d = result.to_dict()
                     d["frame"] = n
+                    if mode != "frames":
+                        d["events"] = [e.to_dict() for e in evs]
+                        if acted:
+                            d["actions"] = acted
+                        if state is not None:
+                            d["spelling"] = state.to_dict()
                     typer.echo(json.dumps(d))
                 else:
-                    hands = "; ".join(_hand_text(h) for h in result.hands) or "no hand"
-                    t = result.timings_ms
-                    typer.echo(f"frame {n:5d} {frame.shape[1]}x{frame.shape[0]}  {len(result.hands)} hand(s): "
-                               f"{hands}  | detect {t['detect']:.1f} landmark {t['landmark']:.1f} "
-                               f"gesture {t['gesture']:.1f} total {t['total']:.1f} ms")
+                    if mode == "frames":
+                        hands = "; ".join(_hand_text(h) for h in result.hands) or "no hand"
+                        t = result.timings_ms
+                        typer.echo(f"frame {n:5d} {frame.shape[1]}x{frame.shape[0]}  {len(result.hands)} hand(s): "
+                                   f"{hands}  | detect {t['detect']:.1f} landmark {t['landmark']:.1f} "
+                                   f"gesture {t['gesture']:.1f} total {t['total']:.1f} ms")
+                    if mode in ("commands", "all"):
+                        for e in evs:
+                            typer.echo(e.to_json())
+                        for a in acted:
+                            typer.echo(json.dumps(a))
+                    if mode in ("spelling", "all") and state is not None and state.committed is not None:
+                        typer.echo(json.dumps({"spelling": state.text, "committed": state.committed,
+                                               "timestamp_ms": state.timestamp_ms}) if mode == "all"
+                                   else f"text: {state.text!r}  (+{state.committed!r} at {state.timestamp_ms} ms)")
                 if show or save:
                     from handsdk.draw import draw_result
 
-                    canvas = draw_result(frame, result, gesture_sets=sets)
+                    canvas = draw_result(frame, result, gesture_sets=sets, fps=fps_ema,
+                                         spelling=state if mode in ("spelling", "all") else None,
+                                         active=events.active)
                     if save:
                         if writer is None:
-                            writer = _open_writer(save, canvas.shape)
+                            writer = _open_writer(save, canvas.shape, out_fps)
                         writer.write(canvas)
                     if show:
                         import cv2
 
-                        cv2.imshow("handsdk", canvas)
-                        if cv2.waitKey(1) & 0xFF in (27, ord("q")):
+                        try:
+                            cv2.imshow("handsdk", canvas)
+                            key = cv2.waitKey(1) & 0xFF
+                        except cv2.error as e:
+                            _err(f"(the window failed: {str(e).strip().splitlines()[-1]}; running headless)")
+                            show = False
+                            key = 0
+                        if key in (27, ord("q")):
                             break
                 if max_frames and n >= max_frames:
                     break
         except SourceError as e:
-            fail(str(e))
+            if n == 0:
+                rec.close()
+                fail(str(e))
+            typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
+            code = 1
         except KeyboardInterrupt:
-            typer.echo("stopped", err=True)
+            _err("stopped")
         finally:
             rec.close()
             if writer is not None:
@@ -137,24 +285,36 @@ def register(app: typer.Typer):
                 import cv2
 
                 cv2.destroyAllWindows()
+        for ev in events.flush():
+            if mode in ("commands", "all") and not as_json:
+                typer.echo(ev.to_json())
+            if amap is not None:
+                amap.handle(ev)
+        if amap is not None:
+            amap.wait()
         if n == 0:
             fail("no frames were read from the source")
+        if mode in ("spelling", "all") and speller is not None and not as_json:
+            (typer.echo if mode == "spelling" else _err)(f"spelled: {speller.text!r}")
         if not as_json:
             rows = {k: stats_ms(v) for k, v in times.items()}
-            typer.echo(f"\n{n} frames; per-stage latency in ms:")
-            typer.echo(percentile_table(rows))
+            summary(f"\n{n} frames; per-stage latency in ms:")
+            summary(percentile_table(rows))
             tot = rows["total"]["mean"]
             if tot > 0:
-                typer.echo(f"throughput: {1000.0 / tot:.1f} frames/s (pipeline only)")
+                summary(f"throughput: {1000.0 / tot:.1f} frames/s (pipeline only)")
         if save:
-            typer.echo(f"wrote {save}", err=True)
+            _err(f"wrote {save}")
+        if code:
+            raise typer.Exit(code)
 
 
-def _open_writer(path: Path, shape):
+def _open_writer(path: Path, shape, fps: float = 30.0):
     import cv2
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     fourcc = cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
-    w = cv2.VideoWriter(str(path), fourcc, 30.0, (shape[1], shape[0]))
+    w = cv2.VideoWriter(str(path), fourcc, float(fps), (shape[1], shape[0]))
     if not w.isOpened():
         fail(f"cannot write video {path} (use .mp4 or .avi)")
     return w

@@ -254,9 +254,10 @@ def evaluate_model(task: str, model_path, data: list[str], *, skeleton: str = "g
     for spec in data:
         name, _, opt = spec.partition("?")
         opts = dict(kv.split("=", 1) for kv in opt.split("&") if kv) if opt else {}
+        import yaml
+
         for k, v in list(opts.items()):
-            if "," in v:
-                opts[k] = v.split(",")
+            opts[k] = yaml.safe_load(f"[{v}]") if "," in v else yaml.safe_load(v)
         src = SourceConfig(name=name, limit=limit, options=opts)
         ev_task = "detector_eval" if task == "detector" else task
         samples = list(D.iter_source(src, rng, limit or 10 ** 9, root=root, task=ev_task,

@@ -358,6 +358,7 @@ class GestureRecognizer:
                 lm = landmark(tr.box, None, tr.keypoints)
                 if lm is None:
                     lost.append(tr)
+                    self.tracks_lost += 1  # (a detection in this frame may recover it, same id)
                 else:
                     found.append((lm, tr, None, tr.box))
         need_detect = not tracking or (len(found) < o.max_hands and (
@@ -368,7 +369,6 @@ class GestureRecognizer:
             from_detections(det, [f[1].box for f in found if f[1] is not None])
         else:
             self._frames_since_detect += 1
-        self.tracks_lost += len(lost)
         hands, new_tracks = [], []
         for lm, track, dscore, box in found:
             kp = lm.keypoints

@@ -225,8 +225,10 @@ class Speller:
             if cats and cats[0].name == spec[1] and cats[0].score >= o.min_score:
                 control = token
         kp = np.asarray(hand.keypoints)
+        # (a floor of a fifth of the frame, so that collapsed keypoints do not make every jitter a "move")
+        size = max(_hand_size(kp), 0.2 * max(result.image_size))
         return self.feed(ts, hand.gestures.get(gset) or (), position=kp[:, :2].mean(axis=0),
-                         hand_size=_hand_size(kp), control=control, hand=hand.track_id)
+                         hand_size=size, control=control, hand=hand.track_id)
 
     def feed(self, timestamp_ms: int, categories, *, position=None, hand_size: float | None = None,
              control: str | None = None, hand: int | None = None) -> SpellingState:
@@ -472,7 +474,7 @@ def evaluate_spelling(recognizer_or_bundle, words: Sequence[str], seed: int = 0,
             missing = sorted({c for w in words for c in w} - known)
             if missing:
                 raise ValueError(f"letters {missing} are not in the bundle's {gset!r} set")
-        source = f"bundle {rec.bundle.name!r}"
+        source = f"bundle {rec.bundle.manifest.get('name', '?')!r}"
 
         def run(clip, timestamps):
             rec.reset()

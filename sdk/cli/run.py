@@ -192,6 +192,12 @@ def register(app: typer.Typer):
         fps_ema = None
         t_prev = time.perf_counter()
         out_fps = 15.0 if demo else source_fps(src)
+        import warnings
+
+        warn_ctx = warnings.catch_warnings()
+        warn_ctx.__enter__()
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *a, **k: _err(f"warning: {message}")  # (camera reconnects...)
         try:
             if demo:
                 from handsdk.demo import DEMO_WORD, demo_frames, demo_length
@@ -278,6 +284,7 @@ def register(app: typer.Typer):
         except KeyboardInterrupt:
             _err("stopped")
         finally:
+            warn_ctx.__exit__(None, None, None)
             rec.close()
             if writer is not None:
                 writer.release()

@@ -141,6 +141,16 @@ def _iou(a, b) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def _same_hand(kp_a, kp_b, box) -> bool:
+    """Two keypoint sets on one hand: their boxes overlap a lot, or (when the
+    keypoints collapsed) their centres are closer than a quarter of the crop."""
+    if _iou(keypoints_box(kp_a), keypoints_box(kp_b)) > 0.5:
+        return True
+    side = max(box[2] - box[0], box[3] - box[1])
+    d = np.linalg.norm(np.asarray(kp_a)[:, :2].mean(axis=0) - np.asarray(kp_b)[:, :2].mean(axis=0))
+    return bool(d < 0.25 * side)
+
+
 def _next_box(keypoints, prev_box) -> np.ndarray:
     """The box to crop the next frame from: the keypoints' box, unless the
     keypoints collapsed (then the previous box's size around their centre)."""
@@ -331,7 +341,7 @@ class GestureRecognizer:
             timings["landmark"] += (time.perf_counter() - t) * 1000
             if lm.presence < self.min_presence:
                 return None
-            if any(_iou(keypoints_box(lm.keypoints), keypoints_box(f[0].keypoints)) > 0.5 for f in found):
+            if any(_same_hand(lm.keypoints, f[0].keypoints, box) for f in found):
                 return None  # two tracks (or a track and a detection) on one hand
             return lm
 

@@ -741,10 +741,11 @@ def report_sections(report: dict) -> list[tuple[str, list[str], list[list[str]],
                       "diff (pts)", "no hand SDK / MP", f"within {TARGET_GESTURE_GAP * 100:g} pts"], rows,
                      ["both columns use the bundle's GestureNet; the second feeds it MediaPipe's keypoints and "
                       "handedness, so the difference is the SDK detector + pose model's share of the errors; "
-                      "an image where no hand is found counts as wrong; the largest hand is classified"]))
+                      "an image where no hand is found counts as wrong; the largest hand is classified"]
+                     + _unmeasured_sets(report)))
     else:
         secs.append(("Gestures / letters on real images", ["note"],
-                     [["no selected set has labels in one of the bundle's gesture sets"]], []))
+                     [["no selected set has labels in one of the bundle's gesture sets"]], _unmeasured_sets(report)))
     if report.get("latency"):
         rows = []
         for r in report["latency"]:
@@ -774,6 +775,15 @@ def report_sections(report: dict) -> list[tuple[str, list[str], list[list[str]],
             for t in report.get("targets", [])]
     secs.append(("Targets (directions, not asserts)", ["target", "passed", "result"], rows, []))
     return secs
+
+
+def _unmeasured_sets(report: dict) -> list[str]:
+    left = sorted(set(report.get("bundle_gesture_sets") or ()) - set((report.get("gesture_sets") or {}).values()))
+    if not left:
+        return []
+    return [f"not measured: the bundle's {', '.join(left)} set(s) - no selected real image set carries those labels "
+            "(gesture_keypoints_csv has command keypoints but no images); add a folder of <gesture>/<images> to "
+            "--sets to measure them"]
 
 
 def _header_lines(report: dict) -> list[str]:
@@ -826,7 +836,7 @@ def format_markdown(report: dict) -> str:
 def run_bench(bundle=None, *, sets=DEFAULT_SETS, data_root=None, limit: int | None = 100,
               mediapipe_venv=None, install: bool = True, use_mediapipe: bool = True, anchors=None,
               model: str = "full", threads: int | None = None, sizes=SIZES, latency_images_n: int = 10,
-              warmup: int = 5, image_rounds: int = 3, clip_len: int = 6, worker=None,
+              warmup: int = 5, image_rounds: int = 5, clip_len: int = 6, worker=None,
               log: Callable[[str], None] = print) -> dict:
     """The whole benchmark; returns the report (see :func:`build_report`)."""
     from handsdk.stages import GestureClassifier, _bundle
@@ -875,6 +885,7 @@ def run_bench(bundle=None, *, sets=DEFAULT_SETS, data_root=None, limit: int | No
         if gs:
             classifiers[lset] = GestureClassifier(b, gs, num_threads=1)
     report["gesture_sets"] = {k: v.gesture_set for k, v in classifiers.items()}
+    report["bundle_gesture_sets"] = sorted(bundle_sets)
     # latency frames
     lat_imgs = latency_images(chosen, latency_images_n)
     if not lat_imgs and sizes:
@@ -911,27 +922,37 @@ def run_bench(bundle=None, *, sets=DEFAULT_SETS, data_root=None, limit: int | No
                 report["mediapipe"] = {"available": False, "message": str(e)}
                 log(f"MediaPipe failed: {e}\n-> continuing with the SDK columns only")
                 mp_py = None
-        # latency: SDK then MediaPipe, back to back
-        sdk_lat = None
+        # latency: per frame size, the SDK then MediaPipe back to back, so that
+        # a change of load on the machine hits both alike
+        sdk_lat, mp_lat = None, None
         if lat_imgs:
-            log("latency: SDK ...")
-            t = time.perf_counter()
-            sdk_lat = run_sdk_latency(b, lat_frames, threads=threads, warmup=warmup, image_rounds=image_rounds,
-                                      clip_len=clip_len)
-            report["timing_s"]["sdk_latency"] = round(time.perf_counter() - t, 1)
-            if mp_py is not None:
-                log("latency: MediaPipe ...")
+            sdk_lat, mp_lat = {}, ({} if mp_py is not None else None)
+            report["timing_s"].update(sdk_latency=0.0, mediapipe_latency=0.0)
+            report["load_avg_latency"] = {}
+            for size, arrs in lat_frames.items():
+                try:
+                    report["load_avg_latency"][size] = [round(x, 2) for x in os.getloadavg()]
+                except OSError:
+                    pass
+                log(f"latency {size}: SDK ...")
+                t = time.perf_counter()
+                sdk_lat.update(run_sdk_latency(b, {size: arrs}, threads=threads, warmup=warmup,
+                                               image_rounds=image_rounds, clip_len=clip_len))
+                report["timing_s"]["sdk_latency"] += round(time.perf_counter() - t, 1)
+                if mp_lat is None:
+                    continue
+                log(f"latency {size}: MediaPipe ...")
                 t = time.perf_counter()
                 try:
                     r = run_worker(mp_py, {"model": str(mpath), "frames": str(npz), "latency": {
-                        "sizes": {s: [f"lat_{s}_{i:03d}" for i in range(len(a))] for s, a in lat_frames.items()},
+                        "sizes": {size: [f"lat_{size}_{i:03d}" for i in range(len(arrs))]},
                         "warmup": warmup, "image_rounds": image_rounds, "clip_len": clip_len, "num_hands": 1}},
                         tmp, worker=worker)
-                    mp_lat = r["latency"]
+                    mp_lat.update(r["latency"])
                 except MediaPipeUnavailable as e:
                     log(f"MediaPipe latency failed: {e}")
                     report["mediapipe"]["latency_error"] = str(e)
-                report["timing_s"]["mediapipe_latency"] = round(time.perf_counter() - t, 1)
+                report["timing_s"]["mediapipe_latency"] += round(time.perf_counter() - t, 1)
     report.update(build_report(chosen, keys, sdk_res, mp_res, classifiers=classifiers, sdk_on_box=sdk_on_box,
                                sdk_latency=sdk_lat, mp_latency=mp_lat, model=model))
     report["raw_latency"] = {"sdk": sdk_lat, "mediapipe": mp_lat}

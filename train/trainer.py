@@ -160,7 +160,10 @@ class TaskData:
         if m.use_skeleton:
             skp = kp
             if augment:
+                # per-keypoint noise plus a shift of the whole hand (a skeleton from
+                # the previous frame or from a coarse detector map is off as a whole)
                 noise = tf.random.normal(tf.shape(kp[:, :2]), stddev=m.skeleton_jitter * s)
+                noise += tf.random.normal((1, 2), stddev=m.skeleton_jitter * s)
                 skp = tf.concat([kp[:, :2] + noise, kp[:, 2:]], -1)
                 bones = tf.random.uniform((1, 21)) >= m.skeleton_dropout
                 thick = tf.random.uniform((), 0.6, 2.0) * m.skeleton_thickness

@@ -34,7 +34,7 @@ def register(app: typer.Typer):
         sizes: str = typer.Option("160x120,320x240,640x480", "--sizes", help="latency frame sizes WxH"),
         latency_images: int = typer.Option(10, "--latency-images", min=1, help="real images used for latency"),
         warmup: int = typer.Option(5, "--warmup", min=0),
-        rounds: int = typer.Option(3, "--rounds", min=1, help="IMAGE-mode passes over the latency images"),
+        rounds: int = typer.Option(5, "--rounds", min=1, help="IMAGE-mode passes over the latency images"),
         clip_len: int = typer.Option(6, "--clip-len", min=2, help="VIDEO-mode frames per latency image"),
         json_out: Optional[Path] = typer.Option(None, "--json", help="write the full report as JSON"),
         markdown: Optional[Path] = typer.Option(None, "--markdown", help="write the tables as markdown"),

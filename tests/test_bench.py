@@ -79,6 +79,11 @@ def test_report_numbers_and_targets_on_fake_mediapipe():
     assert det["asl_letters"]["pass"] is False            # MediaPipe ahead: shown as such
     assert det["hand_keypoints_gt"]["sdk"] == 1.0 and det["hand_keypoints_gt"]["mediapipe"] == 0.5
     assert det["hand_keypoints_gt"]["pass"] is True
+    # human boxes (here from the human keypoints) say where the hand is: the target uses them
+    assert det["hand_keypoints_gt"]["sdk_localised"] == 1.0 and det["hand_keypoints_gt"]["mediapipe_localised"] == 0.5
+    assert det["hand_keypoints_gt"]["pass_on"] == "localised" and det["asl_letters"]["pass_on"] == "found"
+    box = np.array([[100, 100, 150, 150]], np.float32)
+    assert B.localised(box, [_hd(_hand_kp(105, 100, 50))]) and not B.localised(box, [_hd(_hand_kp(300, 300))])
     kh = rep["keypoints_human"]
     assert kh["hands"] == 2 and kh["sdk"]["hands"] == 2 and kh["mediapipe"]["hands"] == 1
     assert kh["sdk"]["mean_error_px"] == pytest.approx(5 * np.sqrt(2), rel=1e-4)

@@ -177,3 +177,22 @@ def test_shipped_configs_load():
     assert len(files) >= 6
     for f in files:
         load_config(f)
+
+
+def test_metadata_specs_parse_as_manifest_tensors():
+    from handsdk.bundle import TensorSpec
+    from handsdk.train.config import config_from_dict
+    from handsdk.train.models import build_model, export_model, model_metadata
+
+    for task, model in (("detector", {"input_height": 32, "input_width": 32, "filters": [4, 8, 16]}),
+                        ("pose", {"input_size": 32, "filters": [8, 8, 8, 8]}),
+                        ("gesture", {"labels": ["none", "x"]})):
+        cfg = config_from_dict({"task": task, "model": model})
+        m = export_model(build_model(cfg), cfg)
+        meta = model_metadata(m, cfg)
+        assert set(meta["inputs"]) == set(m.input_names) and set(meta["outputs"]) == set(m.output_names)
+        for k, v in {**meta["inputs"], **meta["outputs"]}.items():
+            TensorSpec.from_json(k, v, task)
+        if "image" in meta["inputs"]:
+            spec = TensorSpec.from_json("image", meta["inputs"]["image"], task)
+            assert spec.std == (255.0, 255.0, 255.0) and spec.color == "RGB"

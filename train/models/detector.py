@@ -43,7 +43,8 @@ def detector_metadata(model, cfg) -> dict:
     return {
         "role": "detector",
         "inputs": {"image": {"shape": [1, m.input_height, m.input_width, 3], "dtype": "float32",
-                             "range": [0.0, 1.0], "color": "RGB"}},
+                             "range": [0.0, 1.0], "color": "RGB", "layout": "NHWC",
+                             "normalization": {"mean": [0.0, 0.0, 0.0], "std": [255.0, 255.0, 255.0]}}},
         "outputs": {"skeleton": {"shape": [1, m.input_height, m.input_width, 1], "dtype": "float32"}},
         "input_size": [m.input_height, m.input_width],
         "decoding": {"type": "skeleton", "threshold": m.threshold, "min_mass": m.min_mass,

@@ -90,7 +90,8 @@ def pose_metadata(model, cfg) -> dict:
     m = cfg.model if hasattr(cfg, "model") else cfg
     s = int(m.input_size)
     hs = s // int(m.output_stride)
-    inputs = {"image": {"shape": [1, s, s, 3], "dtype": "float32", "range": [0.0, 1.0], "color": "RGB"}}
+    inputs = {"image": {"shape": [1, s, s, 3], "dtype": "float32", "range": [0.0, 1.0], "color": "RGB",
+                        "layout": "NHWC", "normalization": {"mean": [0.0, 0.0, 0.0], "std": [255.0, 255.0, 255.0]}}}
     if m.use_skeleton:
         inputs["skeleton"] = {"shape": [1, s, s, 1], "dtype": "float32", "range": [0.0, 1.0]}
     outputs = {"heatmaps": {"shape": [1, hs, hs, 21], "dtype": "float32"},

@@ -557,3 +557,12 @@ def app():
     from handsdk.cli import app as a
 
     return a
+
+
+def test_spelling_module_cli_with_the_fake_classifier(tmp_path, capsys):
+    from handsdk.spelling import main
+
+    out = tmp_path / "rep.json"
+    rep = main(["--oracle", "0", "--words", "CAB,FOX", "--size", "72x96", "--json", str(out)])
+    assert rep.cer == 0 and json.loads(out.read_text())["words"] == 2
+    assert "CER 0.000" in capsys.readouterr().out

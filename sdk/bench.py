@@ -810,14 +810,27 @@ def report_sections(report: dict) -> list[tuple[str, list[str], list[list[str]],
                      [f"detection = IMAGE mode (detector every frame); tracking = VIDEO mode, frames after the "
                       f"first of each clip of {lat.get('clip_len', '?')} (the hand is tracked); "
                       f"{lat.get('images', '?')} real images with one hand, letterboxed to 4:3 and resized; "
-                      f"warm-up ({lat.get('warmup', '?')} frames) excluded; max 1 hand for both; "
+                      f"warm-up ({lat.get('warmup', '?')} frames) excluded; {lat.get('repeats', 1)} blocks per system and "
+                      f"size in alternating order, pooled; max 1 hand for both; "
                       f"SDK {lat.get('threads', '?')} threads (includes GestureNet), MediaPipe Tasks exposes "
-                      f"no thread count (its default); one process each, run one after the other"]))
+                      f"no thread count (its default); one process each, run one after the other"]
+                     + _load_note(report)))
     rows = [[t["target"], f"{t['passed']}/{t['checked']}"
              + (f" ({t['not_comparable']} not comparable)" if t.get("not_comparable") else ""), _pf(t["pass"])]
             for t in report.get("targets", [])]
     secs.append(("Targets (directions, not asserts)", ["target", "passed", "result"], rows, []))
     return secs
+
+
+def _load_note(report: dict) -> list[str]:
+    la = [v for vals in (report.get("load_avg_latency") or {}).values() for v in vals]
+    if not la:
+        return []
+    cores = (report.get("machine") or {}).get("usable_cores") or 1
+    busy = max(la) > 0.5 * cores
+    return [f"1-min load average while timing: {min(la):.1f}-{max(la):.1f} on {cores} cores"
+            + (" - the machine was BUSY with other work: absolute times are inflated and noisy, the ratio "
+               "less so (blocks alternate)" if busy else "")]
 
 
 def _unmeasured_sets(report: dict) -> list[str]:
@@ -879,7 +892,7 @@ def format_markdown(report: dict) -> str:
 def run_bench(bundle=None, *, sets=DEFAULT_SETS, data_root=None, limit: int | None = 100,
               mediapipe_venv=None, install: bool = True, use_mediapipe: bool = True, anchors=None,
               model: str = "full", threads: int | None = None, sizes=SIZES, latency_images_n: int = 10,
-              warmup: int = 5, image_rounds: int = 5, clip_len: int = 6, worker=None,
+              warmup: int = 5, image_rounds: int = 5, clip_len: int = 6, repeats: int = 2, worker=None,
               log: Callable[[str], None] = print) -> dict:
     """The whole benchmark; returns the report (see :func:`build_report`)."""
     from handsdk.stages import GestureClassifier, _bundle
@@ -938,6 +951,7 @@ def run_bench(bundle=None, *, sets=DEFAULT_SETS, data_root=None, limit: int | No
         lat_imgs = synthetic_frames(latency_images_n, size=(480, 640))
     lat_frames = {f"{w}x{h}": [letterbox_43(im, (w, h)) for im in lat_imgs] for (w, h) in sizes}
     report["latency_setup"] = {"images": len(lat_imgs), "warmup": warmup, "image_rounds": image_rounds,
+                               "repeats": repeats,
                                "clip_len": clip_len, "threads": threads, "mediapipe_num_hands": 1, "sdk_max_hands": 1}
     # SDK accuracy
     log(f"SDK on {len(frames)} images ...")
@@ -965,37 +979,49 @@ def run_bench(bundle=None, *, sets=DEFAULT_SETS, data_root=None, limit: int | No
                 report["mediapipe"] = {"available": False, "message": str(e)}
                 log(f"MediaPipe failed: {e}\n-> continuing with the SDK columns only")
                 mp_py = None
-        # latency: per frame size, the SDK then MediaPipe back to back, so that
-        # a change of load on the machine hits both alike
+        # latency: per frame size, SDK and MediaPipe blocks back to back, ``repeats``
+        # times in alternating order, timings pooled: a change of load on the
+        # machine hits both alike
         sdk_lat, mp_lat = None, None
         if lat_imgs:
             sdk_lat, mp_lat = {}, ({} if mp_py is not None else None)
             report["timing_s"].update(sdk_latency=0.0, mediapipe_latency=0.0)
             report["load_avg_latency"] = {}
-            for size, arrs in lat_frames.items():
-                try:
-                    report["load_avg_latency"][size] = [round(x, 2) for x in os.getloadavg()]
-                except OSError:
-                    pass
-                log(f"latency {size}: SDK ...")
+
+            def merge(into, new):
+                for size_, d in new.items():
+                    for k_, v in d.items():
+                        into.setdefault(size_, {}).setdefault(k_, []).extend(v)
+
+            def sdk_block(size, arrs):
                 t = time.perf_counter()
-                sdk_lat.update(run_sdk_latency(b, {size: arrs}, threads=threads, warmup=warmup,
+                merge(sdk_lat, run_sdk_latency(b, {size: arrs}, threads=threads, warmup=warmup,
                                                image_rounds=image_rounds, clip_len=clip_len))
                 report["timing_s"]["sdk_latency"] += round(time.perf_counter() - t, 1)
-                if mp_lat is None:
-                    continue
-                log(f"latency {size}: MediaPipe ...")
+
+            def mp_block(size, arrs):
                 t = time.perf_counter()
                 try:
                     r = run_worker(mp_py, {"model": str(mpath), "frames": str(npz), "latency": {
                         "sizes": {size: [f"lat_{size}_{i:03d}" for i in range(len(arrs))]},
                         "warmup": warmup, "image_rounds": image_rounds, "clip_len": clip_len, "num_hands": 1}},
                         tmp, worker=worker)
-                    mp_lat.update(r["latency"])
+                    merge(mp_lat, r["latency"])
                 except MediaPipeUnavailable as e:
                     log(f"MediaPipe latency failed: {e}")
                     report["mediapipe"]["latency_error"] = str(e)
                 report["timing_s"]["mediapipe_latency"] += round(time.perf_counter() - t, 1)
+
+            for rep_i in range(max(1, repeats)):
+                for size, arrs in lat_frames.items():
+                    try:
+                        report["load_avg_latency"].setdefault(size, []).append(os.getloadavg()[0])
+                    except OSError:
+                        pass
+                    log(f"latency {size} ({rep_i + 1}/{repeats}) ...")
+                    blocks = [sdk_block] + ([mp_block] if mp_lat is not None else [])
+                    for fn in (blocks if rep_i % 2 == 0 else blocks[::-1]):
+                        fn(size, arrs)
     report.update(build_report(chosen, keys, sdk_res, mp_res, classifiers=classifiers, sdk_on_box=sdk_on_box,
                                sdk_latency=sdk_lat, mp_latency=mp_lat, model=model))
     report["raw_latency"] = {"sdk": sdk_lat, "mediapipe": mp_lat}

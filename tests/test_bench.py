@@ -251,7 +251,7 @@ def test_cli_bench_without_mediapipe_prints_sdk_columns(bundle_path, tmp_path):
     r = CliRunner().invoke(app, ["bench", "--bundle", str(bundle_path), "--mediapipe-venv",
                                  str(tmp_path / "no-venv"), "--no-install", "--sets", f"{folder},asl_nope",
                                  "--sizes", "160x120,320x240", "--latency-images", "2", "--rounds", "1",
-                                 "--warmup", "1", "--clip-len", "2", "--json", str(js), "--markdown", str(md)])
+                                 "--warmup", "1", "--clip-len", "2", "--repeats", "1", "--json", str(js), "--markdown", str(md)])
     assert r.exit_code == 0, r.output
     out = r.output
     assert "MediaPipe: NOT AVAILABLE" in out and "pip install mediapipe" in out

@@ -36,6 +36,8 @@ def register(app: typer.Typer):
         warmup: int = typer.Option(5, "--warmup", min=0),
         rounds: int = typer.Option(5, "--rounds", min=1, help="IMAGE-mode passes over the latency images"),
         clip_len: int = typer.Option(6, "--clip-len", min=2, help="VIDEO-mode frames per latency image"),
+        repeats: int = typer.Option(2, "--repeats", min=1, help="latency blocks per system and size (alternating "
+                                                                "order, pooled)"),
         json_out: Optional[Path] = typer.Option(None, "--json", help="write the full report as JSON"),
         markdown: Optional[Path] = typer.Option(None, "--markdown", help="write the tables as markdown"),
     ):
@@ -68,7 +70,8 @@ def register(app: typer.Typer):
                                  mediapipe_venv=mediapipe_venv, install=not no_install,
                                  use_mediapipe=not no_mediapipe, anchors=anchors, model=model, threads=threads,
                                  sizes=size_list, latency_images_n=latency_images, warmup=warmup,
-                                 image_rounds=rounds, clip_len=clip_len, log=log)
+                                 image_rounds=rounds, clip_len=clip_len, repeats=repeats,
+                                 log=log)
         except FileNotFoundError as e:
             fail(str(e))
         typer.echo(B.format_text(report))

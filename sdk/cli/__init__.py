@@ -25,6 +25,7 @@ _GROUPS = (
     ("profile", None),
     ("bench", None),
     ("release", None),
+    ("capture", None),
 )
 
 from . import run as _run  # noqa: E402

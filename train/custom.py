@@ -1,0 +1,521 @@
+"""Custom gestures in minutes: train a GestureNet head on captured keypoints and
+write a new bundle (``handsdk train gesture --data <folder> --base <bundle>
+-o my.handsdk``). Needs the train extra; the bundle it writes runs on the base
+install.
+
+Data: a dataset folder as written by ``handsdk capture`` (see
+:mod:`handsdk.capture`: ``<label>/keypoints.jsonl``, ``none/`` for negatives).
+
+What happens:
+
+1. the captured samples are read and split, per label and per source, into
+   train and validation: the *last* ``val_fraction`` of each (label, source)
+   run of frames is held out (stratified by label, and temporal, so that
+   neighbouring video frames do not sit on both sides of the split);
+2. the ``none`` class = the captured negatives (``none/``) plus **generic
+   hands**: keypoints of synthetic hands from the renderer's kinematic hand
+   model (:mod:`handsdk.train.synth`; no pixels are rendered): random poses
+   from the whole joint range, relaxed poses, and the templates of the
+   built-in sets (commands, ASL letters) under random views and hand shapes.
+   Generic hands that fall inside the region of any captured gesture
+   (distance to its centroid below that class's 95th-percentile radius x
+   ``exclude_margin``) are dropped, so a custom gesture that happens to look
+   like a built-in one is never taught as ``none``;
+3. every epoch draws a fresh augmentation of the training keypoints (in pixel
+   space, before :func:`handsdk.keypoint_features`): rotation about the wrist,
+   anisotropic scale, jitter, and mirrored hands. Mirroring flips x *and*
+   handedness (the features canonicalise Left hands to Right, so a correctly
+   mirrored hand has the same features: the set works for both hands whatever
+   hand was captured); ``handedness_error`` > 0 additionally flips x alone
+   with that probability, to simulate a wrong handedness estimate (off by
+   default: it would merge gestures that are mirror images of each other);
+4. GestureNet (:func:`handsdk.train.models.gesture.build_gesture`) is trained
+   with class-balanced weights until ``epochs`` or the ``time_budget_s`` is
+   reached (or validation stops improving), keeping the best epoch by
+   validation macro-F1;
+5. the model is converted to TFLite (``fp32``, ``dynamic`` or ``int8``),
+   evaluated again *as converted* on the validation split (accuracy, macro-F1,
+   confusion matrix PNG next to the output), and written into a copy of the
+   base bundle: the detector, the landmarker and every other gesture set are
+   kept byte for byte with their manifest entries; a set with the same name
+   is replaced. Provenance names the data folder, sample counts and metrics.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import json
+import os
+import re
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from handsdk.capture import NONE_LABEL, CaptureError, read_dataset
+from handsdk.keypoints import NUM_KEYPOINTS, batch_keypoint_features
+
+QUANTIZATIONS = ("fp32", "dynamic", "int8")
+_SET = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class CustomTrainingError(ValueError):
+    """The data or options cannot make a gesture set; the message says why."""
+
+
+@dataclass
+class AugmentSettings:
+    rotation_deg: float = 15.0
+    scale: tuple = (0.85, 1.15)  # per axis
+    jitter: float = 0.015  # std, fraction of the hand's size
+    mirror_prob: float = 0.5  # flips x and handedness (features unchanged for correct handedness)
+    handedness_error: float = 0.0  # flips x alone (a wrong handedness estimate)
+
+
+def augment_batch(kp: np.ndarray, handedness, rng: np.random.Generator, cfg: AugmentSettings):
+    """Augment (N, 21, 2+) pixel keypoints; returns (features (N, 21, 2),
+    handedness list)."""
+    xy = np.asarray(kp, np.float32)[:, :, :2].copy()
+    n = len(xy)
+    xy -= xy[:, :1]
+    size = np.abs(xy).reshape(n, -1).max(1)
+    size[size == 0] = 1.0
+    if cfg.rotation_deg:
+        a = np.deg2rad(rng.uniform(-cfg.rotation_deg, cfg.rotation_deg, n))
+        c, s = np.cos(a), np.sin(a)
+        x, y = xy[..., 0].copy(), xy[..., 1].copy()
+        xy[..., 0] = c[:, None] * x - s[:, None] * y
+        xy[..., 1] = s[:, None] * x + c[:, None] * y
+    lo, hi = cfg.scale
+    if hi > lo:
+        xy *= rng.uniform(lo, hi, (n, 1, 2)).astype(np.float32)
+    if cfg.jitter:
+        xy += rng.normal(0, 1, xy.shape).astype(np.float32) * (cfg.jitter * size)[:, None, None]
+        xy[:, 0] = 0.0
+    hands = list(handedness)
+    if cfg.mirror_prob:
+        flip = rng.random(n) < cfg.mirror_prob
+        xy[flip, :, 0] *= -1
+        hands = [({"Left": "Right", "Right": "Left"}.get(h, h) if f else h) for h, f in zip(hands, flip)]
+    if cfg.handedness_error:
+        wrong = rng.random(n) < cfg.handedness_error
+        xy[wrong, :, 0] *= -1
+    return batch_keypoint_features(xy, hands), hands
+
+
+# ---------------------------------------------------------------- generic hands
+
+
+def generic_hands(n: int, rng: np.random.Generator, *, template_sets=("commands", "asl_letters")):
+    """``n`` synthetic hands as (keypoints (n, 21, 3) in projected units,
+    handedness list, kind list): 40% random poses over the joint range, 20%
+    relaxed poses, 40% templates of the built-in sets (random view, hand
+    shape, joint noise)."""
+    from handsdk.train import synth
+
+    kps, hands, kinds = [], [], []
+    tmpl = [(s, lab) for s in template_sets for lab in synth.GESTURE_SETS.get(s, ())]
+    for i in range(n):
+        hand = "Left" if rng.random() < 0.5 else "Right"
+        shape = synth.HandShape.random(rng, hand)
+        u = rng.random()
+        if u < 0.4 or not tmpl:
+            pose, kind = synth.random_pose(rng), "random"
+        elif u < 0.6:
+            pose, kind = synth.random_pose(rng, relaxed=True), "relaxed"
+        else:
+            s, lab = tmpl[int(rng.integers(len(tmpl)))]
+            pose, kind = synth.pose_from_template(s, lab, rng, 6.0), f"{s}/{lab}"
+        J = synth.forward_kinematics(shape, pose) @ synth.view_rotation(pose.view, hand).T
+        C = J + np.array([0.0, 0.0, rng.uniform(0.3, 0.8)])
+        kp = np.ones((NUM_KEYPOINTS, 3), np.float32)
+        kp[:, :2] = C[:, :2] / C[:, 2:3]
+        kps.append(kp)
+        hands.append(hand)
+        kinds.append(kind)
+    return np.asarray(kps, np.float32).reshape(-1, NUM_KEYPOINTS, 3), hands, kinds
+
+
+def _class_regions(feats: np.ndarray, labels: np.ndarray, classes) -> list:
+    """(centroid, radius) of each class's features (95th percentile distance)."""
+    out = []
+    for c in classes:
+        f = feats[labels == c].reshape(-1, NUM_KEYPOINTS * 2)
+        if len(f) == 0:
+            continue
+        mu = f.mean(0)
+        d = np.linalg.norm(f - mu, axis=1)
+        out.append((mu, float(np.percentile(d, 95)) if len(d) > 1 else 0.0))
+    return out
+
+
+def _outside_regions(feats: np.ndarray, regions, margin: float) -> np.ndarray:
+    f = feats.reshape(len(feats), -1)
+    keep = np.ones(len(f), bool)
+    for mu, r in regions:
+        keep &= np.linalg.norm(f - mu, axis=1) >= max(r, 0.05) * margin
+    return keep
+
+
+# ---------------------------------------------------------------- splitting
+
+
+def temporal_split(labels, sources, order, val_fraction: float, rng: np.random.Generator):
+    """Indices (train, val): per (label, source) the last ``val_fraction`` of
+    the frames in capture order is held out; groups of one sample train. If
+    a label would get no validation sample, one random sample of it is held out
+    (labels with at least 3 samples)."""
+    labels, sources, order = list(labels), list(sources), np.asarray(order, np.float64)
+    groups: dict = {}
+    for i, (lab, src) in enumerate(zip(labels, sources)):
+        groups.setdefault((lab, src), []).append(i)
+    val = []
+    for (lab, src), idx in groups.items():
+        idx = sorted(idx, key=lambda i: order[i])
+        k = int(round(len(idx) * val_fraction))
+        if len(idx) >= 2 and k == 0 and val_fraction > 0:
+            k = 1 if len(idx) >= 5 else 0
+        if k:
+            val.extend(idx[-k:])
+    val_set = set(val)
+    for lab in set(labels):
+        idx = [i for i, l in enumerate(labels) if l == lab]
+        if val_fraction > 0 and len(idx) >= 3 and not any(i in val_set for i in idx):
+            val_set.add(int(rng.choice(idx)))
+    val = np.array(sorted(val_set), np.int64)
+    train = np.array([i for i in range(len(labels)) if i not in val_set], np.int64)
+    return train, val
+
+
+# ---------------------------------------------------------------- bundle
+
+
+def _sha256(b: bytes) -> str:
+    return hashlib.sha256(b).hexdigest()
+
+
+def extend_bundle(base, set_name: str, model: bytes, labels, *, output=None, kind: str = "commands",
+                  none_label: str | None = NONE_LABEL, quantization: str = "fp32", metrics: dict | None = None,
+                  provenance: dict | None = None, name: str | None = None) -> bytes:
+    """A copy of the bundle ``base`` (a loaded :class:`handsdk.bundle.Bundle`)
+    with the gesture set ``set_name`` added (or replaced). The detector,
+    landmarker and other sets keep their files and manifest entries unchanged.
+    ``provenance`` is merged into the manifest's. Returns the bytes (written
+    to ``output`` when given); the result is loaded and checked first."""
+    from handsdk import __version__
+    from handsdk.bundle import MANIFEST, _model_json, load_bundle
+
+    if not _SET.match(set_name):
+        raise CustomTrainingError(f"gesture set name {set_name!r}: letters, digits, '_' and '-' only")
+    manifest = copy.deepcopy(base.manifest)
+    models = manifest["models"]
+    role = f"gesture:{set_name}"
+    files = {k: v for k, v in base.files.items()}
+    if role in models:
+        files.pop(models[role]["file"], None)
+        del models[role]
+    fname = f"gesture_{set_name}.tflite"
+    used = {m["file"] for m in models.values()}
+    k = 1
+    while fname in used:
+        fname = f"gesture_{set_name}_{k}.tflite"
+        k += 1
+    entry = _model_json(model, fname, quantization,
+                        {"kind": kind, "none_label": none_label, "feature": "keypoint_features",
+                         "canonical_hand": "Right"}, labels=tuple(labels), image_inputs=())
+    if metrics:
+        entry["metrics"] = metrics
+    models[role] = entry
+    files[fname] = model
+    manifest["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    manifest["handsdk_version"] = __version__
+    if name:
+        manifest["name"] = name
+    prov = dict(manifest.get("provenance") or {})
+    for key, val in (provenance or {}).items():
+        if isinstance(val, dict) and isinstance(prov.get(key), dict):
+            prov[key] = {**prov[key], **val}
+        else:
+            prov[key] = val
+    manifest["provenance"] = prov
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr(MANIFEST, json.dumps(manifest, indent=2))
+        for fn in sorted({m["file"] for m in models.values()}):
+            zf.writestr(fn, files[fn])
+    data = buf.getvalue()
+    all_tflite = all(m["file"].endswith(".tflite") for m in models.values())
+    load_bundle(data, check=all_tflite)  # never write a bundle that would not load
+    if not all_tflite:  # (ONNX / TensorRT bases: check the new model alone)
+        from handsdk.backend import open_model
+
+        open_model(model, num_threads=1, name=role)
+    if output is not None:
+        Path(os.fspath(output)).write_bytes(data)
+    return data
+
+
+# ---------------------------------------------------------------- training
+
+
+def _plot_confusion(cm, names, path, title=""):
+    from handsdk.train.evaluate import plot_confusion
+
+    plot_confusion(np.asarray(cm), list(names), path)
+
+
+def _tflite_scores(model_bytes: bytes, feats: np.ndarray) -> np.ndarray:
+    from handsdk.backend import open_model
+
+    m = open_model(model_bytes, num_threads=1, name="gesture")
+    (inp,) = m.inputs
+    out = []
+    for f in feats:
+        res = m(**{inp: f[None].astype(np.float32)})
+        out.append(np.asarray(next(iter(res.values())))[0])
+    return np.asarray(out, np.float32)
+
+
+def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "custom",
+                          kind: str = "commands", epochs: int = 60, time_budget_s: float = 60.0,
+                          quantization: str = "fp32", seed: int = 0, val_fraction: float = 0.2,
+                          generic_negatives: int | None = None, exclude_margin: float = 1.0,
+                          batch_size: int = 64, learning_rate: float = 3e-3, examples_per_epoch: int = 4096,
+                          patience: int = 12, min_samples: int = 5, augment: AugmentSettings | None = None,
+                          threads: int | None = None, progress: Callable[[str], None] | None = print) -> dict:
+    """Train a gesture set on a captured dataset and write a bundle.
+
+    data_folder: the dataset (``handsdk capture``'s format). base_bundle: the
+    bundle (path, bytes or loaded) whose detector, landmarker and gesture sets
+    are kept. output: the new ``.handsdk`` file; the confusion matrix PNG and
+    a JSON report are written beside it (``<stem>.confusion.png``,
+    ``<stem>.report.json``). generic_negatives: synthetic generic hands added
+    to ``none`` (default: max(300, number of captured samples)); 0 turns them
+    off (then ``none/`` must have samples). Returns the report (dict).
+    """
+    t_start = time.monotonic()
+    say = progress or (lambda s: None)
+    if quantization not in QUANTIZATIONS:
+        raise CustomTrainingError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
+    if not _SET.match(str(set_name)):
+        raise CustomTrainingError(f"set name {set_name!r}: letters, digits, '_' and '-' only")
+    if kind not in ("commands", "spelling"):
+        raise CustomTrainingError(f"kind must be 'commands' or 'spelling', got {kind!r}")
+    if not 0 <= val_fraction < 0.9:
+        raise CustomTrainingError("val_fraction must be in [0, 0.9)")
+    output = Path(os.fspath(output))
+    if output.suffix == "":
+        output = output.with_suffix(".handsdk")
+    if output.is_dir():
+        raise CustomTrainingError(f"{output} is a folder; -o takes the bundle file to write")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    aug = augment or AugmentSettings()
+    rng = np.random.default_rng(seed)
+
+    # ---- the base bundle (checked before any training)
+    from handsdk.bundle import Bundle, BundleError, load_bundle
+
+    try:
+        base = base_bundle if isinstance(base_bundle, Bundle) else load_bundle(base_bundle, check=False)
+    except (BundleError, FileNotFoundError) as e:
+        raise CustomTrainingError(f"base bundle: {e}") from e
+
+    # ---- the data
+    try:
+        ds = read_dataset(data_folder)
+    except CaptureError as e:
+        raise CustomTrainingError(str(e)) from e
+    counts = ds.counts()
+    gestures = sorted(k for k in counts if k != NONE_LABEL)
+    if not gestures:
+        raise CustomTrainingError(f"{data_folder}: no gesture folders besides '{NONE_LABEL}'")
+    small = {k: v for k, v in counts.items() if v < min_samples}
+    if small:
+        raise CustomTrainingError(f"too few samples (need >= {min_samples} per label): "
+                                  + ", ".join(f"{k}={v}" for k, v in small.items()))
+    classes = [NONE_LABEL] + gestures
+    y_all = np.array([classes.index(l) for l in ds.labels], np.int64)
+    h_all = [h if h is not None else "Right" for h in ds.handedness]
+    tr, va = temporal_split(ds.labels, ds.sources, ds.order, val_fraction, rng)
+    say(f"data {data_folder}: " + ", ".join(f"{k}={counts[k]}" for k in sorted(counts))
+        + f" ({len(tr)} train / {len(va)} validation" + (f", {ds.skipped} malformed skipped" if ds.skipped else "")
+        + ")")
+
+    # ---- generic hands for `none`
+    n_gen = generic_negatives if generic_negatives is not None else max(300, len(ds))
+    gen_kp = np.zeros((0, NUM_KEYPOINTS, 3), np.float32)
+    gen_h: list = []
+    gen_dropped = 0
+    if n_gen > 0:
+        kp, hh, _ = generic_hands(int(n_gen), rng)
+        feats_pos = batch_keypoint_features(ds.keypoints, h_all)
+        regions = _class_regions(feats_pos, y_all, range(1, len(classes)))
+        keep = _outside_regions(batch_keypoint_features(kp, hh), regions, exclude_margin)
+        gen_dropped = int((~keep).sum())
+        gen_kp, gen_h = kp[keep], [h for h, k in zip(hh, keep) if k]
+        say(f"generic hands for '{NONE_LABEL}': {len(gen_kp)} (synthetic; {gen_dropped} dropped for looking "
+            f"like a captured gesture)")
+    if counts.get(NONE_LABEL, 0) == 0 and len(gen_kp) == 0:
+        raise CustomTrainingError(f"no negatives: capture some into {NONE_LABEL}/ or allow generic hands")
+    g_perm = rng.permutation(len(gen_kp))
+    g_val_n = int(round(len(gen_kp) * val_fraction)) if val_fraction > 0 else 0
+    g_va, g_tr = g_perm[:g_val_n], g_perm[g_val_n:]
+
+    # ---- arrays
+    X_tr_kp = np.concatenate([ds.keypoints[tr], gen_kp[g_tr]], 0)
+    H_tr = [h_all[i] for i in tr] + [gen_h[i] for i in g_tr]
+    Y_tr = np.concatenate([y_all[tr], np.zeros(len(g_tr), np.int64)])
+    X_va = np.concatenate([batch_keypoint_features(ds.keypoints[va], [h_all[i] for i in va])
+                           if len(va) else np.zeros((0, NUM_KEYPOINTS, 2), np.float32),
+                           batch_keypoint_features(gen_kp[g_va], [gen_h[i] for i in g_va])
+                           if len(g_va) else np.zeros((0, NUM_KEYPOINTS, 2), np.float32)], 0)
+    Y_va = np.concatenate([y_all[va], np.zeros(len(g_va), np.int64)])
+    n_cls = len(classes)
+    cnt = np.bincount(Y_tr, minlength=n_cls).astype(np.float64)
+    if (cnt == 0).any():
+        missing = [classes[i] for i in np.where(cnt == 0)[0]]
+        raise CustomTrainingError(f"no training samples for {missing}")
+    cls_w = (len(Y_tr) / (n_cls * cnt)).astype(np.float32)
+
+    # ---- the model
+    from handsdk.train.tf import keras, tf
+
+    if threads:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:
+            pass
+    from handsdk.metrics import classification_metrics
+    from handsdk.train.config import GestureModelConfig
+    from handsdk.train.models.gesture import build_gesture
+
+    keras.utils.set_random_seed(seed)
+    mcfg = GestureModelConfig(labels=list(classes), label_set=set_name, kind=kind, none_label=NONE_LABEL)
+    model = build_gesture(mcfg, n_cls)
+    steps = max(1, int(np.ceil(max(examples_per_epoch, len(Y_tr)) / batch_size)))
+    sched = keras.optimizers.schedules.CosineDecay(learning_rate, max(1, epochs * steps), alpha=0.05)
+    model.compile(keras.optimizers.Adam(sched), loss=keras.losses.SparseCategoricalCrossentropy(),
+                  weighted_metrics=["accuracy"])
+    say(f"GestureNet: {n_cls} classes {classes}, {model.count_params()} parameters; up to {epochs} epochs "
+        f"or {time_budget_s:.0f}s")
+    t_train = time.monotonic()
+    best = {"f1": -1.0, "loss": np.inf, "epoch": 0, "weights": None}
+    history = []
+    stale = 0
+    ep = 0
+    for ep in range(1, epochs + 1):
+        idx = rng.integers(0, len(Y_tr), steps * batch_size)
+        Xe, _ = augment_batch(X_tr_kp[idx], [H_tr[i] for i in idx], rng, aug)
+        Ye = Y_tr[idx]
+        h = model.fit(Xe, Ye, sample_weight=cls_w[Ye], batch_size=batch_size, epochs=1, verbose=0, shuffle=False)
+        rec = {"epoch": ep, "loss": float(h.history["loss"][-1]), "acc": float(h.history["accuracy"][-1])}
+        if len(Y_va):
+            p = model.predict(X_va, batch_size=512, verbose=0)
+            vl = float(np.mean(-np.log(np.maximum(p[np.arange(len(Y_va)), Y_va], 1e-7))))
+            m = classification_metrics(Y_va, p.argmax(1), n_cls)
+            rec.update(val_loss=vl, val_acc=m["accuracy"], val_f1=m["macro_f1"])
+            better = (m["macro_f1"] > best["f1"] + 1e-6) or (abs(m["macro_f1"] - best["f1"]) <= 1e-6
+                                                            and vl < best["loss"])
+        else:
+            vl = rec["loss"]
+            better = vl < best["loss"]
+        if better:
+            best.update(f1=rec.get("val_f1", -1.0), loss=vl, epoch=ep, weights=model.get_weights())
+            stale = 0
+        else:
+            stale += 1
+        rec["seconds"] = round(time.monotonic() - t_train, 2)
+        history.append(rec)
+        say(f"epoch {ep}/{epochs}: loss {rec['loss']:.3f} acc {rec['acc']:.3f}"
+            + (f" | val loss {rec['val_loss']:.3f} acc {rec['val_acc']:.3f} macro-F1 {rec['val_f1']:.3f}"
+               if "val_acc" in rec else "") + f" ({rec['seconds']:.1f}s)")
+        if time.monotonic() - t_train > time_budget_s:
+            say(f"time budget of {time_budget_s:.0f}s reached")
+            break
+        if stale >= patience and ep >= 5:
+            say(f"validation has not improved for {patience} epochs; stopping")
+            break
+    train_seconds = time.monotonic() - t_train
+    if best["weights"] is not None:
+        model.set_weights(best["weights"])
+
+    # ---- convert, then evaluate what ships
+    from handsdk.convert.tflite import keras_to_tflite
+
+    rep = None
+    if quantization == "int8":
+        calib = batch_keypoint_features(X_tr_kp[rng.permutation(len(X_tr_kp))[:300]],
+                                        None)  # handedness-free is fine for ranges
+
+        def rep():
+            for f in calib:
+                yield {"keypoints": f[None]}
+    tfl = keras_to_tflite(model, quantization, representative_data=rep)
+    report = {"set_name": set_name, "labels": classes, "kind": kind, "quantization": quantization,
+              "data_folder": str(Path(os.fspath(data_folder)).resolve()), "output": str(output),
+              "samples": counts, "train_samples": int(len(tr)), "val_samples": int(len(va)),
+              "generic_negatives": {"used": int(len(gen_kp)), "dropped_near_gestures": gen_dropped,
+                                    "train": int(len(g_tr)), "val": int(len(g_va)),
+                                    "kind": "synthetic hands (renderer's kinematic model: random, relaxed and "
+                                            "built-in template poses)"},
+              "epochs": ep, "best_epoch": best["epoch"], "train_seconds": round(train_seconds, 1),
+              "history": history}
+    metrics = {}
+    if len(Y_va):
+        s_keras = model.predict(X_va, batch_size=512, verbose=0)
+        s_tfl = _tflite_scores(tfl, X_va)
+        mk = classification_metrics(Y_va, s_keras.argmax(1), n_cls, labels=classes)
+        mt = classification_metrics(Y_va, s_tfl.argmax(1), n_cls, labels=classes)
+        cap = Y_va[: len(va)]  # the captured part of the validation split (without generic hands)
+        mc = classification_metrics(cap, s_tfl[: len(va)].argmax(1), n_cls, labels=classes) if len(va) else None
+        png = output.with_name(output.stem + ".confusion.png")
+        _plot_confusion(mt["confusion_matrix"], classes, png)
+        report["validation"] = {"accuracy": mt["accuracy"], "macro_f1": mt["macro_f1"],
+                                "per_class_f1": dict(zip(classes, mt["per_class_f1"])),
+                                "confusion_matrix": mt["confusion_matrix"], "num_samples": mt["num_samples"],
+                                "keras_accuracy": mk["accuracy"],
+                                "captured_only_accuracy": mc["accuracy"] if mc else None}
+        report["confusion_png"] = str(png)
+        metrics = {"val_accuracy": round(mt["accuracy"], 4), "val_macro_f1": round(mt["macro_f1"], 4),
+                   "val_samples": int(len(Y_va))}
+        say(f"validation ({quantization} TFLite, {len(Y_va)} samples): accuracy {mt['accuracy']:.3f}, "
+            f"macro-F1 {mt['macro_f1']:.3f}" + (f", captured only {mc['accuracy']:.3f}" if mc else "")
+            + f"; confusion matrix {png}")
+    else:
+        say("no validation split (val_fraction 0): no metrics")
+
+    # ---- the bundle
+    base_sha = _sha256(base.manifest.get("name", "").encode() + b"".join(base.files[k] for k in sorted(base.files)))
+    replaced = f"gesture:{set_name}" in base.models
+    info = {"data_folder": report["data_folder"], "samples": counts,
+            "generic_negatives": len(gen_kp), "metrics": metrics, "labels": classes,
+            "base_bundle": {"name": base.manifest.get("name"), "source": str(base.source),
+                            "sha256": base_sha}, "epochs": ep, "train_seconds": round(train_seconds, 1),
+            "seed": seed, "quantization": quantization,
+            "trained": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    role = f"gesture:{set_name}"
+    prov = {"custom_gestures": {set_name: info},
+            "training_data_by_model": {role: [report["data_folder"], "synthetic generic hands (none)"]},
+            "metrics": {role: metrics} if metrics else {},
+            "sources": {role: report["data_folder"]}}
+    old_td = list(base.provenance.get("training_data") or [])
+    prov["training_data"] = old_td + [d for d in (report["data_folder"],) if d not in old_td]
+    data = extend_bundle(base, set_name, tfl, classes, output=output, kind=kind, none_label=NONE_LABEL,
+                         quantization=quantization, metrics=metrics, provenance=prov)
+    report.update(bundle_bytes=len(data), gesture_sets=sorted(
+        set(base.gesture_sets) | {set_name}), replaced_set=replaced, seconds=round(time.monotonic() - t_start, 1))
+    rp = output.with_name(output.stem + ".report.json")
+    rp.write_text(json.dumps(report, indent=1, default=str))
+    report["report_json"] = str(rp)
+    say(f"wrote {output} ({len(data) / 1024:.0f} KiB; gesture sets {report['gesture_sets']}"
+        + (f"; replaced the old '{set_name}'" if replaced else "") + f") in {report['seconds']:.0f}s")
+    return report
+
+
+__all__ = ["AugmentSettings", "CustomTrainingError", "augment_batch", "extend_bundle", "generic_hands",
+           "temporal_split", "train_custom_gestures"]

@@ -279,9 +279,11 @@ def measure_parity(trained: Trained, tflite_bytes: bytes, inputs: list[dict]) ->
     ious, errs, agree, max_abs = [], [], [], 0.0
     for x in inputs:
         ref = keras_model({k: v for k, v in x.items()} if len(x) > 1 else next(iter(x.values())), training=False)
-        ref = ref if isinstance(ref, (list, tuple)) else [ref]
-        ref = {k: np.asarray(v) for k, v in zip(out_names, ref)} if not isinstance(ref, dict) else \
-            {k: np.asarray(v) for k, v in ref.items()}
+        if isinstance(ref, dict):
+            ref = {k: np.asarray(ref[k]) for k in out_names}
+        else:
+            ref = ref if isinstance(ref, (list, tuple)) else [ref]
+            ref = {k: np.asarray(v) for k, v in zip(out_names, ref)}
         got = m(**x)
         for k in ref:
             max_abs = max(max_abs, float(np.abs(ref[k] - got[k]).max()))

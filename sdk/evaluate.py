@@ -49,6 +49,7 @@ def evaluate(recognizer, samples: Iterable, *, gesture_set: str | None = None,
         ps = np.array([h.presence if h.detection_score is None else h.detection_score for h in r.hands],
                       np.float32)
         gb = _gt_boxes(s)
+        det = None
         preds.append((pb, ps))
         gts.append(gb)
         if len(gb):
@@ -66,7 +67,9 @@ def evaluate(recognizer, samples: Iterable, *, gesture_set: str | None = None,
                     kp_gt.append(gk)
                     kp_src.append(s.keypoint_source)
             if landmark_on_gt_box:
-                lm = recognizer.landmarker.landmark_rgb(s.image, gbox)
+                if det is None:  # the detector's skeleton map guides the landmarker, as in the pipeline
+                    det = recognizer.detector.detect_rgb(s.image)
+                lm = recognizer.landmarker.landmark_rgb(s.image, gbox, detection=det)
                 kp_pred_box.append(lm.keypoints[:, :2])
                 kp_gt_box.append(gk)
                 kp_src_box.append(s.keypoint_source)

@@ -314,3 +314,56 @@ def test_augmentation_mirroring_keeps_features():
     assert np.allclose(f, base, atol=1e-5)
     f2, _ = augment_batch(kp, hands, rng, AugmentSettings())
     assert not np.allclose(f2, base, atol=1e-3) and np.abs(f2).max() <= 1.0 + 1e-6
+
+
+def _template_dataset(root: Path, labels=CUSTOM, n=40, seed=0):
+    """A dataset folder written directly from the renderer's template keypoints
+    (in pixels, random hands and views), plus a few relaxed ``none`` hands."""
+    from handsdk.train.data.pipeline import synthetic_keypoint_source
+
+    rng = np.random.default_rng(seed)
+    for lab in labels + ("none",):
+        src = synthetic_keypoint_source("commands" if lab == "none" else "asl_letters",
+                                        ["none"] if lab == "none" else [lab])
+        (root / lab).mkdir(parents=True)
+        with open(root / lab / "keypoints.jsonl", "w") as f:
+            for i in range(n):
+                s = src.sample(rng)
+                kp = s.keypoints[0].copy()
+                kp[:, :2] = kp[:, :2] * 400 + 320
+                kp[:, 2] = 0
+                f.write(json.dumps({"id": f"{i:06d}", "label": lab, "keypoints": kp.tolist(),
+                                    "handedness": s.handedness[0], "image_size": [640, 480],
+                                    "source": f"synthetic-{i // 10}", "frame": i}) + "\n")
+    return root
+
+
+def test_train_gesture_cli_with_data(bundle_path, tmp_path):
+    from typer.testing import CliRunner
+
+    from handsdk import load_bundle
+    from handsdk.cli import app
+
+    runner = CliRunner()
+    data = _template_dataset(tmp_path / "d")
+    out = tmp_path / "my.handsdk"
+    r = runner.invoke(app, ["train", "gesture", "--data", str(data), "--base", str(bundle_path), "-o", str(out),
+                            "--set-name", "letters", "--set", "epochs=4", "--set", "time_budget_s=15",
+                            "--set", "quantization=int8", "--set", "threads=1"])
+    assert r.exit_code == 0, r.output
+    assert "epoch 1/4" in r.output and "validation accuracy" in r.output and "replaced the old 'letters'" in r.output
+    b = load_bundle(out)
+    assert sorted(b.gesture_sets) == ["commands", "letters"]  # same name: the set is replaced
+    assert b.gesture_sets["letters"].labels == ("none", "L", "W", "Y")
+    assert b.gesture_sets["letters"].quantization == "int8"
+    assert (tmp_path / "my.confusion.png").is_file()
+    rep = json.loads((tmp_path / "my.report.json").read_text())
+    assert rep["validation"]["accuracy"] > 0.6
+    for args, msg in ((["--data", str(data), "--base", str(bundle_path)], "-o my.handsdk"),
+                      (["--data", str(data), "--base", str(tmp_path / "no.handsdk"), "-o", str(out)],
+                       "base bundle not found"),
+                      (["--data", str(data), "--base", str(bundle_path), "-o", str(out), "--set", "bogus=1"],
+                       "unknown option"),
+                      ([], "--config")):
+        r = runner.invoke(app, ["train", "gesture", *args])
+        assert r.exit_code != 0 and msg in r.output, (args, r.output)

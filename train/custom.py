@@ -517,5 +517,41 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
     return report
 
 
-__all__ = ["AugmentSettings", "CustomTrainingError", "augment_batch", "extend_bundle", "generic_hands",
-           "temporal_split", "train_custom_gestures"]
+
+
+#: options of train_custom_gestures that `handsdk train gesture --data ... --set key=value` may set
+CLI_OPTIONS = ("epochs", "time_budget_s", "quantization", "seed", "val_fraction", "generic_negatives", "kind",
+               "batch_size", "learning_rate", "examples_per_epoch", "patience", "threads", "exclude_margin",
+               "min_samples")
+
+
+def train_from_cli(data, base, output, set_name: str = "custom", overrides: dict | None = None,
+                   echo: Callable[[str], None] = print) -> dict:
+    """`handsdk train gesture --data <folder> --base <bundle> -o my.handsdk
+    [--set-name S] [--set epochs=40 --set time_budget_s=90 --set quantization=int8 ...]`."""
+    kw = {}
+    for k, v in (overrides or {}).items():
+        k = {"time_budget": "time_budget_s", "train.epochs": "epochs"}.get(k, k)
+        if k not in CLI_OPTIONS:
+            raise CustomTrainingError(f"--set {k}: unknown option for custom gestures; known: {', '.join(CLI_OPTIONS)}")
+        kw[k] = v
+    if output is None:
+        raise CustomTrainingError("give the bundle to write: -o my.handsdk")
+    if base is None:
+        from handsdk.bundle import default_bundle_path
+
+        base = default_bundle_path()
+        if base is None:
+            raise CustomTrainingError("this install ships no default bundle; give --base <bundle.handsdk>")
+    elif not Path(os.fspath(base)).is_file():
+        raise CustomTrainingError(f"base bundle not found: {base}")
+    rep = train_custom_gestures(data, base, output, set_name=set_name, progress=echo, **kw)
+    v = rep.get("validation") or {}
+    if v:
+        echo(f"validation accuracy {v['accuracy']:.3f}, macro-F1 {v['macro_f1']:.3f} "
+             f"({v['num_samples']} samples); confusion matrix {rep['confusion_png']}; report {rep['report_json']}")
+    return rep
+
+
+__all__ = ["AugmentSettings", "CLI_OPTIONS", "CustomTrainingError", "augment_batch", "extend_bundle",
+           "generic_hands", "temporal_split", "train_custom_gestures", "train_from_cli"]

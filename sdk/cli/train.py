@@ -80,9 +80,36 @@ def pose(config: Path = _CONFIG, resume: bool = _RESUME, out: Optional[Path] = _
 
 
 @app.command("gesture")
-def gesture(config: Path = _CONFIG, resume: bool = _RESUME, out: Optional[Path] = _OUT,
-            set_: Optional[List[str]] = _SET):
-    """Train a GestureNet (keypoint features -> gesture classes)."""
+def gesture(config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML config (see train/configs/)"),
+            resume: bool = _RESUME,
+            out: Optional[Path] = typer.Option(None, "--out", "--output", "-o",
+                                               help="output folder (--config), or the bundle to write (--data)"),
+            set_: Optional[List[str]] = _SET,
+            data: Optional[Path] = typer.Option(None, "--data", help="custom gestures: a dataset folder written "
+                                                                     "by `handsdk capture`"),
+            base: Optional[Path] = typer.Option(None, "--base", help="custom gestures: the bundle whose detector, "
+                                                                     "pose model and gesture sets are kept "
+                                                                     "(default: the shipped one)"),
+            set_name: str = typer.Option("custom", "--set-name", help="custom gestures: name of the new set "
+                                                                      "(an existing set of that name is replaced)")):
+    """Train a GestureNet (keypoint features -> gesture classes).
+
+    With --data: custom gestures from captured keypoints, written as a new
+    bundle (-o my.handsdk) with the base bundle's models and sets plus the new
+    set; --set epochs=60, time_budget_s=60, quantization=fp32|dynamic|int8,
+    seed=0 ... tune it (see handsdk.train.custom)."""
+    if data is not None:
+        _need_tf("gesture --data")
+        from handsdk.train.custom import CustomTrainingError, train_from_cli
+
+        try:
+            train_from_cli(data, base, out, set_name, _parse_overrides(set_), echo=typer.echo)
+        except CustomTrainingError as e:
+            fail(str(e))
+        return
+    if config is None:
+        fail("give --config <yaml> (train from a config) or --data <folder> (custom gestures captured with "
+             "`handsdk capture`) with --base <bundle> -o my.handsdk")
     _run("gesture", config, resume, out, set_)
 
 

@@ -60,8 +60,9 @@ def moving_hand_frames(n: int, size=(240, 320), seed: int = 0):
 
 
 def soak(bundle, frames: int = 10000, every: int = 1000, live_frames: int = 2000, size=(240, 320),
-         out=print) -> dict:
-    """Run both phases; returns the measurements."""
+         out=print, live_fps: float = 0.0) -> dict:
+    """Run both phases; returns the measurements. ``live_fps`` paces the
+    LIVE_STREAM pushes like a camera (0: as fast as frames can be made)."""
     from handsdk import GestureRecognizer, RunningMode
     from handsdk.events import GestureEvents
     from handsdk.spelling import Speller
@@ -102,6 +103,8 @@ def soak(bundle, frames: int = 10000, every: int = 1000, live_frames: int = 2000
     with GestureRecognizer.create(bundle, running_mode="live_stream", result_callback=cb) as rec:
         t0 = time.perf_counter()
         for i, frame in enumerate(moving_hand_frames(live_frames, size)):
+            if live_fps:
+                time.sleep(max(0.0, t0 + i / live_fps - time.perf_counter()))
             rec.recognize(frame, timestamp_ms=i * 33)
             pend.append(rec.pending_frames)
         deadline = time.time() + 10
@@ -149,6 +152,7 @@ def main(argv=None):
     ap.add_argument("--frames", type=int, default=10000)
     ap.add_argument("--every", type=int, default=1000)
     ap.add_argument("--live-frames", type=int, default=2000)
+    ap.add_argument("--live-fps", type=float, default=0.0, help="pace LIVE_STREAM pushes (0: as fast as possible)")
     ap.add_argument("--json", help="write the measurements here")
     a = ap.parse_args(argv)
     bundle = a.bundle
@@ -156,7 +160,7 @@ def main(argv=None):
         import tempfile
 
         bundle = tiny_bundle(Path(tempfile.mkdtemp()) / "tiny.handsdk")
-    stats = soak(bundle, a.frames, a.every, a.live_frames)
+    stats = soak(bundle, a.frames, a.every, a.live_frames, live_fps=a.live_fps)
     if a.json:
         Path(a.json).write_text(json.dumps(stats, indent=1))
     return stats

@@ -24,7 +24,6 @@ Labels in ``ignore`` (the sets' "none") never start.
 from __future__ import annotations
 
 import json
-import shlex
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -350,6 +349,3 @@ def shell_warning() -> str:
     return ("warning: --allow-shell lets gestures run shell commands from the action map with your "
             "permissions; use only a map you wrote or trust")
 
-
-def quote(cmd: str) -> str:
-    return shlex.quote(cmd)

@@ -12,7 +12,9 @@ from .bundle import Bundle, BundleError, GestureSet, build_bundle, default_bundl
 from .keypoints import HAND_CONNECTIONS, KEYPOINT_NAMES, keypoint_features
 from .recognizer import GestureRecognizer, GestureRecognizerOptions, RunningMode
 from .results import Category, Hand, RecognitionResult
+from .events import GestureEvent, GestureEvents
 from .sources import SourceError
+from .spelling import Speller, SpellingOptions, SpellingState
 from .stages import Detection, GestureClassifier, HandDetector, HandLandmarker, Landmarks
 
 __all__ = [
@@ -21,5 +23,6 @@ __all__ = [
     "HAND_CONNECTIONS", "KEYPOINT_NAMES", "keypoint_features",
     "GestureRecognizer", "GestureRecognizerOptions", "RunningMode",
     "Category", "Hand", "RecognitionResult", "SourceError",
+    "GestureEvent", "GestureEvents", "Speller", "SpellingOptions", "SpellingState",
     "Detection", "HandDetector", "HandLandmarker", "GestureClassifier", "Landmarks",
 ]

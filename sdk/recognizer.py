@@ -27,7 +27,7 @@ from .bundle import Bundle, load_bundle
 from .image import to_rgb
 from .keypoints import keypoints_box
 from .results import Category, Hand, RecognitionResult
-from .stages import GestureClassifier, HandDetector, HandLandmarker, _bundle
+from .stages import GestureClassifier, HandDetector, HandLandmarker, _bundle, hand_box
 
 
 class RunningMode(enum.Enum):
@@ -406,7 +406,7 @@ class GestureRecognizer:
             gestures = {name: clf.classify(kp, handed.name) for name, clf in self.classifiers.items()}
             timings["gesture"] += (time.perf_counter() - t) * 1000
             kpn = kp / np.array([w, h, w], np.float32)
-            hands.append(Hand(box=keypoints_box(kp), keypoints=kp, keypoints_normalized=kpn,
+            hands.append(Hand(box=hand_box(kp, self.landmarker.box_pad), keypoints=kp, keypoints_normalized=kpn,
                               presence=lm.presence, handedness=handed, gestures=gestures,
                               detection_score=dscore, track_id=track.id if tracking else None))
         if tracking:

@@ -367,3 +367,15 @@ def test_train_gesture_cli_with_data(bundle_path, tmp_path):
                       ([], "--config")):
         r = runner.invoke(app, ["train", "gesture", *args])
         assert r.exit_code != 0 and msg in r.output, (args, r.output)
+
+
+def test_split_is_temporal_per_source_and_random_for_photos():
+    from handsdk.train.custom import temporal_split
+
+    labels = ["a"] * 10 + ["b"] * 10 + ["c"] * 10
+    sources = ["v1"] * 10 + ["v2"] * 5 + ["v3"] * 5 + [f"photo{i}.jpg" for i in range(10)]
+    order = list(range(10)) + list(range(5)) + list(range(5)) + [0] * 10
+    tr, va = temporal_split(labels, sources, order, 0.2, np.random.default_rng(0))
+    assert sorted(set(tr) | set(va)) == list(range(30)) and not set(tr) & set(va)
+    assert sorted(i for i in va if i < 20) == [8, 9, 14, 19]  # the last frames of each video
+    assert len([i for i in va if i >= 20]) == 2  # 20% of the photos, at random

@@ -166,23 +166,32 @@ def _outside_regions(feats: np.ndarray, regions, margin: float) -> np.ndarray:
 
 def temporal_split(labels, sources, order, val_fraction: float, rng: np.random.Generator):
     """Indices (train, val): per (label, source) the last ``val_fraction`` of
-    the frames in capture order is held out; groups of one sample train. If
-    a label would get no validation sample, one random sample of it is held out
-    (labels with at least 3 samples)."""
+    the frames in capture order is held out; samples that are alone in their
+    source (photos) are split at random per label. If a label would get no
+    validation sample, one random sample of it is held out (labels with at
+    least 3 samples)."""
     labels, sources, order = list(labels), list(sources), np.asarray(order, np.float64)
     groups: dict = {}
     for i, (lab, src) in enumerate(zip(labels, sources)):
         groups.setdefault((lab, src), []).append(i)
     val = []
+    singles: dict = {}  # photos: one sample per source -> a random split per label
     for (lab, src), idx in groups.items():
+        if len(idx) == 1:
+            singles.setdefault(lab, []).extend(idx)
+            continue
         idx = sorted(idx, key=lambda i: order[i])
         k = int(round(len(idx) * val_fraction))
         if len(idx) >= 2 and k == 0 and val_fraction > 0:
             k = 1 if len(idx) >= 5 else 0
         if k:
             val.extend(idx[-k:])
+    for lab, idx in singles.items():
+        k = int(round(len(idx) * val_fraction))
+        if k:
+            val.extend(int(i) for i in rng.choice(idx, k, replace=False))
     val_set = set(val)
-    for lab in set(labels):
+    for lab in sorted(set(labels)):
         idx = [i for i, l in enumerate(labels) if l == lab]
         if val_fraction > 0 and len(idx) >= 3 and not any(i in val_set for i in idx):
             val_set.add(int(rng.choice(idx)))

@@ -257,7 +257,7 @@ def evaluate_model(task: str, model_path, data: list[str], *, skeleton: str = "g
         import yaml
 
         for k, v in list(opts.items()):
-            opts[k] = yaml.safe_load(f"[{v}]") if "," in v else yaml.safe_load(v)
+            opts[k] = yaml.safe_load(f"[{v}]") if "," in v and not v.startswith("[") else yaml.safe_load(v)
         src = SourceConfig(name=name, limit=limit, options=opts)
         ev_task = "detector_eval" if task == "detector" else task
         samples = list(D.iter_source(src, rng, limit or 10 ** 9, root=root, task=ev_task,

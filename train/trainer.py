@@ -341,18 +341,25 @@ def plot_curves(records, path):
     import matplotlib.pyplot as plt
 
     keys = sorted({k for r in records for k in r if k not in ("epoch", "time_s")})
-    loss_keys = [k for k in keys if k.endswith("loss") and k in ("loss", "val_loss")]
-    other = [k for k in keys if k.startswith("val_") and not k.endswith("loss")]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    loss_keys = [k for k in keys if k in ("loss", "val_loss")]
+    skip = ("num_", "threshold", "_tp", "_fp", "_fn", "_tn")
+    vals = [k for k in keys if k.startswith("val_") and not k.endswith("loss") and not any(x in k for x in skip)]
+    unit = [k for k in vals if all(0.0 <= r.get(k, 0.0) <= 1.0 or r.get(k) != r.get(k) for r in records)]
+    other = [k for k in vals if k not in unit]
+    fig, axes = plt.subplots(1, 3 if other else 2, figsize=(15 if other else 11, 4))
     ep = [r["epoch"] for r in records]
     for k in loss_keys or ["loss"]:
         axes[0].plot(ep, [r.get(k, np.nan) for r in records], marker="o", label=k)
     axes[0].set_xlabel("epoch"), axes[0].set_title("loss"), axes[0].legend()
-    for k in other[:8]:
-        axes[1].plot(ep, [r.get(k, np.nan) for r in records], marker="o", label=k)
-    axes[1].set_xlabel("epoch"), axes[1].set_title("validation metrics")
-    if other:
-        axes[1].legend(fontsize=7)
+    for ax, ks, title in ((axes[1], unit[:10], "validation metrics"),
+                          (axes[2] if other else None, other[:6], "validation errors")):
+        if ax is None:
+            continue
+        for k in ks:
+            ax.plot(ep, [r.get(k, np.nan) for r in records], marker="o", label=k)
+        ax.set_xlabel("epoch"), ax.set_title(title)
+        if ks:
+            ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)

@@ -13,7 +13,7 @@ same frames and reports, for both:
 
 MediaPipe lives in its own virtual environment (it pulls opencv-contrib-python
 and pins absl-py, which break the project's environment). It is created on
-demand and driven through ``benchmarks/mediapipe_worker.py`` with a JSON job;
+demand and driven through ``handsdk/mediapipe_worker.py`` (a standalone script) with a JSON job;
 frames travel as an ``.npz`` so that both systems see the same pixels. When
 MediaPipe cannot be installed or run, the reason is reported and the SDK
 columns are still filled.
@@ -40,7 +40,7 @@ from . import metrics as M
 from .keypoints import keypoints_box
 
 REPO = Path(__file__).resolve().parents[1]
-WORKER = REPO / "benchmarks" / "mediapipe_worker.py"
+WORKER = Path(__file__).with_name("mediapipe_worker.py")  # run as a script in the MediaPipe venv
 DEFAULT_VENV = Path("~/.cache/handsdk/mediapipe-venv")
 MODEL_FILES = {"full": "hand_landmarker_full.task", "lite": "hand_landmarker_alllite.task"}
 

@@ -164,7 +164,7 @@ def test_worker_protocol_with_a_fake_worker(tmp_path):
 
 
 def test_worker_converts_results_to_pixels():
-    spec = importlib.util.spec_from_file_location("mp_worker", REPO / "benchmarks" / "mediapipe_worker.py")
+    spec = importlib.util.spec_from_file_location("mp_worker", REPO / "sdk" / "mediapipe_worker.py")
     w = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(w)
 

@@ -23,6 +23,8 @@ def _tiny_runs(root):
                                           "decoding": {"kind": "fingerspelling", "none_label": None},
                                           "data": {"train": ["synth"]}}),
     }
+    specs["pose_ft"] = specs["pose"]
+    specs["gesture_asl_pipeline"] = specs["gesture_asl"]
     for name, (model, meta) in specs.items():
         d = root / name
         d.mkdir(parents=True)

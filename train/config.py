@@ -51,6 +51,8 @@ class DataConfig:
     negatives: float = 0.1  # fraction of hand-free examples (detector frames / pose crops)
     augment: bool = True
     seed: int = 0
+    #: a .handsdk bundle whose detector + landmarker make the keypoints of ``pipeline:`` sources
+    pipeline: str | None = None
 
 
 @dataclass
@@ -127,6 +129,9 @@ class TrainSection:
     verbose: int = 1  # Keras progress: 0 silent, 1 bar, 2 one line per epoch
     threads: int | None = None  # TF intra-op threads (None: TF default)
     time_limit_min: float | None = None  # stop after this many minutes (at an epoch end)
+    #: start from trained weights: a run folder (its best.keras) or a .keras file; layers are
+    #: matched by name and shape, so a changed head (e.g. other gesture classes) starts fresh
+    init_from: str | None = None
 
 
 @dataclass

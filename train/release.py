@@ -23,13 +23,23 @@ from typing import Callable
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 
-#: (task, config name, run folder name)
+#: (task, config name, run folder name, config overrides; "{runs}" is the runs folder).
+#: In order: GestureNets on MediaPipe keypoints, the detector, the pose model
+#: and its rotation-robust fine-tune, then (after an interim bundle of those)
+#: the ASL GestureNet again on the SDK's own keypoints.
 STEPS = (
-    ("gesture", "gesture_commands", "gesture_commands"),
-    ("gesture", "gesture_asl", "gesture_asl"),
-    ("detector", "detector", "detector"),
-    ("pose", "pose", "pose"),
+    ("gesture", "gesture_commands", "gesture_commands", {}),
+    ("gesture", "gesture_asl", "gesture_asl", {}),
+    ("detector", "detector", "detector", {}),
+    ("pose", "pose", "pose", {}),
+    ("pose", "pose_finetune", "pose_ft", {"train.init_from": "{runs}/pose"}),
+    ("gesture", "gesture_asl_pipeline", "gesture_asl_pipeline", {"data.pipeline": "{runs}/interim.handsdk"}),
 )
+
+#: the runs that go into the shipped bundle
+FINAL = {"detector": "detector", "pose": "pose_ft", "gestures": ("gesture_commands", "gesture_asl_pipeline")}
+#: the bundle the pipeline GestureNet's keypoints come from (fp32, before it exists)
+INTERIM = {"detector": "detector", "pose": "pose_ft", "gestures": ("gesture_commands", "gesture_asl")}
 
 #: evaluation sets: (dataset, split, gesture set to score or None)
 EVALUATION = (
@@ -40,10 +50,10 @@ EVALUATION = (
 )
 
 
-def _train(task: str, config: Path, out: Path, progress, time_limit_min: float | None = None):
+def _train(task: str, config: Path, out: Path, progress, overrides: dict | None = None):
     cmd = [sys.executable, "-m", "handsdk.cli", "train", task, "--config", str(config), "--out", str(out)]
-    if time_limit_min:
-        cmd += ["--set", f"train.time_limit_min={time_limit_min}"]
+    for k, v in (overrides or {}).items():
+        cmd += ["--set", f"{k}={v}"]
     progress(f"$ {' '.join(cmd)}")
     log = out.with_suffix(".log")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -123,15 +133,21 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
     runs = Path(runs)
     output = Path(output) if output else (Path(__file__).resolve().parents[1] / "sdk" / "models" / "default.handsdk")
     t0 = time.perf_counter()
-    for task, cfg, name in STEPS:
+    for task, cfg, name, overrides in STEPS:
         run = runs / name
-        if train or not (run / "best.keras").exists():
-            progress(f"training {name} ...")
-            _train(task, CONFIG_DIR / f"{cfg}.yaml", run, progress)
-        else:
+        overrides = {k: str(v).replace("{runs}", str(runs)) for k, v in overrides.items()}
+        if not train and (run / "best.keras").exists():
             progress(f"reusing {run}")
+            continue
+        if "data.pipeline" in overrides and (train or not Path(overrides["data.pipeline"]).is_file()):
+            progress("building the interim bundle (its keypoints train the next GestureNet) ...")
+            convert_bundle(runs / INTERIM["detector"], runs / INTERIM["pose"],
+                           [runs / g for g in INTERIM["gestures"]], fmt="fp32", output=overrides["data.pipeline"],
+                           data="auto", data_root=data_root, name="handsdk-interim", progress=progress)
+        progress(f"training {name} ...")
+        _train(task, CONFIG_DIR / f"{cfg}.yaml", run, progress, overrides)
     output.parent.mkdir(parents=True, exist_ok=True)
-    rep = convert_bundle(runs / "detector", runs / "pose", [runs / "gesture_commands", runs / "gesture_asl"],
+    rep = convert_bundle(runs / FINAL["detector"], runs / FINAL["pose"], [runs / g for g in FINAL["gestures"]],
                          fmt=fmt, output=output, device="rpi4" if fmt in ("int8", "qat-int8") else None,
                          data="auto", data_root=data_root, name="handsdk-default", progress=progress)
     report = {"output": str(output), "format": fmt, "size_bytes": rep.size_bytes, "conversion": rep.to_dict()}

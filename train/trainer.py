@@ -66,7 +66,7 @@ class TaskData:
         m = cfg.model
         size = (m.input_height, m.input_width) if task == "detector" else (
             (m.input_size * 2, m.input_size * 2) if task == "pose" else (96, 96))
-        kw = dict(root=root, task=task, size=size)
+        kw = dict(root=root, task=task, size=size, pipeline=cfg.data.pipeline)
         t0 = time.time()
         train_s = D.mixed_samples(cfg.data.train, rng, cfg.data.num_train, **kw)
         vkw = dict(kw, task="detector_eval") if task == "detector" else kw
@@ -403,6 +403,37 @@ def load_exported(path):
 # ------------------------------------------------------------------- train
 
 
+def init_weights(model, source: str | os.PathLike) -> dict:
+    """Copy weights from a trained model (a run folder or a ``.keras`` file)
+    into ``model``, layer by layer where names and weight shapes agree (a head
+    with another number of classes keeps its fresh weights). Returns counts."""
+    path = Path(source)
+    if path.is_dir():
+        path = path / "best.keras"
+    if not path.is_file():
+        raise FileNotFoundError(f"train.init_from: no trained model at {path} "
+                                f"(give a run folder with best.keras, or a .keras file)")
+    src = {layer.name: layer for layer in load_exported(path).layers}
+    copied, skipped = 0, []
+    for layer in model.layers:
+        other = src.get(layer.name)
+        if other is None or not layer.weights:
+            continue
+        theirs = other.get_weights()
+        if [w.shape for w in theirs] == [tuple(w.shape) for w in layer.weights]:
+            layer.set_weights(theirs)
+            copied += 1
+        else:
+            skipped.append(layer.name)
+    if not copied:
+        raise ValueError(f"train.init_from: no layer of {path} matches the model being trained "
+                         f"(different architecture?)")
+    print(f"[handsdk] initialised {copied} layer(s) from {path}"
+          + (f"; kept fresh (shape differs): {', '.join(skipped)}" if skipped else ""), flush=True)
+    return {"copied": copied, "skipped": skipped}
+
+
+
 def train(cfg: Config, out: str | os.PathLike | None = None, resume: bool = False,
           data: TaskData | None = None) -> dict:
     """Train ``cfg.task``; returns a summary (paths, best metric, history)."""
@@ -439,6 +470,8 @@ def train(cfg: Config, out: str | os.PathLike | None = None, resume: bool = Fals
     with strategy.scope():
         model = build_model(cfg, num_classes=len(data.labels) if data.labels else None)
         compile_model(model, cfg, steps)
+        if t.init_from and not (resume and (backup).is_dir()):
+            init_weights(model, t.init_from)
     best = json.loads((out / "best.json").read_text()) if resume and (out / "best.json").is_file() else {}
     callbacks = [
         keras.callbacks.BackupAndRestore(str(backup)),
@@ -471,4 +504,4 @@ def train(cfg: Config, out: str | os.PathLike | None = None, resume: bool = Fals
     return summary
 
 
-__all__ = ["train", "get_strategy", "TaskData", "compile_model", "export_best", "load_exported", "plot_curves"]
+__all__ = ["train", "init_weights", "get_strategy", "TaskData", "compile_model", "export_best", "load_exported", "plot_curves"]

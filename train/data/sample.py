@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 #: Where a sample's keypoints come from.
-KEYPOINT_SOURCES = ("human", "mediapipe", "synthetic", "none")
+KEYPOINT_SOURCES = ("human", "mediapipe", "synthetic", "pipeline", "none")
 
 
 @dataclass

@@ -8,7 +8,11 @@ Sources (``SourceConfig.name``):
   dependency: used by the tests and smoke configs;
 * ``synth``: the synthetic renderer ``handsdk.train.synth.render_scene``;
 * ``real:<set>[/<split>]``: a shared real set via ``handsdk.train.data.real``;
-* ``csv:<folder>``: gesture keypoint CSVs via ``handsdk.train.data.real``.
+* ``csv:<folder>``: gesture keypoint CSVs via ``handsdk.train.data.real``;
+* ``pipeline:<set>[/<split>]``: a real set whose keypoints are the SDK's own
+  (a bundle's detector + landmarker run over the images, as at runtime), so
+  a GestureNet learns the keypoints it will be fed; the bundle comes from the
+  source's ``bundle`` option or ``data.pipeline``. Results are cached.
 
 The readers of the data layer are looked up by name at run time, so this
 module works (with ``toy``) before the data layer exists.
@@ -16,7 +20,9 @@ module works (with ``toy``) before the data layer exists.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -125,10 +131,23 @@ class KeypointRows:
     groups: np.ndarray
 
 
-def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size=(96, 96)):
+def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size=(96, 96), pipeline=None):
     """Up to ``count`` :class:`Sample` objects of one source."""
     name = src.name
     opts = dict(src.options)
+    if name.startswith("pipeline:"):
+        bundle = opts.pop("bundle", None) or pipeline
+        if not bundle:
+            raise ValueError(f"source {name!r} needs a bundle to run: set data.pipeline (or the source's "
+                             f"options.bundle) to a .handsdk file with a detector and a landmarker")
+        from handsdk.train.data import real
+
+        set_name, _, split = name[9:].partition("/")
+        samples = list(real.load_dataset(set_name, split or None, root, **opts))
+        samples = [s for s in samples if s.label is not None]
+        order = rng.permutation(len(samples))[:count]
+        yield from pipeline_keypoints([samples[int(i)] for i in order], bundle)
+        return
     if name == "toy":
         r = np.random.default_rng(opts.get("seed", rng.integers(1 << 30)))
         labels = opts.get("labels")
@@ -180,7 +199,74 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
             if n >= count:
                 return
         return
-    raise ValueError(f"unknown data source {name!r} (toy, synth, real:<set>[/<split>], csv:<folder>)")
+    raise ValueError(f"unknown data source {name!r} (toy, synth, real:<set>[/<split>], csv:<folder>, "
+                     f"pipeline:<set>[/<split>])")
+
+
+def _pipeline_cache(bundle) -> Path:
+    import hashlib
+
+    digest = hashlib.sha256(Path(bundle).read_bytes()).hexdigest()[:16]
+    base = Path(os.environ.get("HANDSDK_CACHE", Path.home() / ".cache" / "handsdk"))
+    return base / "pipeline_keypoints" / f"{digest}.json"
+
+
+def pipeline_keypoints(samples, bundle) -> list[Sample]:
+    """The samples with their keypoints replaced by what ``bundle``'s
+    detector + landmarker find on the image (IMAGE mode, as at runtime): the
+    largest hand found; when the detector finds none, the landmarker on the
+    labelled box. Samples with neither are dropped. Cached per bundle hash."""
+    import json
+
+    from handsdk import GestureRecognizer, GestureRecognizerOptions
+    from handsdk.stages import HandLandmarker
+    from handsdk.train.data.real import ensure_image
+
+    bundle = Path(bundle)
+    if not bundle.is_file():
+        raise FileNotFoundError(f"pipeline bundle not found: {bundle}")
+    cache_path = _pipeline_cache(bundle)
+    cache = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
+    out, dirty = [], False
+    rec = lm = None
+    for s in samples:
+        key = s.path or None
+        hit = cache.get(key) if key else None
+        if hit is None:
+            if rec is None:
+                rec = GestureRecognizer(GestureRecognizerOptions(bundle=str(bundle), color_order="RGB", max_hands=2))
+                lm = HandLandmarker(str(bundle), color_order="RGB")
+            s = ensure_image(s) if s.image is None else s
+            if s.image is None:
+                continue
+            res = rec.recognize(s.image)
+            if res.hands:
+                h = max(res.hands, key=lambda h: float(np.prod(h.box[2:] - h.box[:2])))
+                hit = {"kp": np.asarray(h.keypoints[:, :2]).round(2).tolist(), "hand": h.handedness.name,
+                       "from": "detector"}
+            elif len(s.boxes):
+                r = lm.landmark_rgb(s.image, s.boxes[0])
+                hit = {"kp": np.asarray(r.keypoints[:, :2]).round(2).tolist(),
+                       "hand": "Right" if r.right_score >= 0.5 else "Left", "from": "box"}
+            else:
+                hit = {}
+            if key:
+                cache[key] = hit
+                dirty = True
+        if not hit:
+            continue
+        kp = np.concatenate([np.array(hit["kp"], np.float32), np.ones((21, 1), np.float32)], axis=1)
+        out.append(Sample(image=None, boxes=np.array([keypoints_box(kp)], np.float32), keypoints=kp[None],
+                          keypoint_source="pipeline", handedness=[hit["hand"]], label=s.label,
+                          label_set=s.label_set, source=s.source, path=s.path))
+    if rec is not None:
+        rec.close()
+    if dirty:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(cache))
+        os.replace(tmp, cache_path)
+    return out
 
 
 def mixed_samples(sources, rng, total: int, **kw) -> list[Sample]:
@@ -194,7 +280,7 @@ def mixed_samples(sources, rng, total: int, **kw) -> list[Sample]:
     shares[0] += total - shares.sum()
     out = []
     for s, n in zip(sources, shares):
-        if s.name.startswith("real:"):
+        if s.name.startswith(("real:", "pipeline:")):
             n = s.limit if s.limit is not None else 10 ** 9  # a real set gives what it has
         elif s.limit is not None:
             n = min(n, s.limit)

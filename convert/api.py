@@ -359,9 +359,15 @@ def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=
                    data: str = "auto", data_root=None, calibration_samples: int = 64, parity_samples: int = 32,
                    tolerance: dict | None = None, strict: bool = False, qat_steps: int = 200,
                    name: str = "handsdk", extra_provenance: dict | None = None,
+                   fallback: str | None = None,
                    progress: Callable[[str], None] = print) -> ConversionReport:
     """Convert trained detector, pose and gesture models (paths of runs or
-    .keras files, or :class:`Trained`) into one bundle of format ``fmt``."""
+    .keras files, or :class:`Trained`) into one bundle of format ``fmt``.
+
+    ``fallback`` (e.g. ``"fp16"``): a model that loses more than the
+    tolerance in ``fmt`` is converted again in this format instead (the
+    manifest records each model's quantisation; the report says which fell
+    back and why)."""
     from handsdk.bundle import GestureSet, build_bundle
 
     f = get_format(fmt)
@@ -391,18 +397,32 @@ def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=
         parity = measure_parity(t, b, inputs[:parity_samples])
         ok, why = parity_ok(parity, tolerance)
         parity["within_tolerance"] = ok
+        used = fmt
+        if not ok and fallback and fallback != fmt:
+            progress(f"[{i}/{len(trained)}] {t.role}: {fmt} loses accuracy ({why}); converting to {fallback}")
+            b2, info2 = convert_model(t, fallback, inputs[:calibration_samples], qat_steps=qat_steps,
+                                      progress=progress)
+            parity2 = measure_parity(t, b2, inputs[:parity_samples])
+            ok, why = parity_ok(parity2, tolerance)
+            parity2["within_tolerance"] = ok
+            parity2["fell_back_from"] = {"format": fmt, **{k: v for k, v in parity.items() if k != "samples"}}
+            report.warnings.append(f"{t.role}: {fmt} lost accuracy, shipped as {fallback} instead")
+            b, info, parity, used = b2, info2, parity2, fallback
         if not ok:
-            msg = f"{t.role} in {fmt} LOSES ACCURACY against the Keras model: {why}"
+            msg = f"{t.role} in {used} LOSES ACCURACY against the Keras model: {why}"
             progress("!" * 8 + " " + msg)
             report.warnings.append(msg)
             if strict:
                 raise ConversionError(msg)
-        report.models[t.role] = {"size_bytes": len(b), "parity": parity, **info,
+        report.models[t.role] = {"size_bytes": len(b), "parity": parity, **info, "format": used,
                                  "seconds": round(time.perf_counter() - t0, 1)}
         files[t.role] = (t, b)
         progress(f"[{i}/{len(trained)}] {t.role}: {len(b) / 1024:.1f} KiB, parity {json.dumps(parity)}")
     det, lm = files["detector"], files["landmarker"]
-    q = "fp32" if fmt == "onnx" else fmt
+
+    def _q(role):
+        used = report.models[role]["format"]
+        return "fp32" if used == "onnx" else used
     gsets = {}
     for role, (t, b) in files.items():
         if role.startswith("gesture:"):
@@ -412,7 +432,7 @@ def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=
                 raise ConversionError(f"{t.path}: its metadata names no labels")
             dec = md.get("decoding", {})
             gsets[role.split(":", 1)[1]] = GestureSet(b, tuple(labels), kind=dec.get("kind", "commands"),
-                                                      none_label=dec.get("none_label"), quantization=q,
+                                                      none_label=dec.get("none_label"), quantization=_q(role),
                                                       metrics=_metrics(md))
     provenance = {
         "format": fmt, "device": device,
@@ -427,6 +447,7 @@ def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=
     lm_dec = dict(lm[0].metadata.get("decoding", {}))
     data_bytes = build_bundle(output, detector=det[1], landmarker=lm[1], gestures=gsets,
                               detector_decoding=det[0].metadata.get("decoding"), landmarker_decoding=lm_dec,
-                              quantization={"detector": q, "landmarker": q}, provenance=provenance, name=name)
+                              quantization={"detector": _q("detector"), "landmarker": _q("landmarker")},
+                              provenance=provenance, name=name)
     report.size_bytes = len(data_bytes)
     return report

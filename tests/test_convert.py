@@ -157,3 +157,24 @@ def test_profile_rows_never_abort(bundle_path, tmp_path):
     assert rows[0]["detection_frames"]["total"]["p50"] > 0 and rows[0]["size_bytes"]["total"] > 0
     assert rows[0]["peak_rss_mib"] > 0
     assert "error" in rows[1] and "FAILED" in r.output
+
+
+def test_a_model_that_loses_accuracy_falls_back_to_another_format(tmp_path):
+    from handsdk import GestureRecognizer, load_bundle
+    from handsdk.convert.api import convert_bundle
+
+    runs = _runs(tmp_path)
+    out = tmp_path / "mixed.handsdk"
+    # an impossible keypoint tolerance for int8 (fp32 reproduces the Keras model exactly)
+    rep = convert_bundle(runs["detector"], runs["pose"], [runs["gesture"]], fmt="int8", output=out,
+                         data="synthetic", calibration_samples=8, parity_samples=8,
+                         tolerance={"keypoint_error_px": 1e-6}, fallback="fp32", progress=lambda m: None)
+    lm = rep.models["landmarker"]
+    assert lm["format"] == "fp32" and lm["parity"]["within_tolerance"]
+    assert lm["parity"]["fell_back_from"]["format"] == "int8"
+    assert rep.models["detector"]["format"] == "int8"
+    assert any("landmarker" in w and "fp32" in w for w in rep.warnings)
+    b = load_bundle(out)
+    assert b.landmarker.quantization == "fp32" and b.detector.quantization == "int8"
+    with GestureRecognizer.create(out) as rec:
+        assert len(rec.recognize(red_stroke_frame()).hands) == 1

@@ -149,7 +149,8 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
     output.parent.mkdir(parents=True, exist_ok=True)
     rep = convert_bundle(runs / FINAL["detector"], runs / FINAL["pose"], [runs / g for g in FINAL["gestures"]],
                          fmt=fmt, output=output, device="rpi4" if fmt in ("int8", "qat-int8") else None,
-                         data="auto", data_root=data_root, name="handsdk-default", progress=progress)
+                         data="auto", data_root=data_root, name="handsdk-default", parity_samples=128,
+                         fallback="fp16" if fmt in ("int8", "qat-int8") else None, progress=progress)
     report = {"output": str(output), "format": fmt, "size_bytes": rep.size_bytes, "conversion": rep.to_dict()}
     if evaluate:
         ev = evaluate_bundle(output, data_root=data_root, progress=progress)

@@ -47,6 +47,9 @@ def register(app: typer.Typer):
         parity: int = typer.Option(32, "--parity", min=1, help="samples to measure parity on"),
         qat_steps: int = typer.Option(200, "--qat-steps", min=1),
         strict: bool = typer.Option(False, "--strict", help="fail when a model loses more than the tolerance"),
+        fallback: Optional[str] = typer.Option(None, "--fallback",
+                                               help="convert a model that loses accuracy in --format to this "
+                                                    "format instead (e.g. fp16)"),
         report: Optional[Path] = typer.Option(None, "--report", help="write the conversion report as JSON"),
     ):
         """Quantise and convert the three models into one bundle, measuring each
@@ -58,6 +61,8 @@ def register(app: typer.Typer):
         if fmt == "tensorrt":
             fail("TensorRT engines are built on the Jetson: convert --format onnx here, then on the device run "
                  "python -m handsdk.convert.tensorrt <onnx bundle> -o <engine bundle> (see README)")
+        if fallback is not None and (fallback not in FORMATS or fallback in ("tensorrt", "onnx")):
+            fail(f"--fallback must be a TFLite format ({', '.join(f for f in FORMATS if f not in ('onnx', 'tensorrt'))})")
         if device is not None:
             from handsdk.devices import list_devices
 
@@ -69,12 +74,12 @@ def register(app: typer.Typer):
         try:
             rep = convert_bundle(detector, pose, list(gesture), fmt=fmt, output=output, device=device, data=data,
                                  data_root=data_root, calibration_samples=calibration, parity_samples=parity,
-                                 strict=strict, qat_steps=qat_steps, progress=lambda m: typer.echo(m, err=True))
+                                 strict=strict, qat_steps=qat_steps, fallback=fallback, progress=lambda m: typer.echo(m, err=True))
         except (ConversionError, FileNotFoundError, ValueError, ImportError) as e:
             fail(str(e))
         typer.echo(f"wrote {output} ({rep.size_bytes / 1024:.1f} KiB, {fmt})")
         for role, m in rep.models.items():
-            typer.echo(f"  {role:<22} {m['size_bytes'] / 1024:8.1f} KiB  parity {json.dumps(m['parity'])}")
+            typer.echo(f"  {role:<22} {m['format']:<8} {m['size_bytes'] / 1024:8.1f} KiB  parity {json.dumps(m['parity'])}")
         for w in rep.warnings:
             typer.secho(f"WARNING: {w}", fg=typer.colors.RED, err=True)
         if report:

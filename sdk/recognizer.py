@@ -141,6 +141,10 @@ def _iou(a, b) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def _side(box) -> float:
+    return float(max(box[2] - box[0], box[3] - box[1]))
+
+
 def _same_hand(kp_a, kp_b, box) -> bool:
     """Two keypoint sets on one hand: their boxes overlap a lot, or (when the
     keypoints collapsed) their centres are closer than a quarter of the crop."""
@@ -151,16 +155,22 @@ def _same_hand(kp_a, kp_b, box) -> bool:
     return bool(d < 0.25 * side)
 
 
-def _next_box(keypoints, prev_box) -> np.ndarray:
-    """The box to crop the next frame from: the keypoints' box, unless the
-    keypoints collapsed (then the previous box's size around their centre)."""
+def _next_box(keypoints, prev_box, max_shrink: float = 0.8) -> np.ndarray:
+    """The box to crop the next frame from: the keypoints' box, but shrinking
+    by at most ``max_shrink`` per frame (keypoints that drift inwards would
+    otherwise shrink the crop, which makes them drift further), and never
+    below the previous box's size when the keypoints collapsed."""
     kb = keypoints_box(keypoints)
-    side = max(kb[2] - kb[0], kb[3] - kb[1])
+    side = max(kb[2] - kb[0], kb[3] - kb[1], 1e-3)
     prev = max(prev_box[2] - prev_box[0], prev_box[3] - prev_box[1])
-    if side >= 0.3 * prev:
+    if side >= max_shrink * prev:
         return kb
-    c = keypoints[:, :2].mean(axis=0)
-    return np.array([c[0] - prev / 2, c[1] - prev / 2, c[0] + prev / 2, c[1] + prev / 2], np.float32)
+    c = (kb[:2] + kb[2:]) / 2 if side >= 0.3 * prev else keypoints[:, :2].mean(axis=0)
+    f = max_shrink * prev / side if side >= 0.3 * prev else None
+    if f is None:
+        return np.array([c[0] - prev / 2, c[1] - prev / 2, c[0] + prev / 2, c[1] + prev / 2], np.float32)
+    half = (kb[2:] - kb[:2]) / 2 * f
+    return np.array([c[0] - half[0], c[1] - half[1], c[0] + half[0], c[1] + half[1]], np.float32)
 
 
 class GestureRecognizer:
@@ -371,8 +381,11 @@ class GestureRecognizer:
                     self.tracks_lost += 1  # (a detection in this frame may recover it, same id)
                 else:
                     found.append((lm, tr, None, tr.box))
-        need_detect = not tracking or (len(found) < o.max_hands and (
-            not found or bool(lost) or (o.redetect_interval and self._frames_since_detect >= o.redetect_interval)))
+        # re-detect when tracking lost a hand, to find new hands, and every
+        # redetect_interval frames anyway (it also re-anchors the tracks' crops)
+        need_detect = not tracking or not found or bool(lost) or (
+            o.redetect_interval and self._frames_since_detect >= o.redetect_interval)
+        det = None
         if need_detect:
             det = self._detect(rgb, timings)
             detected = True
@@ -387,6 +400,12 @@ class GestureRecognizer:
                     track = _Track(id=self._next_id, keypoints=kp, box=np.asarray(box, np.float32))
                     self._next_id += 1
                 track.box = _next_box(kp, track.box)  # the next crop follows the raw keypoints
+                if det is not None and len(det.boxes):
+                    # a fresh detection of this hand re-anchors a crop that shrank
+                    j = int(np.argmax([_iou(track.box, b) for b in det.boxes]))
+                    db = det.boxes[j]
+                    if _iou(track.box, db) > 0.2 and _side(db) > _side(track.box):
+                        track.box = np.asarray(db, np.float32)
                 track.keypoints = kp
                 track.right_votes = (track.right_votes + [lm.right_score])[-15:]
                 track.age += 1

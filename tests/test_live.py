@@ -566,3 +566,19 @@ def test_spelling_module_cli_with_the_fake_classifier(tmp_path, capsys):
     rep = main(["--oracle", "0", "--words", "CAB,FOX", "--size", "72x96", "--json", str(out)])
     assert rep.cer == 0 and json.loads(out.read_text())["words"] == 2
     assert "CER 0.000" in capsys.readouterr().out
+
+
+def test_tracking_crop_shrinks_gradually_and_follows_collapsed_keypoints():
+    from handsdk.recognizer import _next_box
+
+    prev = np.array([100, 100, 200, 200], np.float32)
+    grid = np.stack(np.meshgrid(np.linspace(0, 1, 7), np.linspace(0, 1, 3)), -1).reshape(-1, 2)[:21]
+    kp = np.concatenate([grid, np.zeros((21, 1))], 1).astype(np.float32)
+    same = kp * [100, 100, 1] + [100, 100, 0]
+    np.testing.assert_allclose(_next_box(same, prev), prev)  # a steady hand keeps its box
+    half = kp * [50, 50, 1] + [125, 125, 0]  # keypoints drifted inwards to half the size
+    b = _next_box(half, prev)
+    assert np.isclose(b[2] - b[0], 80) and np.allclose((b[:2] + b[2:]) / 2, 150)
+    dot = np.tile([[160.0, 140.0, 0.0]], (21, 1)).astype(np.float32)  # collapsed to one point
+    b = _next_box(dot, prev)
+    assert np.isclose(b[2] - b[0], 100) and np.allclose((b[:2] + b[2:]) / 2, [160, 140])

@@ -61,7 +61,8 @@ def register(app: typer.Typer):
                                  "events as JSON lines), spelling (the spelled text), all (events and text; "
                                  "default with --demo)"),
         save: Optional[Path] = typer.Option(None, "--save", help="write the annotated video (.mp4: mp4v, .avi: MJPG)"),
-        max_hands: int = typer.Option(2, "--max-hands", min=1, max=4),
+        max_hands: Optional[int] = typer.Option(None, "--max-hands", min=1, max=4,
+                                                help="hands to track (default 2; 1 with --demo, whose clip has one)"),
         threads: Optional[int] = typer.Option(None, "--threads", min=1, max=64,
                                               help="interpreter threads (default: the device profile's, or 2)"),
         device: Optional[str] = typer.Option(None, "--device", help="device profile (handsdk devices list): "
@@ -110,6 +111,8 @@ def register(app: typer.Typer):
         if src is None and not demo:
             fail("nothing to run on: give --camera 0, --source <video|image|folder>, or --demo")
         mode = mode or ("all" if demo else "frames")
+        if max_hands is None:
+            max_hands = 1 if demo else 2
         if mode not in MODES:
             fail(f"--mode must be one of {', '.join(MODES)}")
         if end_score > start_score:

@@ -65,17 +65,37 @@ def test_spelling_app(bundle_path, video):
     assert "gesture set 'letters'" in p.stdout and "text: " in p.stdout
 
 
-def test_custom_gesture(bundle_path, video, tmp_path):
+def _gesture_folders(root, n=3):
     import cv2
 
     for label, x in (("left", 120), ("right", 200)):
-        (tmp_path / label).mkdir()
-        for i in range(3):
-            cv2.imwrite(str(tmp_path / label / f"{i}.png"), red_stroke_frame(green_at=(x + i, 110)))
-    (tmp_path / "empty").mkdir()
-    p = _run("custom_gesture.py", "--bundle", bundle_path, "--data", tmp_path, "--source", video)
+        (root / label).mkdir(parents=True)
+        for i in range(n):
+            cv2.imwrite(str(root / label / f"{i}.png"), red_stroke_frame(green_at=(x + i, 110)))
+    (root / "empty").mkdir()
+
+
+def test_custom_gesture_without_training(bundle_path, video, tmp_path):
+    _gesture_folders(tmp_path / "g")
+    p = _run("custom_gesture.py", "--bundle", bundle_path, "--data", tmp_path / "g", "--source", video, "--centroid")
     assert p.returncode == 0, p.stderr
-    assert "learned left (3 images), right (3 images)" in p.stdout
+    assert "keypoints from images: left (3 images), right (3 images)" in p.stdout
+    assert "nearest-centroid" in p.stdout
     assert len([x for x in p.stdout.splitlines() if "hand #1:" in x]) == 8 and "done: 8 frames" in p.stdout
     p = _run("custom_gesture.py", "--bundle", bundle_path, "--data", tmp_path / "nope", "--source", video)
     assert p.returncode != 0 and "not a folder" in p.stderr
+
+
+def test_custom_gesture_trains_a_gesturenet_bundle(bundle_path, video, tmp_path):
+    pytest.importorskip("tf_keras")
+    _gesture_folders(tmp_path / "g", n=8)
+    out = tmp_path / "mine.handsdk"
+    p = _run("custom_gesture.py", "--bundle", bundle_path, "--data", tmp_path / "g", "--source", video,
+             "-o", out, "--seconds", "15", timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "trained GestureNet 'custom'" in p.stdout and out.is_file()
+    from handsdk import load_bundle
+
+    assert {"left", "right"} <= set(load_bundle(out).gesture_sets["custom"].labels)
+    hands = [x for x in p.stdout.splitlines() if "hand #1:" in x]
+    assert len(hands) == 8 and "done: 8 frames" in p.stdout

@@ -21,7 +21,7 @@ def register(app: typer.Typer):
         data_root: Optional[Path] = typer.Option(None, "--data-root", help="shared data (or $HANDSDK_DATA)"),
         evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate"),
     ):
-        """Train the four default models on the shippable shared data, convert
+        """Train the default models (6 steps) on the shippable shared data, convert
         them into one bundle and evaluate it (about an hour on 2 CPU cores)."""
         need_train_extra("handsdk build-default")
         from handsdk.train.release import build_default_bundle

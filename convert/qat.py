@@ -68,6 +68,14 @@ def annotate(model):
     return annotated, left_float
 
 
+def _outputs(y, names) -> list:
+    """A model's outputs as a list in ``names`` order (Keras returns a dict
+    for models with named dict outputs, a list or a tensor otherwise)."""
+    if isinstance(y, dict):
+        return [y[n] for n in names]
+    return list(y) if isinstance(y, (list, tuple)) else [y]
+
+
 def quantization_aware_finetune(model, inputs: list[dict], *, steps: int = 200, learning_rate: float = 1e-4,
                                 batch_size: int = 16, progress: Callable[[str], None] = print):
     """Fine-tune a quantisation-aware copy of ``model`` to match ``model`` on
@@ -81,7 +89,7 @@ def quantization_aware_finetune(model, inputs: list[dict], *, steps: int = 200, 
     names = list(inputs[0])
     x = {k: np.concatenate([d[k] for d in inputs]) for k in names}
     teacher = model.predict(x if len(names) > 1 else x[names[0]], verbose=0, batch_size=32)
-    teacher = teacher if isinstance(teacher, list) else [teacher]
+    teacher = _outputs(teacher, model.output_names)
     n = len(inputs)
     opt = keras.optimizers.Adam(learning_rate)
     rng = np.random.default_rng(0)
@@ -91,7 +99,7 @@ def quantization_aware_finetune(model, inputs: list[dict], *, steps: int = 200, 
         xb = {k: tf.constant(v[idx]) for k, v in x.items()}
         with tf.GradientTape() as tape:
             out = qat(xb if len(names) > 1 else xb[names[0]], training=True)
-            out = out if isinstance(out, (list, tuple)) else [out]
+            out = _outputs(out, model.output_names)
             loss = tf.add_n([tf.reduce_mean(tf.square(o - t[idx])) for o, t in zip(out, teacher)])
         grads = tape.gradient(loss, qat.trainable_variables)
         opt.apply_gradients([(g, v) for g, v in zip(grads, qat.trainable_variables) if g is not None])

@@ -70,6 +70,24 @@ def test_each_format_converts_reloads_and_keeps_parity(fmt):
         assert "qat_left_float" in info
 
 
+def test_qat_handles_models_with_named_dict_outputs():
+    """The trained pose model returns a dict of outputs (heatmaps, presence,
+    handedness), not a list: QAT's distillation must pair them by name."""
+    from handsdk.backend import open_model
+    from handsdk.convert.api import Trained, convert_model, measure_parity
+    from handsdk.train.tf import keras
+
+    base = tiny_landmarker()
+    named = keras.Model(base.inputs, {n: o for n, o in zip(base.output_names, base.outputs)})
+    rng = np.random.default_rng(1)
+    inputs = [{"image": rng.uniform(0, 1, (1, 32, 32, 3)).astype(np.float32),
+               "skeleton": rng.uniform(0, 1, (1, 32, 32, 1)).astype(np.float32)} for _ in range(8)]
+    t = Trained("landmarker", named, {}, "mem")
+    data, info = convert_model(t, "qat-int8", inputs, qat_steps=3, progress=lambda m: None)
+    assert set(open_model(data).outputs) == {"heatmaps", "presence", "handedness"}
+    assert measure_parity(t, data, inputs)["samples"] == 8
+
+
 def test_qat_lists_the_layers_it_leaves_float():
     from handsdk.convert.qat import annotate
     from handsdk.train.tf import keras

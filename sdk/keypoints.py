@@ -151,3 +151,42 @@ def keypoints_box(keypoints, visible=None) -> np.ndarray:
         if m.any():
             kp = kp[m]
     return np.array([kp[:, 0].min(), kp[:, 1].min(), kp[:, 0].max(), kp[:, 1].max()], np.float32)
+
+
+#: the palm's "up": from the wrist to the middle of the index, middle and ring knuckles
+_PALM_TOP = (5, 9, 13)
+
+
+def hand_rotation(keypoints, visible=None) -> float:
+    """The crop rotation (radians, for :func:`handsdk.image.crop_matrix`) that
+    turns the hand upright: the wrist -> knuckles direction points up in the
+    crop (MediaPipe aligns its landmark crops the same way). 0 when the wrist
+    or the knuckles are not visible."""
+    kp = _as_keypoints(keypoints)
+    if visible is not None:
+        v = np.asarray(visible) > 0
+        if not (v[0] and v[list(_PALM_TOP)].any()):
+            return 0.0
+        top = kp[[i for i in _PALM_TOP if v[i]], :2].mean(axis=0)
+    else:
+        top = kp[list(_PALM_TOP), :2].mean(axis=0)
+    d = top - kp[0, :2]
+    if not np.isfinite(d).all() or float(np.hypot(*d)) < 1e-6:
+        return 0.0
+    return float(np.arctan2(d[1], d[0]) + np.pi / 2)
+
+
+def aligned_box(keypoints, rotation: float, visible=None) -> np.ndarray:
+    """A box for :func:`handsdk.image.crop_matrix` with ``rotation``: centred
+    on the keypoints' box *in the rotated frame*, with that frame's width and
+    height, so the rotated crop fits the hand as tightly as an upright one."""
+    kp = _as_keypoints(keypoints)[:, :2].astype(np.float64)
+    if visible is not None and (np.asarray(visible) > 0).any():
+        kp = kp[np.asarray(visible) > 0]
+    c, s = np.cos(rotation), np.sin(rotation)
+    r = np.array([[c, s], [-s, c]])  # frame -> rotated frame (crop_matrix's convention)
+    q = kp @ r.T
+    lo, hi = q.min(axis=0), q.max(axis=0)
+    centre = ((lo + hi) / 2) @ r  # back to the frame (r is orthonormal)
+    half = (hi - lo) / 2
+    return np.array([centre[0] - half[0], centre[1] - half[1], centre[0] + half[0], centre[1] + half[1]], np.float32)

@@ -25,7 +25,7 @@ import numpy as np
 
 from .bundle import Bundle, load_bundle
 from .image import to_rgb
-from .keypoints import keypoints_box
+from .keypoints import aligned_box, hand_rotation, keypoints_box
 from .results import Category, Hand, RecognitionResult
 from .stages import GestureClassifier, HandDetector, HandLandmarker, _bundle, hand_box
 
@@ -131,6 +131,7 @@ class _Track:
     right_votes: list = field(default_factory=list)
     age: int = 0
     filter: object = None  # OneEuroFilter of the keypoints, when smoothing
+    rotation: float = 0.0  # crop rotation (upright-crop landmarkers)
 
 
 def _iou(a, b) -> float:
@@ -155,12 +156,12 @@ def _same_hand(kp_a, kp_b, box) -> bool:
     return bool(d < 0.25 * side)
 
 
-def _next_box(keypoints, prev_box, max_shrink: float = 0.8) -> np.ndarray:
+def _next_box(keypoints, prev_box, max_shrink: float = 0.8, rotation: float = 0.0) -> np.ndarray:
     """The box to crop the next frame from: the keypoints' box, but shrinking
     by at most ``max_shrink`` per frame (keypoints that drift inwards would
     otherwise shrink the crop, which makes them drift further), and never
     below the previous box's size when the keypoints collapsed."""
-    kb = keypoints_box(keypoints)
+    kb = aligned_box(keypoints, rotation) if rotation else keypoints_box(keypoints)
     side = max(kb[2] - kb[0], kb[3] - kb[1], 1e-3)
     prev = max(prev_box[2] - prev_box[0], prev_box[3] - prev_box[1])
     if side >= max_shrink * prev:
@@ -343,11 +344,11 @@ class GestureRecognizer:
         lost: list[_Track] = []
         detected = False
 
-        def landmark(box, det, prior):
+        def landmark(box, det, prior, rotation=None):
             if box[2] - box[0] < 2 or box[3] - box[1] < 2:
                 return None
             t = time.perf_counter()
-            lm = self.landmarker.landmark_rgb(rgb, box, detection=det, prior_keypoints=prior)
+            lm = self.landmarker.landmark_rgb(rgb, box, detection=det, prior_keypoints=prior, rotation=rotation)
             timings["landmark"] += (time.perf_counter() - t) * 1000
             if lm.presence < self.min_presence:
                 return None
@@ -375,7 +376,7 @@ class GestureRecognizer:
 
         if tracking:
             for tr in list(self._tracks)[: o.max_hands]:
-                lm = landmark(tr.box, None, tr.keypoints)
+                lm = landmark(tr.box, None, tr.keypoints, tr.rotation)
                 if lm is None:
                     lost.append(tr)
                     self.tracks_lost += 1  # (a detection in this frame may recover it, same id)
@@ -399,7 +400,8 @@ class GestureRecognizer:
                 if track is None:
                     track = _Track(id=self._next_id, keypoints=kp, box=np.asarray(box, np.float32))
                     self._next_id += 1
-                track.box = _next_box(kp, track.box)  # the next crop follows the raw keypoints
+                track.rotation = hand_rotation(kp) if self.landmarker.align else 0.0
+                track.box = _next_box(kp, track.box, rotation=track.rotation)  # follows the raw keypoints
                 if det is not None and len(det.boxes):
                     # a fresh detection of this hand re-anchors a crop that shrank
                     j = int(np.argmax([_iou(track.box, b) for b in det.boxes]))

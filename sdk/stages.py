@@ -19,7 +19,7 @@ from .backend import open_model
 from .bundle import Bundle, ModelEntry, load_bundle
 from .decode import heatmaps_to_keypoints, skeleton_to_boxes
 from .image import apply_affine, crop_matrix, invert_affine, letterbox_matrix, to_rgb, warp
-from .keypoints import keypoint_features, render_skeleton
+from .keypoints import aligned_box, hand_rotation, keypoint_features, render_skeleton
 from .results import Category
 
 
@@ -176,13 +176,34 @@ class HandLandmarker(_Stage):
         #: human-drawn hand boxes best on asl_letters/valid: mean IoU 0.78 vs 0.61)
         self.box_pad = float(dec.get("box_pad", 0.12))
         self.skeleton_thickness = float(dec.get("skeleton_thickness", 0.02))
+        #: trained on upright crops: a detection is landmarked twice (axis-aligned,
+        #: then rotated upright from the first keypoints); tracking passes the rotation
+        self.align = bool(dec.get("align", False))
         self.decoding = dec.get("type", "keypoints" if "keypoints" in self.entry.outputs else "heatmaps")
         if self.decoding not in ("heatmaps", "keypoints"):
             raise ValueError(f"unknown landmarker decoding {self.decoding!r}")
         self.color_order = color_order
 
     def landmark_rgb(self, rgb: np.ndarray, box, *, detection: Detection | None = None,
-                     prior_keypoints=None, rotation: float = 0.0) -> Landmarks:
+                     prior_keypoints=None, rotation: float | None = None) -> Landmarks:
+        """Keypoints in ``box`` (frame pixels). ``rotation`` (radians, see
+        :func:`handsdk.image.crop_matrix`): None lets the model decide (an
+        upright-crop model gets a second, rotated pass from its first keypoints)."""
+        if rotation is not None or not self.align or prior_keypoints is not None:
+            return self._landmark_once(rgb, box, detection, prior_keypoints, rotation or 0.0)
+        first = self._landmark_once(rgb, box, detection, None, 0.0)
+        rot = hand_rotation(first.keypoints)
+        ab = aligned_box(first.keypoints, rot)
+        # keypoints that collapsed must not shrink the crop below the detected box
+        side, want = max(ab[2] - ab[0], ab[3] - ab[1]), 0.6 * max(box[2] - box[0], box[3] - box[1])
+        if side < want:
+            c, f = (ab[:2] + ab[2:]) / 2, want / max(side, 1e-3)
+            half = np.maximum((ab[2:] - ab[:2]) / 2 * f, 1e-3)
+            ab = np.concatenate([c - half, c + half]).astype(np.float32)
+        second = self._landmark_once(rgb, ab, detection, None, rot)
+        return second
+
+    def _landmark_once(self, rgb, box, detection, prior_keypoints, rotation: float) -> Landmarks:
         m = crop_matrix(box, self.size, scale=self.crop_scale, rotation=rotation)
         crop = warp(rgb, m, (self.size, self.size))
         feed = {"image": _prepare(crop, self.spec, self._mean, self._std)}

@@ -117,7 +117,7 @@ def test_a_lost_track_is_redetected_in_the_same_frame_and_keeps_its_id(bundle_pa
 
     truth = {"box": None}
 
-    def fake_landmark(rgb, box, detection=None, prior_keypoints=None):
+    def fake_landmark(rgb, box, detection=None, prior_keypoints=None, rotation=None):
         tb = truth["box"]
         x0, y0, x1, y1 = tb
         g = np.stack(np.meshgrid(np.linspace(x0, x1, 7), np.linspace(y0, y1, 3)), -1).reshape(-1, 2)

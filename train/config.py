@@ -97,6 +97,13 @@ class PoseModelConfig:
     box_jitter: float = 0.1  # crop centre jitter, fraction of the box side
     scale_jitter: float = 0.15  # crop size jitter (log-uniform +-)
     rotation: float = 20.0  # crop rotation range (degrees, +-)
+    #: upright crops (MediaPipe-style): the crop is rotated so the wrist -> knuckles
+    #: direction points up (from the previous frame's keypoints at runtime, or a first
+    #: axis-aligned pass on detection frames); ``align_prob`` of the training crops are
+    #: aligned (+- ``align_jitter`` degrees), the rest use ``rotation`` (so the first pass works)
+    align: bool = False
+    align_prob: float = 0.7
+    align_jitter: float = 15.0
 
 
 @dataclass

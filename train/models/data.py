@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from handsdk.image import apply_affine, crop_matrix, letterbox_matrix, warp
-from handsdk.keypoints import FINGERS, HAND_CONNECTIONS, keypoint_features, keypoints_box
+from handsdk.keypoints import (FINGERS, HAND_CONNECTIONS, aligned_box, hand_rotation, keypoint_features,
+                               keypoints_box)
 from handsdk.train.data.sample import Sample
 
 # ---------------------------------------------------------------- toy hands
@@ -327,9 +328,17 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
             kp = s.keypoints[j] if j < len(s.keypoints) else None
             if kp is None or not (kp[:, 2] >= 0).any():
                 continue
-            box = keypoints_box(kp[:, :2], kp[:, 2] >= 0)
+            vis = kp[:, 2] >= 0
+            aligned = bool(getattr(cfg, "align", False)) and (not jitter or rng.random() < cfg.align_prob)
+            if aligned:
+                rot = hand_rotation(kp, vis)
+                if jitter:
+                    rot += math.radians(rng.uniform(-cfg.align_jitter, cfg.align_jitter))
+                box = aligned_box(kp, rot, vis)
+            else:
+                rot = math.radians(rng.uniform(-cfg.rotation, cfg.rotation)) if jitter else 0.0
+                box = keypoints_box(kp[:, :2], vis)
             side = max(box[2] - box[0], box[3] - box[1], 4.0)
-            rot = 0.0
             if jitter:
                 c = rng.normal(0, cfg.box_jitter, 2) * side
                 box = box + np.array([c[0], c[1], c[0], c[1]], np.float32)
@@ -337,7 +346,6 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
                 cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
                 hw, hh = (box[2] - box[0]) / 2 * f, (box[3] - box[1]) / 2 * f
                 box = np.array([cx - hw, cy - hh, cx + hw, cy + hh], np.float32)
-                rot = math.radians(rng.uniform(-cfg.rotation, cfg.rotation))
             m = crop_matrix(box, size, scale=cfg.crop_scale, rotation=rot)
             imgs.append(warp(s.image, m, (size, size)))
             k = apply_affine(m, kp).astype(np.float32)

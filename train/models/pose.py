@@ -105,7 +105,7 @@ def pose_metadata(model, cfg) -> dict:
         "outputs": outputs,
         "input_size": [s, s],
         "heatmap_size": [hs, hs],
-        "decoding": {"type": "heatmaps", "crop_scale": m.crop_scale,
+        "decoding": {"type": "heatmaps", "crop_scale": m.crop_scale, "align": bool(m.align),
                      "skeleton_thickness": m.skeleton_thickness,
                      "heatmap_stride": int(m.output_stride), "scales": list(m.scales),
                      "scale_weights": list(m.scale_weights), "handedness": "P(Right), image as given"},

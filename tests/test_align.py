@@ -79,3 +79,22 @@ def test_an_upright_landmarker_still_maps_keypoints_back_to_the_frame(tiny_tflit
         for t in range(4):
             r = rec.recognize(red_stroke_frame(240, 320, green_at=(150 + t, 100)), t * 33)
             assert len(r.hands) == 1 and np.abs(r.hands[0].keypoints[:, :2] - (150 + t, 100)).max() < 10
+
+
+def test_near_negatives_are_hand_sized_crops_beside_the_hand():
+    from handsdk.train.config import PoseModelConfig
+    from handsdk.train.data.sample import Sample
+    from handsdk.train.models.data import _negative_crop
+
+    img = np.zeros((240, 320, 3), np.uint8)
+    img[100:140, 140:180] = 255  # the hand: white
+    img[100:140, 180:320] = 90  # the forearm beside it: grey
+    kp = _hand(0, centre=(145.0, 120.0), length=30.0)
+    kp[:, 2] = 1
+    s = Sample(image=img, boxes=np.zeros((1, 4), np.float32), keypoints=kp[None])
+    rng = np.random.default_rng(0)
+    near = [_negative_crop(s, 32, PoseModelConfig(near_negatives=1.0), rng) for _ in range(40)]
+    near = [c for c in near if c is not None]
+    assert len(near) >= 30
+    assert all((c == 255).mean() < 0.2 for c in near)  # little of the hand in any of them
+    assert np.mean([(c == 90).mean() > 0.05 for c in near]) > 0.2  # and often some of the arm

@@ -104,6 +104,10 @@ class PoseModelConfig:
     align: bool = False
     align_prob: float = 0.7
     align_jitter: float = 15.0
+    #: fraction of the hand-free crops taken right beside a hand (forearm, sleeve,
+    #: background next to it): hard negatives that teach the presence score to
+    #: reject a detector's false box on an arm
+    near_negatives: float = 0.0
 
 
 @dataclass

@@ -370,6 +370,19 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
 def _negative_crop(s, size, cfg, rng, tries: int = 10):
     h, w = s.image.shape[:2]
     boxes = [keypoints_box(kp[:, :2], kp[:, 2] >= 0) for kp in s.keypoints if (kp[:, 2] >= 0).any()]
+    if boxes and rng.random() < getattr(cfg, "near_negatives", 0.0):
+        for _ in range(tries):  # a hand-sized crop right beside a hand
+            b = boxes[int(rng.integers(len(boxes)))]
+            side = max(b[2] - b[0], b[3] - b[1], 4.0) * cfg.crop_scale * math.exp(rng.uniform(-0.3, 0.3))
+            a = rng.uniform(0, 2 * math.pi)
+            d = rng.uniform(0.9, 1.6) * side
+            cx, cy = (b[0] + b[2]) / 2 + d * math.cos(a), (b[1] + b[3]) / 2 + d * math.sin(a)
+            cand = np.array([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2], np.float32)
+            inside = cand[0] >= -0.25 * side and cand[1] >= -0.25 * side and cand[2] <= w + 0.25 * side \
+                and cand[3] <= h + 0.25 * side
+            if inside and all(_overlap(cand, hb) < 0.15 for hb in boxes):
+                rot = math.radians(rng.uniform(-180, 180))
+                return warp(s.image, crop_matrix(cand, size, scale=1.0, rotation=rot), (size, size))
     for _ in range(tries):
         side = rng.uniform(0.15, 0.5) * min(h, w)
         x0, y0 = rng.uniform(0, max(w - side, 1)), rng.uniform(0, max(h - side, 1))

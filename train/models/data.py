@@ -144,6 +144,12 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
         from handsdk.train.data import real
 
         set_name, _, split = name[9:].partition("/")
+        if set_name == "synth":  # rendered gestures (e.g. commands), images at camera-like size
+            opts.setdefault("size", (240, 320))
+            rendered = iter_source(_Source("synth", dict(opts, max_hands=1, p_no_hand=0.0)), rng, count,
+                                   task="gesture", size=opts["size"])
+            yield from pipeline_keypoints([s for s in rendered if s.label is not None], bundle)
+            return
         samples = list(real.load_dataset(set_name, split or None, root, **opts))
         samples = [s for s in samples if s.label is not None]
         order = rng.permutation(len(samples))[:count]
@@ -202,6 +208,12 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
         return
     raise ValueError(f"unknown data source {name!r} (toy, synth, real:<set>[/<split>], csv:<folder>, "
                      f"pipeline:<set>[/<split>])")
+
+
+@dataclass
+class _Source:  # a source spec made in code (the config's SourceConfig shape)
+    name: str
+    options: dict
 
 
 def _pipeline_cache(bundle) -> Path:

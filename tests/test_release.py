@@ -23,8 +23,9 @@ def _tiny_runs(root):
                                           "decoding": {"kind": "fingerspelling", "none_label": None},
                                           "data": {"train": ["synth"]}}),
     }
-    specs["pose_ft"] = specs["pose"]
+    specs["pose_ft"] = specs["pose_align"] = specs["pose"]
     specs["gesture_asl_pipeline"] = specs["gesture_asl"]
+    specs["gesture_commands_pipeline"] = specs["gesture_commands"]
     for name, (model, meta) in specs.items():
         d = root / name
         d.mkdir(parents=True)

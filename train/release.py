@@ -24,22 +24,26 @@ from typing import Callable
 CONFIG_DIR = Path(__file__).parent / "configs"
 
 #: (task, config name, run folder name, config overrides; "{runs}" is the runs folder).
-#: In order: GestureNets on MediaPipe keypoints, the detector, the pose model
-#: and its rotation-robust fine-tune, then (after an interim bundle of those)
-#: the ASL GestureNet again on the SDK's own keypoints.
+#: In order: GestureNets on MediaPipe keypoints, the detector, the pose model,
+#: its rotation fine-tune and its upright-crop fine-tune, then (after an
+#: interim bundle of those) both GestureNets again on the SDK's own keypoints.
 STEPS = (
     ("gesture", "gesture_commands", "gesture_commands", {}),
     ("gesture", "gesture_asl", "gesture_asl", {}),
     ("detector", "detector", "detector", {}),
     ("pose", "pose", "pose", {}),
     ("pose", "pose_finetune", "pose_ft", {"train.init_from": "{runs}/pose"}),
+    ("pose", "pose_align", "pose_align", {"train.init_from": "{runs}/pose_ft"}),
+    ("gesture", "gesture_commands_pipeline", "gesture_commands_pipeline",
+     {"data.pipeline": "{runs}/interim.handsdk"}),
     ("gesture", "gesture_asl_pipeline", "gesture_asl_pipeline", {"data.pipeline": "{runs}/interim.handsdk"}),
 )
 
 #: the runs that go into the shipped bundle
-FINAL = {"detector": "detector", "pose": "pose_ft", "gestures": ("gesture_commands", "gesture_asl_pipeline")}
-#: the bundle the pipeline GestureNet's keypoints come from (fp32, before it exists)
-INTERIM = {"detector": "detector", "pose": "pose_ft", "gestures": ("gesture_commands", "gesture_asl")}
+FINAL = {"detector": "detector", "pose": "pose_align",
+         "gestures": ("gesture_commands_pipeline", "gesture_asl_pipeline")}
+#: the bundle the pipeline GestureNets' keypoints come from (fp32, built before they train)
+INTERIM = {"detector": "detector", "pose": "pose_align", "gestures": ("gesture_commands", "gesture_asl")}
 
 #: evaluation sets: (dataset, split, gesture set to score or None)
 EVALUATION = (
@@ -133,13 +137,16 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
     runs = Path(runs)
     output = Path(output) if output else (Path(__file__).resolve().parents[1] / "sdk" / "models" / "default.handsdk")
     t0 = time.perf_counter()
+    built: set = set()
     for task, cfg, name, overrides in STEPS:
         run = runs / name
         overrides = {k: str(v).replace("{runs}", str(runs)) for k, v in overrides.items()}
         if not train and (run / "best.keras").exists():
             progress(f"reusing {run}")
             continue
-        if "data.pipeline" in overrides and (train or not Path(overrides["data.pipeline"]).is_file()):
+        interim = overrides.get("data.pipeline")
+        if interim and (not Path(interim).is_file() or (train and interim not in built)):
+            built.add(interim)
             progress("building the interim bundle (its keypoints train the next GestureNet) ...")
             convert_bundle(runs / INTERIM["detector"], runs / INTERIM["pose"],
                            [runs / g for g in INTERIM["gestures"]], fmt="fp32", output=overrides["data.pipeline"],

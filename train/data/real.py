@@ -924,6 +924,19 @@ DATASETS: dict[str, Callable[..., list[Sample]]] = {
 }
 
 
+def _register_scene_sets() -> None:
+    """The "people in view" sets (:mod:`handsdk.train.data.scenes`)."""
+    from . import scenes
+
+    DATASET_INFO.update(scenes.SCENE_DATASET_INFO)
+    DATASETS.update(scenes.SCENE_READERS)
+    for k, v in scenes.SCENE_LABELS.items():
+        LABEL_SETS.setdefault(k, v)
+
+
+_register_scene_sets()
+
+
 def load_dataset(name: str, split=None, root=None, **kw) -> list[Sample]:
     """Load a registered dataset (``name`` in :data:`DATASETS`, optionally
     ``"name:split"``) or, when ``name`` is an existing folder, a user's

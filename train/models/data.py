@@ -293,7 +293,7 @@ def mixed_samples(sources, rng, total: int, **kw) -> list[Sample]:
     shares[0] += total - shares.sum()
     out = []
     for s, n in zip(sources, shares):
-        if s.name.startswith(("real:", "pipeline:")):
+        if s.name.startswith(("real:", "pipeline:")) and s.name != "pipeline:synth":
             n = s.limit if s.limit is not None else 10 ** 9  # a real set gives what it has
         elif s.limit is not None:
             n = min(n, s.limit)

@@ -1,0 +1,577 @@
+"""Gesture classifiers measured on people they never saw (issue 13).
+
+* ``commands``: leave-one-source-out (LOSO) over every command source of
+  :mod:`handsdk.train.data.gestures` (ten CSV authors, four photo sets,
+  asl_letters' command-shaped letters): for each source, train on all the
+  others (+ synthetic template hands) and score the held-out one
+  (accuracy, macro-F1 over the classes that source has, ``none``
+  precision); pooled confusion matrix and reliability curve (ECE) as PNGs,
+  and the ``min_gesture_score`` chosen from the pooled held-out scores;
+* ``letters``: train on asl_letters/train (shippable), score asl_letters/valid
+  and the held-out signers (asl_two_signers/jack, asl_alphabet_subset).
+
+Models (recipes, :data:`RECIPES`): ``mlp`` (a plain MLP on the same real rows,
+no augmentation), ``gesturenet`` (:func:`handsdk.train.models.gesture.build_gesture`
+with the recipe of :class:`Recipe`) and ``shipped`` (the bundle's own
+GestureNet, not retrained: its scores on every source; it was trained on
+Kazuhito00, so that row is not held out).
+
+Run: ``python -m handsdk.train.gesture_eval commands --out runs/gesture_eval``
+(``--recipes shipped,mlp,gesturenet``, ``--sources csv:gabesf,isl_phone``,
+``--bundle B``). Everything works on keypoints alone (MediaPipe's
+pseudo-labels), so it is fast: one LOSO fold of GestureNet is a few seconds
+of CPU.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from handsdk.keypoints import NUM_KEYPOINTS, batch_keypoint_features
+
+
+# ------------------------------------------------------------------ recipe
+
+
+@dataclass
+class Recipe:
+    """How a gesture classifier is trained on keypoint rows."""
+
+    model: str = "gesture"  # "gesture" (GestureNet) or "mlp"
+    epochs: int = 30
+    examples_per_epoch: int = 8192
+    batch_size: int = 128
+    learning_rate: float = 3e-3
+    label_smoothing: float = 0.1
+    balance: str = "class_source"  # "none" | "class" | "class_source"
+    augment: bool = True
+    rotation_deg: float = 20.0
+    scale: tuple = (0.85, 1.15)  # per axis
+    jitter: float = 0.02  # std, fraction of the hand's size (after max-abs normalisation)
+    mirror: bool = True  # random x flip (the CSV rows have no handedness)
+    synth_per_class: int = 300  # synthetic template hands per class (kinematic model; 0: none)
+    synth_none_margin: float = 1.0  # synthetic `none` inside a real class's region is dropped
+    filters: int = 32
+    hidden: int = 128
+    dropout: float = 0.3
+    seed: int = 0
+
+
+RECIPES = {
+    "mlp": Recipe(model="mlp", epochs=40, label_smoothing=0.0, balance="none", augment=False, synth_per_class=0,
+                  dropout=0.0),
+    "gesturenet": Recipe(),
+}
+
+
+# ------------------------------------------------------------------ data helpers
+
+
+def synth_hands(labels, per_class: int, rng: np.random.Generator, gesture_set: str = "commands"):
+    """Keypoints of synthetic template hands (the renderer's kinematic hand
+    model, random hand shape, view and handedness; nothing rendered):
+    (kp (N, 21, 3), handedness (N,), labels (N,)). Labels the templates of
+    ``gesture_set`` do not have are skipped."""
+    from handsdk.train import synth
+
+    have = set(synth.GESTURE_SETS.get(gesture_set, ()))
+    kps, hands, labs = [], [], []
+    for lab in labels:
+        if lab not in have:
+            continue
+        for _ in range(per_class):
+            hand = "Left" if rng.random() < 0.5 else "Right"
+            shape = synth.HandShape.random(rng, hand)
+            pose = synth.pose_from_template(gesture_set, lab, rng, 6.0)
+            J = synth.forward_kinematics(shape, pose) @ synth.view_rotation(pose.view, hand).T
+            C = J + np.array([0.0, 0.0, rng.uniform(0.3, 0.8)])
+            kp = np.ones((NUM_KEYPOINTS, 3), np.float32)
+            kp[:, :2] = C[:, :2] / C[:, 2:3]
+            kps.append(kp)
+            hands.append(hand)
+            labs.append(lab)
+    return (np.asarray(kps, np.float32).reshape(-1, NUM_KEYPOINTS, 3), np.array(hands, object),
+            np.array(labs, object))
+
+
+def augment_features(f: np.ndarray, rng: np.random.Generator, r: Recipe) -> np.ndarray:
+    """Rotation about the wrist, anisotropic scale, jitter, mirror, then the
+    feature's own normalisation (wrist origin, max-abs 1). ``f``: (N, 21, 2)
+    features."""
+    x = f.astype(np.float32).copy()
+    n = len(x)
+    if r.rotation_deg:
+        a = np.deg2rad(rng.uniform(-r.rotation_deg, r.rotation_deg, n))
+        c, s = np.cos(a)[:, None], np.sin(a)[:, None]
+        x0, y0 = x[..., 0].copy(), x[..., 1].copy()
+        x[..., 0] = c * x0 - s * y0
+        x[..., 1] = s * x0 + c * y0
+    lo, hi = r.scale
+    if hi > lo:
+        x *= rng.uniform(lo, hi, (n, 1, 2)).astype(np.float32)
+    if r.jitter:
+        x += rng.normal(0, r.jitter, x.shape).astype(np.float32)
+    if r.mirror:
+        x[rng.random(n) < 0.5, :, 0] *= -1
+    return batch_keypoint_features(x)
+
+
+def sample_weights(labels, sources, mode: str) -> np.ndarray:
+    """Per-row sampling weights: ``class`` (each class the same mass),
+    ``class_source`` (each class the same mass, shared equally by the sources
+    that have it), ``none`` (uniform)."""
+    labels = np.asarray(labels).astype(str)
+    sources = np.asarray(sources).astype(str)
+    w = np.ones(len(labels))
+    if mode == "none":
+        return w / w.sum()
+    for c in np.unique(labels):
+        m = labels == c
+        if mode == "class":
+            w[m] = 1.0 / m.sum()
+        else:
+            srcs = np.unique(sources[m])
+            for s in srcs:
+                ms = m & (sources == s)
+                w[ms] = 1.0 / (ms.sum() * len(srcs))
+    return w / w.sum()
+
+
+# ------------------------------------------------------------------ models
+
+
+def build_mlp(num_classes: int, hidden: int = 128):
+    from handsdk.train.tf import keras
+
+    inp = keras.Input((21, 2), name="keypoints", dtype="float32")
+    x = keras.layers.Flatten()(inp)
+    x = keras.layers.Dense(hidden, activation="relu")(x)
+    x = keras.layers.Dense(hidden // 2, activation="relu")(x)
+    out = keras.layers.Dense(num_classes, activation="softmax", name="scores")(x)
+    return keras.Model(inp, out, name="plain_mlp")
+
+
+def _set_threads(n: int = 1):
+    from handsdk.train.tf import tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass
+
+
+def train_classifier(feats: np.ndarray, labels, sources, classes, recipe: Recipe, *,
+                     extra=None, progress=None):
+    """Train a model of ``recipe`` on features (N, 21, 2) with string labels;
+    ``extra``: (features, labels) added to the pool as source "synth".
+    Returns the Keras model (outputs softmax over ``classes``)."""
+    from handsdk.train.config import GestureModelConfig
+    from handsdk.train.models.gesture import build_gesture
+    from handsdk.train.tf import keras
+
+    r = recipe
+    keras.utils.set_random_seed(r.seed)
+    rng = np.random.default_rng(r.seed)
+    idx = {c: i for i, c in enumerate(classes)}
+    X, L, S = feats, np.asarray(labels).astype(str), np.asarray(sources).astype(str)
+    if extra is not None and len(extra[0]):
+        X = np.concatenate([X, extra[0]])
+        L = np.concatenate([L, np.asarray(extra[1]).astype(str)])
+        S = np.concatenate([S, np.array(["synth"] * len(extra[0]))])
+    keep = np.array([l in idx for l in L])
+    X, L, S = X[keep], L[keep], S[keep]
+    y = np.array([idx[l] for l in L], np.int64)
+    n_cls = len(classes)
+    if r.model == "mlp":
+        model = build_mlp(n_cls, r.hidden)
+    else:
+        mcfg = GestureModelConfig(labels=list(classes), filters=r.filters, hidden=r.hidden, dropout=r.dropout)
+        model = build_gesture(mcfg, n_cls)
+    w = sample_weights(L, S, r.balance)
+    steps = max(1, r.examples_per_epoch // r.batch_size)
+    sched = keras.optimizers.schedules.CosineDecay(r.learning_rate, max(1, r.epochs * steps), alpha=0.05)
+    model.compile(keras.optimizers.Adam(sched),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=r.label_smoothing))
+    eye = np.eye(n_cls, dtype=np.float32)
+    for ep in range(r.epochs):
+        if r.balance == "none" and not r.augment:
+            sel = rng.permutation(len(y))
+            sel = np.resize(sel, max(len(sel), 1))[: steps * r.batch_size] if len(sel) > steps * r.batch_size else sel
+        else:
+            sel = rng.choice(len(y), steps * r.batch_size, p=w)
+        xb = augment_features(X[sel], rng, r) if r.augment else X[sel]
+        model.fit(xb, eye[y[sel]], batch_size=r.batch_size, epochs=1, verbose=0, shuffle=True)
+        if progress:
+            progress(f"  epoch {ep + 1}/{r.epochs}")
+    return model
+
+
+def predict(model, feats: np.ndarray) -> np.ndarray:
+    if callable(model) and not hasattr(model, "predict"):
+        return model(feats)
+    return model.predict(feats.astype(np.float32), batch_size=1024, verbose=0)
+
+
+def shipped_scorer(bundle, set_name: str):
+    """(scores function, labels) of a bundle's gesture set (its TFLite model)."""
+    from handsdk.backend import open_model
+    from handsdk.bundle import default_bundle_path, load_bundle
+
+    b = load_bundle(bundle or default_bundle_path(), check=False)
+    e = b.gesture_sets[set_name]
+    m = open_model(b.files[e.file], num_threads=1, name=f"gesture:{set_name}")
+    (inp,) = m.inputs
+
+    def score(feats):
+        out = [np.asarray(next(iter(m(**{inp: f[None].astype(np.float32)}).values())))[0] for f in feats]
+        return np.asarray(out, np.float32).reshape(len(feats), len(e.labels))
+
+    return score, list(e.labels)
+
+
+# ------------------------------------------------------------------ metrics
+
+
+def fold_metrics(y_true, y_pred, classes, none_label: str | None = "none") -> dict:
+    """accuracy, macro-F1 over the classes present in ``y_true``, per-class
+    F1 and ``none`` precision (None when nothing was predicted none)."""
+    t, p = np.asarray(y_true), np.asarray(y_pred)
+    f1 = {}
+    for c in np.unique(t):
+        tp = int(((t == c) & (p == c)).sum())
+        fp = int(((t != c) & (p == c)).sum())
+        fn = int(((t == c) & (p != c)).sum())
+        f1[classes[c]] = 2 * tp / max(2 * tp + fp + fn, 1)
+    out = {"n": int(len(t)), "accuracy": float((t == p).mean()) if len(t) else float("nan"),
+           "macro_f1": float(np.mean(list(f1.values()))) if f1 else float("nan"), "per_class_f1": f1}
+    if none_label is not None and none_label in classes:
+        k = classes.index(none_label)
+        pn = p == k
+        out["none_predicted"] = int(pn.sum())
+        out["none_precision"] = float((t[pn] == k).mean()) if pn.any() else None
+        out["none_recall"] = float((p[t == k] == k).mean()) if (t == k).any() else None
+    return out
+
+
+def expected_calibration_error(conf, correct, bins: int = 10):
+    conf, correct = np.asarray(conf, np.float64), np.asarray(correct, np.float64)
+    edges = np.linspace(0, 1, bins + 1)
+    ece, curve = 0.0, []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            ece += m.mean() * abs(conf[m].mean() - correct[m].mean())
+            curve.append((float(conf[m].mean()), float(correct[m].mean()), int(m.sum())))
+    return float(ece), curve
+
+
+def choose_min_score(scores, y_true, classes, none_label="none", target_precision: float = 0.97,
+                     grid=np.round(np.arange(0.30, 0.96, 0.05), 2)) -> dict:
+    """The smallest ``min_gesture_score`` whose accepted predictions (top
+    class not ``none`` and score >= it) reach ``target_precision``; with the
+    share of true gestures still accepted and of ``none`` hands rejected."""
+    top = scores.argmax(1)
+    conf = scores.max(1)
+    k = classes.index(none_label) if none_label in classes else -1
+    rows = []
+    for t in grid:
+        acc = (top != k) & (conf >= t)
+        prec = float((top[acc] == y_true[acc]).mean()) if acc.any() else 1.0
+        is_g = y_true != k
+        rec = float(((top == y_true) & acc)[is_g].mean()) if is_g.any() else float("nan")
+        rej = float((~acc)[~is_g].mean()) if (~is_g).any() else float("nan")
+        rows.append({"min_score": float(t), "precision": prec, "gesture_recall": rec, "none_rejected": rej})
+    ok = [r for r in rows if r["precision"] >= target_precision]
+    best = ok[0] if ok else max(rows, key=lambda r: r["precision"])
+    return {"chosen": best, "target_precision": target_precision, "table": rows}
+
+
+# ------------------------------------------------------------------ plots
+
+
+def plot_confusion(cm, names, path, title=""):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(cm, np.float64)
+    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    n = len(names)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.5 * n, 0.8 + 0.5 * n))
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    for i in range(n):
+        for j in range(n):
+            if cm[i, j]:
+                ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center", fontsize=6,
+                        color="white" if norm[i, j] > 0.5 else "black")
+    ax.set_xticks(range(n), names, rotation=90, fontsize=7)
+    ax.set_yticks(range(n), names, fontsize=7)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_reliability(curves: dict, path, title=""):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    ax.plot([0, 1], [0, 1], "k:", lw=1)
+    for name, (ece, curve) in curves.items():
+        if curve:
+            c = np.asarray([(a, b) for a, b, _ in curve])
+            ax.plot(c[:, 0], c[:, 1], "o-", ms=3, label=f"{name} (ECE {ece:.3f})")
+    ax.set_xlabel("top score")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title, fontsize=8)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------ evaluations
+
+
+def loso_commands(recipes=("shipped", "mlp", "gesturenet"), sources=None, *, held_out=None, root=None,
+                  bundle=None, out=None, classes=None, recipe_overrides=None, say=print) -> dict:
+    """Leave-one-source-out on the command sources. Returns
+    {recipe: {"folds": {source: metrics}, "pooled": metrics, "ece", "min_score"}}."""
+    from handsdk.train.data import gestures as G
+
+    _set_threads(1)
+    classes = list(classes or G.COMMAND_LABELS)
+    sources = list(sources or G.ALL_SOURCES)
+    rows = G.command_rows(sources, root)
+    held_out = list(held_out or sources)
+    feats = rows.features()
+    labels = rows.labels.astype(str)
+    srcs = rows.sources.astype(str)
+    y = np.array([classes.index(l) for l in labels])
+    out = Path(out) if out else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    say(f"commands: {len(rows)} real hands from {len(sources)} sources; classes {classes}")
+    results = {"data": rows.report, "classes": classes}
+    synth_cache = {}
+    for name in recipes:
+        t0 = time.time()
+        pooled_scores = np.zeros((len(y), len(classes)), np.float32)
+        folds = {}
+        if name == "shipped":
+            score, slabels = shipped_scorer(bundle, "commands")
+            known = np.array([l in slabels for l in labels])
+            s = score(feats[known])
+            # map onto our classes (absent classes get score 0)
+            full = np.zeros((len(s), len(classes)), np.float32)
+            for j, l in enumerate(slabels):
+                if l in classes:
+                    full[:, classes.index(l)] = s[:, j]
+            pooled_scores[known] = full
+            pred = pooled_scores.argmax(1)
+            for src in sources:
+                m = (srcs == src) & known
+                folds[src] = fold_metrics(y[m], pred[m], classes)
+                folds[src]["skipped_unknown_classes"] = int(((srcs == src) & ~known).sum())
+            mask_all = known
+        else:
+            base = RECIPES[name] if name in RECIPES else Recipe()
+            r = replace(base, **(recipe_overrides or {}).get(name, {}))
+            extra = None
+            if r.synth_per_class:
+                key = (r.synth_per_class, r.seed)
+                if key not in synth_cache:
+                    srng = np.random.default_rng(1000 + r.seed)
+                    kp, hh, ll = synth_hands(classes, r.synth_per_class, srng)
+                    synth_cache[key] = (batch_keypoint_features(kp, list(hh)), ll)
+                sf, sl = synth_cache[key]
+                extra = (sf, sl)
+            for src in held_out:
+                te = srcs == src
+                tr = ~te
+                ex = extra
+                if extra is not None and r.synth_none_margin > 0:
+                    from handsdk.train.custom import _class_regions, _outside_regions
+
+                    regions = _class_regions(feats[tr], labels[tr], [c for c in classes if c != "none"])
+                    isn = extra[1] == "none"
+                    keep = ~isn | _outside_regions(extra[0], regions, r.synth_none_margin)
+                    ex = (extra[0][keep], extra[1][keep])
+                model = train_classifier(feats[tr], labels[tr], srcs[tr], classes, r, extra=ex)
+                s = predict(model, feats[te])
+                pooled_scores[te] = s
+                folds[src] = fold_metrics(y[te], s.argmax(1), classes)
+                say(f"  {name} held out {src}: n={folds[src]['n']} acc {folds[src]['accuracy']:.3f} "
+                    f"macro-F1 {folds[src]['macro_f1']:.3f} none-precision {folds[src].get('none_precision')}")
+            mask_all = np.isin(srcs, held_out)
+            results.setdefault("recipes", {})[name] = asdict(r)
+        pred = pooled_scores.argmax(1)
+        pooled = fold_metrics(y[mask_all], pred[mask_all], classes)
+        from handsdk.metrics import confusion_matrix
+
+        cm = confusion_matrix(y[mask_all], pred[mask_all], len(classes))
+        conf = pooled_scores[mask_all].max(1)
+        ece, curve = expected_calibration_error(conf, pred[mask_all] == y[mask_all])
+        ms = choose_min_score(pooled_scores[mask_all], y[mask_all], classes)
+        res = {"folds": folds, "pooled": pooled, "confusion": np.asarray(cm).tolist(), "ece": ece,
+               "reliability": curve, "min_score": ms, "seconds": round(time.time() - t0, 1),
+               "mean_fold_macro_f1": float(np.nanmean([f["macro_f1"] for f in folds.values()])),
+               "worst_fold_macro_f1": float(np.nanmin([f["macro_f1"] for f in folds.values()]))}
+        results[name] = res
+        if out:
+            plot_confusion(cm, classes, out / f"commands_{name}_confusion.png",
+                           f"commands, {name}, leave-one-source-out (pooled)")
+            np.save(out / f"commands_{name}_scores.npy", pooled_scores)
+        say(f"{name}: pooled acc {pooled['accuracy']:.3f} macro-F1 {pooled['macro_f1']:.3f} none precision "
+            f"{pooled.get('none_precision')}; mean fold macro-F1 {res['mean_fold_macro_f1']:.3f}, worst "
+            f"{res['worst_fold_macro_f1']:.3f}; ECE {ece:.3f}; min_gesture_score {ms['chosen']} "
+            f"({res['seconds']}s)")
+    if out:
+        plot_reliability({k: (results[k]["ece"], results[k]["reliability"]) for k in recipes},
+                         out / "commands_reliability.png", "commands, leave-one-source-out")
+        (out / "commands_loso.json").write_text(json.dumps(results, indent=1, default=str))
+    return results
+
+
+LETTERS = tuple("ABCDEFGHIKLMNOPQRSTUVWXY")
+LETTER_EVAL = (("asl_letters", "valid"), ("asl_two_signers", "jack"), ("asl_alphabet_subset", None))
+
+
+def letters_by_signer(recipes=("shipped", "mlp", "gesturenet"), *, root=None, bundle=None, out=None,
+                      recipe_overrides=None, say=print) -> dict:
+    """Train on asl_letters/train, score the held-out signers."""
+    from handsdk.train.data import gestures as G
+
+    _set_threads(1)
+    classes = list(LETTERS)
+    tr = G.letter_rows("asl_letters", "train", root)
+    evals = {f"{d}/{s}" if s else d: G.letter_rows(d, s, root) for d, s in LETTER_EVAL}
+    out = Path(out) if out else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    say(f"letters: train asl_letters/train {len(tr)} hands; " + ", ".join(f"{k} {len(v)}" for k, v in evals.items()))
+    ftr = tr.features()
+    results = {}
+    for name in recipes:
+        t0 = time.time()
+        if name == "shipped":
+            score, slabels = shipped_scorer(bundle, "asl_letters")
+            perm = [slabels.index(c) for c in classes]
+
+            def scorer(f, score=score, perm=perm):
+                return score(f)[:, perm]
+        else:
+            base = RECIPES[name] if name in RECIPES else Recipe()
+            r = replace(base, **(recipe_overrides or {}).get(name, {}))
+            extra = None
+            if r.synth_per_class:
+                kp, hh, ll = synth_hands(classes, r.synth_per_class, np.random.default_rng(2000 + r.seed),
+                                         gesture_set="asl_letters")
+                extra = (batch_keypoint_features(kp, list(hh)), ll)
+            model = train_classifier(ftr, tr.labels, tr.sources, classes, r, extra=extra)
+
+            def scorer(f, model=model):
+                return predict(model, f)
+        res = {}
+        for k, rows in evals.items():
+            s = scorer(rows.features())
+            yt = np.array([classes.index(l) for l in rows.labels])
+            m = fold_metrics(yt, s.argmax(1), classes, none_label=None)
+            ece, curve = expected_calibration_error(s.max(1), s.argmax(1) == yt)
+            m.update(ece=ece, reliability=curve)
+            acc_at = {}
+            for t in (0.3, 0.5, 0.7):
+                a = s.max(1) >= t
+                acc_at[str(t)] = {"coverage": float(a.mean()),
+                                  "accuracy": float((s.argmax(1)[a] == yt[a]).mean()) if a.any() else None}
+            m["accepted_at"] = acc_at
+            res[k] = m
+            if out:
+                from handsdk.metrics import confusion_matrix
+
+                plot_confusion(confusion_matrix(yt, s.argmax(1), len(classes)), classes,
+                               out / f"letters_{name}_{k.replace('/', '_')}_confusion.png", f"letters, {name}, {k}")
+            say(f"  {name} {k}: n={m['n']} acc {m['accuracy']:.3f} macro-F1 {m['macro_f1']:.3f} ECE {ece:.3f}")
+        res["seconds"] = round(time.time() - t0, 1)
+        results[name] = res
+    if out:
+        plot_reliability({n: (results[n][k]["ece"], results[n][k]["reliability"]) for n in recipes
+                          for k in ["asl_two_signers/jack"]}, out / "letters_reliability.png",
+                         "letters, held-out signer jack")
+        (out / "letters_by_signer.json").write_text(json.dumps(results, indent=1, default=str))
+    return results
+
+
+def format_commands_table(results: dict, recipes) -> str:
+    lines = []
+    srcs = list(next(results[r]["folds"] for r in recipes if r in results).keys())
+    head = f"{'held-out source':24s} " + " ".join(f"{r:>22s}" for r in recipes)
+    lines.append(head)
+    lines.append(f"{'':24s} " + " ".join(f"{'acc  mF1  noneP':>22s}" for _ in recipes))
+    for s in srcs:
+        cells = []
+        for r in recipes:
+            f = results[r]["folds"].get(s, {})
+            npv = f.get("none_precision")
+            cells.append(f"{f.get('accuracy', float('nan')):.3f} {f.get('macro_f1', float('nan')):.3f} "
+                         f"{'  -  ' if npv is None else f'{npv:.3f}'}".rjust(22))
+        lines.append(f"{s:24s} " + " ".join(cells))
+    cells = []
+    for r in recipes:
+        p = results[r]["pooled"]
+        npv = p.get("none_precision")
+        cells.append(f"{p['accuracy']:.3f} {p['macro_f1']:.3f} {'  -  ' if npv is None else f'{npv:.3f}'}".rjust(22))
+    lines.append(f"{'pooled':24s} " + " ".join(cells))
+    lines.append(f"{'mean / worst fold mF1':24s} " + " ".join(
+        f"{results[r]['mean_fold_macro_f1']:.3f} / {results[r]['worst_fold_macro_f1']:.3f}".rjust(22) for r in recipes))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m handsdk.train.gesture_eval", description=__doc__.split("\n\n")[0])
+    ap.add_argument("what", choices=["commands", "letters", "all"])
+    ap.add_argument("--recipes", default="shipped,mlp,gesturenet")
+    ap.add_argument("--sources", default=None, help="comma-separated (default: all command sources)")
+    ap.add_argument("--held-out", default=None, help="comma-separated sources to hold out (default: each)")
+    ap.add_argument("--bundle", default=None, help="bundle for 'shipped' (default: the shipped default bundle)")
+    ap.add_argument("--out", default="runs/gesture_eval")
+    ap.add_argument("--data-root", default=None)
+    ap.add_argument("--set", action="append", default=[], metavar="RECIPE.KEY=VALUE",
+                    help="override a recipe field, e.g. gesturenet.epochs=20")
+    a = ap.parse_args(argv)
+    import yaml
+
+    ov: dict = {}
+    for kv in a.set:
+        k, v = kv.split("=", 1)
+        rname, field_ = k.split(".", 1)
+        ov.setdefault(rname, {})[field_] = yaml.safe_load(v)
+    recipes = [r for r in a.recipes.split(",") if r]
+    if a.what in ("commands", "all"):
+        res = loso_commands(recipes, a.sources.split(",") if a.sources else None,
+                            held_out=a.held_out.split(",") if a.held_out else None, root=a.data_root,
+                            bundle=a.bundle, out=a.out, recipe_overrides=ov)
+        print(format_commands_table(res, recipes))
+    if a.what in ("letters", "all"):
+        res = letters_by_signer(recipes, root=a.data_root, bundle=a.bundle, out=a.out, recipe_overrides=ov)
+        keys = [k for k in res[recipes[0]] if k != "seconds"]
+        print(f"{'held-out':26s} " + " ".join(f"{r:>16s}" for r in recipes))
+        for k in keys:
+            print(f"{k:26s} " + " ".join(f"{res[r][k]['accuracy']:.3f} {res[r][k]['macro_f1']:.3f}".rjust(16)
+                                         for r in recipes))
+
+
+if __name__ == "__main__":
+    main()

@@ -45,10 +45,16 @@ DEFAULT_VENV = Path("~/.cache/handsdk/mediapipe-venv")
 MODEL_FILES = {"full": "hand_landmarker_full.task", "lite": "hand_landmarker_alllite.task"}
 
 #: real sets with hands, and the split the benchmark reads
+#: camera scenes (a person in view) the benchmark scores for hands found on the
+#: human boxes, false hands and keypoint agreement (validation parts only)
+SCENE_SETS = ("webcam_finger_counts", "webcam_signs", "asl_signers_studio")
 DEFAULT_SETS = ("asl_letters", "sign_language_digits", "asl_alphabet_subset", "asl_two_signers",
-                "hand_keypoints_gt")
+                "hand_keypoints_gt") + SCENE_SETS
 SET_SPLITS = {"asl_letters": "valid", "sign_language_digits": "valid", "asl_alphabet_subset": None,
-              "asl_two_signers": None, "hand_keypoints_gt": None}
+              "asl_two_signers": None, "hand_keypoints_gt": None, "webcam_finger_counts": "valid",
+              "webcam_signs": "valid", "asl_signers_studio": None}
+#: target for camera scenes: false hands per image at most
+TARGET_FALSE_PER_IMAGE = 0.05
 #: every image of these sets shows a hand (except the label in NO_HAND_LABELS)
 ALWAYS_HAND_SETS = {"asl_letters", "sign_language_digits", "asl_alphabet_subset", "asl_two_signers",
                     "hand_keypoints_gt"}
@@ -237,7 +243,8 @@ def has_hand(set_name: str, sample) -> bool:
         return False
     if set_name in ALWAYS_HAND_SETS or sample.source not in SET_SPLITS:
         return True
-    return bool(len(sample.boxes) or len(sample.keypoints))
+    hb = sample.extras.get("human_boxes")
+    return bool(len(sample.boxes) or len(sample.keypoints) or (hb is not None and len(hb)))
 
 
 def pseudo_keypoints(sample) -> np.ndarray | None:
@@ -459,6 +466,8 @@ def human_boxes(sample) -> np.ndarray | None:
     """Hand boxes drawn by people (YOLO boxes, or the tight boxes of human
     keypoints), or None when the set has none (boxes made from MediaPipe's
     pseudo-labels do not count)."""
+    if sample.extras.get("human_boxes") is not None:  # the scene sets
+        return np.asarray(sample.extras["human_boxes"], np.float32).reshape(-1, 4)
     if "box_classes" in sample.extras and len(sample.boxes):
         return np.asarray(sample.boxes, np.float32)
     if sample.keypoint_source == "human" and len(sample.keypoints):
@@ -529,6 +538,8 @@ def build_report(samples: dict, keys: dict, sdk: dict, mp: dict | None, *, class
         row["pass_on"] = "localised" if l_sdk else "found"
         row["pass"] = None if row[a] is None or row[b] is None else bool(row[a] >= row[b] - 1e-9)
         rep["detection"].append(row)
+    # ---- camera scenes: hands found on the human boxes, false hands
+    rep["scenes"] = scene_rows(samples, keys, sdk, mp)
     # ---- keypoints vs human annotations
     for name in human_sets:
         if name not in samples:
@@ -642,6 +653,115 @@ def build_report(samples: dict, keys: dict, sdk: dict, mp: dict | None, *, class
     return rep
 
 
+def _boxes_of(hands: list[dict]) -> np.ndarray:
+    return np.array([keypoints_box(np.asarray(h["keypoints"], np.float32)[:, :2]) for h in hands],
+                    np.float32).reshape(-1, 4)
+
+
+def scene_frame_counts(sample, hands: list[dict]) -> dict:
+    """:func:`handsdk.metrics.scene_counts` of one system's hands on one frame
+    (reference hands: the human boxes and MediaPipe's pseudo-labels)."""
+    pk = pseudo_keypoints(sample)
+    refs = _boxes_of([{"keypoints": k} for k in pk]) if pk is not None and len(pk) else None
+    return M.scene_counts(_boxes_of(hands), human_boxes(sample), refs)
+
+
+def scene_rows(samples: dict, keys: dict, sdk: dict, mp: dict | None) -> list[dict]:
+    """Per camera-scene set (sets whose samples carry ``human_boxes``, even
+    None): hands found on the human box, false hands per image and the share
+    of images with one, for the SDK and live MediaPipe; keypoint agreement
+    with the pseudo-labels on the hands both systems found."""
+    rows = []
+    for name, ss in samples.items():
+        if not ss or "human_boxes" not in ss[0].extras:
+            continue
+        per = {"sdk": [], "mediapipe": []}
+        both_s, both_m, both_g = [], [], []
+        for s, k in zip(ss, keys[name]):
+            per["sdk"].append(scene_frame_counts(s, sdk.get(k, [])))
+            if mp is not None:
+                per["mediapipe"].append(scene_frame_counts(s, mp.get(k, [])))
+            pk = pseudo_keypoints(s)
+            if pk is None or not len(pk):
+                continue
+            ms = match_hands(pk, sdk.get(k, []))
+            mm = match_hands(pk, mp.get(k, [])) if mp is not None else [None] * len(pk)
+            for j in range(len(pk)):
+                if ms[j] is not None and (mp is None or mm[j] is not None):
+                    both_s.append(ms[j]); both_g.append(pk[j])
+                    if mm[j] is not None:
+                        both_m.append(mm[j])
+        row = {"set": name, "images": len(ss), "sdk": M.scene_summary(per["sdk"]),
+               "mediapipe": M.scene_summary(per["mediapipe"]) if mp is not None else None,
+               "sdk_keypoints": _kp(both_s, both_g),
+               "mediapipe_keypoints": _kp(both_m, both_g) if mp is not None else None}
+        sf, mf = row["sdk"]["found_rate"], (row["mediapipe"] or {}).get("found_rate")
+        row["pass_found"] = None if sf is None or mf is None else bool(sf >= mf - 1e-9)
+        row["pass_false"] = bool(row["sdk"]["false_per_image"] <= TARGET_FALSE_PER_IMAGE)
+        rows.append(row)
+    return rows
+
+
+def worst_frames_png(samples: dict, keys: dict, sdk: dict, mp: dict | None, path, *, n: int = 12,
+                     tile: int = 240) -> Path | None:
+    """A PNG grid of the scene frames where the SDK did worst (most false
+    hands, then missed human boxes, then worst keypoint agreement), each
+    shown twice: SDK (left) and MediaPipe (right), hands drawn, human boxes in
+    white, false hands in red."""
+    import cv2
+
+    from .draw import draw_keypoints
+
+    cand = []
+    for name, ss in samples.items():
+        if not ss or "human_boxes" not in ss[0].extras:
+            continue
+        for s, k in zip(ss, keys[name]):
+            c = scene_frame_counts(s, sdk.get(k, []))
+            pk = pseudo_keypoints(s)
+            err = 0.0
+            if pk is not None and len(pk):
+                for j, m in enumerate(match_hands(pk, sdk.get(k, []))):
+                    if m is not None:
+                        err = max(err, 1.0 - M.pck(np.asarray(m)[None], pk[j][None], 0.2))
+            cand.append((c["false"], c["humans"] - c["found"], err, name, s, k))
+    if not cand:
+        return None
+    cand.sort(key=lambda t: (-t[0], -t[1], -t[2]))
+    tiles = []
+    for nf, miss, err, name, s, k in cand[:n]:
+        pair = []
+        for hands, label in ((sdk.get(k, []), "SDK"), ((mp or {}).get(k, []), "MediaPipe" if mp is not None else "-")):
+            img = cv2.cvtColor(np.ascontiguousarray(s.image), cv2.COLOR_RGB2BGR)
+            h, w = img.shape[:2]
+            f = tile / max(h, w)
+            img = cv2.resize(img, (int(round(w * f)), int(round(h * f))))
+            canvas = np.zeros((tile, tile, 3), np.uint8)
+            canvas[:img.shape[0], :img.shape[1]] = img
+            for b in (human_boxes(s) if human_boxes(s) is not None else []):
+                cv2.rectangle(canvas, (int(b[0] * f), int(b[1] * f)), (int(b[2] * f), int(b[3] * f)), (255, 255, 255), 1)
+            for hnd in hands:
+                kp = np.asarray(hnd["keypoints"], np.float32)[:, :2] * f
+                one = scene_frame_counts(s, [hnd])
+                draw_keypoints(canvas, kp, thickness=1, radius=2)
+                if one["false"]:
+                    b = keypoints_box(kp)
+                    cv2.rectangle(canvas, (int(b[0]), int(b[1])), (int(b[2]), int(b[3])), (0, 0, 255), 2)
+            cv2.putText(canvas, f"{label} {name}"[:34], (3, tile - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.38,
+                        (0, 255, 255), 1, cv2.LINE_AA)
+            pair.append(canvas)
+        tiles.append(np.hstack(pair))
+    cols = 2
+    while len(tiles) % cols:
+        tiles.append(np.zeros_like(tiles[0]))
+    grid = np.vstack([np.hstack(tiles[i:i + cols]) for i in range(0, len(tiles), cols)])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), grid):
+        raise OSError(f"could not write {path}")
+    return path
+
+
 def _not_comparable(row: dict) -> str | None:
     """Why a latency row's ratio does not compare like with like (one system
     found or tracked the hand far less often, so it did less work)."""
@@ -667,6 +787,10 @@ def summarize_targets(rep: dict) -> list[dict]:
 
     add(f"latency <= {TARGET_LATENCY_RATIO:g}x MediaPipe (every size and mode)", rep["latency"])
     add("detection rate >= MediaPipe's (every set)", rep["detection"])
+    scenes = rep.get("scenes") or []
+    add("camera scenes: hands found on the human box >= MediaPipe's",
+        [{"pass": r["pass_found"]} for r in scenes])
+    add(f"camera scenes: false hands <= {TARGET_FALSE_PER_IMAGE:g} per image", [{"pass": r["pass_false"]} for r in scenes])
     add(f"PCK@0.2 on human keypoints within {TARGET_PCK_GAP * 100:g} points of MediaPipe",
         [rep["keypoints_human"]] if rep["keypoints_human"] else [])
     add(f"letters / commands end to end within {TARGET_GESTURE_GAP * 100:g} points of GestureNet on "
@@ -737,6 +861,27 @@ def report_sections(report: dict) -> list[tuple[str, list[str], list[list[str]],
                         "not MediaPipe's pseudo-labels); on the human box: a reported hand's keypoint box overlaps "
                         f"a human-drawn box (YOLO or human keypoints) with IoU >= {LOCALISED_IOU:g}; where human "
                         "boxes exist the target compares that rate"]))
+    if report.get("scenes"):
+        rows = []
+        for r in report["scenes"]:
+            sd, md = r["sdk"], r["mediapipe"] or {}
+            fpi = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+            sk, mk = r["sdk_keypoints"], r["mediapipe_keypoints"] or {}
+            rows.append([r["set"], str(r["images"]), str(sd["humans"]),
+                         f"{_pct(sd['found_rate'])} / {_pct(md.get('found_rate'))}",
+                         f"{fpi(sd['false_per_image'])} / {fpi(md.get('false_per_image'))}",
+                         f"{_pct(sd['images_with_false'])} / {_pct(md.get('images_with_false'))}",
+                         f"{sk['hands']}: {_pct(sk['pck@0.1'])} / {_pct(sk['pck@0.2'])}",
+                         _pf(r["pass_found"]), _pf(r["pass_false"])])
+        secs.append(("Camera scenes: a person in view",
+                     ["set", "images", "human boxes", "found on human box SDK / MP", "false hands/img SDK / MP",
+                      "images w/ false hand SDK / MP", "SDK vs pseudo-labels: hands, PCK@0.1 / @0.2",
+                      "found >= MP", f"false <= {TARGET_FALSE_PER_IMAGE:g}"], rows,
+                     [f"found: a reported hand's keypoint box overlaps the human box with IoU >= {M.FOUND_IOU:g} or "
+                      f"lies >= {M.FOUND_INSIDE:g} inside it (one box may hold both hands of a sign); false hand: a "
+                      f"reported hand overlapping no human box and no MediaPipe pseudo-labelled hand (IoU < "
+                      f"{M.FALSE_IOU:g} and < {M.FALSE_INSIDE:g} inside); PCK on the pseudo-labelled hands that both "
+                      "systems found (vs MediaPipe full's pseudo-labels, so MediaPipe's own column is ~100%)"]))
     kh = report.get("keypoints_human")
     if kh:
         rows = []
@@ -893,7 +1038,7 @@ def run_bench(bundle=None, *, sets=DEFAULT_SETS, data_root=None, limit: int | No
               mediapipe_venv=None, install: bool = True, use_mediapipe: bool = True, anchors=None,
               model: str = "full", threads: int | None = None, sizes=SIZES, latency_images_n: int = 10,
               warmup: int = 5, image_rounds: int = 5, clip_len: int = 6, repeats: int = 2, worker=None,
-              log: Callable[[str], None] = print) -> dict:
+              worst_png=None, log: Callable[[str], None] = print) -> dict:
     """The whole benchmark; returns the report (see :func:`build_report`)."""
     from handsdk.stages import GestureClassifier, _bundle
 
@@ -1025,6 +1170,10 @@ def run_bench(bundle=None, *, sets=DEFAULT_SETS, data_root=None, limit: int | No
     report.update(build_report(chosen, keys, sdk_res, mp_res, classifiers=classifiers, sdk_on_box=sdk_on_box,
                                sdk_latency=sdk_lat, mp_latency=mp_lat, model=model))
     report["raw_latency"] = {"sdk": sdk_lat, "mediapipe": mp_lat}
+    if worst_png:
+        p = worst_frames_png(chosen, keys, sdk_res, mp_res, worst_png)
+        report["worst_frames_png"] = str(p) if p else None
+        log(f"worst scene frames: {p}" if p else "no camera-scene set selected: no worst-frames PNG")
     try:
         report["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     except OSError:

@@ -29,6 +29,59 @@ def box_iou(a, b) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
+def box_inside(a, b) -> np.ndarray:
+    """Pairwise fraction of each box of ``a`` (N, 4) that lies inside each box
+    of ``b`` (M, 4) -> (N, M)."""
+    a = np.asarray(a, np.float64).reshape(-1, 4)
+    b = np.asarray(b, np.float64).reshape(-1, 4)
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)), np.float64)
+    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
+    return np.where(area_a[:, None] > 0, ix * iy / np.maximum(area_a[:, None], 1e-12), 0.0)
+
+
+#: a reported hand is "on" a human box at IoU >= 0.3, or when >= 0.6 of it lies
+#: inside the box (sets that draw one box around both hands of a sign)
+FOUND_IOU = 0.3
+FOUND_INSIDE = 0.6
+#: a reported hand is a false hand when it overlaps no reference hand (human
+#: box or MediaPipe hand) by IoU >= 0.1 and has < 0.3 of its area inside one
+FALSE_IOU = 0.1
+FALSE_INSIDE = 0.3
+
+
+def scene_counts(pred_boxes, human_boxes=None, ref_boxes=None) -> dict:
+    """Per-image counts of what a user meets in a camera scene.
+
+    ``pred_boxes`` (N, 4): the hands a system reported; ``human_boxes``
+    (M, 4) or None: the hands people drew; ``ref_boxes`` (K, 4): other known
+    hands (e.g. MediaPipe's). Returns ``humans`` (M), ``found`` (human boxes
+    with a reported hand on them: IoU >= :data:`FOUND_IOU` or the hand >=
+    :data:`FOUND_INSIDE` inside the box), ``reported`` (N) and ``false`` (reported
+    hands overlapping no human or reference hand)."""
+    pred = np.asarray(pred_boxes, np.float64).reshape(-1, 4)
+    hb = np.zeros((0, 4)) if human_boxes is None else np.asarray(human_boxes, np.float64).reshape(-1, 4)
+    rb = np.zeros((0, 4)) if ref_boxes is None else np.asarray(ref_boxes, np.float64).reshape(-1, 4)
+    on = (box_iou(hb, pred) >= FOUND_IOU) | (box_inside(pred, hb).T >= FOUND_INSIDE)
+    refs = np.concatenate([hb, rb], 0)
+    hit = (box_iou(pred, refs) >= FALSE_IOU) | (box_inside(pred, refs) >= FALSE_INSIDE)
+    return {"humans": int(len(hb)), "found": int(on.any(axis=1).sum()) if len(pred) else 0,
+            "reported": int(len(pred)), "false": int((~hit.any(axis=1)).sum()) if len(refs) else int(len(pred))}
+
+
+def scene_summary(counts: Sequence[dict]) -> dict:
+    """Totals of :func:`scene_counts` over images: ``found_rate`` (found /
+    human boxes, None without human boxes), ``false_per_image``, ``images``."""
+    humans = sum(c["humans"] for c in counts)
+    found = sum(c["found"] for c in counts)
+    n = len(counts)
+    return {"images": n, "humans": humans, "found_rate": found / humans if humans else None,
+            "false_per_image": sum(c["false"] for c in counts) / n if n else None,
+            "images_with_false": sum(c["false"] > 0 for c in counts) / n if n else None}
+
+
 def _match(pred, scores, gt, iou_thr):
     """Greedy matching by descending score. Returns (tp flags in score order,
     matched IoUs in score order (0 for FP), order)."""

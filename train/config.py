@@ -53,6 +53,17 @@ class DataConfig:
     seed: int = 0
     #: a .handsdk bundle whose detector + landmarker make the keypoints of ``pipeline:`` sources
     pipeline: str | None = None
+    #: detector frames: this share of the training frames is zoomed by a factor in ``zoom``
+    #: (log-uniform; < 1 shrinks the hands, as a person at arm's length)
+    zoom: list[float] | None = None
+    zoom_prob: float = 0.0
+    #: hands per detector frame kept as targets
+    max_hands: int = 2
+    #: pose: a mined hard-negative file (``python -m handsdk.train.data.mining``): crops where a
+    #: detector fired on no hand train the presence score to say "no hand"
+    hard_negatives: str | None = None
+    #: the same for the validation pool (presence ROC AUC on hands vs. mined non-hands)
+    val_hard_negatives: str | None = None
 
 
 @dataclass

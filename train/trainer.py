@@ -73,13 +73,21 @@ class TaskData:
         val_s = D.mixed_samples(cfg.data.val, rng, cfg.data.num_val, **vkw) if cfg.data.val else []
         self.labels = None
         if task == "detector":
-            self.train = D.detector_pool(train_s, m.input_height, m.input_width)
-            self.val = D.detector_pool(val_s, m.input_height, m.input_width)
-            self.val["boxes"] = _letterboxed_boxes(val_s, m.input_height, m.input_width)
+            mh = int(cfg.data.max_hands)
+            self.train = D.detector_pool(train_s, m.input_height, m.input_width, mh, zoom=cfg.data.zoom,
+                                         zoom_prob=cfg.data.zoom_prob, rng=rng)
+            self.val = D.detector_pool(val_s, m.input_height, m.input_width, mh)
+            self.val["boxes"] = _letterboxed_boxes(val_s, m.input_height, m.input_width, mh)
         elif task == "pose":
-            self.train = D.pose_pool(train_s, m.input_size, m, rng, cfg.data.negatives, jitter=cfg.data.augment)
+            from handsdk.train.data import mining
+
+            hard = mining.load(cfg.data.hard_negatives) if cfg.data.hard_negatives else None
+            vhard = mining.load(cfg.data.val_hard_negatives) if cfg.data.val_hard_negatives else None
+            self.train = D.pose_pool(train_s, m.input_size, m, rng, cfg.data.negatives, jitter=cfg.data.augment,
+                                     hard_negatives=hard)
             vr = np.random.default_rng(cfg.data.seed + 1)
-            self.val = D.pose_pool(val_s, m.input_size, m, vr, cfg.data.negatives, jitter=False)
+            self.val = D.pose_pool(val_s, m.input_size, m, vr, cfg.data.negatives, jitter=False,
+                                   hard_negatives=vhard)
         else:
             labels = list(m.labels) or None
             ftr, ltr = D.gesture_pool(train_s, labels)
@@ -172,7 +180,9 @@ class TaskData:
                 sk = tf.where(blank, tf.zeros_like(sk), sk)
             else:
                 sk = render_skeleton_tf(skp[None], s, s, m.skeleton_thickness)
-            sk = tf.where(pres > 0.5, sk, tf.zeros_like(sk))
+            # a hand-free crop has no skeleton, except a mined hard negative (where a
+            # detector fired), which carries a hand-like one (see pose_pool)
+            sk = tf.where((pres > 0.5) | tf.reduce_any(kp[:, 2] >= 0), sk, tf.zeros_like(sk))
             inputs["skeleton"] = sk[..., None]
         targets = {}
         finest = min(m.scales)
@@ -213,7 +223,8 @@ def _letterboxed_boxes(samples, h, w, max_hands=2):
     out = np.full((len(samples), max_hands, 4), -1.0, np.float32)
     for i, s in enumerate(samples):
         m = letterbox_matrix(s.image.shape[:2], (h, w))
-        for j, b in enumerate(s.boxes[:max_hands]):
+        human = s.extras.get("human_boxes")  # scene sets: the boxes people drew
+        for j, b in enumerate((s.boxes if human is None else human)[:max_hands]):
             c = apply_affine(m, np.array([[b[0], b[1]], [b[2], b[3]]], np.float64))
             out[i, j] = [c[0, 0], c[0, 1], c[1, 0], c[1, 1]]
     return out

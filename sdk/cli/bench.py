@@ -26,7 +26,8 @@ def register(app: typer.Typer):
         data_root: Optional[Path] = typer.Option(None, "--data-root", help="real data (default $HANDSDK_DATA "
                                                                            "or ../shared/data)"),
         sets: str = typer.Option(
-            "asl_letters,sign_language_digits,asl_alphabet_subset,asl_two_signers,hand_keypoints_gt", "--sets",
+            "asl_letters,sign_language_digits,asl_alphabet_subset,asl_two_signers,hand_keypoints_gt,"
+            "webcam_finger_counts,webcam_signs,asl_signers_studio", "--sets",
             help="comma-separated sets (name, name:split, or a folder of <class>/<images>)"),
         limit: int = typer.Option(100, "--limit", min=1, help="at most this many images per set (spread evenly)"),
         threads: Optional[int] = typer.Option(None, "--threads", min=1, help="SDK interpreter threads "
@@ -40,6 +41,8 @@ def register(app: typer.Typer):
                                                                 "order, pooled)"),
         json_out: Optional[Path] = typer.Option(None, "--json", help="write the full report as JSON"),
         markdown: Optional[Path] = typer.Option(None, "--markdown", help="write the tables as markdown"),
+        worst_png: Optional[Path] = typer.Option(None, "--worst-png", help="PNG grid of the camera-scene frames "
+                                                 "where the SDK did worst, SDK beside MediaPipe"),
     ):
         """Run the SDK and MediaPipe on the same images and frames and print a
         side-by-side table: hands found, keypoint accuracy (human keypoints and
@@ -71,7 +74,7 @@ def register(app: typer.Typer):
                                  use_mediapipe=not no_mediapipe, anchors=anchors, model=model, threads=threads,
                                  sizes=size_list, latency_images_n=latency_images, warmup=warmup,
                                  image_rounds=rounds, clip_len=clip_len, repeats=repeats,
-                                 log=log)
+                                 worst_png=worst_png, log=log)
         except FileNotFoundError as e:
             fail(str(e))
         typer.echo(B.format_text(report))

@@ -928,6 +928,8 @@ def _register_scene_sets() -> None:
     """The "people in view" sets (:mod:`handsdk.train.data.scenes`)."""
     from . import scenes
 
+    if not hasattr(scenes, "SCENE_READERS"):
+        return  # scenes is being imported and imports us: it registers itself when done
     DATASET_INFO.update(scenes.SCENE_DATASET_INFO)
     DATASETS.update(scenes.SCENE_READERS)
     for k, v in scenes.SCENE_LABELS.items():

@@ -267,3 +267,12 @@ SCENE_READERS = {n: _make_reader(n) for n in _LAYOUT}
 SCENE_SETS = tuple(_LAYOUT)
 #: the scene sets used to validate (the issue's "validation parts the project can see")
 SCENE_VALIDATION = (("webcam_finger_counts", "valid"), ("webcam_signs", "valid"), ("asl_signers_studio", None))
+
+
+def _register() -> None:
+    from . import real as _real
+
+    _real._register_scene_sets()
+
+
+_register()

@@ -9,6 +9,9 @@ Sources (``SourceConfig.name``):
 * ``synth``: the synthetic renderer ``handsdk.train.synth.render_scene``;
 * ``real:<set>[/<split>]``: a shared real set via ``handsdk.train.data.real``;
 * ``csv:<folder>``: gesture keypoint CSVs via ``handsdk.train.data.real``;
+* ``gestures:commands``: one-hand command keypoints of every real source
+  (CSV authors and photo sets) mapped onto the commands set by pose, resampled
+  class- and source-balanced (``handsdk.train.data.gestures``);
 * ``pipeline:<set>[/<split>]``: a real set whose keypoints are the SDK's own
   (a bundle's detector + landmarker run over the images, as at runtime), so
   a GestureNet learns the keypoints it will be fed; the bundle comes from the
@@ -155,6 +158,11 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
         order = rng.permutation(len(samples))[:count]
         yield from pipeline_keypoints([samples[int(i)] for i in order], bundle)
         return
+    if name.startswith("gestures:"):  # command keypoints of every real source, mapped by pose
+        from handsdk.train.data import gestures
+
+        yield from gestures.gesture_source_samples(name[9:], opts, rng, root)[:count]
+        return
     if name == "toy":
         r = np.random.default_rng(opts.get("seed", rng.integers(1 << 30)))
         labels = opts.get("labels")
@@ -199,6 +207,9 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
             smp = samples[int(i)]
             if need_kp and smp.image is not None and smp.num_hands and not len(smp.keypoints):
                 continue  # a hand without keypoints (MediaPipe missed it): no target
+            mb = smp.extras.get("missed_boxes")
+            if need_kp and task in ("detector", "pose") and mb is not None and len(mb):
+                continue  # people drew a hand MediaPipe did not label: it would train as background
             if smp.image is None and getattr(real, "ensure_image", None) and smp.path and task != "gesture":
                 smp = real.ensure_image(smp)
             yield smp
@@ -293,7 +304,7 @@ def mixed_samples(sources, rng, total: int, **kw) -> list[Sample]:
     shares[0] += total - shares.sum()
     out = []
     for s, n in zip(sources, shares):
-        if s.name.startswith(("real:", "pipeline:")) and s.name != "pipeline:synth":
+        if s.name.startswith(("real:", "pipeline:", "gestures:")) and s.name != "pipeline:synth":
             n = s.limit if s.limit is not None else 10 ** 9  # a real set gives what it has
         elif s.limit is not None:
             n = min(n, s.limit)
@@ -307,14 +318,38 @@ def mixed_samples(sources, rng, total: int, **kw) -> list[Sample]:
 # ---------------------------------------------------------------- pools
 
 
-def detector_pool(samples, height: int, width: int, max_hands: int = 2):
+def zoom_matrix(m, kps, height: int, width: int, rng, zoom) -> np.ndarray:
+    """``m`` (frame -> model) followed by a random zoom in ``zoom`` = (lo, hi)
+    (log-uniform) about a random hand (or point) placed at a random spot:
+    below 1 the hands shrink (a person at arm's length), above 1 they grow."""
+    z = math.exp(rng.uniform(math.log(zoom[0]), math.log(zoom[1])))
+    pts = [apply_affine(m, k[k[:, 2] >= 0, :2]) for k in kps if (k[:, 2] >= 0).any()]
+    if pts:
+        p = pts[int(rng.integers(len(pts)))]
+        a = (p.min(0) + p.max(0)) / 2
+    else:
+        a = np.array([rng.uniform(0, width), rng.uniform(0, height)])
+    lo, hi = (0.5, 0.5) if z >= 1 else (0.5 * z, 1 - 0.5 * z)
+    t = np.array([rng.uniform(lo, hi) * width, rng.uniform(lo, hi) * height])
+    if z < 1:  # keep the shrunken frame inside the canvas where possible
+        t = a * z + (np.array([width, height]) * (1 - z)) * np.array([rng.uniform(0, 1), rng.uniform(0, 1)])
+    zm = np.array([[z, 0.0, t[0] - z * a[0]], [0.0, z, t[1] - z * a[1]], [0.0, 0.0, 1.0]])
+    return (zm @ np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
+
+
+def detector_pool(samples, height: int, width: int, max_hands: int = 2, *, zoom=None, zoom_prob: float = 0.0,
+                  rng=None):
     """Letterboxed frames (N, H, W, 3) uint8 and keypoints (N, max_hands, 21, 3)
-    in model pixels (absent hands: all -1)."""
+    in model pixels (absent hands: all -1). With ``zoom`` = (lo, hi) and
+    ``zoom_prob`` > 0, that share of the frames is zoomed (see
+    :func:`zoom_matrix`), fixed for the run."""
     n = len(samples)
     imgs = np.zeros((n, height, width, 3), np.uint8)
     kps = np.full((n, max_hands, 21, 3), -1.0, np.float32)
     for i, s in enumerate(samples):
         m = letterbox_matrix(s.image.shape[:2], (height, width))
+        if zoom is not None and zoom_prob > 0 and rng is not None and rng.random() < zoom_prob:
+            m = zoom_matrix(m, s.keypoints, height, width, rng, zoom)
         imgs[i] = warp(s.image, m, (height, width))
         for j, kp in enumerate(s.keypoints[:max_hands]):
             k = apply_affine(m, kp).astype(np.float32)
@@ -327,10 +362,14 @@ def _hand_lr(v) -> float:
     return {"Right": 1.0, "Left": 0.0}.get(v, -1.0)
 
 
-def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool = True):
+def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool = True, hard_negatives=None,
+              hard_per_frame: int = 2):
     """Runtime-style square crops (``crop_matrix`` with ``cfg.crop_scale``)
     around each hand's box, jittered in centre/scale/rotation; plus hand-free
-    crops (presence 0) from frames (``negatives`` of the hands).
+    crops (presence 0) from frames (``negatives`` of the hands) and, for
+    frames in ``hard_negatives`` ({image path: boxes}, see
+    :mod:`handsdk.train.data.mining`), up to ``hard_per_frame`` crops of
+    boxes where a detector fired on no hand (faces, necks, arms).
 
     Returns dict image (N,S,S,3) uint8, keypoints (N,21,3) crop px, presence
     (N,), handedness (N,) (1 Right, 0 Left, -1 unknown)."""
@@ -366,6 +405,21 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
             pres.append(1.0)
             hv = s.handedness[j] if j < len(s.handedness) else None
             hand.append(_hand_lr(hv))
+        hard = (hard_negatives or {}).get(s.path) if s.image is not None else None
+        for b in (hard or [])[:hard_per_frame]:
+            b = np.asarray(b, np.float32)
+            rot = math.radians(rng.uniform(-180, 180)) if jitter else 0.0
+            if jitter:
+                side = max(b[2] - b[0], b[3] - b[1], 4.0)
+                c = rng.normal(0, cfg.box_jitter, 2) * side
+                b = b + np.array([c[0], c[1], c[0], c[1]], np.float32)
+            imgs.append(warp(s.image, crop_matrix(b, size, scale=cfg.crop_scale, rotation=rot), (size, size)))
+            # the detector fired here, so at runtime the skeleton input shows a hand-like
+            # blob: draw the last hand crop's skeleton (its heatmaps weigh 0 since presence is 0)
+            fake = next((k for k, p in zip(reversed(kps), reversed(pres)) if p > 0), None)
+            kps.append(fake.copy() if fake is not None and rng.random() < 0.7 else np.full((21, 3), -1.0, np.float32))
+            pres.append(0.0)
+            hand.append(-1.0)
         if s.image is not None and negatives > 0 and rng.random() < negatives * max(s.num_hands, 1):
             crop = _negative_crop(s, size, cfg, rng)
             if crop is not None:

@@ -34,6 +34,7 @@ def evaluate(recognizer, samples: Iterable, *, gesture_set: str | None = None,
     model's share), and gesture accuracy where the sample's label belongs to
     ``gesture_set`` (end to end, first hand)."""
     preds, gts = [], []
+    scene: list = []  # camera-scene counts (samples that carry the boxes people drew)
     n_with_hand = n_found = 0
     kp_pred, kp_gt, kp_src = [], [], []
     kp_pred_box, kp_gt_box, kp_src_box = [], [], []
@@ -49,6 +50,13 @@ def evaluate(recognizer, samples: Iterable, *, gesture_set: str | None = None,
         ps = np.array([h.presence if h.detection_score is None else h.detection_score for h in r.hands],
                       np.float32)
         gb = _gt_boxes(s)
+        if "human_boxes" in getattr(s, "extras", {}):
+            hb = s.extras["human_boxes"]
+            if hb is not None:
+                gb = np.asarray(hb, np.float32).reshape(-1, 4)
+            kb = np.array([keypoints_box(h.keypoints[:, :2]) for h in r.hands], np.float32).reshape(-1, 4)
+            refs = np.array([keypoints_box(k[:, :2]) for k in s.keypoints], np.float32).reshape(-1, 4)
+            scene.append(M.scene_counts(kb, hb, refs))
         det = None
         preds.append((pb, ps))
         gts.append(gb)
@@ -86,6 +94,8 @@ def evaluate(recognizer, samples: Iterable, *, gesture_set: str | None = None,
     if preds:
         det = M.detection_metrics(preds, gts)
         out["detection"] = {k: det[k] for k in ("ap", "precision", "recall", "f1", "mean_iou") if k in det}
+    if scene:
+        out["scene"] = M.scene_summary(scene)
     out["keypoints_end_to_end"] = _kp_summary(kp_pred, kp_gt, kp_src)
     out["keypoints_end_to_end"]["hands_matched"] = len(kp_pred)
     if landmark_on_gt_box:

@@ -26,6 +26,9 @@ def _tiny_runs(root):
     specs["pose_ft"] = specs["pose_align"] = specs["pose"]
     specs["gesture_asl_pipeline"] = specs["gesture_asl"]
     specs["gesture_commands_pipeline"] = specs["gesture_commands"]
+    for name in ("hard_negatives.json", "hard_negatives_val.json"):  # finished mining steps
+        root.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(json.dumps({"boxes": {}}))
     for name, (model, meta) in specs.items():
         d = root / name
         d.mkdir(parents=True)
@@ -61,3 +64,6 @@ def test_evaluate_bundle_on_the_human_keypoints(bundle_path):
     assert r["images"] == 5 and 0.0 <= r["detection_rate"] <= 1.0
     assert r["keypoints_on_gt_box"]["hands"] >= 5
     assert 0.0 <= r["keypoints_on_gt_box"]["all"]["pck@0.2"] <= 1.0
+    sc = ev["webcam_finger_counts/valid"]["scene"]  # camera scenes: hands on human boxes, false hands
+    assert sc["images"] == 5 and sc["humans"] >= 5 and 0.0 <= sc["found_rate"] <= 1.0
+    assert sc["false_per_image"] >= 0.0

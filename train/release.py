@@ -30,20 +30,27 @@ CONFIG_DIR = Path(__file__).parent / "configs"
 STEPS = (
     ("gesture", "gesture_commands", "gesture_commands", {}),
     ("gesture", "gesture_asl", "gesture_asl", {}),
-    ("detector", "detector", "detector", {}),
-    ("pose", "pose", "pose", {}),
-    ("pose", "pose_finetune", "pose_ft", {"train.init_from": "{runs}/pose"}),
-    ("pose", "pose_align", "pose_align", {"train.init_from": "{runs}/pose_ft"}),
+    ("detector", "detector_scene", "detector", {}),
+    # hard negatives for the landmarker's presence: where the bundle that ships
+    # today (a close-up detector: it fires on faces) finds hands on no hand
+    ("mine", "hard_negatives", "hard_negatives.json", {}),
+    ("mine", "hard_negatives_val", "hard_negatives_val.json", {}),
+    ("pose", "pose_scene", "pose", {"data.hard_negatives": "{runs}/hard_negatives.json",
+                                    "data.val_hard_negatives": "{runs}/hard_negatives_val.json"}),
     ("gesture", "gesture_commands_pipeline", "gesture_commands_pipeline",
      {"data.pipeline": "{runs}/interim.handsdk"}),
     ("gesture", "gesture_asl_pipeline", "gesture_asl_pipeline", {"data.pipeline": "{runs}/interim.handsdk"}),
 )
 
+#: the frames each mining step reads (shippable scene sets only)
+MINE_SETS = {"hard_negatives": None,  # None: handsdk.train.data.mining.DEFAULT_SETS
+             "hard_negatives_val": ("webcam_finger_counts/valid", "webcam_signs/valid")}
+
 #: the runs that go into the shipped bundle
-FINAL = {"detector": "detector", "pose": "pose_align",
+FINAL = {"detector": "detector", "pose": "pose",
          "gestures": ("gesture_commands_pipeline", "gesture_asl_pipeline")}
 #: the bundle the pipeline GestureNets' keypoints come from (fp32, built before they train)
-INTERIM = {"detector": "detector", "pose": "pose_align", "gestures": ("gesture_commands", "gesture_asl")}
+INTERIM = {"detector": "detector", "pose": "pose", "gestures": ("gesture_commands", "gesture_asl")}
 
 #: evaluation sets: (dataset, split, gesture set to score or None)
 EVALUATION = (
@@ -51,6 +58,9 @@ EVALUATION = (
     ("hand_keypoints_gt", None, None),
     ("asl_two_signers", None, "asl_letters"),
     ("sign_language_digits", "valid", None),
+    ("webcam_finger_counts", "valid", None),
+    ("webcam_signs", "valid", None),
+    ("asl_signers_studio", None, None),
 )
 
 
@@ -95,6 +105,10 @@ def evaluate_bundle(bundle_path, *, data_root=None, limit: int = 300, progress=p
 
 def _short(r: dict) -> dict:
     s = {"detection_rate": round(r.get("detection_rate", float("nan")), 3)}
+    if r.get("scene"):
+        sc = r["scene"]
+        s["found_on_human_box"] = None if sc["found_rate"] is None else round(sc["found_rate"], 3)
+        s["false_hands_per_image"] = round(sc["false_per_image"], 3)
     if "detection" in r:
         s["ap"] = round(r["detection"].get("ap", float("nan")), 3)
     kp = r.get("keypoints_on_gt_box", {}).get("all")
@@ -141,6 +155,18 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
     for task, cfg, name, overrides in STEPS:
         run = runs / name
         overrides = {k: str(v).replace("{runs}", str(runs)) for k, v in overrides.items()}
+        if task == "mine":
+            if not train and run.is_file():
+                progress(f"reusing {run}")
+                continue
+            from handsdk.train.data import mining
+
+            progress(f"mining {name} with the shipped bundle's detector ...")
+            res = mining.mine(default_bundle_path(), MINE_SETS[cfg] or mining.DEFAULT_SETS, root=data_root,
+                              progress=progress)
+            run.parent.mkdir(parents=True, exist_ok=True)
+            run.write_text(json.dumps(res))
+            continue
         if not train and (run / "best.keras").exists():
             progress(f"reusing {run}")
             continue

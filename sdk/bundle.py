@@ -122,24 +122,18 @@ class ModelEntry:
 
 
 def _parse_entry(role: str, d: Any) -> ModelEntry:
+    """A model entry the schema has checked (see :data:`MANIFEST_SCHEMA`)."""
     where = f"manifest model {role!r}"
-    if not isinstance(d, Mapping):
-        raise BundleError(f"{where}: expected an object")
-    for key in ("file", "sha256", "inputs", "outputs", "quantization"):
-        if key not in d:
-            raise BundleError(f"{where}: missing {key!r}")
     file = d["file"]
-    if not isinstance(file, str) or not _SAFE_NAME.match(file) or file in (".", ".."):
+    if file in (".", ".."):
         raise BundleError(f"{where}: unsafe or invalid file name {file!r} (plain names only, no folders)")
-    if d["quantization"] not in QUANTIZATIONS:
-        raise BundleError(f"{where}: unknown quantization {d['quantization']!r}, expected one of {QUANTIZATIONS}")
-    if not isinstance(d["inputs"], Mapping) or not d["inputs"] or not isinstance(d["outputs"], Mapping) or not d["outputs"]:
-        raise BundleError(f"{where}: 'inputs' and 'outputs' must be non-empty objects")
     inputs = {k: TensorSpec.from_json(k, v, where) for k, v in d["inputs"].items()}
     outputs = {k: TensorSpec.from_json(k, v, where) for k, v in d["outputs"].items()}
-    labels = tuple(str(x) for x in d.get("labels", ()))
+    if not inputs or not outputs:
+        raise BundleError(f"{where}: 'inputs' and 'outputs' must be non-empty objects")
+    labels = tuple(d.get("labels") or ())
     known = {"file", "sha256", "size", "inputs", "outputs", "quantization", "decoding", "labels"}
-    return ModelEntry(role=role, file=file, sha256=str(d["sha256"]), size=int(d.get("size", 0)),
+    return ModelEntry(role=role, file=file, sha256=d["sha256"], size=int(d.get("size") or 0),
                       inputs=inputs, outputs=outputs, quantization=d["quantization"],
                       decoding=dict(d.get("decoding") or {}), labels=labels,
                       extra={k: v for k, v in d.items() if k not in known})
@@ -169,11 +163,11 @@ class Bundle:
 
     @property
     def thresholds(self) -> dict:
-        return dict(self.manifest.get("thresholds", {}))
+        return dict(self.manifest.get("thresholds") or {})
 
     @property
     def provenance(self) -> dict:
-        return dict(self.manifest.get("provenance", {}))
+        return dict(self.manifest.get("provenance") or {})
 
     def model_bytes(self, role: str) -> bytes:
         return self.files[self.models[role].file]
@@ -196,12 +190,312 @@ class Bundle:
         }
 
 
+# ---------------------------------------------------------------- the manifest schema
+#
+# One schema for the whole manifest: types, ranges, required keys and nesting
+# depth. Every violation is a BundleError naming the key path (for example
+# ``models.detector.decoding.threshold``). Free-form parts (provenance,
+# metrics, unknown keys kept for forward compatibility) are any JSON up to
+# MAX_DEPTH levels deep, with NaN / infinity read as null.
+
+MAX_DEPTH = 32
+MAX_TEXT_DEPTH = 200  # checked on the raw text; the schema then names the key that nests too deeply
+
+
+class _Schema:
+    what = "a value"
+
+    def check(self, v, path: str):  # returns the (normalised) value
+        raise NotImplementedError
+
+
+def _bad(path: str, what: str, v) -> BundleError:
+    r = repr(v)
+    return BundleError(f"manifest key {path}: expected {what}, got {r[:60] + '...' if len(r) > 60 else r}")
+
+
+class _Num(_Schema):
+    def __init__(self, lo=None, hi=None, *, integer=False, lo_open=False):
+        self.lo, self.hi, self.integer, self.lo_open = lo, hi, integer, lo_open
+        rng = "" if lo is None and hi is None else (
+            f" in {'(' if lo_open else '['}{lo}, {hi}]" if lo is not None and hi is not None
+            else f" {'>' if lo_open else '>='} {lo}" if lo is not None else f" <= {hi}")
+        self.what = ("an integer" if integer else "a number") + rng
+
+    def check(self, v, path):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or (self.integer and not isinstance(v, int)):
+            raise _bad(path, self.what, v)
+        if isinstance(v, float) and not np.isfinite(v):
+            raise _bad(path, self.what, v)
+        if self.lo is not None and (v < self.lo or (self.lo_open and v == self.lo)):
+            raise _bad(path, self.what, v)
+        if self.hi is not None and v > self.hi:
+            raise _bad(path, self.what, v)
+        return v
+
+
+class _Str(_Schema):
+    def __init__(self, choices=None, pattern=None, max_len=4096, what=None):
+        self.choices, self.pattern, self.max_len = choices, re.compile(pattern) if pattern else None, max_len
+        self.what = what or (f"one of {list(choices)}" if choices else "a string")
+
+    def check(self, v, path):
+        if not isinstance(v, str) or len(v) > self.max_len:
+            raise _bad(path, self.what, v)
+        if self.choices is not None and v not in self.choices:
+            raise _bad(path, self.what, v)
+        if self.pattern is not None and not self.pattern.match(v):
+            raise _bad(path, self.what, v)
+        return v
+
+
+class _Bool(_Schema):
+    what = "true or false"
+
+    def check(self, v, path):
+        if not isinstance(v, bool):
+            raise _bad(path, self.what, v)
+        return v
+
+
+class _Opt(_Schema):
+    """null, or the inner schema."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.what = inner.what + " or null"
+
+    def check(self, v, path):
+        return None if v is None else self.inner.check(v, path)
+
+
+class _List(_Schema):
+    def __init__(self, item, min_len=0, max_len=100_000):
+        self.item, self.min_len, self.max_len = item, min_len, max_len
+        n = (f"{min_len}" if min_len == max_len else f"{min_len}..{max_len}")
+        self.what = f"a list of {n} items ({item.what})"
+
+    def check(self, v, path):
+        if not isinstance(v, list) or not self.min_len <= len(v) <= self.max_len:
+            raise _bad(path, self.what, v)
+        return [self.item.check(x, f"{path}[{i}]") for i, x in enumerate(v)]
+
+
+class _Any(_Schema):
+    """Any JSON, at most MAX_DEPTH levels deep; NaN and infinity become null."""
+
+    what = "JSON data"
+
+    def check(self, v, path, depth=0):
+        if depth > MAX_DEPTH:
+            raise BundleError(f"manifest key {path}: nested deeper than {MAX_DEPTH} levels")
+        if isinstance(v, dict):
+            return {k: self.check(x, f"{path}.{k}", depth + 1) for k, x in v.items()}
+        if isinstance(v, list):
+            return [self.check(x, f"{path}[{i}]", depth + 1) for i, x in enumerate(v)]
+        if isinstance(v, float) and not np.isfinite(v):
+            return None
+        return v
+
+
+_ANY = _Any()
+
+
+class _Obj(_Schema):
+    """An object with known fields (schema, required) and any other keys
+    checked with ``other`` (None: rejected)."""
+
+    def __init__(self, fields: dict, required=(), other=_ANY, keys=None, what="an object"):
+        self.fields, self.required, self.other, self.keys, self.what = fields, tuple(required), other, keys, what
+
+    def check(self, v, path):
+        if not isinstance(v, dict):
+            raise _bad(path, self.what, v)
+        for k in self.required:
+            if k not in v:
+                raise BundleError(f"manifest key {path}: missing required key {k!r}")
+        out = {}
+        for k, x in v.items():
+            p = f"{path}.{k}" if path else k
+            if self.keys is not None:
+                self.keys.check(k, f"{path} (key {k!r})")
+            s = self.fields.get(k, self.other)
+            if s is None:
+                raise BundleError(f"manifest key {p}: unknown key (expected one of {sorted(self.fields)})")
+            out[k] = s.check(x, p)
+        return out
+
+
+_UNIT = _Num(0.0, 1.0)
+_TENSOR = _Obj({
+    "shape": _List(_Num(1, 65536, integer=True), 1, 5),
+    "dtype": _Str(_DTYPES),
+    "layout": _Opt(_Str(("NHWC", "NCHW", "NWC", "NC"))),
+    "color": _Opt(_Str(("RGB", "BGR", "GRAY"))),
+    "normalization": _Opt(_Obj({"mean": _List(_Num(-1e6, 1e6), 1, 4),
+                                "std": _List(_Num(0.0, 1e6, lo_open=True), 1, 4)})),
+}, required=("shape", "dtype"), what="a tensor description (shape, dtype)")
+_TENSORS = _Obj({}, other=_TENSOR, keys=_Str(pattern=r"^[A-Za-z0-9_:./-]{1,128}$", what="a tensor name"),
+                what="an object of tensors")
+_DECODING = {
+    "detector": {"threshold": _UNIT, "min_mass": _Num(0.0, 1e9), "min_size_frac": _UNIT,
+                 "pad": _Num(0.0, 4.0), "skeleton_thickness": _Num(0.0, 1.0, lo_open=True),
+                 "letterbox": _Bool(), "type": _Str()},
+    "landmarker": {"type": _Str(("heatmaps", "keypoints")), "crop_scale": _Num(0.1, 10.0),
+                   "box_pad": _Num(0.0, 4.0), "skeleton_thickness": _Num(0.0, 1.0, lo_open=True),
+                   "align": _Bool(), "heatmap_stride": _Num(1, 64, integer=True)},
+    "gesture": {"kind": _Str(pattern=r"^[A-Za-z0-9_-]{1,64}$", what="a gesture-set kind (commands, spelling)"),
+                "none_label": _Opt(_Str(max_len=256))},
+}
+
+
+def _entry_schema(role: str) -> _Obj:
+    kind = "gesture" if role.startswith("gesture:") else role
+    labels = _List(_Str(max_len=256), 1, 10_000) if kind == "gesture" else _List(_Str(max_len=256), 0, 10_000)
+    return _Obj({
+        "file": _Str(pattern=r"^[A-Za-z0-9._-]{1,255}$", what="a plain file name (no folders)"),
+        "sha256": _Str(pattern=r"^[0-9a-fA-F]{64}$", what="a sha256 hex digest"),
+        "size": _Num(0, MAX_FILE_BYTES, integer=True),
+        "inputs": _TENSORS, "outputs": _TENSORS,
+        "quantization": _Str(QUANTIZATIONS),
+        "decoding": _Opt(_Obj(_DECODING[kind])),
+        "labels": labels,
+    }, required=("file", "sha256", "inputs", "outputs", "quantization"), what="a model description")
+
+
+_ROLE = _Str(pattern=r"^(detector|landmarker|gesture:[A-Za-z0-9_-]{1,64})$",
+             what="a model role (detector, landmarker, gesture:<set>)")
+
+
+class _Models(_Schema):
+    what = "an object of models (detector, landmarker, gesture:<set>)"
+
+    def check(self, v, path):
+        if not isinstance(v, dict):
+            raise _bad(path, self.what, v)
+        out = {}
+        for role, d in v.items():
+            if not isinstance(role, str) or not _ROLE.pattern.match(role):
+                raise BundleError(f"manifest key {path}.{role}: unknown model role {role!r} "
+                                  f"(expected detector, landmarker, gesture:<set>)")
+            out[role] = _entry_schema(role).check(d, f"{path}.{role}")
+        return out
+
+
+MANIFEST_SCHEMA = _Obj({
+    "format": _Str(),
+    "format_version": _Num(1, 1 << 31, integer=True),
+    "name": _Opt(_Str()),
+    "created": _Opt(_Str()),
+    "handsdk_version": _Opt(_Str()),
+    "keypoints": _Opt(_Obj({"order": _List(_Str(max_len=64), 21, 21),
+                            "connections": _List(_List(_Num(0, 20, integer=True), 2, 2), 0, 1000)})),
+    "models": _Models(),
+    "thresholds": _Opt(_Obj({}, other=_UNIT, what="an object of scores in [0, 1]")),
+    "provenance": _Opt(_Obj({}, what="an object")),
+}, required=("format", "format_version", "models"), what="a JSON object")
+
+
+def validate_manifest(manifest) -> dict:
+    """Check ``manifest`` (parsed JSON) against :data:`MANIFEST_SCHEMA`;
+    return it normalised (NaN / infinity in free-form data read as null).
+    Raises BundleError naming the key path of the first problem."""
+    return MANIFEST_SCHEMA.check(manifest, "")
+
+
+def json_depth(text: str) -> int:
+    """How deeply ``text`` (JSON) nests arrays and objects, without parsing it
+    (strings are skipped)."""
+    stripped = re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)
+    br = np.frombuffer(re.sub(r"[^\[\]{}]", "", stripped).encode("ascii"), np.uint8)
+    if br.size == 0:
+        return 0
+    step = np.where((br == ord("[")) | (br == ord("{")), 1, -1)
+    return int(np.cumsum(step).max())
+
+
+def _finite_json(v):
+    """``v`` with NaN / infinity replaced by None (strict JSON writes null)."""
+    if isinstance(v, dict):
+        return {k: _finite_json(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite_json(x) for x in v]
+    if isinstance(v, (float, np.floating)):
+        return float(v) if np.isfinite(v) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
+def to_json(obj, **kw) -> str:
+    """Strict JSON (NaN and infinity written as null, numpy scalars as
+    numbers): what manifests and ``bundle inspect --json`` write."""
+    return json.dumps(_finite_json(obj), allow_nan=False, **kw)
+
+
+_ABS_PATH = re.compile(r"^(/[^\s/]|~/|[A-Za-z]:[\\/]|\\\\)")
+
+
+def relative_path(p: str, base=None) -> str:
+    """An absolute path as the manifest records it: relative to ``base`` (the
+    run or working folder, default the current one) when it lies inside it,
+    else the file's name alone -- never a path of the machine that built it."""
+    s = str(p)
+    if not _ABS_PATH.match(s):
+        return s
+    base = Path(os.fspath(base)) if base is not None else Path.cwd()
+    pp = os.path.expanduser(s)
+    if os.path.isabs(pp):  # (a Windows path read on POSIX is not: it keeps its name only)
+        try:
+            rel = os.path.relpath(pp, base)
+            if not rel.startswith(".."):
+                return Path(rel).as_posix()
+        except ValueError:  # another drive on Windows
+            pass
+    return re.split(r"[\\/]", s.rstrip("/\\"))[-1] or "."
+
+
+def sanitize_provenance(prov, base=None):
+    """Provenance as written to a manifest: absolute paths made relative
+    (:func:`relative_path`), NaN / infinity as null."""
+    if isinstance(prov, dict):
+        return {k: sanitize_provenance(v, base) for k, v in prov.items()}
+    if isinstance(prov, (list, tuple)):
+        return [sanitize_provenance(v, base) for v in prov]
+    if isinstance(prov, os.PathLike):
+        prov = os.fspath(prov)
+    if isinstance(prov, str):
+        return relative_path(prov, base)
+    return _finite_json(prov)
+
+
+def manifest_text(manifest: dict, base=None) -> str:
+    """The manifest as written into a bundle: strict JSON, provenance
+    without absolute paths."""
+    m = dict(manifest)
+    if "provenance" in m:
+        m["provenance"] = sanitize_provenance(m["provenance"] or {}, base)
+    return to_json(m, indent=2)
+
+
 def _read_zip(data: bytes, source: str) -> tuple[dict, dict]:
     if len(data) < 22:
         raise BundleError(f"{source}: not a handsdk bundle (only {len(data)} bytes)")
     if data[:4] != b"PK\x03\x04":
         raise BundleError(f"{source}: not a handsdk bundle (not a zip archive; a bundle is a "
                           f"'{SUFFIX}' file written by `handsdk convert` or handsdk.bundle.build_bundle)")
+    try:
+        return _read_zip_entries(data, source)
+    except BundleError:
+        raise
+    except RecursionError as e:
+        raise BundleError(f"{source}: {MANIFEST} nests too deeply ({e})") from None
+    except Exception as e:  # zipfile raises ValueError, struct.error, EOFError, ... on a damaged archive
+        raise BundleError(f"{source}: truncated or corrupt bundle ({type(e).__name__}: {e}); "
+                          f"copy or download it again") from e
+
+
+def _read_zip_entries(data: bytes, source: str) -> tuple[dict, dict]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as e:
@@ -239,8 +533,15 @@ def _read_zip(data: bytes, source: str) -> tuple[dict, dict]:
     if len(raw) > MAX_MANIFEST_BYTES:
         raise BundleError(f"{source}: {MANIFEST} is absurdly large")
     try:
-        manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BundleError(f"{source}: {MANIFEST} is not valid UTF-8 text ({e})") from e
+    depth = json_depth(text)  # (before parsing: deep nesting would exhaust the parser's recursion)
+    if depth > MAX_TEXT_DEPTH:
+        raise BundleError(f"{source}: {MANIFEST} nests {depth} levels deep (at most {MAX_DEPTH})")
+    try:
+        manifest = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
         raise BundleError(f"{source}: {MANIFEST} is not valid JSON ({e})") from e
     if not isinstance(manifest, dict):
         raise BundleError(f"{source}: {MANIFEST} must be a JSON object")
@@ -253,38 +554,86 @@ def zlib_error():
     return zlib.error
 
 
+def _check_contract(role: str, e: ModelEntry) -> None:
+    """What the pipeline's stages need of each model, beyond the schema."""
+    def need(cond, msg):
+        if not cond:
+            raise BundleError(f"manifest key models.{role}: {msg}")
+
+    def image(name="image"):
+        spec = e.inputs.get(name)
+        need(spec is not None and len(spec.shape) == 4 and spec.shape[-1] == 3,
+             f"needs an input {name!r} of shape [1, H, W, 3]")
+        for k in ("mean", "std"):
+            v = getattr(spec, k)
+            need(v is None or len(v) in (1, 3), f"inputs.{name}.normalization.{k}: 1 or 3 values")
+        return spec
+
+    if role == "detector":
+        image()
+        need(set(e.inputs) == {"image"}, f"takes only an 'image' input (has {sorted(e.inputs)})")
+        sk = e.outputs.get("skeleton")
+        need(sk is not None and len(sk.shape) == 4, "needs an output 'skeleton' of shape [1, H, W, 1]")
+    elif role == "landmarker":
+        spec = image()
+        need(spec.shape[1] == spec.shape[2], f"inputs.image must be square (got {list(spec.shape)})")
+        need(set(e.inputs) <= {"image", "skeleton"}, f"takes 'image' and optionally 'skeleton' "
+                                                   f"(has {sorted(e.inputs)})")
+        if "skeleton" in e.inputs:
+            need(tuple(e.inputs["skeleton"].shape) == tuple(spec.shape[:3]) + (1,),
+                 "inputs.skeleton must be [1, H, W, 1] like the image")
+        kind = e.decoding.get("type", "keypoints" if "keypoints" in e.outputs else "heatmaps")
+        out = e.outputs.get(kind)
+        need(out is not None, f"decoding type {kind!r} needs an output {kind!r}")
+        if kind == "heatmaps":
+            need(len(out.shape) == 4 and out.shape[-1] == 21, "outputs.heatmaps must be [1, H, W, 21]")
+        else:
+            need(int(np.prod(out.shape)) == 42, "outputs.keypoints must hold 21 x 2 values")
+        if "depth" in e.outputs:
+            need(int(np.prod(e.outputs["depth"].shape)) == 21, "outputs.depth must hold 21 values")
+    else:
+        need(len(e.inputs) == 1 and tuple(next(iter(e.inputs.values())).shape) == (1, 21, 2),
+             "a gesture model takes one input of shape [1, 21, 2] (the keypoint features)")
+        need(len(e.outputs) == 1, f"a gesture model has one output (has {sorted(e.outputs)})")
+        out = next(iter(e.outputs.values()))
+        need(out.shape[-1] == len(e.labels) and int(np.prod(out.shape)) == len(e.labels),
+             f"the model has {out.shape[-1]} outputs but {len(e.labels)} labels")
+        need(len(set(e.labels)) == len(e.labels), "duplicate labels")
+
+
 def parse_manifest(manifest: dict, files: Mapping[str, bytes], source: str = "<bytes>") -> Bundle:
+    if not isinstance(manifest, dict):
+        raise BundleError(f"{source}: {MANIFEST} must be a JSON object")
     if manifest.get("format") != FORMAT:
         raise BundleError(f"{source}: manifest 'format' is {manifest.get('format')!r}, expected {FORMAT!r}")
     ver = manifest.get("format_version")
-    if not isinstance(ver, int) or ver < 1:
-        raise BundleError(f"{source}: manifest has no valid 'format_version'")
+    if not isinstance(ver, int) or isinstance(ver, bool) or ver < 1:
+        raise BundleError(f"{source}: manifest has no valid 'format_version' (a positive integer)")
     if ver > FORMAT_VERSION:
         raise BundleError(f"{source}: bundle format version {ver} is newer than this handsdk understands "
                           f"({FORMAT_VERSION}); upgrade handsdk")
-    kp = manifest.get("keypoints", {})
-    if list(kp.get("order", KEYPOINT_NAMES)) != list(KEYPOINT_NAMES):
+    try:
+        manifest = validate_manifest(manifest)
+    except BundleError as e:
+        raise BundleError(f"{source}: {e}") from None
+    kp = manifest.get("keypoints") or {}
+    if list(kp.get("order") or KEYPOINT_NAMES) != list(KEYPOINT_NAMES):
         raise BundleError(f"{source}: the bundle's keypoint order is not MediaPipe's 21-point order")
-    raw_models = manifest.get("models")
-    if not isinstance(raw_models, Mapping):
-        raise BundleError(f"{source}: manifest has no 'models' object")
+    raw_models = manifest["models"]
     models = {}
     for role in ROLES:
         if role not in raw_models:
             raise BundleError(f"{source}: missing model {role!r} in the manifest")
     for role, d in raw_models.items():
-        if role not in ROLES and not re.match(r"^gesture:[A-Za-z0-9_-]+$", role):
-            raise BundleError(f"{source}: unknown model role {role!r} (expected detector, landmarker, gesture:<set>)")
         e = _parse_entry(role, d)
-        if role.startswith("gesture:"):
-            if not e.labels:
-                raise BundleError(f"{source}: gesture model {role!r} has no labels")
-            if len(set(e.labels)) != len(e.labels):
-                raise BundleError(f"{source}: gesture model {role!r} has duplicate labels")
+        try:
+            _check_contract(role, e)
+        except BundleError as err:
+            raise BundleError(f"{source}: {err}") from None
         if e.file not in files:
             raise BundleError(f"{source}: model file {e.file!r} ({role}) is missing from the archive")
         b = files[e.file]
-        if _sha256(b) != e.sha256:
+        if _sha256(b) != e.sha256.lower():
             raise BundleError(f"{source}: model file {e.file!r} ({role}) is corrupt: its sha256 does not "
                               f"match the manifest")
         models[role] = e
@@ -296,8 +645,9 @@ def parse_manifest(manifest: dict, files: Mapping[str, bytes], source: str = "<b
 
 
 def check_models(bundle: Bundle, backend: str = "auto") -> None:
-    """Load every model in an interpreter and check that its tensors match the
-    manifest (names, shapes, dtypes)."""
+    """Build every model's interpreter once, run it on one zero input, and
+    check that its tensors match the manifest (names, shapes, dtypes). A model
+    the interpreter cannot load or run is a BundleError, never a traceback later."""
     from .backend import BackendError, open_model
 
     for role, e in bundle.models.items():
@@ -305,6 +655,9 @@ def check_models(bundle: Bundle, backend: str = "auto") -> None:
             m = open_model(bundle.files[e.file], backend=backend, num_threads=1, name=f"{role} ({e.file})")
         except BackendError as err:
             raise BundleError(f"{bundle.source}: {err}") from err
+        except Exception as err:  # an interpreter that crashes on this file instead of saying so
+            raise BundleError(f"{bundle.source}: model {role!r} ({e.file}) could not be loaded "
+                              f"({type(err).__name__}: {err}); the file is corrupt") from err
         for kind, want, got in (("input", e.inputs, m.inputs), ("output", e.outputs, m.outputs)):
             if set(want) != set(got):
                 raise BundleError(f"{bundle.source}: model {role!r}: the manifest lists {kind}s {sorted(want)} "
@@ -314,30 +667,44 @@ def check_models(bundle: Bundle, backend: str = "auto") -> None:
                     raise BundleError(
                         f"{bundle.source}: model {role!r} {kind} {k!r} is {got[k].shape} {got[k].dtype} "
                         f"but the manifest says {tuple(spec.shape)} {spec.dtype}")
-        if role.startswith("gesture:"):
-            (out,) = e.outputs.values()
-            if out.shape[-1] != len(e.labels):
-                raise BundleError(f"{bundle.source}: model {role!r} has {out.shape[-1]} outputs but "
-                                  f"{len(e.labels)} labels")
+        try:
+            out = m(**{k: np.zeros(spec.shape, np.float32) for k, spec in e.inputs.items()})
+            bad = [k for k, v in out.items() if not np.all(np.isfinite(v))]
+        except Exception as err:
+            raise BundleError(f"{bundle.source}: model {role!r} ({e.file}) fails to run "
+                              f"({type(err).__name__}: {err}); the file is corrupt or was built for "
+                              f"another interpreter") from err
+        if bad:
+            raise BundleError(f"{bundle.source}: model {role!r} ({e.file}) outputs NaN or infinity "
+                              f"({', '.join(bad)}) on a blank input; the file is corrupt")
 
 
 def load_bundle(source, *, check: bool = True, backend: str = "auto") -> Bundle:
     """Load and validate a bundle from a path or bytes. With ``check`` every
-    model is also loaded by the interpreter and its tensors compared with the
-    manifest."""
+    model is also loaded by the interpreter, run once, and its tensors
+    compared with the manifest. Any problem with the file is a
+    :class:`BundleError` naming it (a missing file: FileNotFoundError)."""
+    if isinstance(source, Bundle):
+        return source
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, name = bytes(source), "<bytes>"
-    else:
+    elif isinstance(source, (str, os.PathLike)):
         p = Path(os.fspath(source))
         name = str(p)
         if not p.exists():
             raise FileNotFoundError(f"bundle not found: {p}")
         if p.is_dir():
             raise BundleError(f"{p} is a folder, not a bundle file")
-        size = p.stat().st_size
-        if size > MAX_TOTAL_BYTES + MAX_MANIFEST_BYTES:
-            raise BundleError(f"{p}: absurdly large for a bundle ({size} bytes)")
-        data = p.read_bytes()
+        try:
+            size = p.stat().st_size
+            if size > MAX_TOTAL_BYTES + MAX_MANIFEST_BYTES:
+                raise BundleError(f"{p}: absurdly large for a bundle ({size} bytes)")
+            data = p.read_bytes()
+        except OSError as e:
+            raise BundleError(f"{p}: cannot read the bundle ({e.strerror or e})") from e
+    else:
+        raise TypeError(f"a bundle is a path (str or pathlib.Path), bytes or a loaded Bundle; "
+                        f"got {type(source).__name__}")
     manifest, files = _read_zip(data, name)
     bundle = parse_manifest(manifest, files, name)
     if check:
@@ -401,12 +768,15 @@ def build_bundle(output=None, *, detector, landmarker, gestures: Mapping[str, Ge
                  detector_decoding: dict | None = None, landmarker_decoding: dict | None = None,
                  quantization: str | Mapping[str, str] = "fp32", thresholds: dict | None = None,
                  provenance: dict | None = None, name: str = "handsdk", color: str = "RGB",
-                 mean=(0.0, 0.0, 0.0), std=(255.0, 255.0, 255.0)) -> bytes:
+                 mean=(0.0, 0.0, 0.0), std=(255.0, 255.0, 255.0), provenance_base=None) -> bytes:
     """Build a bundle from three (or more) ``.tflite`` files (paths or bytes)
     plus metadata. Writes it to ``output`` when given; returns its bytes.
 
     The tensor specs are read from the models themselves; the result is loaded
-    back and checked before it is returned.
+    back and checked before it is returned. The manifest is strict JSON (NaN
+    written as null); absolute paths in ``provenance`` are recorded relative
+    to ``provenance_base`` (default: the working folder), or as the bare
+    file name when outside it.
     """
     if not gestures:
         raise ValueError("a bundle needs at least one gesture set")
@@ -446,7 +816,7 @@ def build_bundle(output=None, *, detector, landmarker, gestures: Mapping[str, Ge
     }
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
-        zf.writestr(MANIFEST, json.dumps(manifest, indent=2, sort_keys=False))
+        zf.writestr(MANIFEST, manifest_text(manifest, provenance_base))
         for k, b in files.items():
             zf.writestr(k, b)
     data = buf.getvalue()

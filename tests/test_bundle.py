@@ -114,7 +114,7 @@ def test_path_traversal_and_unsafe_names(bundle_bytes):
         load_bundle(_rezip(bundle_bytes, add={"/etc/passwd": b"x"}))
     with pytest.raises(BundleError, match="unsafe path"):
         load_bundle(_rezip(bundle_bytes, add={"sub/model.tflite": b"x"}))
-    with pytest.raises(BundleError, match="unsafe or invalid file name"):
+    with pytest.raises(BundleError, match="models.detector.file.*plain file name"):
         load_bundle(_rezip(bundle_bytes, lambda m: m["models"]["detector"].update(file="../detector.tflite")))
 
 
@@ -133,7 +133,7 @@ def test_absurd_sizes(bundle_bytes, monkeypatch):
     assert len(bomb) < 200_000  # a 64 MiB entry compressed to a few dozen KiB
     with pytest.raises(BundleError, match="absurdly large"):
         load_bundle(bomb)
-    with pytest.raises(BundleError, match="absurd shape"):
+    with pytest.raises(BundleError, match=r"models.detector.inputs.image.shape\[1\]: expected an integer in \[1, 65536\]"):
         load_bundle(_rezip(bundle_bytes, lambda m: m["models"]["detector"]["inputs"]["image"].update(
             shape=[1, 10 ** 9, 3, 3])))
 
@@ -146,7 +146,7 @@ def test_tensors_must_match_the_manifest(bundle_bytes):
 
     def wrong_name(m):
         outs = m["models"]["landmarker"]["outputs"]
-        outs["keypoints"] = outs.pop("heatmaps")
+        outs["presence_score"] = outs.pop("presence")
     with pytest.raises(BundleError, match="outputs"):
         load_bundle(_rezip(bundle_bytes, wrong_name))
 

@@ -216,7 +216,7 @@ def extend_bundle(base, set_name: str, model: bytes, labels, *, output=None, kin
     ``provenance`` is merged into the manifest's. Returns the bytes (written
     to ``output`` when given); the result is loaded and checked first."""
     from handsdk import __version__
-    from handsdk.bundle import MANIFEST, _model_json, load_bundle
+    from handsdk.bundle import MANIFEST, _model_json, load_bundle, manifest_text
 
     if not _SET.match(set_name):
         raise CustomTrainingError(f"gesture set name {set_name!r}: letters, digits, '_' and '-' only")
@@ -253,7 +253,7 @@ def extend_bundle(base, set_name: str, model: bytes, labels, *, output=None, kin
     manifest["provenance"] = prov
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
-        zf.writestr(MANIFEST, json.dumps(manifest, indent=2))
+        zf.writestr(MANIFEST, manifest_text(manifest))  # strict JSON, no absolute paths
         for fn in sorted({m["file"] for m in models.values()}):
             zf.writestr(fn, files[fn])
     data = buf.getvalue()

@@ -1,7 +1,6 @@
 """`handsdk bundle inspect`: what a bundle holds."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
@@ -16,7 +15,7 @@ app = typer.Typer(help="Inspect model bundles (.handsdk files).", no_args_is_hel
 def inspect(bundle: Optional[Path] = typer.Argument(None, help="bundle file (default: the shipped bundle)"),
             as_json: bool = typer.Option(False, "--json", help="print the summary as JSON")):
     """Models, sizes, tensors, labels, thresholds and provenance of a bundle."""
-    from handsdk.bundle import default_bundle_path
+    from handsdk.bundle import default_bundle_path, to_json
 
     if bundle is None:
         bundle = default_bundle_path()
@@ -25,7 +24,7 @@ def inspect(bundle: Optional[Path] = typer.Argument(None, help="bundle file (def
     b = load_bundle_or_fail(bundle)
     s = b.summary()
     if as_json:
-        typer.echo(json.dumps(s, indent=2))
+        typer.echo(to_json(s, indent=2))  # strict JSON: NaN is written as null
         return
     typer.echo(f"bundle {s['source']}  (format v{s['format_version']}, {s['size_bytes'] / 1024:.1f} KiB of models)")
     for role, m in s["models"].items():
@@ -36,11 +35,11 @@ def inspect(bundle: Optional[Path] = typer.Argument(None, help="bundle file (def
             typer.echo(f"      out {k:<12} {str(shape):<20} {dt}")
         if "labels" in m:
             typer.echo(f"      labels ({len(m['labels'])}): {', '.join(m['labels'])}")
-    typer.echo(f"  thresholds: {json.dumps(s['thresholds'])}")
+    typer.echo(f"  thresholds: {to_json(s['thresholds'])}")
     prov = s["provenance"]
     if prov:
         typer.echo("  provenance:")
         for k, v in prov.items():
-            typer.echo(f"    {k}: {json.dumps(v) if not isinstance(v, str) else v}")
+            typer.echo(f"    {k}: {to_json(v) if not isinstance(v, str) else v}")
     else:
         typer.echo("  provenance: (none recorded)")

@@ -1,0 +1,200 @@
+"""Issue 15: every bad input gets the project's own clear error, and nothing
+fails silently (bundle loading, runtime options and frames, live stream)."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import random
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from handsdk.bundle import MANIFEST, BundleError, GestureSet, build_bundle, default_bundle_path, load_bundle
+from handsdk.cli import app
+from tests.conftest import red_stroke_frame
+
+runner = CliRunner()
+
+
+def _rezip(bundle_bytes, manifest_text=None, edit=None, replace=None):
+    src = zipfile.ZipFile(io.BytesIO(bundle_bytes))
+    manifest = json.loads(src.read(MANIFEST))
+    if edit:
+        edit(manifest)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(MANIFEST, manifest_text if manifest_text is not None else json.dumps(manifest))
+        for n in src.namelist():
+            if n != MANIFEST:
+                z.writestr(n, (replace or {}).get(n, src.read(n)))
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------ bundle loading
+
+def test_deleting_one_byte_anywhere_is_a_bundle_error_naming_the_file(bundle_bytes, tmp_path):
+    rng = random.Random(3)
+    p = tmp_path / "cut.handsdk"
+    # the central directory's offsets (the old 'negative seek value') and every other region
+    positions = [len(bundle_bytes) - k for k in range(1, 30)] + [rng.randrange(len(bundle_bytes)) for _ in range(60)]
+    for i in positions:
+        p.write_bytes(bundle_bytes[:i] + bundle_bytes[i + 1:])
+        with pytest.raises(BundleError, match="cut.handsdk"):
+            load_bundle(p)
+
+
+def test_bundle_inspect_of_a_damaged_bundle_prints_no_traceback(bundle_bytes, tmp_path):
+    p = tmp_path / "damaged.handsdk"
+    p.write_bytes(bundle_bytes[:-5] + bundle_bytes[-4:])  # one byte of the end record deleted
+    r = runner.invoke(app, ["bundle", "inspect", str(p)])
+    assert r.exit_code == 2 and "damaged.handsdk" in r.output and "corrupt" in r.output
+    assert "Traceback" not in r.output and r.exception is None or isinstance(r.exception, SystemExit)
+
+
+@pytest.mark.parametrize("edit, path", [
+    (lambda m: m.update(keypoints=None), None),  # null keypoints: the default order
+    (lambda m: m["models"]["landmarker"].update(decoding="x"), r"models\.landmarker\.decoding"),
+    (lambda m: m.update(format_version=True), "format_version"),
+    (lambda m: m["models"]["detector"]["decoding"].update(threshold="0.5"), r"models\.detector\.decoding\.threshold"),
+    (lambda m: m["models"]["detector"]["decoding"].update(min_mass=[1]), r"decoding\.min_mass"),
+    (lambda m: m["models"]["landmarker"]["decoding"].update(crop_scale=-1), r"decoding\.crop_scale"),
+    (lambda m: m["models"]["gesture:commands"].update(labels="abc"), r"models\.gesture:commands\.labels"),
+    (lambda m: m["models"]["gesture:commands"]["labels"].__setitem__(1, 7), r"labels\[1\]"),
+    (lambda m: m["models"]["detector"]["inputs"]["image"].update(shape=[1, 48.5, 64, 3]), r"shape\[1\]"),
+    (lambda m: m["models"]["detector"]["inputs"]["image"]["normalization"].update(std=[0, 1, 1]), r"std\[0\]"),
+    (lambda m: m["models"].update(detector=[]), r"models\.detector"),
+    (lambda m: m.update(thresholds={"min_detection_score": 1.5}), r"thresholds\.min_detection_score.*\[0\.0, 1\.0\]"),
+    (lambda m: m.update(thresholds={"min_gesture_score": "high"}), r"thresholds\.min_gesture_score"),
+    (lambda m: m.update(thresholds={"min_presence_score": True}), r"thresholds\.min_presence_score"),
+    (lambda m: m.update(thresholds=[0.5]), r"thresholds"),
+    (lambda m: m.update(provenance="me"), r"provenance"),
+    (lambda m: m["models"]["detector"].pop("sha256"), r"models\.detector: missing required key 'sha256'"),
+    (lambda m: m["models"]["detector"].update(size=-3), r"models\.detector\.size"),
+    (lambda m: m["models"]["landmarker"]["decoding"].update(type="boxes"), r"decoding\.type"),
+    (lambda m: m.update(provenance={"a": json.loads("[" * 40 + "]" * 40)}), r"provenance\.a.*deeper than"),
+])
+def test_manifest_schema_names_the_key_path(bundle_bytes, edit, path):
+    data = _rezip(bundle_bytes, edit=edit)
+    if path is None:
+        load_bundle(data)  # a null optional section is fine
+        return
+    with pytest.raises(BundleError, match=path):
+        load_bundle(data)
+
+
+def test_deeply_nested_manifest_text_is_a_bundle_error(bundle_bytes):
+    text = '{"format": "handsdk-bundle", "format_version": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(BundleError, match="nests 100001 levels deep"):
+        load_bundle(_rezip(bundle_bytes, manifest_text=text))
+
+
+def test_thresholds_are_rejected_at_load_not_later(bundle_bytes):
+    from handsdk import GestureRecognizer
+
+    bad = _rezip(bundle_bytes, edit=lambda m: m["thresholds"].update(min_presence_score=-0.1))
+    with pytest.raises(BundleError, match="thresholds.min_presence_score"):
+        load_bundle(bad, check=False)
+    with pytest.raises(BundleError, match="thresholds.min_presence_score"):
+        GestureRecognizer(bundle=bad)
+
+
+def test_nan_in_a_manifest_is_read_as_null_and_never_written(bundle_bytes, tiny_tflite):
+    # free-form provenance with NaN (as the shipped bundle has) loads, and inspect --json is strict JSON
+    data = _rezip(bundle_bytes, edit=lambda m: m["provenance"].update(auc=float("nan"), inf=[float("inf")]))
+    b = load_bundle(data)
+    assert b.provenance["auc"] is None and b.provenance["inf"] == [None]
+    json.dumps(b.summary(), allow_nan=False)
+    # a typed value may not be NaN
+    with pytest.raises(BundleError, match="thresholds.min_gesture_score"):
+        load_bundle(_rezip(bundle_bytes, edit=lambda m: m["thresholds"].update(min_gesture_score=float("nan"))))
+    # the writer never writes NaN
+    out = build_bundle(detector=tiny_tflite["detector"], landmarker=tiny_tflite["landmarker"],
+                       gestures={"c": GestureSet(tiny_tflite["commands"], ("a", "b", "c"),
+                                                 metrics={"val_auc": float("nan")})},
+                       provenance={"metrics": {"auc": float("nan"), "n": np.float32(2.5)}})
+    text = zipfile.ZipFile(io.BytesIO(out)).read(MANIFEST).decode()
+    assert "NaN" not in text
+    m = json.loads(text)
+    assert m["provenance"]["metrics"] == {"auc": None, "n": 2.5} and m["models"]["gesture:c"]["metrics"]["val_auc"] is None
+
+
+def test_bundle_inspect_json_is_strict_json(bundle_bytes, tmp_path):
+    p = tmp_path / "nan.handsdk"
+    p.write_bytes(_rezip(bundle_bytes, edit=lambda m: m["provenance"].update(auc=float("nan"))))
+    r = runner.invoke(app, ["bundle", "inspect", str(p), "--json"])
+    assert r.exit_code == 0 and "NaN" not in r.output
+    assert json.loads(r.output)["provenance"]["auc"] is None
+
+
+def test_provenance_never_holds_absolute_paths(tiny_tflite, tmp_path, monkeypatch):
+    from handsdk.bundle import relative_path
+
+    monkeypatch.chdir(tmp_path)
+    out = build_bundle(detector=tiny_tflite["detector"], landmarker=tiny_tflite["landmarker"],
+                       gestures={"c": GestureSet(tiny_tflite["commands"], ("a", "b", "c"))},
+                       provenance={"pipeline": "/tmp/b/interim.handsdk",
+                                   "sources": {"detector": str(tmp_path / "runs" / "detector")},
+                                   "list": [str(tmp_path / "x.yaml"), "real:asl_letters/train"],
+                                   "note": "/ not a path", "win": "C:\\Users\\me\\data\\set"})
+    prov = load_bundle(out).provenance
+    assert prov["pipeline"] == "interim.handsdk"
+    assert prov["sources"]["detector"] == "runs/detector"
+    assert prov["list"] == ["x.yaml", "real:asl_letters/train"]
+    assert prov["note"] == "/ not a path" and prov["win"] == "set"
+    assert relative_path("/a/b/c", base="/a") == "b/c" and relative_path("rel/x") == "rel/x"
+
+
+def test_a_model_corrupted_with_its_hash_fixed_up_is_a_bundle_error(bundle_bytes, tiny_tflite):
+    z = zipfile.ZipFile(io.BytesIO(bundle_bytes))
+    junk = bytearray(z.read("landmarker.tflite"))
+    junk[len(junk) // 3: len(junk) // 3 + 64] = b"\xff" * 64  # corrupt the middle of the flatbuffer
+    data = _rezip(bundle_bytes, replace={"landmarker.tflite": bytes(junk)},
+                  edit=lambda m: m["models"]["landmarker"].update(sha256=hashlib.sha256(junk).hexdigest()))
+    with pytest.raises(BundleError, match="landmarker"):
+        load_bundle(data)
+
+
+@pytest.mark.skipif(default_bundle_path() is None, reason="no default bundle in this install")
+def test_corrupt_int8_models_with_fixed_hashes_fail_at_load_in_a_subprocess(tmp_path):
+    # the int8 interpreter accepts some corrupt files and fails only when run
+    # (unsupported zero point): loading runs each model once, so it is a
+    # BundleError at load, and `run` says so without a traceback
+    script = r'''
+import hashlib, io, json, random, sys, zipfile
+from handsdk.bundle import BundleError, default_bundle_path, load_bundle
+z = zipfile.ZipFile(default_bundle_path()); m = json.loads(z.read("manifest.json"))
+files = {n: z.read(n) for n in z.namelist() if n != "manifest.json"}
+out = {"ok": 0, "BundleError": 0, "run": 0}
+for seed in range(12):
+    rng = random.Random(seed); b = bytearray(files["detector.tflite"])
+    for _ in range(20):
+        i = rng.randrange(len(b)); b[i] = rng.randrange(256)
+    mm = json.loads(json.dumps(m)); mm["models"]["detector"]["sha256"] = hashlib.sha256(b).hexdigest()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as w:
+        w.writestr("manifest.json", json.dumps(mm))
+        for n, x in files.items(): w.writestr(n, bytes(b) if n == "detector.tflite" else x)
+    try:
+        load_bundle(buf.getvalue()); out["ok"] += 1
+    except BundleError as e:
+        out["BundleError"] += 1; out["run"] += "fails to run" in str(e)
+        open(sys.argv[1], "wb").write(buf.getvalue())
+print(json.dumps(out))
+'''
+    bad = tmp_path / "corrupt.handsdk"
+    r = subprocess.run([sys.executable, "-c", script, str(bad)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["BundleError"] >= 1 and out["run"] >= 1, out
+    res = runner.invoke(app, ["run", "--source", str(tmp_path), "--bundle", str(bad), "--no-window"])
+    assert res.exit_code == 2 and "corrupt" in res.output and "Traceback" not in res.output
+
+
+def test_load_bundle_rejects_a_non_path_clearly():
+    with pytest.raises(TypeError, match="a bundle is a path"):
+        load_bundle(123)

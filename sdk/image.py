@@ -18,7 +18,8 @@ def to_rgb(image, color_order: str = "BGR") -> np.ndarray:
     """Validate a frame and return it as contiguous HxWx3 uint8 RGB.
 
     Accepts HxW (grayscale), HxWx1, HxWx3 (``color_order``) and HxWx4 (BGRA or
-    RGBA) arrays of uint8; float arrays in [0, 1] and uint16 are converted.
+    RGBA) arrays of uint8; float arrays in [0, 1] (or, when any value is above
+    1, in [0, 255]) and uint16 are converted; floats outside [0, 255] raise.
     Raises ``ValueError`` for anything that is not an image.
     """
     if color_order not in COLOR_ORDERS:
@@ -45,7 +46,13 @@ def to_rgb(image, color_order: str = "BGR") -> np.ndarray:
         if image.dtype.kind == "f":
             if not np.isfinite(image).all():
                 raise ValueError("image contains NaN or infinite values")
-            image = np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+            lo, hi = float(image.min()), float(image.max())
+            if lo < -1e-3 or hi > 255.0 + 1e-3:
+                raise ValueError(f"float image values must lie in [0, 1] or [0, 255], got {lo:g}..{hi:g} "
+                                 f"(scale it, or pass uint8)")
+            # [0, 1] (the usual float convention) or [0, 255] (uint8 frames cast to float)
+            scale = 255.0 if hi <= 1.0 + 1e-3 else 1.0
+            image = np.clip(image * scale + 0.5, 0, 255).astype(np.uint8)
         elif image.dtype == np.uint16:
             image = (image >> 8).astype(np.uint8)
         elif image.dtype == np.bool_:

@@ -17,6 +17,7 @@ import enum
 import os
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -36,9 +37,32 @@ class RunningMode(enum.Enum):
     LIVE_STREAM = "live_stream"
 
 
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_number(v) -> bool:
+    return (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+            and bool(np.isfinite(v)))
+
+
 def _unit(name, v):
-    if not (isinstance(v, (int, float)) and 0.0 <= float(v) <= 1.0):
+    if not (_is_number(v) and 0.0 <= float(v) <= 1.0):
         raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
+    return float(v)
+
+
+def _int(name, v, lo, hi=None):
+    if not _is_int(v) or v < lo or (hi is not None and v > hi):
+        rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+        raise ValueError(f"{name} must be an int in {rng}, got {v!r}")
+    return int(v)
+
+
+def _timestamp(v) -> int:
+    if not _is_number(v):
+        raise ValueError(f"timestamp_ms must be a finite number of milliseconds, got {v!r}")
+    return int(v)
 
 
 @dataclass(frozen=True)
@@ -48,8 +72,12 @@ class GestureRecognizerOptions:
     bundle: path or bytes of a ``.handsdk`` bundle, a loaded Bundle, or None for
         the default bundle shipped with the package.
     running_mode: IMAGE, VIDEO or LIVE_STREAM (needs ``result_callback``).
+    error_callback: LIVE_STREAM only: ``error_callback(exception, timestamp_ms)``
+        is called when processing a frame fails. Without it, the next
+        ``recognize()`` raises that exception. Either way the stream goes on.
     max_hands: 1..4. Scores left None come from the bundle's thresholds.
-    gesture_sets: which of the bundle's gesture sets to run (None: all).
+    gesture_sets: which of the bundle's gesture sets to run: a name, a list of
+        names, or None for all.
     color_order: of the frames you pass ("BGR" as OpenCV reads them, or "RGB").
     redetect_interval: in VIDEO/LIVE_STREAM, run the detector at least every
         this many frames to find new hands (0: only when tracking is lost).
@@ -75,6 +103,7 @@ class GestureRecognizerOptions:
     color_order: str = "BGR"
     redetect_interval: int = 10
     result_callback: Callable | None = None
+    error_callback: Callable | None = None
     smoothing: bool = True
     smoothing_min_cutoff: float = 1.0
     smoothing_beta: float = 10.0
@@ -91,17 +120,24 @@ class GestureRecognizerOptions:
             object.__setattr__(self, "running_mode", mode)
         if not isinstance(mode, RunningMode):
             raise ValueError(f"running_mode must be a RunningMode, got {mode!r}")
-        if not isinstance(self.max_hands, int) or not 1 <= self.max_hands <= 4:
-            raise ValueError(f"max_hands must be an int in 1..4, got {self.max_hands!r}")
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen: normalise in place)
+        set_("max_hands", _int("max_hands", self.max_hands, 1, 4))
         for n in ("min_detection_score", "min_presence_score", "min_gesture_score"):
             if getattr(self, n) is not None:
-                _unit(n, getattr(self, n))
-        if not isinstance(self.num_threads, int) or not 1 <= self.num_threads <= 64:
-            raise ValueError(f"num_threads must be an int in 1..64, got {self.num_threads!r}")
+                set_(n, _unit(n, getattr(self, n)))
+        set_("num_threads", _int("num_threads", self.num_threads, 1, 64))
+        b = self.bundle
+        if not (b is None or isinstance(b, (str, os.PathLike, bytes, bytearray, memoryview, Bundle))):
+            raise ValueError(f"bundle must be a path to a .handsdk file, its bytes, a loaded Bundle, or None "
+                             f"for the shipped default bundle; got {type(b).__name__} {b!r:.40}")
+        if isinstance(b, str) and not b.strip():
+            raise ValueError("bundle is an empty string: pass a path to a .handsdk file, or None for the default")
+        if not isinstance(self.smoothing, (bool, np.bool_)):
+            raise ValueError(f"smoothing must be True or False, got {self.smoothing!r}")
+        set_("smoothing", bool(self.smoothing))
         if self.color_order not in ("BGR", "RGB"):
             raise ValueError(f"color_order must be 'BGR' or 'RGB', got {self.color_order!r}")
-        if not isinstance(self.redetect_interval, int) or self.redetect_interval < 0:
-            raise ValueError("redetect_interval must be an int >= 0")
+        set_("redetect_interval", _int("redetect_interval", self.redetect_interval, 0))
         if mode is RunningMode.LIVE_STREAM and self.result_callback is None:
             raise ValueError("LIVE_STREAM mode needs a result_callback(result, frame, timestamp_ms)")
         if mode is not RunningMode.LIVE_STREAM and self.result_callback is not None:
@@ -109,18 +145,74 @@ class GestureRecognizerOptions:
                              "recognize() returns the result")
         if self.result_callback is not None and not callable(self.result_callback):
             raise ValueError("result_callback must be callable")
+        if self.error_callback is not None:
+            if mode is not RunningMode.LIVE_STREAM:
+                raise ValueError("error_callback is only used in LIVE_STREAM mode; in IMAGE and VIDEO mode "
+                                 "recognize() raises")
+            if not callable(self.error_callback):
+                raise ValueError("error_callback must be callable: error_callback(exception, timestamp_ms)")
         for n in ("smoothing_min_cutoff", "smoothing_d_cutoff"):
             v = getattr(self, n)
-            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0):
+            if not (_is_number(v) and v > 0):
                 raise ValueError(f"{n} must be a number > 0 (Hz), got {v!r}")
-        if not (isinstance(self.smoothing_beta, (int, float)) and self.smoothing_beta >= 0):
+            set_(n, float(v))
+        if not (_is_number(self.smoothing_beta) and self.smoothing_beta >= 0):
             raise ValueError(f"smoothing_beta must be a number >= 0, got {self.smoothing_beta!r}")
-        if self.gesture_sets is not None:
-            object.__setattr__(self, "gesture_sets", tuple(self.gesture_sets))
+        set_("smoothing_beta", float(self.smoothing_beta))
+        gs = self.gesture_sets
+        if gs is not None:
+            if isinstance(gs, str):
+                gs = (gs,)  # one set by name, not its characters
+            try:
+                gs = tuple(gs)
+            except TypeError:
+                raise ValueError(f"gesture_sets must be a set name or a list of names, got {gs!r}") from None
+            if not gs or not all(isinstance(g, str) and g for g in gs):
+                raise ValueError(f"gesture_sets must be a set name or a non-empty list of names (None: all "
+                                 f"of the bundle's sets), got {self.gesture_sets!r}")
+            set_("gesture_sets", tuple(dict.fromkeys(gs)))
         from .backend import BACKENDS
 
         if self.backend not in ("auto",) + BACKENDS:
             raise ValueError(f"backend must be 'auto' or one of {BACKENDS}, got {self.backend!r}")
+
+
+class _Live:
+    """What a LIVE_STREAM recognizer shares with its worker thread."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.pending = None  # (frame, rgb, timestamp): the newest frame not yet taken
+        self.closed = False
+        self.error: BaseException | None = None  # a failure not yet reported to the caller
+
+    def stop(self):
+        with self.cond:
+            self.closed = True
+            self.pending = None
+            self.cond.notify_all()
+
+
+def _live_worker(ref, live: _Live):
+    """The LIVE_STREAM worker: takes the newest frame, processes it with the
+    recognizer (held weakly between frames), repeats until stopped."""
+    while True:
+        with live.cond:
+            while live.pending is None and not live.closed:
+                live.cond.wait(timeout=0.5)
+            if live.closed:
+                return
+            image, rgb, ts = live.pending
+            live.pending = None
+        rec = ref()
+        if rec is None:
+            return
+        try:
+            rec._live_frame(image, rgb, ts)
+        except BaseException as e:  # (only a bug here could get this far: report, don't die)
+            with live.cond:
+                live.error = e
+        del rec
 
 
 @dataclass
@@ -208,16 +300,21 @@ class GestureRecognizer:
         self._next_id = 1
         self._frames_since_detect = 0
         self._lock = threading.Lock()
-        self._pending = None
-        self._cond = threading.Condition()
+        self._live: _Live | None = None
         self._worker = None
         self.dropped_frames = 0
         self.frames_processed = 0
         self.detector_runs = 0
         self.tracks_lost = 0
+        self.errors = 0
         if o.running_mode is RunningMode.LIVE_STREAM:
-            self._worker = threading.Thread(target=self._live_loop, name="handsdk-live", daemon=True)
+            # the worker holds this recognizer weakly: one that is never closed is still
+            # garbage-collected, and the finalizer ends its (daemon) thread
+            self._live = _Live()
+            self._worker = threading.Thread(target=_live_worker, args=(weakref.ref(self), self._live),
+                                            name="handsdk-live", daemon=True)
             self._worker.start()
+            weakref.finalize(self, self._live.stop)
 
     @classmethod
     def create(cls, bundle=None, **kwargs) -> "GestureRecognizer":
@@ -230,15 +327,30 @@ class GestureRecognizer:
     def __exit__(self, *exc):
         self.close()
 
-    def close(self):
-        """Stop the live-stream worker and release the models (idempotent)."""
+    def close(self, timeout: float | None = None) -> None:
+        """Stop the live-stream worker and release the models (idempotent).
+
+        In LIVE_STREAM mode a frame still waiting is dropped, and close waits
+        for the frame being processed (and its ``result_callback``) to finish;
+        with a ``timeout`` (seconds) that passes first, it warns that the worker
+        is still running and returns (the worker then stops after that frame)."""
         if self._closed:
             return
         self._closed = True
-        if self._worker is not None:
-            with self._cond:
-                self._cond.notify_all()
-            self._worker.join(timeout=5)
+        if self._live is not None:
+            self._live.stop()
+            if self._worker is not threading.current_thread():  # (close() from inside a callback)
+                self._worker.join(timeout)
+                if self._worker.is_alive():
+                    import warnings
+
+                    warnings.warn(f"GestureRecognizer.close(): the live-stream worker is still busy after "
+                                  f"{timeout} s (a slow result_callback?); it stops when that frame is done",
+                                  RuntimeWarning, stacklevel=2)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def reset(self):
         """Forget tracks and timestamps (e.g. when switching videos)."""
@@ -251,10 +363,10 @@ class GestureRecognizer:
     def _check_ts(self, timestamp_ms):
         mode = self.options.running_mode
         if mode is RunningMode.IMAGE:
-            return None if timestamp_ms is None else int(timestamp_ms)
+            return None if timestamp_ms is None else _timestamp(timestamp_ms)
         if timestamp_ms is None:
             raise ValueError(f"{mode.name} mode needs timestamp_ms for every frame")
-        ts = int(timestamp_ms)
+        ts = _timestamp(timestamp_ms)
         if self._last_ts is not None and ts <= self._last_ts:
             raise ValueError(f"timestamps must increase: got {ts} ms after {self._last_ts} ms "
                              f"(call reset() to start a new video)")
@@ -266,17 +378,29 @@ class GestureRecognizer:
 
         IMAGE and VIDEO mode return a :class:`RecognitionResult`. LIVE_STREAM
         mode returns None at once; the result goes to the callback (a frame
-        still waiting when a newer one arrives is dropped)."""
+        still waiting when a newer one arrives is dropped). When processing an
+        earlier frame failed and no ``error_callback`` took the error, this
+        call raises it (the frame passed is not queued; the stream goes on
+        with the next call)."""
         if self._closed:
-            raise RuntimeError("the recognizer is closed")
+            raise RuntimeError("the recognizer is closed; create a new GestureRecognizer")
+        if self._live is not None:
+            live = self._live
+            with live.cond:
+                err, live.error = live.error, None
+            if err is not None:
+                raise err
+            if not self._worker.is_alive():
+                raise RuntimeError("the live-stream worker has stopped; close() this recognizer and create "
+                                   "a new one")
         rgb = to_rgb(image, self.options.color_order)
-        if self.options.running_mode is RunningMode.LIVE_STREAM:
+        if self._live is not None:
             ts = self._check_ts(timestamp_ms)
-            with self._cond:
-                if self._pending is not None:
+            with live.cond:
+                if live.pending is not None:
                     self.dropped_frames += 1
-                self._pending = (image, rgb, ts)
-                self._cond.notify()
+                live.pending = (image, rgb, ts)
+                live.cond.notify_all()
             return None
         with self._lock:
             ts = self._check_ts(timestamp_ms)
@@ -288,7 +412,7 @@ class GestureRecognizer:
     def pending_frames(self) -> int:
         """Frames waiting for the LIVE_STREAM worker (0 or 1: stale frames are
         replaced, never queued)."""
-        return 0 if self._pending is None else 1
+        return 0 if self._live is None or self._live.pending is None else 1
 
     @property
     def tracks(self) -> list[int]:
@@ -300,24 +424,32 @@ class GestureRecognizer:
             raise ValueError("recognize_for_video needs running_mode=VIDEO")
         return self.recognize(image, timestamp_ms)
 
-    def _live_loop(self):
-        while True:
-            with self._cond:
-                while self._pending is None and not self._closed:
-                    self._cond.wait(timeout=0.5)
-                if self._closed:
-                    return
-                image, rgb, ts = self._pending
-                self._pending = None
+    def _live_frame(self, image, rgb, ts):
+        """One LIVE_STREAM frame, on the worker thread: errors go to the
+        error_callback or to the next recognize(); the worker never dies."""
+        import warnings
+
+        try:
             with self._lock:
                 result = self._process(rgb, ts)
+        except Exception as e:
+            self.errors += 1
+            cb = self.options.error_callback
+            if cb is None:
+                with self._live.cond:
+                    self._live.error = e
+                return
             try:
-                self.options.result_callback(result, image, ts)
-            except Exception as e:  # a failing callback must not kill the stream
-                import traceback
-                import warnings
+                cb(e, ts)
+            except Exception as e2:
+                warnings.warn(f"error_callback raised {e2!r} while reporting {e!r}")
+            return
+        try:
+            self.options.result_callback(result, image, ts)
+        except Exception as e:  # a failing callback must not kill the stream
+            import traceback
 
-                warnings.warn(f"result_callback raised {e!r}:\n{traceback.format_exc()}")
+            warnings.warn(f"result_callback raised {e!r}:\n{traceback.format_exc()}")
 
     def _new_filter(self):
         from .filters import OneEuroFilter

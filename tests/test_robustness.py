@@ -198,3 +198,159 @@ print(json.dumps(out))
 def test_load_bundle_rejects_a_non_path_clearly():
     with pytest.raises(TypeError, match="a bundle is a path"):
         load_bundle(123)
+
+
+# ------------------------------------------------------------------ runtime options and frames
+from handsdk import GestureRecognizer, GestureRecognizerOptions, RunningMode  # noqa: E402
+
+
+def test_options_accept_numpy_scalars_and_reject_bools():
+    o = GestureRecognizerOptions(max_hands=np.int64(2), num_threads=np.int32(1),
+                                 min_detection_score=np.float32(0.25), min_gesture_score=np.float64(0.5),
+                                 redetect_interval=np.uint8(3), smoothing_beta=np.float32(2.0))
+    assert type(o.max_hands) is int and type(o.min_detection_score) is float and o.min_detection_score == 0.25
+    for kw, name in [({"max_hands": True}, "max_hands"), ({"num_threads": True}, "num_threads"),
+                     ({"min_presence_score": True}, "min_presence_score"),
+                     ({"min_gesture_score": np.bool_(True)}, "min_gesture_score"),
+                     ({"min_detection_score": float("nan")}, "min_detection_score"),
+                     ({"redetect_interval": False}, "redetect_interval"),
+                     ({"smoothing_beta": True}, "smoothing_beta"),
+                     ({"smoothing": "no"}, "smoothing")]:
+        with pytest.raises(ValueError, match=name):
+            GestureRecognizerOptions(**kw)
+
+
+def test_gesture_sets_as_one_name_is_not_split_into_characters(bundle_path):
+    assert GestureRecognizerOptions(gesture_sets="commands").gesture_sets == ("commands",)
+    with GestureRecognizer.create(bundle_path, gesture_sets="commands") as rec:
+        assert list(rec.classifiers) == ["commands"]
+    for bad in ((), [1], 5):
+        with pytest.raises(ValueError, match="gesture_sets"):
+            GestureRecognizerOptions(gesture_sets=bad)
+
+
+@pytest.mark.parametrize("bad", [123, 1.5, ["a.handsdk"], ""])
+def test_a_bundle_option_that_is_no_bundle_is_a_clear_error(bad):
+    with pytest.raises(ValueError, match="bundle"):
+        GestureRecognizerOptions(bundle=bad)
+
+
+@pytest.mark.parametrize("ts", [float("inf"), float("nan"), "12", True])
+def test_bad_timestamps_are_value_errors(bundle_path, ts):
+    with GestureRecognizer.create(bundle_path, running_mode="video") as rec:
+        with pytest.raises(ValueError, match="timestamp_ms"):
+            rec.recognize(red_stroke_frame(), ts)
+        assert rec.recognize(red_stroke_frame(), np.int64(5)).timestamp_ms == 5  # numpy ints are fine
+
+
+# ------------------------------------------------------------------ LIVE_STREAM
+import threading  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+
+def _wait(cond, seconds=10.0):
+    t = time.time() + seconds
+    while not cond() and time.time() < t:
+        time.sleep(0.01)
+    return cond()
+
+
+def _break_landmarker(rec, n_failures=1):
+    """The landmarker's interpreter fails (as a corrupt model does) for the next n frames."""
+    real = rec.landmarker.model
+    left = [n_failures]
+
+    def failing(**kw):
+        if left[0] > 0:
+            left[0] -= 1
+            raise RuntimeError("interpreter failed: tensor 7 has an unsupported zero point")
+        return real(**kw)
+    rec.landmarker.model = failing
+
+
+def test_live_stream_worker_errors_reach_the_next_recognize_and_the_stream_goes_on(bundle_path):
+    got = []
+    rec = GestureRecognizer.create(bundle_path, running_mode="live_stream",
+                                   result_callback=lambda r, f, ts: got.append(ts))
+    try:
+        _break_landmarker(rec)
+        rec.recognize(red_stroke_frame(), timestamp_ms=0)
+        assert _wait(lambda: rec.errors == 1)
+        with pytest.raises(RuntimeError, match="unsupported zero point"):
+            rec.recognize(red_stroke_frame(), timestamp_ms=1)
+        assert not got
+        rec.recognize(red_stroke_frame(), timestamp_ms=2)  # the error was reported once; usable again
+        assert _wait(lambda: got == [2])
+    finally:
+        rec.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        rec.recognize(red_stroke_frame(), timestamp_ms=3)
+
+
+def test_live_stream_error_callback_gets_the_error_and_timestamp(bundle_path):
+    errors, got = [], []
+    with GestureRecognizer.create(bundle_path, running_mode="live_stream",
+                                  result_callback=lambda r, f, ts: got.append(ts),
+                                  error_callback=lambda e, ts: errors.append((type(e).__name__, ts))) as rec:
+        _break_landmarker(rec)
+        rec.recognize(red_stroke_frame(), timestamp_ms=10)
+        assert _wait(lambda: errors == [("RuntimeError", 10)])
+        rec.recognize(red_stroke_frame(), timestamp_ms=20)  # no raise: the callback took the error
+        assert _wait(lambda: got == [20])
+    with pytest.raises(ValueError, match="error_callback is only used in LIVE_STREAM"):
+        GestureRecognizerOptions(error_callback=lambda e, ts: None)
+
+
+def _live_threads():
+    return [t for t in threading.enumerate() if t.name == "handsdk-live" and t.is_alive()]
+
+
+def test_unclosed_live_stream_recognizers_end_their_threads_when_collected(bundle_path):
+    import gc
+
+    before = len(_live_threads())
+    for _ in range(5):
+        rec = GestureRecognizer.create(bundle_path, running_mode="live_stream", result_callback=lambda *a: None)
+        rec.recognize(red_stroke_frame(), timestamp_ms=0)
+    del rec
+    gc.collect()
+    assert _wait(lambda: len(_live_threads()) == before, 5)
+    assert all(t.daemon for t in threading.enumerate() if t.name == "handsdk-live")
+
+
+def test_close_during_a_slow_callback_waits_for_the_worker_or_says_so(bundle_path):
+    started = threading.Event()
+
+    def slow(result, frame, ts):
+        started.set()
+        time.sleep(0.6)
+
+    rec = GestureRecognizer.create(bundle_path, running_mode="live_stream", result_callback=slow)
+    rec.recognize(red_stroke_frame(), timestamp_ms=0)
+    assert started.wait(10)
+    t = time.time()
+    rec.close()
+    assert time.time() - t > 0.3 and not rec._worker.is_alive()
+    rec = GestureRecognizer.create(bundle_path, running_mode="live_stream", result_callback=slow)
+    started.clear()
+    rec.recognize(red_stroke_frame(), timestamp_ms=0)
+    assert started.wait(10)
+    with pytest.warns(RuntimeWarning, match="still busy"):
+        rec.close(timeout=0.05)
+    assert _wait(lambda: not rec._worker.is_alive(), 5)
+
+
+def test_float_frames_in_0_255_are_read_as_such_never_saturated(bundle_path):
+    from handsdk.image import to_rgb
+
+    u8 = red_stroke_frame()
+    assert np.array_equal(to_rgb(u8.astype(np.float32)), to_rgb(u8))
+    assert np.array_equal(to_rgb(u8.astype(np.float32) / 255.0), to_rgb(u8))
+    with pytest.raises(ValueError, match=r"\[0, 1\] or \[0, 255\]"):
+        to_rgb(u8.astype(np.float32) * 4)
+    with pytest.raises(ValueError, match=r"\[0, 1\] or \[0, 255\]"):
+        to_rgb(u8.astype(np.float32) - 100)
+    with GestureRecognizer.create(bundle_path) as rec:
+        a, b = rec.recognize(u8), rec.recognize(u8.astype(np.float32))
+        assert len(a.hands) == len(b.hands) == 1 and np.allclose(a.hands[0].keypoints, b.hands[0].keypoints)

@@ -51,6 +51,11 @@ class Recipe:
     balance: str = "class_source"  # "none" | "class" | "class_source"
     augment: bool = True
     rotation_deg: float = 20.0
+    #: half of the rows of classes whose meaning does not depend on the hand's
+    #: direction (all but thumbs up / down) turn up to this far instead
+    wide_rotation_deg: float = 90.0
+    #: thumbs_up rows turned by 180 degrees are thumbs_down rows (and back)
+    thumbs_flip: bool = True
     scale: tuple = (0.85, 1.15)  # per axis
     jitter: float = 0.02  # std, fraction of the hand's size (after max-abs normalisation)
     mirror: bool = True  # random x flip (the CSV rows have no handedness)
@@ -64,7 +69,7 @@ class Recipe:
 
 RECIPES = {
     "mlp": Recipe(model="mlp", epochs=40, label_smoothing=0.0, balance="none", augment=False, synth_per_class=0,
-                  dropout=0.0),
+                  dropout=0.0, thumbs_flip=False),
     "gesturenet": Recipe(),
 }
 
@@ -99,14 +104,32 @@ def synth_hands(labels, per_class: int, rng: np.random.Generator, gesture_set: s
             np.array(labs, object))
 
 
-def augment_features(f: np.ndarray, rng: np.random.Generator, r: Recipe) -> np.ndarray:
-    """Rotation about the wrist, anisotropic scale, jitter, mirror, then the
-    feature's own normalisation (wrist origin, max-abs 1). ``f``: (N, 21, 2)
-    features."""
+UPRIGHT_CLASSES = ("thumbs_up", "thumbs_down")
+
+
+def rotate_features(f: np.ndarray, deg) -> np.ndarray:
+    a = np.deg2rad(np.broadcast_to(np.asarray(deg, np.float64), (len(f),)))
+    c, s = np.cos(a)[:, None], np.sin(a)[:, None]
+    x = f.astype(np.float32).copy()
+    x0, y0 = x[..., 0].copy(), x[..., 1].copy()
+    x[..., 0] = c * x0 - s * y0
+    x[..., 1] = s * x0 + c * y0
+    return x
+
+
+def augment_features(f: np.ndarray, rng: np.random.Generator, r: Recipe, labels=None) -> np.ndarray:
+    """Rotation about the wrist (wider for direction-free classes, see
+    :class:`Recipe`), anisotropic scale, jitter, mirror, then the feature's own
+    normalisation (wrist origin, max-abs 1). ``f``: (N, 21, 2) features;
+    ``labels``: (N,) class names (for the rotation range)."""
     x = f.astype(np.float32).copy()
     n = len(x)
     if r.rotation_deg:
-        a = np.deg2rad(rng.uniform(-r.rotation_deg, r.rotation_deg, n))
+        lim = np.full(n, float(r.rotation_deg))
+        if labels is not None and r.wide_rotation_deg > r.rotation_deg:
+            wide = ~np.isin(np.asarray(labels).astype(str), UPRIGHT_CLASSES) & (rng.random(n) < 0.5)
+            lim[wide] = r.wide_rotation_deg
+        a = np.deg2rad(rng.uniform(-1, 1, n) * lim)
         c, s = np.cos(a)[:, None], np.sin(a)[:, None]
         x0, y0 = x[..., 0].copy(), x[..., 1].copy()
         x[..., 0] = c * x0 - s * y0
@@ -186,6 +209,13 @@ def train_classifier(feats: np.ndarray, labels, sources, classes, recipe: Recipe
         S = np.concatenate([S, np.array(["synth"] * len(extra[0]))])
     keep = np.array([l in idx for l in L])
     X, L, S = X[keep], L[keep], S[keep]
+    if r.thumbs_flip and "thumbs_up" in idx and "thumbs_down" in idx:
+        up, down = L == "thumbs_up", L == "thumbs_down"
+        flip = up | down
+        if flip.any():
+            X = np.concatenate([X, batch_keypoint_features(rotate_features(X[flip], 180.0))])
+            L = np.concatenate([L, np.where(up[flip], "thumbs_down", "thumbs_up")])
+            S = np.concatenate([S, np.char.add(S[flip].astype(str), "/rot180")])
     y = np.array([idx[l] for l in L], np.int64)
     n_cls = len(classes)
     if r.model == "mlp":
@@ -205,7 +235,7 @@ def train_classifier(feats: np.ndarray, labels, sources, classes, recipe: Recipe
             sel = np.resize(sel, max(len(sel), 1))[: steps * r.batch_size] if len(sel) > steps * r.batch_size else sel
         else:
             sel = rng.choice(len(y), steps * r.batch_size, p=w)
-        xb = augment_features(X[sel], rng, r) if r.augment else X[sel]
+        xb = augment_features(X[sel], rng, r, L[sel]) if r.augment else X[sel]
         model.fit(xb, eye[y[sel]], batch_size=r.batch_size, epochs=1, verbose=0, shuffle=True)
         if progress:
             progress(f"  epoch {ep + 1}/{r.epochs}")

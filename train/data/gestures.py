@@ -58,7 +58,10 @@ Per source (raw class -> command):
   - isl_phone: hello open_palm, yes fist, i_love_you; thanks, please, no left
     out;
   - asl_letters (train + valid): A / S fist, B four, V victory, W three,
-    Y call; none: C, O, X, L, I.
+    Y call; none: C, O, X, L, I;
+  - sign_language_digits (218 signers, ASL digits): as DiaboloKiat's number
+    signs (0 / 7 / 8 none, 1 point, 2 victory, 3 / 6 three, 4 four,
+    5 open_palm, 9 ok).
 
 The photo-set hands carry human labels of the *image* region (a count, a
 sign word) and MediaPipe's keypoints, which are sometimes wrong on
@@ -105,13 +108,17 @@ SCENE_COMMANDS: dict[str, dict[str, str]] = {
     "isl_phone": {"hello": "open_palm", "yes": "fist", "i_love_you": "i_love_you"},
 }
 
+#: sign_language_digits digit -> command (ASL digits, as DiaboloKiat's number signs)
+DIGIT_COMMANDS: dict[str, str] = dict(CSV_COMMANDS["DiaboloKiat"])
+
 #: asl_letters letter -> command
 ASL_COMMANDS: dict[str, str] = {"A": "fist", "S": "fist", "B": "four", "V": "victory", "W": "three", "Y": "call",
                                 "C": "none", "O": "none", "X": "none", "L": "none", "I": "none"}
 
 #: the default sources (all shippable: Apache-2.0, MIT, CC BY 4.0, Public Domain)
 CSV_SOURCES = tuple(f"csv:{a}" for a in CSV_COMMANDS)
-PHOTO_SOURCES = ("webcam_finger_counts", "closeup_finger_counts", "webcam_signs", "isl_phone", "asl_letters")
+PHOTO_SOURCES = ("webcam_finger_counts", "closeup_finger_counts", "webcam_signs", "isl_phone", "asl_letters",
+                 "sign_language_digits")
 ALL_SOURCES = CSV_SOURCES + PHOTO_SOURCES
 
 #: expected states of index, middle, ring, pinky (1 extended, 0 curled; None: not checked)
@@ -208,12 +215,13 @@ def photo_rows(name: str, root=None, *, check: bool = True) -> GestureRows:
     from . import real
 
     kps, hands, labs, raws = [], [], [], []
-    if name == "asl_letters":
-        for s in real.load_dataset("asl_letters", None, root, load_image=False):
-            if s.label in ASL_COMMANDS and len(s.keypoints):
+    if name in ("asl_letters", "sign_language_digits"):
+        table = ASL_COMMANDS if name == "asl_letters" else DIGIT_COMMANDS
+        for s in real.load_dataset(name, None, root, load_image=False):
+            if s.label in table and len(s.keypoints):
                 kps.append(s.keypoints[0])
                 hands.append(s.handedness[0] if s.handedness else None)
-                labs.append(ASL_COMMANDS[s.label])
+                labs.append(table[s.label])
                 raws.append(s.label)
     else:
         table = SCENE_COMMANDS[name]
@@ -281,6 +289,33 @@ def rows_as_samples(rows: GestureRows, label_set: str = "commands"):
             for i in range(len(rows))]
 
 
-__all__ = ["ALL_SOURCES", "ASL_COMMANDS", "COMMAND_LABELS", "CSV_COMMANDS", "CSV_SOURCES", "GestureRows",
+def gesture_source_samples(spec: str, options: dict | None = None, rng=None, root=None):
+    """The trainer's ``gestures:<spec>`` data source (see
+    :mod:`handsdk.train.models.data`): ``spec`` = ``commands`` (every source of
+    :data:`ALL_SOURCES`) or a comma-separated list of sources. Options:
+    ``exclude`` (sources to hold out), ``balance`` (``class_source``: resample
+    so that each class has the same mass, shared equally by its sources;
+    ``class``; ``none``: the rows as they are), ``num`` (rows after
+    resampling; default: as many as there are), ``check`` (see
+    :func:`photo_rows`)."""
+    from handsdk.train.gesture_eval import sample_weights
+
+    o = dict(options or {})
+    srcs = ALL_SOURCES if spec in ("", "commands", "all") else tuple(x for x in spec.split(",") if x)
+    exclude = o.get("exclude") or ()
+    exclude = (exclude,) if isinstance(exclude, str) else tuple(exclude)
+    unknown = [x for x in tuple(srcs) + exclude if x not in ALL_SOURCES]
+    if unknown:
+        raise ValueError(f"unknown gesture source(s) {unknown}; known: {list(ALL_SOURCES)}")
+    rows = command_rows([x for x in srcs if x not in exclude], root, check=bool(o.get("check", True)))
+    balance = o.get("balance", "class_source")
+    if balance != "none" and len(rows):
+        rng = rng if rng is not None else np.random.default_rng(int(o.get("seed", 0)))
+        w = sample_weights(rows.labels, rows.sources, balance)
+        rows = rows.subset(rng.choice(len(rows), int(o.get("num") or len(rows)), p=w))
+    return rows_as_samples(rows)
+
+
+__all__ = ["gesture_source_samples", "ALL_SOURCES", "ASL_COMMANDS", "COMMAND_LABELS", "CSV_COMMANDS", "CSV_SOURCES", "GestureRows",
            "PHOTO_SOURCES", "SCENE_COMMANDS", "command_rows", "csv_rows", "finger_states", "letter_rows",
            "photo_rows", "rows_as_samples", "thumb_index_ring"]

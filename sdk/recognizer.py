@@ -224,6 +224,7 @@ class _Track:
     age: int = 0
     filter: object = None  # OneEuroFilter of the keypoints, when smoothing
     rotation: float = 0.0  # crop rotation (upright-crop landmarkers)
+    anchor_side: float = 0.0  # size of its keypoints' box when the detector last ran
 
 
 def _iou(a, b) -> float:
@@ -238,10 +239,41 @@ def _side(box) -> float:
     return float(max(box[2] - box[0], box[3] - box[1]))
 
 
+def _overlap(a, b) -> float:
+    """Intersection over the smaller box: 1 when one box lies inside the other."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(ix * iy / small) if small > 0 else 0.0
+
+
+def _cover(a, b) -> float:
+    """The fraction of box ``a`` that box ``b`` covers."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    area = (a[2] - a[0]) * (a[3] - a[1])
+    return float(ix * iy / area) if area > 0 else 0.0
+
+
+def _gap(a, b) -> float:
+    """The distance between two boxes (0 when they overlap)."""
+    dx = max(0.0, max(a[0], b[0]) - min(a[2], b[2]))
+    dy = max(0.0, max(a[1], b[1]) - min(a[3], b[3]))
+    return float(np.hypot(dx, dy))
+
+
+#: keypoints that shrank below this fraction of their size when the detector
+#: last ran (or of a detection box around them) collapsed onto part of the
+#: hand: re-detect, and landmark the hand again from the detection
+COLLAPSED = 0.5
+
+
 def _same_hand(kp_a, kp_b, box) -> bool:
-    """Two keypoint sets on one hand: their boxes overlap a lot, or (when the
-    keypoints collapsed) their centres are closer than a quarter of the crop."""
-    if _iou(keypoints_box(kp_a), keypoints_box(kp_b)) > 0.5:
+    """Two keypoint sets on one hand: their boxes overlap a lot, one lies
+    inside the other (keypoints that collapsed onto part of the hand), or
+    their centres are closer than a quarter of the crop."""
+    ka, kb = keypoints_box(kp_a), keypoints_box(kp_b)
+    if _iou(ka, kb) > 0.5 or _overlap(ka, kb) > 0.7:
         return True
     side = max(box[2] - box[0], box[3] - box[1])
     d = np.linalg.norm(np.asarray(kp_a)[:, :2].mean(axis=0) - np.asarray(kp_b)[:, :2].mean(axis=0))
@@ -306,6 +338,7 @@ class GestureRecognizer:
         self.frames_processed = 0
         self.detector_runs = 0
         self.tracks_lost = 0
+        self.tracks_merged = 0  # duplicate tracks of one hand merged into one
         self.errors = 0
         if o.running_mode is RunningMode.LIVE_STREAM:
             # the worker holds this recognizer weakly: one that is never closed is still
@@ -476,7 +509,7 @@ class GestureRecognizer:
         lost: list[_Track] = []
         detected = False
 
-        def landmark(box, det, prior, rotation=None):
+        def landmark(box, det, prior, rotation=None, exclude=None):
             if box[2] - box[0] < 2 or box[3] - box[1] < 2:
                 return None
             t = time.perf_counter()
@@ -484,16 +517,87 @@ class GestureRecognizer:
             timings["landmark"] += (time.perf_counter() - t) * 1000
             if lm.presence < self.min_presence:
                 return None
-            if any(_same_hand(lm.keypoints, f[0].keypoints, box) for f in found):
+            if any(_same_hand(lm.keypoints, f[0].keypoints, box) for j, f in enumerate(found) if j != exclude):
                 return None  # two tracks (or a track and a detection) on one hand
             return lm
 
-        def from_detections(det, avoid):
-            for box, score in zip(det.boxes, det.scores):
+        def owner_of(box):
+            """The tracked hand a detection box belongs to: the box overlaps its
+            crop, or most of its keypoints' box lies inside the box."""
+            for j, f in enumerate(found):
+                if f[1] is not None and (_iou(box, f[3]) > 0.3
+                                         or _cover(keypoints_box(f[0].keypoints), box) > 0.5):
+                    return j
+            return None
+
+        def merge_parts(box, det, score) -> bool:
+            """A detection next to a hand already found may be another part of
+            that hand (the detector split it in two): landmark the union of
+            both; when its keypoints cover both, it is one hand (same track)."""
+            for j, f in enumerate(found):
+                kb = keypoints_box(f[0].keypoints)
+                if _gap(box, kb) > 0.25 * max(_side(box), _side(kb)):
+                    continue
+                u = union(box, kb)
+                lm = landmark(u, det, None, exclude=j)
+                if lm is None:
+                    continue
+                ku = keypoints_box(lm.keypoints)
+                if _cover(box, ku) > 0.5 and _cover(kb, ku) > 0.5:
+                    found[j] = (lm, f[1], float(score) if f[2] is None else max(f[2], float(score)), u)
+                    return True
+            return False
+
+        def union(a, b):
+            return np.array([min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])], np.float32)
+
+        def joined_boxes(det):
+            """The detector may split one hand into two neighbouring boxes: when the
+            landmarks of their union cover both, they are one hand."""
+            boxes = [(np.asarray(b, np.float32), float(sc)) for b, sc in zip(det.boxes, det.scores)]
+            i = 0
+            while i < len(boxes):
+                j = i + 1
+                while j < len(boxes):
+                    a, b = boxes[i][0], boxes[j][0]
+                    if _gap(a, b) <= 0.25 * max(_side(a), _side(b)):
+                        u = union(a, b)
+                        t = time.perf_counter()
+                        lm = self.landmarker.landmark_rgb(rgb, u, detection=det)
+                        timings["landmark"] += (time.perf_counter() - t) * 1000
+                        ku = keypoints_box(lm.keypoints)
+                        if lm.presence >= self.min_presence and _cover(a, ku) > 0.5 and _cover(b, ku) > 0.5:
+                            boxes[i] = (u, max(boxes[i][1], boxes[j][1]))
+                            del boxes[j]
+                            j = i + 1
+                            continue
+                    j += 1
+                i += 1
+            return boxes
+
+        def from_detections(det):
+            for box, score in joined_boxes(det) if len(det.boxes) > 1 else zip(det.boxes, det.scores):
+                j = owner_of(box)
+                if j is not None:
+                    # a hand already tracked, not a new one; if its keypoints collapsed onto
+                    # part of it, landmark it again from the detection (same track id)
+                    lm_j, tr, _, _ = found[j]
+                    if _side(keypoints_box(lm_j.keypoints)) < COLLAPSED * _side(box):
+                        lm = landmark(box, det, None, exclude=j)
+                        if lm is not None and _side(keypoints_box(lm.keypoints)) > _side(keypoints_box(lm_j.keypoints)):
+                            found[j] = (lm, tr, float(score), box)
+                    # other tracks inside this one detection are parts of the same hand: merge them
+                    if _cover(keypoints_box(found[j][0].keypoints), box) > 0.5:
+                        for k in reversed(range(len(found))):
+                            if k != j and _cover(keypoints_box(found[k][0].keypoints), box) > 0.5:
+                                del found[k]
+                                self.tracks_merged += 1
+                                j -= k < j
+                    continue
+                if merge_parts(box, det, score):
+                    continue
                 if len(found) >= o.max_hands:
                     break
-                if any(_iou(box, tb) > 0.3 for tb in avoid):
-                    continue
                 lm = landmark(box, det, None)
                 if lm is None:
                     continue
@@ -516,13 +620,15 @@ class GestureRecognizer:
                     found.append((lm, tr, None, tr.box))
         # re-detect when tracking lost a hand, to find new hands, and every
         # redetect_interval frames anyway (it also re-anchors the tracks' crops)
-        need_detect = not tracking or not found or bool(lost) or (
+        collapsed = any(f[1] is not None and _side(keypoints_box(f[0].keypoints)) < COLLAPSED * f[1].anchor_side
+                        for f in found)
+        need_detect = not tracking or not found or bool(lost) or collapsed or (
             o.redetect_interval and self._frames_since_detect >= o.redetect_interval)
         det = None
         if need_detect:
             det = self._detect(rgb, timings)
             detected = True
-            from_detections(det, [f[1].box for f in found if f[1] is not None])
+            from_detections(det)
         else:
             self._frames_since_detect += 1
         hands, new_tracks = [], []
@@ -538,8 +644,10 @@ class GestureRecognizer:
                     # a fresh detection of this hand re-anchors a crop that shrank
                     j = int(np.argmax([_iou(track.box, b) for b in det.boxes]))
                     db = det.boxes[j]
-                    if _iou(track.box, db) > 0.2 and _side(db) > _side(track.box):
+                    if (_iou(track.box, db) > 0.2 or _overlap(track.box, db) > 0.7) and _side(db) > _side(track.box):
                         track.box = np.asarray(db, np.float32)
+                if detected:
+                    track.anchor_side = _side(keypoints_box(kp))
                 track.keypoints = kp
                 track.right_votes = (track.right_votes + [lm.right_score])[-15:]
                 track.age += 1

@@ -21,14 +21,21 @@ def keras_to_onnx(model, names=None, opset: int = OPSET) -> bytes:
 
     in_names, out_names = names or _names(model)
     specs = [tf.TensorSpec([1] + list(t.shape[1:]), t.dtype, name=n) for t, n in zip(model.inputs, in_names)]
+    used: list = []  # the output names as traced (a model may return a list, one tensor or a dict)
 
     @tf.function(input_signature=specs)
     def serve(*args):
         outs = model(list(args) if len(args) > 1 else args[0], training=False)
-        outs = outs if isinstance(outs, (list, tuple)) else [outs]
-        return {n: tf.identity(o, name=n) for n, o in zip(out_names, outs)}
+        if isinstance(outs, dict):  # e.g. the pose model: {"heatmaps": ..., "presence": ..., "handedness": ...}
+            keys = out_names if all(n in outs for n in out_names) else sorted(outs)
+            named = {k: outs[k] for k in keys}
+        else:
+            named = dict(zip(out_names, outs if isinstance(outs, (list, tuple)) else [outs]))
+        used[:] = list(named)
+        return {n: tf.identity(o, name=n) for n, o in named.items()}
 
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=specs, opset=opset)
+    out_names = list(used) or list(out_names)
     # name the graph outputs like the TFLite signature so one runtime reads both
     graph = proto.graph
     mapping = {}

@@ -44,13 +44,20 @@ def test_the_format_table_drives_the_cli():
     assert r.exit_code == 2 and "unknown format 'int4'" in r.output
 
 
+@pytest.mark.parametrize("outputs", ["list", "dict"])
 @pytest.mark.parametrize("fmt", ["fp32", "fp16", "dynamic", "int8", "qat-int8", "onnx"])
-def test_each_format_converts_reloads_and_keeps_parity(fmt):
+def test_each_format_converts_reloads_and_keeps_parity(fmt, outputs):
+    """Both kinds of trained model: outputs as a list, and as a dict by name
+    (the real pose model returns a dict)."""
     from handsdk.backend import open_model
     from handsdk.convert.api import Trained, convert_model, measure_parity
+    from handsdk.train.tf import keras
 
     rng = np.random.default_rng(0)
-    t = Trained("landmarker", tiny_landmarker(), {}, "mem")
+    model = tiny_landmarker()
+    if outputs == "dict":
+        model = keras.Model(model.inputs, {n: o for n, o in zip(model.output_names, model.outputs)})
+    t = Trained("landmarker", model, {}, "mem")
     inputs = [{"image": rng.uniform(0, 1, (1, 32, 32, 3)).astype(np.float32),
                "skeleton": rng.uniform(0, 1, (1, 32, 32, 1)).astype(np.float32)} for _ in range(12)]
     for x in inputs:  # a bright green spot on a dimmer background: the heatmap peak

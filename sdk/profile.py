@@ -110,24 +110,35 @@ def profile_in_subprocess(bundle, timeout: float = 1800, **kw) -> dict:
 
 
 def format_table(rows: list[dict]) -> str:
-    head = (f"{'bundle':<28}{'size KiB':>9}{'det p50':>9}{'det p90':>9}{'trk p50':>9}{'fps det':>8}"
-            f"{'fps trk':>8}{'RSS MiB':>8}  accuracy / error")
+    """One aligned row per bundle (or format); a failed row says FAILED and why."""
+    def num(v, spec):
+        return format(v, spec) if isinstance(v, (int, float)) and np.isfinite(v) else "-"
+
+    def name_of(r):
+        n = Path(r.get("bundle", "?")).name
+        return f"{r['format']}: {n}" if r.get("format") else n
+
+    w = max([len("bundle")] + [len(name_of(r)) for r in rows]) + 2
+    cols = [("size KiB", 9), ("det p50", 9), ("det p90", 9), ("trk p50", 9), ("fps det", 8), ("fps trk", 8),
+            ("RSS MiB", 8)]
+    head = f"{'bundle':<{w}}" + "".join(f"{c:>{n}}" for c, n in cols) + "  accuracy / error"
     lines = [head, "-" * len(head)]
     for r in rows:
-        name = Path(r.get("bundle", "?")).name[:27]
+        name = name_of(r)
         if "error" in r:
-            lines.append(f"{name:<28}  FAILED: {r['error']}")
+            lines.append(f"{name:<{w}}" + "".join(f"{'-':>{n}}" for _, n in cols) + f"  FAILED: {r['error']}")
             continue
         d, t = r["detection_frames"], r["tracking_frames"]
         acc = ""
         a = r.get("accuracy")
         if a:
             kp = a.get("keypoints_on_gt_box", {}).get("all", {})
-            acc = (f"det rate {a['detection_rate']:.2f} AP {a.get('detection', {}).get('ap', float('nan')):.3f} "
-                   f"PCK@0.2 {kp.get('pck@0.2', float('nan')):.3f}")
+            acc = (f"det rate {num(a.get('detection_rate'), '.2f')} AP {num(a.get('detection', {}).get('ap'), '.3f')} "
+                   f"PCK@0.2 {num(kp.get('pck@0.2'), '.3f')}")
             if a.get("gesture", {}).get("samples"):
-                acc += f" gesture acc {a['gesture']['accuracy']:.3f}"
-        lines.append(f"{name:<28}{r['size_bytes']['total'] / 1024:>9.1f}{d['total']['p50']:>9.2f}"
-                     f"{d['total']['p90']:>9.2f}{t['total']['p50']:>9.2f}{d['fps'] or 0:>8.1f}{t['fps'] or 0:>8.1f}"
-                     f"{r['peak_rss_mib']:>8.0f}  {acc}")
+                acc += f" gesture acc {num(a['gesture'].get('accuracy'), '.3f')}"
+        vals = [num(r["size_bytes"]["total"] / 1024, ".1f"), num(d["total"]["p50"], ".2f"),
+                num(d["total"]["p90"], ".2f"), num(t["total"]["p50"], ".2f"), num(d.get("fps"), ".1f"),
+                num(t.get("fps"), ".1f"), num(r.get("peak_rss_mib"), ".0f")]
+        lines.append(f"{name:<{w}}" + "".join(f"{v:>{n}}" for v, (_, n) in zip(vals, cols)) + f"  {acc}")
     return "\n".join(lines)

@@ -177,11 +177,16 @@ def test_profile_rows_never_abort(bundle_path, tmp_path):
     out = tmp_path / "p.json"
     r = runner.invoke(app, ["profile", "--bundle", str(bundle_path), "--bundle", str(tmp_path / "missing.handsdk"),
                             "--frames", "5", "--warmup", "1", "--json", str(out)])
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # a failed row fails the command (after every row ran)
     rows = json.loads(out.read_text())
     assert rows[0]["detection_frames"]["total"]["p50"] > 0 and rows[0]["size_bytes"]["total"] > 0
     assert rows[0]["peak_rss_mib"] > 0
     assert "error" in rows[1] and "FAILED" in r.output
+    # the table's columns line up, the failed row included
+    table = [ln for ln in r.output.splitlines() if ln.startswith(("bundle", "tiny", "missing"))]
+    assert len(table) == 3
+    col = table[0].index("det p50") + len("det p50")
+    assert all(ln[col - 1] != " " for ln in table), table
 
 
 def test_a_model_that_loses_accuracy_falls_back_to_another_format(tmp_path):

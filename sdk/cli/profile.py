@@ -1,8 +1,8 @@
 """`handsdk profile`: latency, size, memory and accuracy of bundles."""
 from __future__ import annotations
 
-import json
 import tempfile
+import time
 from pathlib import Path
 from typing import List, Optional
 
@@ -14,7 +14,8 @@ from .common import fail
 def register(app: typer.Typer):
     @app.command("profile")
     def profile(
-        bundle: List[Path] = typer.Option([], "--bundle", help="bundle(s) to profile; repeat to compare"),
+        bundle: List[Path] = typer.Option([], "--bundle", help="bundle(s) to profile; repeat to compare "
+                                                               "(default: the shipped bundle)"),
         device: Optional[str] = typer.Option(None, "--device", help="device profile for threads and camera size"),
         data: Optional[str] = typer.Option(None, "--data", help="labelled set for accuracy (e.g. asl_letters)"),
         data_root: Optional[Path] = typer.Option(None, "--data-root"),
@@ -32,6 +33,7 @@ def register(app: typer.Typer):
     ):
         """Per-stage and end-to-end latency (p50/p90), FPS, model sizes, peak
         memory and accuracy; one row per bundle or format, a failing one says why."""
+        from handsdk.bundle import to_json
         from handsdk.profile import format_table, profile_in_subprocess
 
         bundles = [str(b) for b in bundle]
@@ -58,19 +60,37 @@ def register(app: typer.Typer):
                 labels[p] = fmt
                 bundles.append(p)
         if not bundles:
-            fail("nothing to profile: give --bundle (repeatable) or --compare with trained models")
+            from handsdk.bundle import default_bundle_path
+
+            default = default_bundle_path()
+            if default is None:
+                fail("nothing to profile: this install ships no default bundle; give --bundle <file.handsdk> "
+                     "(repeatable) or --compare with trained models")
+            bundles = [str(default)]
+        if json_out is not None and not json_out.parent.is_dir():
+            fail(f"--json {json_out}: the folder {json_out.parent} does not exist")
         rows = []
-        for b in bundles:
+        for i, b in enumerate(bundles, 1):
             if b.startswith("error:"):
                 rows.append({"bundle": b, "error": b[6:].strip()})
                 continue
-            typer.echo(f"profiling {b} ...", err=True)
+            typer.echo(f"[{i}/{len(bundles)}] profiling {b} ({warmup} warm-up + {frames} frames per mode"
+                       + (f", accuracy on {data}" if data else "") + ") ...", err=True)
+            t0 = time.monotonic()
             r = profile_in_subprocess(b, device=device, frames=frames, warmup=warmup, threads=threads, data=data,
                                       data_root=str(data_root) if data_root else None, eval_limit=eval_limit)
             if b in labels:
                 r["format"] = labels[b]
             rows.append(r)
+            typer.echo(f"[{i}/{len(bundles)}] " + ("FAILED" if "error" in r else "done")
+                       + f" in {time.monotonic() - t0:.0f} s", err=True)
         typer.echo(format_table(rows))
         if json_out:
-            json_out.write_text(json.dumps(rows, indent=2))
+            json_out.write_text(to_json(rows, indent=2))
             typer.echo(f"wrote {json_out}", err=True)
+        failed = [r for r in rows if "error" in r]
+        if failed:
+            typer.secho(f"FAILED: {len(failed)} of {len(rows)} row(s) could not be profiled "
+                        f"({'; '.join(Path(r['bundle']).name + ': ' + r['error'] for r in failed)})",
+                        fg=typer.colors.RED, err=True)
+            raise typer.Exit(1)

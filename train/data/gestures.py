@@ -308,14 +308,50 @@ def gesture_source_samples(spec: str, options: dict | None = None, rng=None, roo
     if unknown:
         raise ValueError(f"unknown gesture source(s) {unknown}; known: {list(ALL_SOURCES)}")
     rows = command_rows([x for x in srcs if x not in exclude], root, check=bool(o.get("check", True)))
+    rng = rng if rng is not None else np.random.default_rng(int(o.get("seed", 0)))
+    if o.get("thumbs_flip", True):
+        rows = GestureRows.concat([rows, flip_thumbs(rows)])
     balance = o.get("balance", "class_source")
     if balance != "none" and len(rows):
-        rng = rng if rng is not None else np.random.default_rng(int(o.get("seed", 0)))
         w = sample_weights(rows.labels, rows.sources, balance)
         rows = rows.subset(rng.choice(len(rows), int(o.get("num") or len(rows)), p=w))
+    wide = float(o.get("wide_rotation_deg", 90.0))
+    if wide > 0 and len(rows):
+        turn = ~np.isin(rows.labels.astype(str), UPRIGHT_CLASSES) & (rng.random(len(rows)) < 0.5)
+        rows.keypoints = rows.keypoints.copy()
+        rows.keypoints[turn] = rotate_keypoints(rows.keypoints[turn], rng.uniform(-wide, wide, int(turn.sum())))
     return rows_as_samples(rows)
 
 
-__all__ = ["gesture_source_samples", "ALL_SOURCES", "ASL_COMMANDS", "COMMAND_LABELS", "CSV_COMMANDS", "CSV_SOURCES", "GestureRows",
+#: classes whose meaning depends on the hand's direction (no wide rotation)
+UPRIGHT_CLASSES = ("thumbs_up", "thumbs_down")
+
+
+def rotate_keypoints(kp, deg) -> np.ndarray:
+    """(N, 21, 3) keypoints turned about their wrists by ``deg`` (scalar or
+    (N,)) degrees, clockwise on the image (y down); visibility kept."""
+    k = np.asarray(kp, np.float32).copy()
+    a = np.deg2rad(np.broadcast_to(np.asarray(deg, np.float64), (len(k),)))
+    c, s = np.cos(a)[:, None], np.sin(a)[:, None]
+    x = k[..., 0] - k[:, :1, 0]
+    y = k[..., 1] - k[:, :1, 1]
+    k[..., 0] = k[:, :1, 0] + c * x - s * y
+    k[..., 1] = k[:, :1, 1] + s * x + c * y
+    return k
+
+
+def flip_thumbs(rows: GestureRows) -> GestureRows:
+    """thumbs_up rows turned by 180 degrees as thumbs_down rows and back
+    (source ``<source>/rot180``)."""
+    up, down = rows.labels == "thumbs_up", rows.labels == "thumbs_down"
+    m = up | down
+    if not m.any():
+        return GestureRows.concat([])
+    return GestureRows(rotate_keypoints(rows.keypoints[m], 180.0), rows.handedness[m].copy(),
+                       np.where(up[m], "thumbs_down", "thumbs_up").astype(object),
+                       np.char.add(rows.sources[m].astype(str), "/rot180").astype(object), rows.raw[m].copy())
+
+
+__all__ = ["UPRIGHT_CLASSES", "flip_thumbs", "gesture_source_samples", "rotate_keypoints", "ALL_SOURCES", "ASL_COMMANDS", "COMMAND_LABELS", "CSV_COMMANDS", "CSV_SOURCES", "GestureRows",
            "PHOTO_SOURCES", "SCENE_COMMANDS", "command_rows", "csv_rows", "finger_states", "letter_rows",
            "photo_rows", "rows_as_samples", "thumb_index_ring"]

@@ -667,7 +667,8 @@ class GestureRecognizer:
             gestures = {name: clf.classify(kp, handed.name) for name, clf in self.classifiers.items()}
             timings["gesture"] += (time.perf_counter() - t) * 1000
             kpn = kp / np.array([w, h, w], np.float32)
-            hands.append(Hand(box=hand_box(kp, self.landmarker.box_pad), keypoints=kp, keypoints_normalized=kpn,
+            box = np.clip(hand_box(kp, self.landmarker.box_pad), 0, [w, h, w, h]).astype(np.float32)
+            hands.append(Hand(box=box, keypoints=kp, keypoints_normalized=kpn,
                               presence=lm.presence, handedness=handed, gestures=gestures,
                               detection_score=dscore, track_id=track.id if tracking else None))
         if tracking:

@@ -33,7 +33,8 @@ class Category:
 class Hand:
     """One hand in a frame.
 
-    box: (4,) x0, y0, x1, y1 in pixels of the input frame.
+    box: (4,) x0, y0, x1, y1 in pixels of the input frame, clipped to it
+        (keypoints of a hand partly outside the frame are not clipped).
     keypoints: (21, 3) x, y in pixels and z (relative depth, scaled like x; 0
         when the landmarker has no depth output).
     keypoints_normalized: (21, 3) x / width, y / height, z / width.
@@ -70,8 +71,9 @@ class Hand:
     def to_dict(self) -> dict:
         return {
             "box": [round(float(v), 2) for v in self.box],
-            "keypoints": np.round(self.keypoints, 2).tolist(),
-            "keypoints_normalized": np.round(self.keypoints_normalized, 5).tolist(),
+            # (float64 first: a rounded float32 prints as 123.45000457763672)
+            "keypoints": np.round(self.keypoints.astype(np.float64), 2).tolist(),
+            "keypoints_normalized": np.round(self.keypoints_normalized.astype(np.float64), 5).tolist(),
             "presence": round(float(self.presence), 4),
             "detection_score": None if self.detection_score is None else round(float(self.detection_score), 4),
             "handedness": self.handedness.to_dict(),

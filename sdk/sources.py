@@ -28,16 +28,39 @@ def _cv2():
     return cv2
 
 
+#: the smallest frame the pipeline takes (handsdk.image.to_rgb says the same)
+MIN_SIDE = 8
+
+#: network streams OpenCV opens (through FFmpeg / GStreamer) like a camera
+STREAM_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://", "srt://")
+
+
+def is_stream_url(source) -> bool:
+    return isinstance(source, str) and source.strip().lower().startswith(STREAM_SCHEMES)
+
+
 def read_image(path) -> np.ndarray:
-    """Read an image file as BGR uint8, with a clear error when it fails."""
+    """Read an image file as BGR uint8, with a clear error when it fails
+    (missing, corrupt, or smaller than 8x8 pixels)."""
     p = Path(path)
     if not p.exists():
         raise SourceError(f"image not found: {p}")
-    data = np.fromfile(str(p), dtype=np.uint8)
+    try:
+        data = np.fromfile(str(p), dtype=np.uint8)
+    except OSError as e:
+        raise SourceError(f"cannot read image {p} ({e.strerror or e})") from None
     img = _cv2().imdecode(data, _cv2().IMREAD_COLOR) if data.size else None
     if img is None:
         raise SourceError(f"cannot decode image {p} (corrupt or not an image)")
+    if img.shape[0] < MIN_SIDE or img.shape[1] < MIN_SIDE:
+        raise SourceError(f"image {p} is too small ({img.shape[1]}x{img.shape[0]}; at least "
+                          f"{MIN_SIDE}x{MIN_SIDE} pixels)")
     return img
+
+
+class FrameInfo(dict):
+    """Where a frame came from: ``index`` (1-based, counting skipped files
+    too), ``count`` (files in the folder, when known) and ``path``."""
 
 
 def _folder_images(folder: Path) -> list[Path]:
@@ -47,7 +70,12 @@ def _folder_images(folder: Path) -> list[Path]:
     return files
 
 
-def iter_images(paths, fps: float = 30.0, skip_unreadable: bool = True) -> Iterator[tuple[np.ndarray, int]]:
+def iter_images(paths, fps: float = 30.0, skip_unreadable: bool = True, info: bool = False):
+    """Frames of image files; an unreadable, corrupt or tiny file is skipped
+    with a warning (``skip_unreadable``). Timestamps and the ``index`` of
+    :class:`FrameInfo` (with ``info``) count skipped files too, so frame
+    numbers stay those of the files."""
+    paths = list(paths)
     for i, p in enumerate(paths):
         try:
             img = read_image(p)
@@ -56,9 +84,10 @@ def iter_images(paths, fps: float = 30.0, skip_unreadable: bool = True) -> Itera
                 raise
             import warnings
 
-            warnings.warn(f"skipping {p}: {e}")
+            warnings.warn(f"skipping image {i + 1}/{len(paths)}: {e}")
             continue
-        yield img, int(round(i * 1000.0 / fps))
+        ts = int(round(i * 1000.0 / fps))
+        yield (img, ts, FrameInfo(index=i + 1, count=len(paths), path=str(p))) if info else (img, ts)
 
 
 def iter_capture(cap, name: str, live: bool, reconnect: int = 0, reopen=None,
@@ -84,6 +113,7 @@ def iter_capture(cap, name: str, live: bool, reconnect: int = 0, reopen=None,
                 if not live:
                     if n == 0:
                         raise SourceError(f"{name}: no frame could be read (unsupported codec or empty file)")
+                    _warn_if_cut_short(cap, name, n)
                     return
                 failures += 1
                 if failures > reconnect or reopen is None:
@@ -119,6 +149,20 @@ def iter_capture(cap, name: str, live: bool, reconnect: int = 0, reopen=None,
             pass
 
 
+def _warn_if_cut_short(cap, name: str, n: int) -> None:
+    """A video that ends well before the frame count its header declares is
+    corrupt or truncated: say so (the frames read so far were used)."""
+    try:
+        declared = int(cap.get(_cv2().CAP_PROP_FRAME_COUNT) or 0)
+    except Exception:
+        return
+    if declared > 0 and n < declared - max(2, int(0.02 * declared)):
+        import warnings
+
+        warnings.warn(f"{name}: the video ended after {n} of its {declared} frames (corrupt or truncated "
+                      f"file?); the frames read so far were used")
+
+
 class _Dead:
     """A capture that could not be reopened: every read fails."""
 
@@ -139,12 +183,22 @@ def open_camera(index: int, width: int | None = None, height: int | None = None)
         cap.release()
         raise SourceError(
             f"camera {index} could not be opened: no camera with that index, or it is busy in another "
-            f"program, or this process may not use it (try another --camera index, or --demo)")
+            f"program, or this process may not use it (try another --camera index)")
     if width:
         cap.set(cv2.CAP_PROP_FRAME_WIDTH, int(width))
     if height:
         cap.set(cv2.CAP_PROP_FRAME_HEIGHT, int(height))
     cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the newest frame, not a queue of old ones
+    return cap
+
+
+def open_stream(url: str):
+    """A network stream (RTSP, HTTP MJPEG/HLS, ...) through OpenCV."""
+    cap = _cv2().VideoCapture(url)
+    if not cap.isOpened():
+        cap.release()
+        raise SourceError(f"cannot open the stream {url} (unreachable, wrong address or credentials, or this "
+                          f"OpenCV build has no FFmpeg/GStreamer support for it)")
     return cap
 
 
@@ -168,10 +222,20 @@ def source_fps(source, default: float = 30.0) -> float:
 
 
 def frames(source, *, width: int | None = None, height: int | None = None, fps: float = 30.0,
-           reconnect: int = 2, reconnect_delay: float = 0.5) -> Iterator[tuple[np.ndarray, int]]:
+           reconnect: int = 2, reconnect_delay: float = 0.5, info: bool = False) -> Iterator[tuple]:
     """Frames from ``source``: an int (camera index) or a string of digits, a
-    video file, an image file, a folder of images, or an iterable of frames
-    (arrays, or (array, timestamp_ms) pairs)."""
+    stream URL (``rtsp://``, ``http://`` ...), a video file, an image file, a
+    folder of images, or an iterable of frames (arrays, or (array,
+    timestamp_ms) pairs). Yields ``(frame, timestamp_ms)``, or with ``info``
+    ``(frame, timestamp_ms, FrameInfo)`` (the file of each folder image)."""
+    if info:
+        return _with_info(source, width=width, height=height, fps=fps, reconnect=reconnect,
+                          reconnect_delay=reconnect_delay)
+    if is_stream_url(source):
+        url = source.strip()
+        cap = open_stream(url)
+        return iter_capture(cap, url, live=True, reconnect=reconnect, reopen=lambda: open_stream(url),
+                            reconnect_delay=reconnect_delay)
     if is_camera(source):
         idx = int(source)
         cap = open_camera(idx, width, height)
@@ -206,5 +270,21 @@ def frames(source, *, width: int | None = None, height: int | None = None, fps: 
                 yield item[0], int(item[1])
             else:
                 yield item, int(round(i * 1000.0 / fps))
+
+    return gen()
+
+
+def _with_info(source, **kw):
+    if isinstance(source, (str, os.PathLike)) and not is_camera(source) and not is_stream_url(source):
+        p = Path(source)
+        if p.is_dir():
+            return iter_images(_folder_images(p), fps=kw["fps"], info=True)
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES:
+            return iter_images([p], fps=kw["fps"], skip_unreadable=False, info=True)
+    it = frames(source, **kw)
+
+    def gen():
+        for i, (frame, ts) in enumerate(it, 1):
+            yield frame, ts, FrameInfo(index=i)
 
     return gen()

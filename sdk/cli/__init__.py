@@ -3,6 +3,8 @@ live inside command bodies so that ``handsdk run`` works on the base install."""
 from __future__ import annotations
 
 import importlib
+import re
+import sys
 
 import typer
 
@@ -12,7 +14,26 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version_callback(value: bool):
+    if value:
+        from handsdk import __version__
+
+        typer.echo(f"handsdk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
+                                 help="print the version and exit"),
+    verbose: bool = typer.Option(False, "--verbose", help="keep TensorFlow / absl / OpenCV start-up and "
+                                                          "log messages (hidden by default; any position)"),
+):
+    """Hand tracking, keypoints and gestures on small devices."""
 
 # (module, name in the CLI); a group whose module is missing is skipped, so a
 # partial install still has a working CLI.
@@ -54,5 +75,92 @@ def version():
     typer.echo(f"handsdk {__version__}; interpreters: {', '.join(available_backends()) or 'none'}")
 
 
+#: native start-up and log lines of TensorFlow, absl, LiteRT and FFmpeg (OpenCV)
+_NOISE = re.compile(rb"^(WARNING: All log messages before absl::InitializeLog|[IWE]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ "
+                    rb"|INFO: Created TensorFlow Lite|INFO: Initialized TensorFlow Lite|\[[\w:-]+ @ 0x[0-9a-f]+\] "
+                    rb"|\[ WARN:\d+@|libpng warning: )")
+
+
+def quiet_native_logs():
+    """Filter the native libraries' log lines out of file descriptor 2 (they
+    bypass Python's sys.stderr); everything else is passed on. Child
+    processes inherit the filter. Returns a function that restores fd 2."""
+    import os
+    import threading
+
+    real = os.dup(2)
+    r, w = os.pipe()
+    sys.stderr.flush()
+    os.dup2(w, 2)
+    os.close(w)
+
+    def forward(seg: bytes):
+        if not _NOISE.match(seg):
+            os.write(real, seg)
+
+    def pump():
+        buf = b""
+        while True:
+            try:
+                chunk = os.read(r, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+            parts = re.split(rb"(?<=[\n\r])", buf)
+            buf = parts.pop()  # an unfinished line
+            for seg in parts:
+                forward(seg)
+            if buf and not re.match(rb"^(WARNING|[IWE]\d|INFO|\[|libpng)", buf):
+                os.write(real, buf)  # a prompt or progress text without newline: no need to wait
+                buf = b""
+        if buf:
+            forward(buf)
+        os.close(r)
+
+    t = threading.Thread(target=pump, name="handsdk-stderr", daemon=True)
+    t.start()
+
+    def restore():
+        try:
+            sys.stderr.flush()
+        except Exception:
+            pass
+        os.dup2(real, 2)  # closes the pipe's last write end here: the pump sees EOF
+        t.join(timeout=2)
+    return restore
+
+
+def quiet_python_logs():
+    """Python-side start-up noise: TensorFlow's logger and its deprecation warnings."""
+    import logging
+    import os
+    import warnings
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)
+    for mod in ("tensorflow", "tf_keras", "keras", "tf2onnx", "onnx", "google.protobuf", "absl"):
+        warnings.filterwarnings("ignore", module=mod)
+
+
 def main():  # the console script
-    app()
+    argv = sys.argv[1:]
+    verbose = "--verbose" in argv
+    if verbose:  # accepted in any position
+        sys.argv = [sys.argv[0]] + [a for a in argv if a != "--verbose"]
+    restore = None
+    if not verbose:
+        quiet_python_logs()
+        try:
+            restore = quiet_native_logs()
+        except OSError:  # no fd 2 (some service managers): nothing to filter
+            restore = None
+    try:
+        app()
+    finally:
+        if restore is not None:
+            restore()

@@ -68,6 +68,12 @@ def register(app: typer.Typer):
         if camera is None and not is_camera(source) and not Path(source).exists():
             fail(f"source not found: {source} (expected a video file, an image folder or a folder of "
                  f"gesture folders)")
+        import warnings
+
+        warn_ctx = warnings.catch_warnings()
+        warn_ctx.__enter__()
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *a, **k: _err(f"warning: {message}")  # (skipped files ...)
         try:
             if camera is None and not is_camera(source) and Path(source).is_dir() and label is None \
                     and is_class_folder_collection(source):
@@ -94,6 +100,7 @@ def register(app: typer.Typer):
         except (CaptureError, SourceError, FileNotFoundError) as e:
             fail(str(e))
         finally:
+            warn_ctx.__exit__(None, None, None)
             if camera is not None or (source is not None and is_camera(source)):
                 try:
                     import cv2

@@ -11,6 +11,9 @@ app = typer.Typer(help="Training data: list the real sets and preview samples wi
                   no_args_is_help=True)
 
 
+IMAGE_OUT = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+
+
 def _fail(msg: str, code: int = 1):
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(code)
@@ -64,11 +67,12 @@ def _load_preview_samples(source: str, n: int, seed: int, data_root, split):
 @app.command("preview")
 def preview(source: str = typer.Option("synthetic", "--source", "-s",
                                        help="'synthetic', a dataset name (name:split) or a folder"),
-            n: int = typer.Option(16, "--n", help="number of samples"),
-            out: Path = typer.Option(Path("preview.png"), "--out", "-o", help="PNG to write"),
+            n: int = typer.Option(16, "--n", "-n", help="number of samples"),
+            out: Path = typer.Option(Path("preview.png"), "--out", "-o",
+                                     help=f"image to write ({', '.join(IMAGE_OUT)})"),
             seed: int = typer.Option(0, "--seed"),
             split: Optional[str] = typer.Option(None, "--split", help="dataset split"),
-            tile: int = typer.Option(256, "--tile", help="tile size in pixels"),
+            tile: int = typer.Option(256, "--tile", min=32, max=2048, help="tile size in pixels"),
             pipeline: Optional[str] = typer.Option(None, "--pipeline",
                                                    help="show augmented pipeline examples: 'frames' or 'crops'"),
             data_root: Optional[Path] = typer.Option(None, "--data-root",
@@ -77,6 +81,10 @@ def preview(source: str = typer.Option("synthetic", "--source", "-s",
     """Draw samples with their labels (boxes, keypoints, skeleton/part masks) into a PNG grid."""
     if n < 1:
         _fail("--n must be at least 1")
+    if out.suffix.lower() not in IMAGE_OUT:
+        _fail(f"--out {out}: the file name must end in one of {', '.join(IMAGE_OUT)} (it picks the format)")
+    if not out.parent.is_dir():
+        _fail(f"--out {out}: the folder {out.parent} does not exist (create it first)")
     if pipeline is not None:
         from handsdk.train.data import pipeline as pl
         from handsdk.train.data.preview import example_to_sample, preview_grid as _grid
@@ -94,19 +102,31 @@ def preview(source: str = typer.Option("synthetic", "--source", "-s",
             samples = [example_to_sample(next(gen), source) for _ in range(n)]
         except (FileNotFoundError, ValueError, KeyError, ImportError) as e:
             _fail(str(e))
-        _grid(samples, out, tile=tile)
+        _write(_grid, samples, out, tile)
         typer.echo(f"wrote {out} ({len(samples)} {pipeline} examples from {source})")
         return
     samples = _load_preview_samples(source, n, seed, data_root, split)
     grid = None
-    try:  # the synthetic renderer's own preview when it has one
-        from handsdk.train.synth import preview_grid as grid  # type: ignore[attr-defined]
-    except ImportError:
-        pass
-    if grid is None:
+    if all(s.image is not None for s in samples):
+        try:  # the synthetic renderer's own preview when it has one (it draws images only)
+            from handsdk.train.synth import preview_grid as grid  # type: ignore[attr-defined]
+        except ImportError:
+            pass
+    if grid is None:  # (and keypoint-only samples, e.g. gesture_keypoints_csv: drawn in a box)
         from handsdk.train.data.preview import preview_grid as grid
-    grid(samples, out)
+    _write(grid, samples, out, tile)
     typer.echo(f"wrote {out} ({len(samples)} samples from {source})")
+
+
+def _write(grid, samples, out: Path, tile: int):
+    import cv2
+
+    try:
+        grid(samples, out, tile=tile)
+    except (OSError, cv2.error, ValueError) as e:
+        _fail(f"could not write {out}: {str(e).strip().splitlines()[-1]}")
+    if not out.is_file():
+        _fail(f"could not write {out} (is the folder writable?)")
 
 
 def register(root: typer.Typer) -> None:

@@ -51,7 +51,9 @@ def register(app: typer.Typer):
     @app.command("run")
     def run(
         camera: Optional[int] = typer.Option(None, "--camera", help="camera index (e.g. 0)"),
-        source: Optional[str] = typer.Option(None, "--source", help="camera index, video file, image or folder"),
+        source: Optional[str] = typer.Option(None, "--source", help="camera index, video file, image, folder of "
+                                                                    "images, or a stream URL (rtsp://, http://, "
+                                                                    "https://: whatever OpenCV opens)"),
         demo: bool = typer.Option(False, "--demo", help="play a synthetic demo clip (a hand spelling a word "
                                                         "and making commands) through the pipeline"),
         bundle: Optional[Path] = typer.Option(None, "--bundle", help="model bundle (default: the shipped one)"),
@@ -100,7 +102,7 @@ def register(app: typer.Typer):
         from handsdk import GestureRecognizer, GestureRecognizerOptions, RunningMode
         from handsdk.bundle import BundleError, default_bundle_path
         from handsdk.events import GestureEvents, load_actions, shell_warning
-        from handsdk.sources import SourceError, frames, is_camera, source_fps
+        from handsdk.sources import SourceError, frames, is_camera, is_stream_url, source_fps
         from handsdk.spelling import Speller, SpellingOptions, spelling_set
 
         given = [n for n, v in (("--camera", camera), ("--source", source), ("--demo", demo or None))
@@ -109,7 +111,7 @@ def register(app: typer.Typer):
             fail(f"give either --camera or --source{' or --demo' if demo else ''}, not both")
         src = camera if camera is not None else source
         if src is None and not demo:
-            fail("nothing to run on: give --camera 0, --source <video|image|folder>, or --demo")
+            fail("nothing to run on: give --camera 0, --source <video|image|folder|stream URL>, or --demo")
         mode = mode or ("all" if demo else "frames")
         if max_hands is None:
             max_hands = 1 if demo else 2
@@ -131,7 +133,7 @@ def register(app: typer.Typer):
         threads = threads or 2
         if demo and bundle is None and default_bundle_path() is None:
             fail("--demo needs a model bundle: this install ships no default bundle; pass --bundle <file.handsdk>")
-        is_files = (not demo and isinstance(src, str) and not src.isdigit()
+        is_files = (not demo and isinstance(src, str) and not src.isdigit() and not is_stream_url(src)
                     and (Path(src).is_dir() or Path(src).suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp", ".webp")))
         if running_mode == "auto":
             rm = RunningMode.IMAGE if is_files else RunningMode.VIDEO
@@ -209,10 +211,12 @@ def register(app: typer.Typer):
                      f"({demo_length(out_fps)} frames at {out_fps:g} fps, rendered on the fly)")
                 it = demo_frames(seed=seed, fps=out_fps)
             else:
-                it = frames(src, width=cam_w, height=cam_h, reconnect=reconnect)
-                if is_camera(src):
-                    _err(f"camera {src} open; press q or Esc in the window, or Ctrl+C, to stop")
-            for frame, ts in it:
+                it = frames(src, width=cam_w, height=cam_h, reconnect=reconnect, info=True)
+                if is_camera(src) or is_stream_url(src):
+                    _err(f"{'camera' if is_camera(src) else 'stream'} {src} open; press q or Esc in the window, "
+                         f"or Ctrl+C, to stop")
+            for item in it:
+                frame, ts, info = item if len(item) == 3 else (*item, {})
                 result = rec.recognize(frame, ts if rm is not RunningMode.IMAGE else None)
                 n += 1
                 now = time.perf_counter()
@@ -230,7 +234,10 @@ def register(app: typer.Typer):
                         acted += amap.handle(ev)
                 if as_json:
                     d = result.to_dict()
-                    d["frame"] = n
+                    d["frame"] = info.get("index", n)  # a folder's file number: skipped files keep theirs
+                    if "path" in info:
+                        d["path"] = info["path"]
+                        d["images"] = info.get("count")
                     if mode != "frames":
                         d["events"] = [e.to_dict() for e in evs]
                         if acted:
@@ -242,7 +249,9 @@ def register(app: typer.Typer):
                     if mode == "frames":
                         hands = "; ".join(_hand_text(h) for h in result.hands) or "no hand"
                         t = result.timings_ms
-                        typer.echo(f"frame {n:5d} {frame.shape[1]}x{frame.shape[0]}  {len(result.hands)} hand(s): "
+                        where = (f"image {info['index']}/{info['count']} path: {info['path']} " if "path" in info
+                                 else f"frame {info.get('index', n):5d} ")
+                        typer.echo(f"{where}{frame.shape[1]}x{frame.shape[0]}  {len(result.hands)} hand(s): "
                                    f"{hands}  | detect {t['detect']:.1f} landmark {t['landmark']:.1f} "
                                    f"gesture {t['gesture']:.1f} total {t['total']:.1f} ms")
                     if mode in ("commands", "all"):
@@ -281,7 +290,7 @@ def register(app: typer.Typer):
         except SourceError as e:
             if n == 0:
                 rec.close()
-                fail(str(e))
+                fail(str(e) + (" (or run --demo: no camera needed)" if is_camera(src) else ""))
             typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
             code = 1
         except KeyboardInterrupt:

@@ -394,3 +394,40 @@ def test_shifted_one_hand_frames_give_one_hand_and_one_track_id():
     assert frames_with_two / total < 0.03, (frames_with_two, total, ids_per_image)  # old tracker: 0.09
     assert sum(n == 1 for n in ids_per_image.values()) >= len(files) - 1, ids_per_image
     assert max(ids_per_image.values()) <= 2, ids_per_image  # old tracker: 4 ids on C9
+
+
+# ------------------------------------------------------------------ custom gestures: messages and provenance
+
+def test_too_few_none_samples_says_how_many_and_how_to_get_them(bundle_path, tmp_path):
+    pytest.importorskip("tensorflow")
+    from handsdk.train.custom import CustomTrainingError, train_custom_gestures
+
+    d = tmp_path / "mine"
+    for label, n in (("ok", 6), ("none", 1)):
+        (d / label).mkdir(parents=True)
+        rows = [json.dumps({"keypoints": (np.random.default_rng(i).uniform(0, 100, (21, 3))).tolist(),
+                            "handedness": "Right"}) for i in range(n)]
+        (d / label / "keypoints.jsonl").write_text("\n".join(rows) + "\n")
+    with pytest.raises(CustomTrainingError) as e:
+        train_custom_gestures(d, bundle_path, tmp_path / "o.handsdk")
+    msg = str(e.value)
+    assert "none=1" in msg and "needs 5" in msg and "record 4 or more" in msg
+    assert "handsdk capture --label none" in msg and f"delete {d / 'none'}" in msg
+
+
+def test_a_custom_fp32_head_on_an_int8_base_does_not_claim_int8(bundle_bytes, tmp_path):
+    from handsdk.convert.tflite import keras_to_tflite
+    from handsdk.train.custom import extend_bundle
+    from tests.conftest import tiny_gesture
+
+    def as_int8(m):
+        for e in m["models"].values():
+            e["quantization"] = "int8"
+        m["provenance"]["format"] = "int8"
+    base = load_bundle(_rezip(bundle_bytes, edit=as_int8))
+    out = extend_bundle(base, "mine", keras_to_tflite(tiny_gesture(2, seed=3)), ("none", "ok"), quantization="fp32")
+    b = load_bundle(out)
+    assert b.models["gesture:mine"].quantization == "fp32"
+    assert b.provenance["format"] == "mixed"
+    assert b.provenance["quantization_by_model"]["gesture:mine"] == "fp32"
+    assert b.provenance["quantization_by_model"]["detector"] == "int8"

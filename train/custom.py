@@ -250,6 +250,12 @@ def extend_bundle(base, set_name: str, model: bytes, labels, *, output=None, kin
             prov[key] = {**prov[key], **val}
         else:
             prov[key] = val
+    # the format the base recorded ("int8" ...) no longer describes every model when
+    # the new head is quantised differently: record each model's, and "mixed"
+    q = {r: m.get("quantization") for r, m in models.items()}
+    prov["quantization_by_model"] = q
+    if "format" in prov or len(set(q.values())) > 1:
+        prov["format"] = next(iter(q.values())) if len(set(q.values())) == 1 else "mixed"
     manifest["provenance"] = prov
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -344,8 +350,19 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
         raise CustomTrainingError(f"{data_folder}: no gesture folders besides '{NONE_LABEL}'")
     small = {k: v for k, v in counts.items() if v < min_samples}
     if small:
+        hints = []
+        for k, v in small.items():
+            if k == NONE_LABEL:
+                hints.append(f"'{NONE_LABEL}' has {v}, needs {min_samples}: record {min_samples - v} or more "
+                             f"negatives (hands doing no gesture of yours) with `handsdk capture --label "
+                             f"{NONE_LABEL} -o {data_folder}`, or delete {Path(data_folder) / NONE_LABEL} to use "
+                             f"generic synthetic hands alone for '{NONE_LABEL}'")
+            else:
+                hints.append(f"'{k}' has {v}, needs {min_samples}: record {min_samples - v} or more with "
+                             f"`handsdk capture --label {k} -o {data_folder}`")
         raise CustomTrainingError(f"too few samples (need >= {min_samples} per label): "
-                                  + ", ".join(f"{k}={v}" for k, v in small.items()))
+                                  + ", ".join(f"{k}={v}" for k, v in small.items()) + ". " + "; ".join(hints)
+                                  + " (or lower the bar: --set min_samples=N)")
     classes = [NONE_LABEL] + gestures
     y_all = np.array([classes.index(l) for l in ds.labels], np.int64)
     h_all = [h if h is not None else "Right" for h in ds.handedness]

@@ -232,7 +232,7 @@ def convert_model(trained: Trained, fmt: str, calibration: list[dict] | None = N
 
         model, info = quantization_aware_finetune(model, calibration, steps=qat_steps, progress=progress)
     quant = {"fp32": "fp32", "fp16": "fp16", "dynamic": "dynamic", "int8": "int8", "qat-int8": "int8"}[fmt]
-    rep = (lambda: calibration) if quant == "int8" else None
+    rep = (lambda: _calibration_progress(calibration, trained.role, progress)) if quant == "int8" else None
     try:
         from .tflite import _names
 
@@ -240,6 +240,19 @@ def convert_model(trained: Trained, fmt: str, calibration: list[dict] | None = N
     except Exception as e:
         raise ConversionError(f"{trained.role}: conversion to {fmt} failed: {e}") from e
     return data, info
+
+
+def _calibration_progress(samples: list, role: str, progress: Callable[[str], None]):
+    """The calibration samples, reporting a progress bar at each quarter (the
+    converter runs the float model over every sample: the slow part of int8)."""
+    n = len(samples)
+    marks = {max(1, round(n * k / 4)) for k in range(1, 5)}
+    t0 = time.perf_counter()
+    for i, x in enumerate(samples, 1):
+        yield x
+        if i in marks:
+            bar = "#" * round(20 * i / n)
+            progress(f"    {role}: calibrating [{bar:<20}] {i}/{n} samples ({time.perf_counter() - t0:.0f}s)")
 
 
 def _decode_detector(out: np.ndarray, dec: dict):

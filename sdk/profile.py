@@ -41,10 +41,13 @@ def synthetic_frames(n: int, size=(480, 640), seed: int = 0) -> list[np.ndarray]
 
 def profile_bundle(bundle, *, device: str | None = None, frames: int = 100, warmup: int = 10,
                    threads: int | None = None, data: str | None = None, data_root=None,
-                   eval_limit: int = 200, camera=None) -> dict:
+                   eval_limit: int = 200, camera=None, progress=None) -> dict:
     """Profile one bundle. Frames are RGB; the recognizer runs in IMAGE mode
-    (detector every frame) and in VIDEO mode (tracking frames)."""
+    (detector every frame) and in VIDEO mode (tracking frames).
+    ``progress(message)`` gets a progress bar per mode."""
     from handsdk import GestureRecognizer, GestureRecognizerOptions, RunningMode, load_bundle
+
+    say = progress or (lambda m: None)
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     prof = {}
@@ -67,12 +70,16 @@ def profile_bundle(bundle, *, device: str | None = None, frames: int = 100, warm
         opts = GestureRecognizerOptions(bundle=b, running_mode=mode, num_threads=threads, color_order="RGB",
                                         max_hands=1)
         times: dict[str, list] = {}
+        total = frames + warmup
+        marks = {max(1, round(total * k / 4)) for k in range(1, 5)}
         with GestureRecognizer(opts) as rec:
-            for i in range(frames + warmup):
+            for i in range(total):
                 r = rec.recognize(imgs[i % len(imgs)], timestamp_ms=None if mode is RunningMode.IMAGE else i * 33)
                 if i >= warmup:
                     for k, v in r.timings_ms.items():
                         times.setdefault(k, []).append(v)
+                if i + 1 in marks:
+                    say(f"{mode.name.lower():5s} mode [{'#' * round(20 * (i + 1) / total):<20}] {i + 1}/{total} frames")
         key = "detection_frames" if mode is RunningMode.IMAGE else "tracking_frames"
         out[key] = {k: _stats(v) for k, v in times.items()}
         p50 = out[key]["total"]["p50"]
@@ -82,6 +89,7 @@ def profile_bundle(bundle, *, device: str | None = None, frames: int = 100, warm
         from handsdk.train.data.real import load_dataset
 
         samples = load_dataset(data, root=data_root, split="valid" if data == "asl_letters" else None)[:eval_limit]
+        say(f"accuracy on {len(samples)} images of {data} ...")
         opts = GestureRecognizerOptions(bundle=b, running_mode=RunningMode.IMAGE, num_threads=threads,
                                         color_order="RGB", max_hands=2)
         with GestureRecognizer(opts) as rec:
@@ -92,21 +100,45 @@ def profile_bundle(bundle, *, device: str | None = None, frames: int = 100, warm
     return out
 
 
-def profile_in_subprocess(bundle, timeout: float = 1800, **kw) -> dict:
+def profile_in_subprocess(bundle, timeout: float = 1800, progress=None, **kw) -> dict:
     """Profile in a fresh Python process: its peak memory is this bundle's,
-    and a crash becomes a row that says why."""
+    and a crash becomes a row that says why. ``progress(message)`` gets the
+    child's progress lines as they come."""
+    import tempfile
+    import threading
+
     code = ("import json, sys; from handsdk.profile import profile_bundle; "
-            "kw = json.loads(sys.argv[2]); print('@@' + json.dumps(profile_bundle(sys.argv[1], **kw)))")
-    try:
-        p = subprocess.run([sys.executable, "-c", code, str(bundle), json.dumps(kw)], capture_output=True,
-                           text=True, timeout=timeout, env=dict(os.environ, PYTHONWARNINGS="ignore"))
-    except subprocess.TimeoutExpired:
-        return {"bundle": str(bundle), "error": f"timed out after {timeout:.0f} s"}
-    for line in p.stdout.splitlines():
-        if line.startswith("@@"):
-            return json.loads(line[2:])
-    err = (p.stderr.strip().splitlines() or ["no output"])[-1]
-    return {"bundle": str(bundle), "error": err}
+            "kw = json.loads(sys.argv[2]); "
+            "say = lambda m: print('@@p ' + m, flush=True); "
+            "print('@@' + json.dumps(profile_bundle(sys.argv[1], progress=say, **kw)), flush=True)")
+    result: dict = {}
+    with tempfile.TemporaryFile() as err:
+        p = subprocess.Popen([sys.executable, "-c", code, str(bundle), json.dumps(kw)], stdout=subprocess.PIPE,
+                             stderr=err, text=True, env=dict(os.environ, PYTHONWARNINGS="ignore"))
+
+        def read():
+            for line in p.stdout:
+                if line.startswith("@@p "):
+                    if progress is not None:
+                        progress(line[4:].rstrip())
+                elif line.startswith("@@"):
+                    result.update(json.loads(line[2:]))
+
+        t = threading.Thread(target=read, daemon=True)
+        t.start()
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            return {"bundle": str(bundle), "error": f"timed out after {timeout:.0f} s"}
+        t.join(10)
+        if result:
+            return result
+        err.seek(0)
+        lines = err.read().decode("utf-8", "replace").strip().splitlines()
+    msg = lines[-1] if lines else f"the profiling process exited with code {p.returncode} and no output"
+    return {"bundle": str(bundle), "error": msg}
 
 
 def format_table(rows: list[dict]) -> str:

@@ -20,6 +20,7 @@ def test_profile_without_bundle_uses_the_default_bundle(bundle_path, monkeypatch
     r = runner.invoke(app, ["profile", "--frames", "5", "--warmup", "0"])
     assert r.exit_code == 0, r.output
     assert "[1/1] profiling" in r.output and "tiny.handsdk" in r.output and "FAILED" not in r.output
+    assert "image mode [####################] 5/5 frames" in r.output and "video mode [" in r.output
     monkeypatch.setattr(hb, "default_bundle_path", lambda: None)
     r = runner.invoke(app, ["profile"])
     assert r.exit_code == 2 and "--bundle" in r.output
@@ -197,3 +198,26 @@ def test_console_script_hides_native_start_up_noise_unless_verbose(bundle_path):
     r = subprocess.run([exe, "bundle", "inspect", str(bundle_path), "--verbose"], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0 and "XNNPACK" in r.stderr
+
+
+def test_int8_conversion_reports_calibration_progress():
+    pytest.importorskip("tensorflow")
+    from handsdk.convert.api import Trained, convert_model
+    from tests.conftest import tiny_gesture
+
+    rng = np.random.default_rng(0)
+    calib = [{"keypoints": rng.uniform(-1, 1, (1, 21, 2)).astype(np.float32)} for _ in range(8)]
+    lines = []
+    convert_model(Trained("gesture:commands", tiny_gesture(3), {}, "mem"), "int8", calib, progress=lines.append)
+    bars = [x for x in lines if "calibrating [" in x]
+    assert bars and bars[-1].strip().startswith("gesture:commands: calibrating [####################] 8/8")
+
+
+def test_build_default_help_and_readme_agree_on_time_and_worker_path():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    r = runner.invoke(app, ["build-default", "--help"])
+    assert "1.5 hours" in r.output and "about 1.5 hours" in readme
+    assert "benchmarks/mediapipe_worker.py" not in readme and "sdk/mediapipe_worker.py" in readme
+    assert (Path(__file__).resolve().parents[1] / "sdk" / "mediapipe_worker.py").is_file()

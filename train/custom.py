@@ -32,7 +32,10 @@ What happens:
 4. GestureNet (:func:`handsdk.train.models.gesture.build_gesture`) is trained
    with class-balanced weights until ``epochs`` or the ``time_budget_s`` is
    reached (or validation stops improving), keeping the best epoch by
-   validation macro-F1;
+   validation macro-F1; with label smoothing (0.1, as the built-in sets'
+   recipe, :mod:`handsdk.train.gesture_eval`); ``held_out_sources=True`` also
+   scores each capture source (a person, a session) with a model trained on
+   the others: the figure that predicts a new user;
 5. the model is converted to TFLite (``fp32``, ``dynamic`` or ``int8``),
    evaluated again *as converted* on the validation split (accuracy, macro-F1,
    confusion matrix PNG next to the output), and written into a copy of the
@@ -301,6 +304,7 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
                           generic_negatives: int | None = None, exclude_margin: float = 1.0,
                           batch_size: int = 64, learning_rate: float = 3e-3, examples_per_epoch: int = 4096,
                           patience: int = 12, min_samples: int = 5, augment: AugmentSettings | None = None,
+                          label_smoothing: float = 0.1, held_out_sources: bool = False,
                           threads: int | None = None, progress: Callable[[str], None] | None = print) -> dict:
     """Train a gesture set on a captured dataset and write a bundle.
 
@@ -425,7 +429,9 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
     model = build_gesture(mcfg, n_cls)
     steps = max(1, int(np.ceil(max(examples_per_epoch, len(Y_tr)) / batch_size)))
     sched = keras.optimizers.schedules.CosineDecay(learning_rate, max(1, epochs * steps), alpha=0.05)
-    model.compile(keras.optimizers.Adam(sched), loss=keras.losses.SparseCategoricalCrossentropy(),
+    eye = np.eye(n_cls, dtype=np.float32)  # one-hot targets: label smoothing (the gesture_eval recipe)
+    model.compile(keras.optimizers.Adam(sched),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=float(label_smoothing)),
                   weighted_metrics=["accuracy"])
     say(f"GestureNet: {n_cls} classes {classes}, {model.count_params()} parameters; up to {epochs} epochs "
         f"or {time_budget_s:.0f}s")
@@ -438,7 +444,8 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
         idx = rng.integers(0, len(Y_tr), steps * batch_size)
         Xe, _ = augment_batch(X_tr_kp[idx], [H_tr[i] for i in idx], rng, aug)
         Ye = Y_tr[idx]
-        h = model.fit(Xe, Ye, sample_weight=cls_w[Ye], batch_size=batch_size, epochs=1, verbose=0, shuffle=False)
+        h = model.fit(Xe, eye[Ye], sample_weight=cls_w[Ye], batch_size=batch_size, epochs=1, verbose=0,
+                      shuffle=False)
         rec = {"epoch": ep, "loss": float(h.history["loss"][-1]), "acc": float(h.history["accuracy"][-1])}
         if len(Y_va):
             p = model.predict(X_va, batch_size=512, verbose=0)
@@ -457,7 +464,9 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
             stale += 1
         rec["seconds"] = round(time.monotonic() - t_train, 2)
         history.append(rec)
-        say(f"epoch {ep}/{epochs}: loss {rec['loss']:.3f} acc {rec['acc']:.3f}"
+        frac = max(ep / epochs, min(1.0, (time.monotonic() - t_train) / max(time_budget_s, 1e-9)))
+        bar = "#" * int(round(20 * frac))
+        say(f"epoch {ep}/{epochs} [{bar:<20}]: loss {rec['loss']:.3f} acc {rec['acc']:.3f}"
             + (f" | val loss {rec['val_loss']:.3f} acc {rec['val_acc']:.3f} macro-F1 {rec['val_f1']:.3f}"
                if "val_acc" in rec else "") + f" ({rec['seconds']:.1f}s)")
         if time.monotonic() - t_train > time_budget_s:
@@ -515,6 +524,15 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
     else:
         say("no validation split (val_fraction 0): no metrics")
 
+    # ---- people/sessions never seen: each capture source held out in turn (opt-in)
+    srcs = np.array([str(x) for x in ds.sources], object)
+    if held_out_sources and len(set(srcs.tolist())) >= 2:
+        report["held_out_sources"] = _held_out_sources(
+            batch_keypoint_features(ds.keypoints, h_all), y_all, srcs, classes,
+            batch_keypoint_features(gen_kp, gen_h) if len(gen_kp) else None, aug, label_smoothing,
+            epochs=max(5, min(ep, 30)), examples_per_epoch=examples_per_epoch, batch_size=batch_size,
+            learning_rate=learning_rate, seed=seed, say=say)
+
     # ---- the bundle
     base_sha = _sha256(base.manifest.get("name", "").encode() + b"".join(base.files[k] for k in sorted(base.files)))
     replaced = f"gesture:{set_name}" in base.models
@@ -545,10 +563,41 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
 
 
 
+def _held_out_sources(feats, y, sources, classes, generic, aug: AugmentSettings, label_smoothing: float, *,
+                      epochs: int, examples_per_epoch: int, batch_size: int, learning_rate: float, seed: int,
+                      say) -> dict:
+    """Leave-one-source-out with the recipe of :mod:`handsdk.train.gesture_eval`
+    (class-balanced sampling, label smoothing, the same rotation/scale/jitter;
+    no mirroring of features, no synthetic templates): per capture source,
+    train on the others (+ the generic ``none`` hands) and score it. Returns
+    {source: {n, accuracy, macro_f1, none_precision}} plus ``"mean"``."""
+    from handsdk.train.gesture_eval import Recipe, fold_metrics, predict, train_classifier
+
+    r = Recipe(epochs=int(epochs), examples_per_epoch=int(examples_per_epoch), batch_size=int(batch_size),
+               learning_rate=float(learning_rate), label_smoothing=float(label_smoothing), balance="class",
+               rotation_deg=float(aug.rotation_deg), wide_rotation_deg=0.0, thumbs_flip=False,
+               scale=tuple(aug.scale), jitter=float(aug.jitter), mirror=False, synth_per_class=0, seed=int(seed))
+    names = np.array(classes, object)
+    out = {}
+    for src in sorted(set(sources.tolist())):
+        te = sources == src
+        if not (~te).any():
+            continue
+        extra = (generic, np.array(["none"] * len(generic), object)) if generic is not None else None
+        model = train_classifier(feats[~te], names[y[~te]], sources[~te], list(classes), r, extra=extra)
+        m = fold_metrics(y[te], predict(model, feats[te]).argmax(1), list(classes))
+        out[src] = {k: m[k] for k in ("n", "accuracy", "macro_f1", "none_precision") if k in m}
+        say(f"held-out source {src!r}: {m['n']} samples, accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}")
+    if out:
+        out["mean"] = {k: float(np.mean([v[k] for v in out.values()])) for k in ("accuracy", "macro_f1")}
+    return out
+
+
 #: options of train_custom_gestures that `handsdk train gesture --data ... --set key=value` may set
 CLI_OPTIONS = ("epochs", "time_budget_s", "quantization", "seed", "val_fraction", "generic_negatives", "kind",
                "batch_size", "learning_rate", "examples_per_epoch", "patience", "threads", "exclude_margin",
-               "min_samples")
+               "min_samples", "label_smoothing",
+               "held_out_sources")
 
 
 def train_from_cli(data, base, output, set_name: str = "custom", overrides: dict | None = None,

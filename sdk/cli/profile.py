@@ -78,7 +78,8 @@ def register(app: typer.Typer):
                        + (f", accuracy on {data}" if data else "") + ") ...", err=True)
             t0 = time.monotonic()
             r = profile_in_subprocess(b, device=device, frames=frames, warmup=warmup, threads=threads, data=data,
-                                      data_root=str(data_root) if data_root else None, eval_limit=eval_limit)
+                                      data_root=str(data_root) if data_root else None, eval_limit=eval_limit,
+                                      progress=lambda m, i=i: typer.echo(f"[{i}/{len(bundles)}]   {m}", err=True))
             if b in labels:
                 r["format"] = labels[b]
             rows.append(r)

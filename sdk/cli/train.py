@@ -3,6 +3,7 @@ evaluate`: training and evaluation of the three models (needs the train extra)."
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -43,8 +44,11 @@ def _run(task: str, config: Path, resume: bool, out: Optional[Path], overrides):
     _need_tf(task)
     from handsdk.train.config import ConfigError, load_config
 
+    ov = _parse_overrides(overrides)
+    if sys.stdout.isatty() and "train.verbose" not in ov:
+        ov["train.verbose"] = 1  # a progress bar per epoch at a terminal (configs log one line per epoch)
     try:
-        cfg = load_config(config, _parse_overrides(overrides))
+        cfg = load_config(config, ov)
     except ConfigError as e:
         fail(str(e))
     if cfg.task != task:

@@ -120,3 +120,25 @@ def test_photo_rows_use_the_per_hand_labels_and_agree_with_the_pose():
                                       for s in samples)
     with pytest.raises(ValueError, match="unknown gesture source"):
         G.gesture_source_samples("nope")
+
+
+def test_custom_gestures_report_held_out_sources(bundle_path, tmp_path):
+    import json
+
+    from handsdk.train.custom import train_custom_gestures
+
+    data = tmp_path / "caps"
+    for c, toy in (("open_hand", "open"), ("fist", "fist"), ("two", "victory")):
+        (data / c).mkdir(parents=True)
+        with open(data / c / "keypoints.jsonl", "w") as f:
+            for src in ("alice.mp4", "bob.mp4"):
+                kp = _toy(toy, 15, seed=hash((c, src)) % 1000)
+                kp[..., :2] = kp[..., :2] * 80 + 200
+                for i, k in enumerate(kp):
+                    f.write(json.dumps({"keypoints": k.tolist(), "handedness": "Right", "source": src,
+                                        "frame": i}) + "\n")
+    rep = train_custom_gestures(data, bundle_path, tmp_path / "c.handsdk", epochs=3, examples_per_epoch=512,
+                                generic_negatives=60, held_out_sources=True, progress=None, time_budget_s=60)
+    ho = rep["held_out_sources"]
+    assert set(ho) == {"alice.mp4", "bob.mp4", "mean"}
+    assert ho["alice.mp4"]["n"] == 45 and ho["mean"]["accuracy"] > 0.6

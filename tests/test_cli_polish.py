@@ -221,3 +221,25 @@ def test_build_default_help_and_readme_agree_on_time_and_worker_path():
     assert "1.5 hours" in r.output and "about 1.5 hours" in readme
     assert "benchmarks/mediapipe_worker.py" not in readme and "sdk/mediapipe_worker.py" in readme
     assert (Path(__file__).resolve().parents[1] / "sdk" / "mediapipe_worker.py").is_file()
+
+
+def test_run_reports_a_pipeline_failure_mid_run_without_a_traceback(bundle_path, tmp_path, monkeypatch):
+    import cv2
+
+    from handsdk.stages import HandLandmarker
+
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"{i}.jpg"), red_stroke_frame())
+    calls = [0]
+    real = HandLandmarker.landmark_rgb
+
+    def flaky(self, *a, **k):
+        calls[0] += 1
+        if calls[0] > 1:
+            raise RuntimeError("tensor 12: unsupported zero point")
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(HandLandmarker, "landmark_rgb", flaky)
+    r = runner.invoke(app, ["run", "--source", str(tmp_path), "--bundle", str(bundle_path), "--no-window"])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "processing frame 2" in r.output and "unsupported zero point" in r.output and "image 1/3" in r.output

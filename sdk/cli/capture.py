@@ -47,6 +47,7 @@ def register(app: typer.Typer):
         """
         from handsdk.capture import (CaptureError, capture_stream, convert_class_folders,
                                      is_class_folder_collection, parse_keys)
+        from handsdk.bundle import BundleError
         from handsdk.sources import SourceError, is_camera
 
         if camera is not None and source is not None:
@@ -97,8 +98,10 @@ def register(app: typer.Typer):
                          + ("q or Esc in the window stops" if show_fn else "Ctrl+C stops"))
                 report = capture_stream(src, output, label, bundle=bundle, every=every, max_samples=max_samples,
                                         crops=crops, keys=keymap, show=show_fn, progress=_err)
-        except (CaptureError, SourceError, FileNotFoundError) as e:
+        except (CaptureError, SourceError, FileNotFoundError, BundleError) as e:
             fail(str(e))
+        except RuntimeError as e:  # the pipeline failed on a frame (a corrupt model ...)
+            fail(f"the pipeline failed: {type(e).__name__}: {e} (the samples recorded so far are saved)", 1)
         finally:
             warn_ctx.__exit__(None, None, None)
             if camera is not None or (source is not None and is_camera(source)):

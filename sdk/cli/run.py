@@ -217,7 +217,12 @@ def register(app: typer.Typer):
                          f"or Ctrl+C, to stop")
             for item in it:
                 frame, ts, info = item if len(item) == 3 else (*item, {})
-                result = rec.recognize(frame, ts if rm is not RunningMode.IMAGE else None)
+                try:
+                    result = rec.recognize(frame, ts if rm is not RunningMode.IMAGE else None)
+                except (RuntimeError, ValueError) as e:  # e.g. an interpreter that fails on this frame
+                    raise _FrameFailed(f"processing frame {info.get('index', n + 1)}"
+                                       + (f" ({info['path']})" if "path" in info else "")
+                                       + f" failed: {type(e).__name__}: {e}") from e
                 n += 1
                 now = time.perf_counter()
                 dt = now - t_prev
@@ -293,6 +298,10 @@ def register(app: typer.Typer):
                 fail(str(e) + (" (or run --demo: no camera needed)" if is_camera(src) else ""))
             typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
             code = 1
+        except _FrameFailed as e:
+            typer.secho(f"error: {e} (is the bundle corrupt? `handsdk bundle inspect` checks it)",
+                        fg=typer.colors.RED, err=True)
+            code = 1
         except KeyboardInterrupt:
             _err("stopped")
         finally:
@@ -312,6 +321,8 @@ def register(app: typer.Typer):
         if amap is not None:
             amap.wait()
         if n == 0:
+            if code:
+                raise typer.Exit(code)
             fail("no frames were read from the source")
         if mode in ("spelling", "all") and speller is not None and not as_json:
             (typer.echo if mode == "spelling" else _err)(f"spelled: {speller.text!r}")
@@ -326,6 +337,10 @@ def register(app: typer.Typer):
             _err(f"wrote {save}")
         if code:
             raise typer.Exit(code)
+
+
+class _FrameFailed(Exception):
+    """The pipeline failed on a frame (not a problem of the source)."""
 
 
 def _open_writer(path: Path, shape, fps: float = 30.0):

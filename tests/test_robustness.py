@@ -431,3 +431,17 @@ def test_a_custom_fp32_head_on_an_int8_base_does_not_claim_int8(bundle_bytes, tm
     assert b.provenance["format"] == "mixed"
     assert b.provenance["quantization_by_model"]["gesture:mine"] == "fp32"
     assert b.provenance["quantization_by_model"]["detector"] == "int8"
+
+
+def test_a_tensorrt_bundle_loads_for_inspection_off_the_jetson():
+    # each model is run once at load, except TensorRT engines, which run only on their Jetson
+    from handsdk.backend_tensorrt import pack_engine
+
+    det = pack_engine(b"E1", {"image": (1, 48, 64, 3)}, {"skeleton": (1, 48, 64, 1)})
+    lm = pack_engine(b"E2", {"image": (1, 32, 32, 3), "skeleton": (1, 32, 32, 1)},
+                     {"heatmaps": (1, 16, 16, 21), "presence": (1, 1), "handedness": (1, 1)})
+    g = pack_engine(b"E3", {"keypoints": (1, 21, 2)}, {"scores": (1, 3)})
+    data = build_bundle(detector=det, landmarker=lm, gestures={"c": GestureSet(g, ("a", "b", "c"))},
+                        quantization="fp16-trt")
+    b = load_bundle(data)
+    assert b.models["detector"].file == "detector.engine" and b.models["gesture:c"].labels == ("a", "b", "c")

@@ -171,6 +171,7 @@ class GestureRows:
     sources: np.ndarray
     raw: np.ndarray
     report: dict = field(default_factory=dict)
+    paths: np.ndarray | None = None  # image of each row (photo sets)
 
     def __len__(self):
         return len(self.labels)
@@ -181,7 +182,8 @@ class GestureRows:
 
     def subset(self, mask) -> "GestureRows":
         m = np.asarray(mask)
-        return GestureRows(self.keypoints[m], self.handedness[m], self.labels[m], self.sources[m], self.raw[m])
+        return GestureRows(self.keypoints[m], self.handedness[m], self.labels[m], self.sources[m], self.raw[m],
+                           paths=None if self.paths is None else self.paths[m])
 
     @staticmethod
     def concat(parts) -> "GestureRows":
@@ -214,7 +216,7 @@ def photo_rows(name: str, root=None, *, check: bool = True) -> GestureRows:
     """Every labelled MediaPipe hand of a photo set, mapped (see module doc)."""
     from . import real
 
-    kps, hands, labs, raws = [], [], [], []
+    kps, hands, labs, raws, paths = [], [], [], [], []
     if name in ("asl_letters", "sign_language_digits"):
         table = ASL_COMMANDS if name == "asl_letters" else DIGIT_COMMANDS
         for s in real.load_dataset(name, None, root, load_image=False):
@@ -223,6 +225,7 @@ def photo_rows(name: str, root=None, *, check: bool = True) -> GestureRows:
                 hands.append(s.handedness[0] if s.handedness else None)
                 labs.append(table[s.label])
                 raws.append(s.label)
+                paths.append(s.path)
     else:
         table = SCENE_COMMANDS[name]
         for s in real.load_dataset(name, None, root, load_image=False):
@@ -232,7 +235,9 @@ def photo_rows(name: str, root=None, *, check: bool = True) -> GestureRows:
                     hands.append(h)
                     labs.append(table[lab])
                     raws.append(lab)
+                    paths.append(s.path)
     rows = _rows(kps, hands, labs, name, raws)
+    rows.paths = np.array(paths, object)
     if not len(rows):
         return rows
     if "3?" in set(rows.labels):
@@ -276,6 +281,78 @@ def letter_rows(dataset: str, split=None, root=None) -> GestureRows:
             hands.append(s.handedness[0] if s.handedness else None)
             labs.append(s.label)
     return _rows(kps, hands, labs, dataset if split is None else f"{dataset}/{split}", labs)
+
+
+def _box_overlap(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - ix * iy
+    return ix * iy / u if u > 0 else 0.0
+
+
+def pipeline_rows(name: str, bundle, root=None, *, check: bool = True, min_iou: float = 0.3,
+                  cache: bool = True) -> GestureRows:
+    """The rows of photo set ``name`` (see :func:`photo_rows`) with the SDK's
+    own keypoints and handedness: ``bundle``'s detector + landmarker run over
+    each image (IMAGE mode, up to two hands), each labelled MediaPipe hand
+    matched to the found hand whose keypoint box overlaps it most (IoU >=
+    ``min_iou``). Hands the SDK does not find are left out (their count is in
+    ``report["missed"]``). Cached per bundle hash and set under
+    ``$HANDSDK_CACHE`` (default ``~/.cache/handsdk``)."""
+    import hashlib
+    import json
+    import os
+    from pathlib import Path
+
+    from handsdk.keypoints import keypoints_box
+
+    from . import real
+
+    mp = photo_rows(name, root, check=check)
+    bundle = Path(bundle)
+    digest = hashlib.sha256(bundle.read_bytes()).hexdigest()[:16]
+    cpath = Path(os.environ.get("HANDSDK_CACHE", Path.home() / ".cache" / "handsdk")) / "pipeline_gestures" / \
+        f"{digest}_{name}.json"
+    found = json.loads(cpath.read_text()) if cache and cpath.is_file() else None
+    if found is None:
+        from handsdk import GestureRecognizer, GestureRecognizerOptions
+
+        found = {}
+        rec = GestureRecognizer(GestureRecognizerOptions(bundle=str(bundle), color_order="RGB", max_hands=2))
+        try:
+            for smp in real.load_dataset(name, None, root, load_image=False):
+                if not len(smp.keypoints):
+                    continue
+                img = real.load_image(smp.path)
+                res = rec.recognize(img)
+                found[smp.path] = [{"kp": np.asarray(h.keypoints[:, :2]).round(2).tolist(),
+                                    "hand": h.handedness.name} for h in res.hands]
+        finally:
+            rec.close()
+        if cache:
+            cpath.parent.mkdir(parents=True, exist_ok=True)
+            cpath.write_text(json.dumps(found))
+    kps, hands, keep = [], [], []
+    by_path = {p: [np.asarray(h["kp"], np.float32) for h in hs] for p, hs in found.items()}
+    hand_of = {p: [h["hand"] for h in hs] for p, hs in found.items()}
+    missed = 0
+    for i in range(len(mp)):
+        p = mp.paths[i] if mp.paths is not None else None
+        cands = by_path.get(p, [])
+        b = keypoints_box(mp.keypoints[i][:, :2])
+        ious = [_box_overlap(b, keypoints_box(c)) for c in cands]
+        j = int(np.argmax(ious)) if ious else -1
+        if j < 0 or ious[j] < min_iou:
+            missed += 1
+            continue
+        kps.append(np.concatenate([cands[j], np.ones((21, 1), np.float32)], 1))
+        hands.append(hand_of[p][j])
+        keep.append(i)
+    keep = np.asarray(keep, np.int64)
+    out = GestureRows(np.asarray(kps, np.float32).reshape(-1, 21, 3), np.array(hands, object),
+                      mp.labels[keep], np.array([f"{name}"] * len(keep), object), mp.raw[keep])
+    out.report = {"mediapipe_rows": len(mp), "missed": missed, "bundle": str(bundle)}
+    return out
 
 
 def rows_as_samples(rows: GestureRows, label_set: str = "commands"):
@@ -352,6 +429,6 @@ def flip_thumbs(rows: GestureRows) -> GestureRows:
                        np.char.add(rows.sources[m].astype(str), "/rot180").astype(object), rows.raw[m].copy())
 
 
-__all__ = ["UPRIGHT_CLASSES", "flip_thumbs", "gesture_source_samples", "rotate_keypoints", "ALL_SOURCES", "ASL_COMMANDS", "COMMAND_LABELS", "CSV_COMMANDS", "CSV_SOURCES", "GestureRows",
+__all__ = ["UPRIGHT_CLASSES", "flip_thumbs", "gesture_source_samples", "pipeline_rows", "rotate_keypoints", "ALL_SOURCES", "ASL_COMMANDS", "COMMAND_LABELS", "CSV_COMMANDS", "CSV_SOURCES", "GestureRows",
            "PHOTO_SOURCES", "SCENE_COMMANDS", "command_rows", "csv_rows", "finger_states", "letter_rows",
            "photo_rows", "rows_as_samples", "thumb_index_ring"]

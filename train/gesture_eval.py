@@ -425,6 +425,13 @@ def loso_commands(recipes=("shipped", "mlp", "gesturenet"), sources=None, *, hel
     labels = rows.labels.astype(str)
     srcs = rows.sources.astype(str)
     y = np.array([classes.index(l) for l in labels])
+    # rows whose four long fingers agree with their label (gestures._agrees); the
+    # CSV rows are not filtered, and some are transition frames (e.g. a "point"
+    # with a curled index): metrics on these rows are reported beside the others
+    agree = np.ones(len(y), bool)
+    for lab in np.unique(labels):
+        m = labels == lab
+        agree[m] = G._agrees(rows.keypoints[m], lab)
     out = Path(out) if out else None
     if out:
         out.mkdir(parents=True, exist_ok=True)
@@ -525,6 +532,9 @@ def loso_commands(recipes=("shipped", "mlp", "gesturenet"), sources=None, *, hel
             results.setdefault("recipes", {})[name] = asdict(r)
         pred = pooled_scores.argmax(1)
         pooled = fold_metrics(y[mask_all], pred[mask_all], classes)
+        for src, f in folds.items():
+            m = (srcs == src) & mask_all & agree
+            f["agreeing"] = {k: v for k, v in fold_metrics(y[m], pred[m], classes).items() if k != "per_class_f1"}
         from handsdk.metrics import confusion_matrix
 
         cm = confusion_matrix(y[mask_all], pred[mask_all], len(classes))
@@ -535,6 +545,8 @@ def loso_commands(recipes=("shipped", "mlp", "gesturenet"), sources=None, *, hel
                "reliability": curve, "min_score": ms, "seconds": round(time.time() - t0, 1),
                "mean_fold_macro_f1": float(np.nanmean([f["macro_f1"] for f in folds.values()])),
                "worst_fold_macro_f1": float(np.nanmin([f["macro_f1"] for f in folds.values()]))}
+        res["agreeing_pooled"] = fold_metrics(y[mask_all & agree], pred[mask_all & agree], classes)
+        res["agreeing_mean_fold_macro_f1"] = float(np.nanmean([f["agreeing"]["macro_f1"] for f in folds.values()]))
         if own_scores.get(name):
             yo = np.concatenate([a for a, _ in own_scores[name]])
             so = np.concatenate([b for _, b in own_scores[name]])
@@ -583,6 +595,11 @@ def letters_by_signer(recipes=("shipped", "mlp", "gesturenet"), *, root=None, bu
 
             def scorer(f, score=score, perm=perm):
                 return score(f)[:, perm]
+        elif name.startswith("config:"):
+            cmodel = train_with_config(name[7:], [], overrides=(recipe_overrides or {}).get("config"))
+
+            def scorer(f, model=cmodel):
+                return predict(model, f)
         else:
             base = LETTER_RECIPES.get(name) or RECIPES.get(name) or LETTER_RECIPES["gesturenet"]
             r = replace(base, **(recipe_overrides or {}).get(name, {}))

@@ -626,6 +626,7 @@ def letters_by_signer(recipes=("shipped", "mlp", "gesturenet"), *, root=None, bu
                 acc_at[str(t)] = {"coverage": float(a.mean()),
                                   "accuracy": float((s.argmax(1)[a] == yt[a]).mean()) if a.any() else None}
             m["accepted_at"] = acc_at
+            m["min_score"] = choose_min_score(s, yt, classes, none_label=None, target_precision=0.95)
             res[k] = m
             if out:
                 from handsdk.metrics import confusion_matrix
@@ -681,6 +682,46 @@ def format_commands_table(results: dict, recipes) -> str:
     return "\n".join(lines)
 
 
+def markdown_commands(results: dict, recipes) -> str:
+    """The LOSO table as markdown: per held-out source acc / macro-F1 / none
+    precision per recipe (MediaPipe keypoints; own keypoints where measured)."""
+    def cell(f):
+        if not f or f.get("n", 0) == 0:
+            return "-"
+        npv = f.get("none_precision")
+        if f.get("none_recall") is None:  # the source has no `none` hands: count the hands read as none
+            k = f.get("none_predicted", 0)
+            return f"{f['accuracy']:.3f} / {f['macro_f1']:.3f} / " + (f"- ({k} read none)" if k else "-")
+        return f"{f['accuracy']:.3f} / {f['macro_f1']:.3f} / " + ("-" if npv is None else f"{npv:.3f}")
+
+    recipes = [r for r in recipes if r in results]
+    srcs = list(dict.fromkeys(k for r in recipes for k in results[r]["folds"]))
+    out = ["| held-out source | n | " + " | ".join(f"{r} acc / mF1 / noneP" for r in recipes) + " |",
+           "|---|---|" + "---|" * len(recipes)]
+    for s_ in srcs:
+        n = max(results[r]["folds"].get(s_, {}).get("n", 0) for r in recipes)
+        out.append(f"| {s_} | {n} | " + " | ".join(cell(results[r]["folds"].get(s_)) for r in recipes) + " |")
+    out.append("| **pooled** | | " + " | ".join(cell(results[r]["pooled"]) for r in recipes) + " |")
+    out.append("| mean / worst fold macro-F1 | | " + " | ".join(
+        f"{results[r]['mean_fold_macro_f1']:.3f} / {results[r]['worst_fold_macro_f1']:.3f}" for r in recipes) + " |")
+    out.append("| rows agreeing with their label: pooled | | " + " | ".join(
+        cell(results[r].get("agreeing_pooled")) + f" (mean fold mF1 {results[r].get('agreeing_mean_fold_macro_f1', float('nan')):.3f})"
+        for r in recipes) + " |")
+    out.append("| ECE / min_gesture_score (precision, gesture recall, none rejected) | | " + " | ".join(
+        f"{results[r]['ece']:.3f} / {results[r]['min_score']['chosen']['min_score']:.2f} "
+        f"({results[r]['min_score']['chosen']['precision']:.3f}, {results[r]['min_score']['chosen']['gesture_recall']:.3f}, "
+        f"{results[r]['min_score']['chosen']['none_rejected']:.3f})" for r in recipes) + " |")
+    if any("own_pooled" in results[r] for r in recipes):
+        out += ["", "SDK's own keypoints (the bundle's detector + landmarker) on the photo sets:", "",
+                "| held-out source | " + " | ".join(recipes) + " |", "|---|" + "---|" * len(recipes)]
+        for s_ in srcs:
+            if any("own" in results[r]["folds"].get(s_, {}) for r in recipes):
+                out.append(f"| {s_} | " + " | ".join(cell(results[r]["folds"].get(s_, {}).get("own"))
+                                                   for r in recipes) + " |")
+        out.append("| **pooled** | " + " | ".join(cell(results[r].get("own_pooled")) for r in recipes) + " |")
+    return "\n".join(out)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m handsdk.train.gesture_eval", description=__doc__.split("\n\n")[0])
     ap.add_argument("what", choices=["commands", "letters", "all"])
@@ -708,6 +749,8 @@ def main(argv=None):
                             held_out=a.held_out.split(",") if a.held_out else None, root=a.data_root,
                             bundle=a.bundle, out=a.out, recipe_overrides=ov, own_bundle=a.own_bundle)
         print(format_commands_table(res, recipes))
+        if a.out:
+            (Path(a.out) / "commands_loso.md").write_text(markdown_commands(res, recipes) + "\n")
     if a.what in ("letters", "all"):
         res = letters_by_signer(recipes, root=a.data_root, bundle=a.bundle, out=a.out, recipe_overrides=ov)
         keys = [k for k in res[recipes[0]] if k != "seconds"]

@@ -61,6 +61,7 @@ class Recipe:
     mirror: bool = True  # random x flip (the CSV rows have no handedness)
     synth_per_class: int = 300  # synthetic template hands per class (kinematic model; 0: none)
     synth_none_margin: float = 1.0  # synthetic `none` inside a real class's region is dropped
+    synth_none: int = 0  # synthetic `none` hands (0: synth_per_class)
     filters: int = 32
     hidden: int = 128
     dropout: float = 0.3
@@ -82,7 +83,8 @@ LETTER_RECIPES = {
 # ------------------------------------------------------------------ data helpers
 
 
-def synth_hands(labels, per_class: int, rng: np.random.Generator, gesture_set: str = "commands"):
+def synth_hands(labels, per_class: int, rng: np.random.Generator, gesture_set: str = "commands",
+                counts: dict | None = None):
     """Keypoints of synthetic template hands (the renderer's kinematic hand
     model, random hand shape, view and handedness; nothing rendered):
     (kp (N, 21, 3), handedness (N,), labels (N,)). Labels the templates of
@@ -94,7 +96,7 @@ def synth_hands(labels, per_class: int, rng: np.random.Generator, gesture_set: s
     for lab in labels:
         if lab not in have:
             continue
-        for _ in range(per_class):
+        for _ in range(int((counts or {}).get(lab, per_class))):
             hand = "Left" if rng.random() < 0.5 else "Right"
             shape = synth.HandShape.random(rng, hand)
             pose = synth.pose_from_template(gesture_set, lab, rng, 6.0)
@@ -360,6 +362,12 @@ def choose_min_score(scores, y_true, classes, none_label="none", target_precisio
 # ------------------------------------------------------------------ plots
 
 
+def _safe(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name)).strip("_")
+
+
 def plot_confusion(cm, names, path, title=""):
     import matplotlib
 
@@ -494,10 +502,11 @@ def loso_commands(recipes=("shipped", "mlp", "gesturenet"), sources=None, *, hel
                 r = replace(r, synth_per_class=0)
             extra = None
             if r.synth_per_class:
-                key = (r.synth_per_class, r.seed)
+                key = (r.synth_per_class, r.synth_none, r.seed)
                 if key not in synth_cache:
                     srng = np.random.default_rng(1000 + r.seed)
-                    kp, hh, ll = synth_hands(classes, r.synth_per_class, srng)
+                    kp, hh, ll = synth_hands(classes, r.synth_per_class, srng,
+                                             counts={"none": r.synth_none} if r.synth_none else None)
                     synth_cache[key] = (batch_keypoint_features(kp, list(hh)), ll)
                 sf, sl = synth_cache[key]
                 extra = (sf, sl)
@@ -554,9 +563,9 @@ def loso_commands(recipes=("shipped", "mlp", "gesturenet"), sources=None, *, hel
             res["own_pooled"]["photo_sets"] = [k for k in own]
         results[name] = res
         if out:
-            plot_confusion(cm, classes, out / f"commands_{name}_confusion.png",
+            plot_confusion(cm, classes, out / f"commands_{_safe(name)}_confusion.png",
                            f"commands, {name}, leave-one-source-out (pooled)")
-            np.save(out / f"commands_{name}_scores.npy", pooled_scores)
+            np.save(out / f"commands_{_safe(name)}_scores.npy", pooled_scores)
         say(f"{name}: pooled acc {pooled['accuracy']:.3f} macro-F1 {pooled['macro_f1']:.3f} none precision "
             f"{pooled.get('none_precision')}; mean fold macro-F1 {res['mean_fold_macro_f1']:.3f}, worst "
             f"{res['worst_fold_macro_f1']:.3f}; ECE {ece:.3f}; min_gesture_score {ms['chosen']} "
@@ -632,7 +641,7 @@ def letters_by_signer(recipes=("shipped", "mlp", "gesturenet"), *, root=None, bu
                 from handsdk.metrics import confusion_matrix
 
                 plot_confusion(confusion_matrix(yt, s.argmax(1), len(classes)), classes,
-                               out / f"letters_{name}_{k.replace('/', '_')}_confusion.png", f"letters, {name}, {k}")
+                               out / f"letters_{_safe(name)}_{_safe(k)}_confusion.png", f"letters, {name}, {k}")
             say(f"  {name} {k}: n={m['n']} acc {m['accuracy']:.3f} macro-F1 {m['macro_f1']:.3f} ECE {ece:.3f}")
         res["seconds"] = round(time.time() - t0, 1)
         results[name] = res

@@ -61,7 +61,13 @@ def test_licences():
     assert info["gesture_keypoints_csv"].shippable
     assert info["asl_alphabet_subset"].licence == "GPL-2.0" and not info["asl_alphabet_subset"].shippable
     assert not info["asl_two_signers"].shippable and not info["hand_keypoints_gt"].shippable
-    assert set(real.shippable_datasets()) == {"asl_letters", "sign_language_digits", "gesture_keypoints_csv"}
+    assert set(real.shippable_datasets()) == {
+        "asl_letters", "sign_language_digits", "gesture_keypoints_csv",
+        # camera scenes and close-ups (Apache-2.0, MIT, CC BY 4.0)
+        "webcam_finger_counts", "webcam_signs", "ksl_signers", "isl_phone", "closeup_finger_counts",
+        "closeup_open_hands", "selfie_people", "driver_cam"}
+    assert not info["asl_signers_studio"].shippable  # doubtful licence: validation only
+    assert info["webcam_signs"].licence == "MIT" and info["ksl_signers"].licence == "CC BY 4.0"
 
 
 def test_unknown_dataset():

@@ -42,7 +42,12 @@ def test_build_default_reuses_runs_and_records_provenance(tmp_path):
     _tiny_runs(tmp_path / "runs")
     out = tmp_path / "default.handsdk"
     rep = build_default_bundle(out, runs=tmp_path / "runs", fmt="fp32", train=False, evaluate=False,
-                               progress=lambda m: None)
+                               weights_dir=tmp_path / "weights", progress=lambda m: None)
+    # the Keras weights of the shipped models are exported beside the bundle (to be committed)
+    assert set(rep["weights"]) == {"detector", "pose", "gesture_commands_pipeline", "gesture_asl_pipeline"}
+    from handsdk.train.trainer import load_exported
+
+    assert load_exported(tmp_path / "weights" / "pose" / "best.keras").count_params() > 0
     assert rep["size_bytes"] == out.stat().st_size
     b = load_bundle(out)
     assert set(b.gesture_sets) == {"commands", "asl_letters"}

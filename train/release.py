@@ -140,9 +140,37 @@ def with_provenance(bundle_path, extra: dict, output=None) -> bytes:
                         name=b.manifest.get("name", "handsdk"))
 
 
+#: where the Keras weights of the shipped models are committed (users convert the
+#: default models to any format, or fine-tune them with ``train.init_from``)
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+
+def export_weights(runs, dest=WEIGHTS_DIR, final=None, progress=print) -> dict:
+    """Copy the shipped runs' models (``best.keras`` without optimizer state)
+    and their ``metadata.json`` into ``dest/<run>/``. Returns {run: bytes}."""
+    import shutil
+
+    from handsdk.train.trainer import load_exported
+
+    final = final or FINAL
+    out = {}
+    dest = Path(dest)
+    for name in [final["detector"], final["pose"], *final["gestures"]]:
+        src = Path(runs) / name
+        d = dest / name
+        d.mkdir(parents=True, exist_ok=True)
+        load_exported(src / "best.keras").save(d / "best.keras")  # loaded uncompiled: no optimizer state
+        for extra in ("metadata.json",):
+            if (src / extra).is_file():
+                shutil.copyfile(src / extra, d / extra)
+        out[name] = (d / "best.keras").stat().st_size
+        progress(f"weights {name}: {out[name] / 1024:.0f} KiB -> {d}")
+    return out
+
+
 def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default", fmt: str = "int8",
                          train: bool = True, data_root=None, evaluate: bool = True,
-                         progress: Callable[[str], None] = print) -> dict:
+                         weights_dir=WEIGHTS_DIR, progress: Callable[[str], None] = print) -> dict:
     """Train (unless ``train`` is False and the runs exist), convert and
     evaluate the default bundle. Returns a report."""
     from handsdk.bundle import default_bundle_path
@@ -185,6 +213,8 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
                          data="auto", data_root=data_root, name="handsdk-default", parity_samples=128,
                          fallback="fp16" if fmt in ("int8", "qat-int8") else None, progress=progress)
     report = {"output": str(output), "format": fmt, "size_bytes": rep.size_bytes, "conversion": rep.to_dict()}
+    if weights_dir is not None:
+        report["weights"] = export_weights(runs, weights_dir, progress=progress)
     if evaluate:
         ev = evaluate_bundle(output, data_root=data_root, progress=progress)
         with_provenance(output, {"evaluation": ev, "rebuild": "handsdk build-default"})

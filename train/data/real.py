@@ -28,7 +28,10 @@ Label mapping
   (``"Dar a Pata"`` -> ``dar_a_pata``); a repeated name gets the class id as a
   suffix (sanghabahn's second ``STOP`` -> ``stop_3``) and an id without a name
   becomes ``class_<id>``. Their meanings differ per author, so they are not
-  merged into ``commands``.
+  merged into ``commands`` here; :mod:`handsdk.train.data.gestures` maps every
+  author's classes (and the photo sets' finger counts and signs) onto the
+  commands set by pose (``gestures:commands``, the source the command
+  GestureNet trains on).
 
 Keypoints are (N, 21, 3): x, y in pixels, visibility (1 visible, 0 labelled but
 occluded / outside, -1 absent). MediaPipe's relative depth is kept in
@@ -559,7 +562,10 @@ def read_label_file(path: str | os.PathLike) -> list[str]:
 
 ASL_LETTERS = tuple(chr(c) for c in range(ord("A"), ord("Z") + 1))
 ASL_DIGITS = tuple(str(i) for i in range(10))
-COMMANDS = ("open_palm", "fist", "point", "ok")
+#: the commands set of the shipped GestureNet (issue 13); every source's mapping onto it, decided by
+#: pose, is in :mod:`handsdk.train.data.gestures`
+COMMANDS = ("none", "open_palm", "fist", "point", "victory", "three", "four", "thumbs_up", "thumbs_down", "ok",
+            "call", "i_love_you", "pinch")
 COMMANDS_MAP = {"open": "open_palm", "close": "fist", "pointer": "point", "ok": "ok"}
 
 #: canonical label sets (ordered); per-author CSV sets are added by the reader

@@ -582,7 +582,7 @@ LETTER_EVAL = (("asl_letters", "valid"), ("asl_two_signers", "jack"), ("asl_alph
 
 
 def letters_by_signer(recipes=("shipped", "mlp", "gesturenet"), *, root=None, bundle=None, out=None,
-                      recipe_overrides=None, say=print) -> dict:
+                      recipe_overrides=None, own_bundle=None, say=print) -> dict:
     """Train on asl_letters/train, score the held-out signers."""
     from handsdk.train.data import gestures as G
 
@@ -596,6 +596,12 @@ def letters_by_signer(recipes=("shipped", "mlp", "gesturenet"), *, root=None, bu
     say(f"letters: train asl_letters/train {len(tr)} hands; " + ", ".join(f"{k} {len(v)}" for k, v in evals.items()))
     ftr = tr.features()
     results = {}
+    own = {}
+    if own_bundle:
+        for (d, sp), (k, rows) in zip(LETTER_EVAL, evals.items()):
+            own[k] = G.match_pipeline(rows, d, sp, own_bundle, root)
+            say(f"own keypoints of {k}: {len(own[k])} of {len(rows)} hands found by the bundle")
+        results["own_bundle"] = str(own_bundle)
     for name in recipes:
         t0 = time.time()
         if name == "shipped":
@@ -636,6 +642,13 @@ def letters_by_signer(recipes=("shipped", "mlp", "gesturenet"), *, root=None, bu
                                   "accuracy": float((s.argmax(1)[a] == yt[a]).mean()) if a.any() else None}
             m["accepted_at"] = acc_at
             m["min_score"] = choose_min_score(s, yt, classes, none_label=None, target_precision=0.95)
+            if k in own and len(own[k]):
+                so = scorer(own[k].features())
+                yo = np.array([classes.index(l) for l in own[k].labels])
+                m["own"] = {kk: v for kk, v in fold_metrics(yo, so.argmax(1), classes, none_label=None).items()
+                            if kk != "per_class_f1"}
+                say(f"  {name} {k} own keypoints: n={m['own']['n']} acc {m['own']['accuracy']:.3f} "
+                    f"macro-F1 {m['own']['macro_f1']:.3f}")
             res[k] = m
             if out:
                 from handsdk.metrics import confusion_matrix
@@ -761,7 +774,8 @@ def main(argv=None):
         if a.out:
             (Path(a.out) / "commands_loso.md").write_text(markdown_commands(res, recipes) + "\n")
     if a.what in ("letters", "all"):
-        res = letters_by_signer(recipes, root=a.data_root, bundle=a.bundle, out=a.out, recipe_overrides=ov)
+        res = letters_by_signer(recipes, root=a.data_root, bundle=a.bundle, out=a.out, recipe_overrides=ov,
+                                own_bundle=a.own_bundle)
         keys = [k for k in res[recipes[0]] if k != "seconds"]
         print(f"{'held-out':26s} " + " ".join(f"{r:>16s}" for r in recipes))
         for k in keys:

@@ -274,13 +274,16 @@ def letter_rows(dataset: str, split=None, root=None) -> GestureRows:
     (asl_letters, asl_two_signers, asl_alphabet_subset), J and Z dropped."""
     from . import real
 
-    kps, hands, labs = [], [], []
+    kps, hands, labs, paths = [], [], [], []
     for s in real.load_dataset(dataset, split, root, load_image=False):
         if s.label and len(s.label) == 1 and s.label not in "JZ" and len(s.keypoints):
             kps.append(s.keypoints[0])
             hands.append(s.handedness[0] if s.handedness else None)
             labs.append(s.label)
-    return _rows(kps, hands, labs, dataset if split is None else f"{dataset}/{split}", labs)
+            paths.append(s.path)
+    rows = _rows(kps, hands, labs, dataset if split is None else f"{dataset}/{split}", labs)
+    rows.paths = np.array(paths, object)
+    return rows
 
 
 def _box_overlap(a, b) -> float:
@@ -299,6 +302,14 @@ def pipeline_rows(name: str, bundle, root=None, *, check: bool = True, min_iou: 
     ``min_iou``). Hands the SDK does not find are left out (their count is in
     ``report["missed"]``). Cached per bundle hash and set under
     ``$HANDSDK_CACHE`` (default ``~/.cache/handsdk``)."""
+    return match_pipeline(photo_rows(name, root, check=check), name, None, bundle, root, min_iou=min_iou,
+                          cache=cache)
+
+
+def match_pipeline(mp: GestureRows, name: str, split, bundle, root=None, *, min_iou: float = 0.3,
+                   cache: bool = True) -> GestureRows:
+    """``mp`` (rows with ``paths``, from dataset ``name``/``split``) with the
+    keypoints replaced by the SDK's own (see :func:`pipeline_rows`)."""
     import hashlib
     import json
     import os
@@ -308,11 +319,10 @@ def pipeline_rows(name: str, bundle, root=None, *, check: bool = True, min_iou: 
 
     from . import real
 
-    mp = photo_rows(name, root, check=check)
     bundle = Path(bundle)
     digest = hashlib.sha256(bundle.read_bytes()).hexdigest()[:16]
     cpath = Path(os.environ.get("HANDSDK_CACHE", Path.home() / ".cache" / "handsdk")) / "pipeline_gestures" / \
-        f"{digest}_{name}.json"
+        f"{digest}_{name}{'_' + str(split) if split else ''}.json"
     found = json.loads(cpath.read_text()) if cache and cpath.is_file() else None
     if found is None:
         from handsdk import GestureRecognizer, GestureRecognizerOptions
@@ -320,7 +330,7 @@ def pipeline_rows(name: str, bundle, root=None, *, check: bool = True, min_iou: 
         found = {}
         rec = GestureRecognizer(GestureRecognizerOptions(bundle=str(bundle), color_order="RGB", max_hands=2))
         try:
-            for smp in real.load_dataset(name, None, root, load_image=False):
+            for smp in real.load_dataset(name, split, root, load_image=False):
                 if not len(smp.keypoints):
                     continue
                 img = real.load_image(smp.path)
@@ -350,7 +360,7 @@ def pipeline_rows(name: str, bundle, root=None, *, check: bool = True, min_iou: 
         keep.append(i)
     keep = np.asarray(keep, np.int64)
     out = GestureRows(np.asarray(kps, np.float32).reshape(-1, 21, 3), np.array(hands, object),
-                      mp.labels[keep], np.array([f"{name}"] * len(keep), object), mp.raw[keep])
+                      mp.labels[keep], mp.sources[keep], mp.raw[keep])
     out.report = {"mediapipe_rows": len(mp), "missed": missed, "bundle": str(bundle)}
     return out
 
@@ -429,6 +439,6 @@ def flip_thumbs(rows: GestureRows) -> GestureRows:
                        np.char.add(rows.sources[m].astype(str), "/rot180").astype(object), rows.raw[m].copy())
 
 
-__all__ = ["UPRIGHT_CLASSES", "flip_thumbs", "gesture_source_samples", "pipeline_rows", "rotate_keypoints", "ALL_SOURCES", "ASL_COMMANDS", "COMMAND_LABELS", "CSV_COMMANDS", "CSV_SOURCES", "GestureRows",
+__all__ = ["UPRIGHT_CLASSES", "flip_thumbs", "gesture_source_samples", "match_pipeline", "pipeline_rows", "rotate_keypoints", "ALL_SOURCES", "ASL_COMMANDS", "COMMAND_LABELS", "CSV_COMMANDS", "CSV_SOURCES", "GestureRows",
            "PHOTO_SOURCES", "SCENE_COMMANDS", "command_rows", "csv_rows", "finger_states", "letter_rows",
            "photo_rows", "rows_as_samples", "thumb_index_ring"]

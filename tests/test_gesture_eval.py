@@ -142,3 +142,17 @@ def test_custom_gestures_report_held_out_sources(bundle_path, tmp_path):
     ho = rep["held_out_sources"]
     assert set(ho) == {"alice.mp4", "bob.mp4", "mean"}
     assert ho["alice.mp4"]["n"] == 45 and ho["mean"]["accuracy"] > 0.6
+
+
+def test_flip_thumbs_turns_thumbs_up_into_thumbs_down():
+    kp = _toy("thumb_up", 6)  # thumb extended, other fingers curled (toy hand: fingers up)
+    kp[..., :2] = kp[..., :2] * 50 + 100
+    rows = G.GestureRows(kp, np.array(["Right"] * 6, object), np.array(["thumbs_up"] * 3 + ["fist"] * 3, object),
+                         np.array(["a"] * 6, object), np.array(["x"] * 6, object))
+    f = G.flip_thumbs(rows)
+    assert len(f) == 3 and set(f.labels) == {"thumbs_down"} and set(f.sources) == {"a/rot180"}
+    # the thumb tip was above the wrist (y down), now it is below, and distances are kept
+    assert (kp[:3, 4, 1] < kp[:3, 0, 1]).all() and (f.keypoints[:, 4, 1] > f.keypoints[:, 0, 1]).all()
+    assert np.allclose(np.linalg.norm(f.keypoints[:, 4, :2] - f.keypoints[:, 0, :2], axis=1),
+                       np.linalg.norm(kp[:3, 4, :2] - kp[:3, 0, :2], axis=1), atol=1e-3)
+    assert np.allclose(G.rotate_keypoints(G.rotate_keypoints(kp, 30.0), -30.0), kp, atol=1e-3)

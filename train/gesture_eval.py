@@ -43,7 +43,7 @@ class Recipe:
     """How a gesture classifier is trained on keypoint rows."""
 
     model: str = "gesture"  # "gesture" (GestureNet) or "mlp"
-    epochs: int = 30
+    epochs: int = 40
     examples_per_epoch: int = 8192
     batch_size: int = 128
     learning_rate: float = 3e-3
@@ -62,21 +62,21 @@ class Recipe:
     synth_per_class: int = 300  # synthetic template hands per class (kinematic model; 0: none)
     synth_none_margin: float = 1.0  # synthetic `none` inside a real class's region is dropped
     synth_none: int = 0  # synthetic `none` hands (0: synth_per_class)
-    filters: int = 32
-    hidden: int = 128
-    dropout: float = 0.3
+    filters: int = 48  # 48 / 192 / 40 epochs measured: mean fold macro-F1 0.965 vs 0.958 (32 / 128 / 30)
+    hidden: int = 192
+    dropout: float = 0.3  # 0.5 measured: 0.956
     seed: int = 0
 
 
 RECIPES = {
     "mlp": Recipe(model="mlp", epochs=40, label_smoothing=0.0, balance="none", augment=False, synth_per_class=0,
-                  dropout=0.0, thumbs_flip=False),
+                  dropout=0.0, thumbs_flip=False, hidden=128),
     "gesturenet": Recipe(),
 }
 
 #: letters: the hand's direction is part of a letter (G/H sideways, P/Q down), no thumbs classes
 LETTER_RECIPES = {
-    "gesturenet": Recipe(wide_rotation_deg=0.0, thumbs_flip=False),
+    "gesturenet": Recipe(wide_rotation_deg=0.0, thumbs_flip=False, filters=32, hidden=128, epochs=30),
 }
 
 

@@ -82,7 +82,7 @@ def test_gesturenet_recipe_learns_toy_gestures_and_generalises_to_a_new_seed():
     kp = np.concatenate([_toy(c, 60, seed=i) for i, c in enumerate(classes)])
     labels = np.repeat(classes, 60)
     feats = batch_keypoint_features(kp)
-    r = E.Recipe(epochs=4, examples_per_epoch=1024, synth_per_class=0, thumbs_flip=False)
+    r = E.Recipe(epochs=4, examples_per_epoch=1024, synth_per_class=0, thumbs_flip=False, filters=16, hidden=32)
     model = E.train_classifier(feats, labels, np.array(["toy"] * len(labels)), classes, r)
     test = np.concatenate([_toy(c, 20, seed=100 + i) for i, c in enumerate(classes)])
     pred = E.predict(model, batch_keypoint_features(test)).argmax(1)

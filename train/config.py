@@ -119,6 +119,10 @@ class PoseModelConfig:
     #: background next to it): hard negatives that teach the presence score to
     #: reject a detector's false box on an arm
     near_negatives: float = 0.0
+    #: share of training crops squeezed along x or y by a factor in [1 - aspect_jitter, 1]
+    #: (frames stretched to another aspect ratio, e.g. 16:9 video stored square)
+    aspect_jitter: float = 0.0
+    aspect_prob: float = 0.3
 
 
 @dataclass

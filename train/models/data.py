@@ -398,6 +398,8 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
                 hw, hh = (box[2] - box[0]) / 2 * f, (box[3] - box[1]) / 2 * f
                 box = np.array([cx - hw, cy - hh, cx + hw, cy + hh], np.float32)
             m = crop_matrix(box, size, scale=cfg.crop_scale, rotation=rot)
+            if jitter:
+                m = _squeeze(m, size, cfg, rng)
             imgs.append(warp(s.image, m, (size, size)))
             k = apply_affine(m, kp).astype(np.float32)
             k[:, 2] = kp[:, 2]
@@ -413,7 +415,8 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
                 side = max(b[2] - b[0], b[3] - b[1], 4.0)
                 c = rng.normal(0, cfg.box_jitter, 2) * side
                 b = b + np.array([c[0], c[1], c[0], c[1]], np.float32)
-            imgs.append(warp(s.image, crop_matrix(b, size, scale=cfg.crop_scale, rotation=rot), (size, size)))
+            m = crop_matrix(b, size, scale=cfg.crop_scale, rotation=rot)
+            imgs.append(warp(s.image, _squeeze(m, size, cfg, rng) if jitter else m, (size, size)))
             # the detector fired here, so at runtime the skeleton input shows a hand-like
             # blob: draw the last hand crop's skeleton (its heatmaps weigh 0 since presence is 0)
             fake = next((k for k, p in zip(reversed(kps), reversed(pres)) if p > 0), None)
@@ -431,6 +434,20 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
     return {"image": np.array(imgs, np.uint8).reshape(n, size, size, 3),
             "keypoints": np.array(kps, np.float32).reshape(n, 21, 3),
             "presence": np.array(pres, np.float32), "handedness": np.array(hand, np.float32)}
+
+
+def _squeeze(m, size: int, cfg, rng) -> np.ndarray:
+    """``m`` (frame -> crop) followed, for ``cfg.aspect_prob`` of the crops,
+    by a squeeze along x or y about the crop centre by a factor in
+    [1 - ``cfg.aspect_jitter``, 1]."""
+    aj = float(getattr(cfg, "aspect_jitter", 0.0) or 0.0)
+    if aj <= 0 or rng.random() >= float(getattr(cfg, "aspect_prob", 0.3)):
+        return m
+    f = rng.uniform(1.0 - aj, 1.0)
+    sx, sy = (f, 1.0) if rng.random() < 0.5 else (1.0, f)
+    c = size / 2.0
+    sq = np.array([[sx, 0.0, c - sx * c], [0.0, sy, c - sy * c], [0.0, 0.0, 1.0]])
+    return (sq @ np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
 
 
 def _negative_crop(s, size, cfg, rng, tries: int = 10):

@@ -372,7 +372,7 @@ def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=
                    data: str = "auto", data_root=None, calibration_samples: int = 64, parity_samples: int = 32,
                    tolerance: dict | None = None, strict: bool = False, qat_steps: int = 200,
                    name: str = "handsdk", extra_provenance: dict | None = None,
-                   fallback: str | None = None,
+                   fallback: str | None = None, thresholds: dict | None = None,
                    progress: Callable[[str], None] = print) -> ConversionReport:
     """Convert trained detector, pose and gesture models (paths of runs or
     .keras files, or :class:`Trained`) into one bundle of format ``fmt``.
@@ -461,6 +461,6 @@ def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=
     data_bytes = build_bundle(output, detector=det[1], landmarker=lm[1], gestures=gsets,
                               detector_decoding=det[0].metadata.get("decoding"), landmarker_decoding=lm_dec,
                               quantization={"detector": _q("detector"), "landmarker": _q("landmarker")},
-                              provenance=provenance, name=name)
+                              provenance=provenance, name=name, thresholds=thresholds)
     report.size_bytes = len(data_bytes)
     return report

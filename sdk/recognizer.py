@@ -326,6 +326,12 @@ class GestureRecognizer:
         if unknown:
             raise ValueError(f"unknown gesture sets {unknown}; the bundle has {sorted(self.bundle.gesture_sets)}")
         self.classifiers = {s: GestureClassifier(self.bundle, s, num_threads=1, backend=o.backend) for s in sets}
+        #: per gesture set: below this top score, a set with a ``none`` label reports it first
+        #: (the option for every set, else the bundle's ``min_gesture_score:<set>``, else
+        #: its ``min_gesture_score``)
+        self.min_gesture_by_set = {
+            s: float(o.min_gesture_score if o.min_gesture_score is not None
+                     else th.get(f"min_gesture_score:{s}", self.min_gesture)) for s in sets}
         self._closed = False
         self._last_ts: int | None = None
         self._tracks: list[_Track] = []
@@ -664,7 +670,8 @@ class GestureRecognizer:
             is_right = right >= 0.5
             handed = Category("Right" if is_right else "Left", right if is_right else 1 - right, int(is_right))
             t = time.perf_counter()
-            gestures = {name: clf.classify(kp, handed.name) for name, clf in self.classifiers.items()}
+            gestures = {name: self._gated(name, clf.classify(kp, handed.name))
+                        for name, clf in self.classifiers.items()}
             timings["gesture"] += (time.perf_counter() - t) * 1000
             kpn = kp / np.array([w, h, w], np.float32)
             box = np.clip(hand_box(kp, self.landmarker.box_pad), 0, [w, h, w, h]).astype(np.float32)
@@ -676,6 +683,15 @@ class GestureRecognizer:
         self.frames_processed += 1
         timings["total"] = (time.perf_counter() - t_start) * 1000
         return RecognitionResult(hands=tuple(hands), image_size=(w, h), timestamp_ms=ts, timings_ms=timings)
+
+    def _gated(self, name: str, ranked: tuple) -> tuple:
+        """``ranked`` categories of one set; when the top score is below the
+        set's minimum and the set has a ``none`` label, ``none`` comes first
+        (the scores are unchanged): an unknown pose is no command."""
+        none = self.classifiers[name].none_label
+        if not ranked or none is None or ranked[0].name == none or ranked[0].score >= self.min_gesture_by_set[name]:
+            return ranked
+        return tuple(c for c in ranked if c.name == none) + tuple(c for c in ranked if c.name != none)
 
     def stream(self, source, **kw) -> Iterator[tuple[np.ndarray, RecognitionResult]]:
         """Yield ``(frame, result)`` for each frame of ``source`` (a camera index,

@@ -37,6 +37,13 @@ STEPS = (
     ("mine", "hard_negatives_val", "hard_negatives_val.json", {}),
     ("pose", "pose_scene", "pose", {"data.hard_negatives": "{runs}/hard_negatives.json",
                                     "data.val_hard_negatives": "{runs}/hard_negatives_val.json"}),
+    # where the new scene detector itself still fires on no hand (it needs the
+    # interim bundle: detector + first-stage landmarker)
+    ("mine", "hard_negatives_scene", "hard_negatives_scene.json", {"bundle": "{runs}/interim.handsdk"}),
+    ("pose", "pose_scene_ft", "pose_ft", {"train.init_from": "{runs}/pose",
+                                         "data.hard_negatives": "{runs}/hard_negatives.json,"
+                                                                "{runs}/hard_negatives_scene.json",
+                                         "data.val_hard_negatives": "{runs}/hard_negatives_val.json"}),
     ("gesture", "gesture_commands_pipeline", "gesture_commands_pipeline",
      {"data.pipeline": "{runs}/interim.handsdk"}),
     ("gesture", "gesture_asl_pipeline", "gesture_asl_pipeline", {"data.pipeline": "{runs}/interim.handsdk"}),
@@ -44,13 +51,21 @@ STEPS = (
 
 #: the frames each mining step reads (shippable scene sets only)
 MINE_SETS = {"hard_negatives": None,  # None: handsdk.train.data.mining.DEFAULT_SETS
-             "hard_negatives_val": ("webcam_finger_counts/valid", "webcam_signs/valid")}
+             "hard_negatives_val": ("webcam_finger_counts/valid", "webcam_signs/valid"),
+             "hard_negatives_scene": None}
 
 #: the runs that go into the shipped bundle
-FINAL = {"detector": "detector", "pose": "pose",
+FINAL = {"detector": "detector", "pose": "pose_ft",
          "gestures": ("gesture_commands_pipeline", "gesture_asl_pipeline")}
 #: the bundle the pipeline GestureNets' keypoints come from (fp32, built before they train)
 INTERIM = {"detector": "detector", "pose": "pose", "gestures": ("gesture_commands", "gesture_asl")}
+
+#: the shipped bundle's score thresholds: presence 0.8 keeps >= 98% of the hands of
+#: webcam_finger_counts/valid, webcam_signs/valid and asl_signers_studio while it rejects
+#: more detector boxes on faces than 0.5; commands 0.8 and letters 0.5 were chosen on
+#: held-out sources (python -m handsdk.train.gesture_eval: reliability curves)
+THRESHOLDS = {"min_detection_score": 0.5, "min_presence_score": 0.8, "min_gesture_score": 0.5,
+              "min_gesture_score:commands": 0.8, "min_gesture_score:asl_letters": 0.5}
 
 #: evaluation sets: (dataset, split, gesture set to score or None)
 EVALUATION = (
@@ -90,7 +105,11 @@ def evaluate_bundle(bundle_path, *, data_root=None, limit: int = 300, progress=p
         if not has_data(data_root, name):
             continue
         samples = load_dataset(name, split=split, root=data_root)
-        samples = [s for s in samples if s.image is not None or s.path][:limit]
+        samples = [s for s in samples if s.image is not None or s.path]
+        # spread over the set (its files are sorted by class: the first N would be a few letters)
+        from handsdk.bench import spread
+
+        samples = [samples[i] for i in spread(len(samples), limit)]
         from handsdk.train.data.real import ensure_image
 
         samples = [ensure_image(s) for s in samples]
@@ -168,6 +187,20 @@ def export_weights(runs, dest=WEIGHTS_DIR, final=None, progress=print) -> dict:
     return out
 
 
+def _interim(runs: Path, path, built: set, train: bool, data_root, progress) -> None:
+    """Build the interim fp32 bundle (:data:`INTERIM`) once per rebuild (or
+    when it is missing)."""
+    from handsdk.convert.api import convert_bundle
+
+    if Path(path).is_file() and (not train or path in built):
+        return
+    built.add(path)
+    progress("building the interim bundle (the scene detector's mining, the pipeline GestureNets' keypoints) ...")
+    convert_bundle(runs / INTERIM["detector"], runs / INTERIM["pose"], [runs / g for g in INTERIM["gestures"]],
+                   fmt="fp32", output=path, data="auto", data_root=data_root, name="handsdk-interim",
+                   progress=progress)
+
+
 def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default", fmt: str = "int8",
                          train: bool = True, data_root=None, evaluate: bool = True,
                          weights_dir=WEIGHTS_DIR, progress: Callable[[str], None] = print) -> dict:
@@ -189,29 +222,28 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
                 continue
             from handsdk.train.data import mining
 
-            progress(f"mining {name} with the shipped bundle's detector ...")
-            res = mining.mine(default_bundle_path(), MINE_SETS[cfg] or mining.DEFAULT_SETS, root=data_root,
-                              progress=progress)
+            bundle = overrides.get("bundle")
+            if bundle:
+                _interim(runs, bundle, built, train, data_root, progress)
+            progress(f"mining {name} with the detector of {bundle or 'the shipped bundle'} ...")
+            res = mining.mine(bundle or default_bundle_path(), MINE_SETS[cfg] or mining.DEFAULT_SETS,
+                              root=data_root, progress=progress)
             run.parent.mkdir(parents=True, exist_ok=True)
             run.write_text(json.dumps(res))
             continue
         if not train and (run / "best.keras").exists():
             progress(f"reusing {run}")
             continue
-        interim = overrides.get("data.pipeline")
-        if interim and (not Path(interim).is_file() or (train and interim not in built)):
-            built.add(interim)
-            progress("building the interim bundle (its keypoints train the next GestureNet) ...")
-            convert_bundle(runs / INTERIM["detector"], runs / INTERIM["pose"],
-                           [runs / g for g in INTERIM["gestures"]], fmt="fp32", output=overrides["data.pipeline"],
-                           data="auto", data_root=data_root, name="handsdk-interim", progress=progress)
+        if overrides.get("data.pipeline"):
+            _interim(runs, overrides["data.pipeline"], built, train, data_root, progress)
         progress(f"training {name} ...")
         _train(task, CONFIG_DIR / f"{cfg}.yaml", run, progress, overrides)
     output.parent.mkdir(parents=True, exist_ok=True)
     rep = convert_bundle(runs / FINAL["detector"], runs / FINAL["pose"], [runs / g for g in FINAL["gestures"]],
                          fmt=fmt, output=output, device="rpi4" if fmt in ("int8", "qat-int8") else None,
                          data="auto", data_root=data_root, name="handsdk-default", parity_samples=128,
-                         fallback="fp16" if fmt in ("int8", "qat-int8") else None, progress=progress)
+                         fallback="fp16" if fmt in ("int8", "qat-int8") else None, thresholds=THRESHOLDS,
+                         progress=progress)
     report = {"output": str(output), "format": fmt, "size_bytes": rep.size_bytes, "conversion": rep.to_dict()}
     if weights_dir is not None:
         report["weights"] = export_weights(runs, weights_dir, progress=progress)

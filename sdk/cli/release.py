@@ -21,8 +21,9 @@ def register(app: typer.Typer):
         data_root: Optional[Path] = typer.Option(None, "--data-root", help="shared data (or $HANDSDK_DATA)"),
         evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate"),
     ):
-        """Train the default models (6 steps) on the shippable shared data, convert
-        them into one bundle and evaluate it (about 1.5 hours on 2 CPU cores)."""
+        """Train the default models (10 steps: 7 trainings, 3 hard-negative minings) on the
+        shippable shared data, convert them into one bundle and evaluate it (about 1.5 hours
+        on 2 CPU cores)."""
         need_train_extra("handsdk build-default")
         from handsdk.train.release import build_default_bundle
 

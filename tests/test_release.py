@@ -23,10 +23,10 @@ def _tiny_runs(root):
                                           "decoding": {"kind": "fingerspelling", "none_label": None},
                                           "data": {"train": ["synth"]}}),
     }
-    specs["pose_ft"] = specs["pose_align"] = specs["pose"]
+    specs["pose_ft"] = specs["pose"]
     specs["gesture_asl_pipeline"] = specs["gesture_asl"]
     specs["gesture_commands_pipeline"] = specs["gesture_commands"]
-    for name in ("hard_negatives.json", "hard_negatives_val.json"):  # finished mining steps
+    for name in ("hard_negatives.json", "hard_negatives_val.json", "hard_negatives_scene.json"):  # mined
         root.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(json.dumps({"boxes": {}}))
     for name, (model, meta) in specs.items():
@@ -44,10 +44,10 @@ def test_build_default_reuses_runs_and_records_provenance(tmp_path):
     rep = build_default_bundle(out, runs=tmp_path / "runs", fmt="fp32", train=False, evaluate=False,
                                weights_dir=tmp_path / "weights", progress=lambda m: None)
     # the Keras weights of the shipped models are exported beside the bundle (to be committed)
-    assert set(rep["weights"]) == {"detector", "pose", "gesture_commands_pipeline", "gesture_asl_pipeline"}
+    assert set(rep["weights"]) == {"detector", "pose_ft", "gesture_commands_pipeline", "gesture_asl_pipeline"}
     from handsdk.train.trainer import load_exported
 
-    assert load_exported(tmp_path / "weights" / "pose" / "best.keras").count_params() > 0
+    assert load_exported(tmp_path / "weights" / "pose_ft" / "best.keras").count_params() > 0
     assert rep["size_bytes"] == out.stat().st_size
     b = load_bundle(out)
     assert set(b.gesture_sets) == {"commands", "asl_letters"}

@@ -184,6 +184,18 @@ def test_mined_boxes_stay_away_from_every_known_hand():
         mining.load("/nonexistent/hard.json")
 
 
+def test_mined_files_load_alone_and_as_a_union(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps({"boxes": {"x.jpg": [[0, 0, 5, 5]]}}))
+    b.write_text(json.dumps({"boxes": {"x.jpg": [[9, 9, 15, 15]], "y.jpg": [[1, 1, 2, 2]]}}))
+    assert mining.load(str(a)) == {"x.jpg": [[0, 0, 5, 5]]}
+    u = mining.load(f"{a},{b}")
+    assert u == {"x.jpg": [[0, 0, 5, 5], [9, 9, 15, 15]], "y.jpg": [[1, 1, 2, 2]]}
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="not a hard-negative file"):
+        mining.load(str(tmp_path / "bad.json"))
+
+
 def test_detector_pool_zoom_moves_keypoints_with_the_frame():
     rng = np.random.default_rng(0)
     img = np.zeros((120, 160, 3), np.uint8)

@@ -78,7 +78,14 @@ def mine(bundle, sets=DEFAULT_SETS, *, root=None, max_hands: int = 4, min_score:
 
 
 def load(path) -> dict[str, list]:
-    """The ``boxes`` map of a mined file (clear error when it is missing)."""
+    """The ``boxes`` map of a mined file (clear error when it is missing); a
+    comma-separated list of files gives their union."""
+    if isinstance(path, str) and "," in path:
+        out: dict[str, list] = {}
+        for part in (x.strip() for x in path.split(",") if x.strip()):
+            for k, v in load(part).items():
+                out.setdefault(k, []).extend(v)
+        return out
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"hard-negative file {str(p)!r} not found: make it with "

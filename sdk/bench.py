@@ -179,14 +179,15 @@ def ensure_mediapipe(venv=None, *, install: bool = True, log: Callable[[str], No
             if r.returncode != 0:
                 raise MediaPipeUnavailable(f"could not create a virtual environment at {venv}: "
                                            f"{(r.stderr or r.stdout).strip()[-800:]}")
-        with open(logfile, "w", encoding="utf-8") as lf:
-            r = subprocess.run([str(venv_python(venv)), "-m", "pip", "install", "mediapipe"], stdout=lf,
-                               stderr=subprocess.STDOUT, timeout=timeout)
+        from .progress import PIP_LINES, run_logged
+
+        rc = run_logged([str(venv_python(venv)), "-m", "pip", "install", "mediapipe"], logfile, show=PIP_LINES,
+                        on_line=lambda ln: log(f"  pip: {ln}"), timeout=timeout)
     except subprocess.TimeoutExpired:
         raise MediaPipeUnavailable(f"pip install mediapipe did not finish in {timeout} s (log: {logfile})") from None
     except OSError as e:
         raise MediaPipeUnavailable(f"could not set up {venv}: {e}") from e
-    if r.returncode != 0:
+    if rc != 0:
         tail = logfile.read_text(errors="replace").strip().splitlines()[-8:]
         raise MediaPipeUnavailable("pip install mediapipe failed (log: " + str(logfile) + "):\n  " +
                                    "\n  ".join(tail))

@@ -93,8 +93,11 @@ def _train(task: str, config: Path, out: Path, progress, overrides: dict | None 
     progress(f"$ {' '.join(cmd)}")
     log = out.with_suffix(".log")
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as f:
-        rc = subprocess.call(cmd, stdout=f, stderr=subprocess.STDOUT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    from handsdk.progress import EPOCH_LINES, run_logged
+
+    # each epoch's header and summary line (loss, validation metrics) as it ends
+    rc = run_logged(cmd, log, show=EPOCH_LINES, on_line=lambda ln: progress(f"  {out.name}: {ln}"),
+                    env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     if rc != 0:
         tail = log.read_text()[-2000:]
         raise RuntimeError(f"training {task} ({config.name}) failed (exit {rc}); log {log}:\n{tail}")

@@ -133,11 +133,7 @@ def generic_hands(n: int, rng: np.random.Generator, *, template_sets=("commands"
         else:
             s, lab = tmpl[int(rng.integers(len(tmpl)))]
             pose, kind = synth.pose_from_template(s, lab, rng, 6.0), f"{s}/{lab}"
-        J = synth.forward_kinematics(shape, pose) @ synth.view_rotation(pose.view, hand).T
-        C = J + np.array([0.0, 0.0, rng.uniform(0.3, 0.8)])
-        kp = np.ones((NUM_KEYPOINTS, 3), np.float32)
-        kp[:, :2] = C[:, :2] / C[:, 2:3]
-        kps.append(kp)
+        kps.append(synth.projected_keypoints(shape, pose, hand, rng))
         hands.append(hand)
         kinds.append(kind)
     return np.asarray(kps, np.float32).reshape(-1, NUM_KEYPOINTS, 3), hands, kinds

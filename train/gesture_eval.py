@@ -100,11 +100,7 @@ def synth_hands(labels, per_class: int, rng: np.random.Generator, gesture_set: s
             hand = "Left" if rng.random() < 0.5 else "Right"
             shape = synth.HandShape.random(rng, hand)
             pose = synth.pose_from_template(gesture_set, lab, rng, 6.0)
-            J = synth.forward_kinematics(shape, pose) @ synth.view_rotation(pose.view, hand).T
-            C = J + np.array([0.0, 0.0, rng.uniform(0.3, 0.8)])
-            kp = np.ones((NUM_KEYPOINTS, 3), np.float32)
-            kp[:, :2] = C[:, :2] / C[:, 2:3]
-            kps.append(kp)
+            kps.append(synth.projected_keypoints(shape, pose, hand, rng))
             hands.append(hand)
             labs.append(lab)
     return (np.asarray(kps, np.float32).reshape(-1, NUM_KEYPOINTS, 3), np.array(hands, object),

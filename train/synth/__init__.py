@@ -19,7 +19,8 @@ Part ids (``extras["parts"]``), see :data:`PART_NAMES`: 0 background, 1 palm,
 14-16 pinky (proximal, middle, distal phalanx), 17 forearm.
 """
 from .hand import (DOF_NAMES, JOINT_LIMITS_DEG, HandPose, HandShape, angles_from_degrees,
-                   clip_to_limits, forward_kinematics, hand_geometry, random_pose, view_rotation)
+                   clip_to_limits, forward_kinematics, hand_geometry, projected_keypoints, random_pose,
+                   view_rotation)
 from .preview import benchmark, draw_sample, preview_grid
 from .render import NUM_PARTS, PART_FOREARM, PART_NAMES, Rasterizer, random_skin
 from .scene import (HandSpec, SceneConfig, SyntheticSource, natural_images, place_hand,
@@ -29,7 +30,7 @@ from .templates import GESTURE_SETS, TEMPLATES, pose_from_template, template_ang
 
 __all__ = [
     "DOF_NAMES", "JOINT_LIMITS_DEG", "HandPose", "HandShape", "angles_from_degrees",
-    "clip_to_limits", "forward_kinematics", "hand_geometry", "random_pose", "view_rotation",
+    "clip_to_limits", "forward_kinematics", "projected_keypoints", "hand_geometry", "random_pose", "view_rotation",
     "benchmark", "draw_sample", "preview_grid", "NUM_PARTS", "PART_FOREARM", "PART_NAMES",
     "Rasterizer", "random_skin", "HandSpec", "SceneConfig", "SyntheticSource", "natural_images",
     "place_hand", "procedural_background", "random_background", "render_hand_crop",

@@ -356,3 +356,14 @@ def hand_geometry(shape: HandShape, pose: HandPose):
         "forearm_dir": fdir @ m,
         "hand_length": float(np.linalg.norm(joints_r[12] - joints_r[0])),
     }
+
+
+def projected_keypoints(shape: "HandShape", pose: "HandPose", hand: str, rng) -> np.ndarray:
+    """(21, 3) keypoints of a hand seen by a pinhole camera at a random
+    distance (0.3-0.8 m): x, y in focal-length units, visibility 1 (the
+    keypoint-only samples of gesture training and evaluation)."""
+    J = forward_kinematics(shape, pose) @ view_rotation(pose.view, hand).T
+    C = J + np.array([0.0, 0.0, rng.uniform(0.3, 0.8)])
+    kp = np.ones((21, 3), np.float32)
+    kp[:, :2] = C[:, :2] / C[:, 2:3]
+    return kp

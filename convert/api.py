@@ -18,6 +18,8 @@ from typing import Callable
 
 import numpy as np
 
+from handsdk.metrics import box_iou
+
 from .formats import FORMATS, TFLITE_FORMATS, get_format
 
 #: default parity tolerances
@@ -262,14 +264,6 @@ def _decode_detector(out: np.ndarray, dec: dict):
                              min_size_frac=dec.get("min_size_frac", 0.04), pad=dec.get("pad", 0.15))
 
 
-def _box_iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
 def _keypoints_from(outputs: dict, size: int) -> np.ndarray:
     from handsdk.decode import heatmaps_to_keypoints
 
@@ -306,7 +300,7 @@ def measure_parity(trained: Trained, tflite_bytes: bytes, inputs: list[dict]) ->
                 ious.append(1.0)
             else:
                 for ba in a:
-                    ious.append(max((_box_iou(ba.box, bb.box) for bb in b), default=0.0))
+                    ious.append(max((float(box_iou(ba.box, bb.box)[0, 0]) for bb in b), default=0.0))
                 if len(b) > len(a):
                     ious.extend([0.0] * (len(b) - len(a)))
         elif trained.role == "landmarker":

@@ -27,6 +27,7 @@ import numpy as np
 from .bundle import Bundle, load_bundle
 from .image import to_rgb
 from .keypoints import aligned_box, hand_rotation, keypoints_box
+from .metrics import box_iou
 from .results import Category, Hand, RecognitionResult
 from .stages import GestureClassifier, HandDetector, HandLandmarker, _bundle, hand_box
 
@@ -227,14 +228,6 @@ class _Track:
     anchor_side: float = 0.0  # size of its keypoints' box when the detector last ran
 
 
-def _iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def _side(box) -> float:
     return float(max(box[2] - box[0], box[3] - box[1]))
 
@@ -273,7 +266,7 @@ def _same_hand(kp_a, kp_b, box) -> bool:
     inside the other (keypoints that collapsed onto part of the hand), or
     their centres are closer than a quarter of the crop."""
     ka, kb = keypoints_box(kp_a), keypoints_box(kp_b)
-    if _iou(ka, kb) > 0.5 or _overlap(ka, kb) > 0.7:
+    if box_iou(ka, kb)[0, 0] > 0.5 or _overlap(ka, kb) > 0.7:
         return True
     side = max(box[2] - box[0], box[3] - box[1])
     d = np.linalg.norm(np.asarray(kp_a)[:, :2].mean(axis=0) - np.asarray(kp_b)[:, :2].mean(axis=0))
@@ -531,7 +524,7 @@ class GestureRecognizer:
             """The tracked hand a detection box belongs to: the box overlaps its
             crop, or most of its keypoints' box lies inside the box."""
             for j, f in enumerate(found):
-                if f[1] is not None and (_iou(box, f[3]) > 0.3
+                if f[1] is not None and (box_iou(box, f[3])[0, 0] > 0.3
                                          or _cover(keypoints_box(f[0].keypoints), box) > 0.5):
                     return j
             return None
@@ -610,8 +603,8 @@ class GestureRecognizer:
                 # a detection where a track was just lost keeps that track's id
                 heir = None
                 if lost:
-                    best = max(lost, key=lambda tr: _iou(box, tr.box))
-                    if _iou(box, best.box) > 0.2:
+                    best = max(lost, key=lambda tr: box_iou(box, tr.box)[0, 0])
+                    if box_iou(box, best.box)[0, 0] > 0.2:
                         heir = best
                         lost.remove(best)
                 found.append((lm, heir, float(score), box))
@@ -648,9 +641,9 @@ class GestureRecognizer:
                 track.box = _next_box(kp, track.box, rotation=track.rotation)  # follows the raw keypoints
                 if det is not None and len(det.boxes):
                     # a fresh detection of this hand re-anchors a crop that shrank
-                    j = int(np.argmax([_iou(track.box, b) for b in det.boxes]))
+                    j = int(np.argmax(box_iou(track.box, det.boxes)[0]))
                     db = det.boxes[j]
-                    if (_iou(track.box, db) > 0.2 or _overlap(track.box, db) > 0.7) and _side(db) > _side(track.box):
+                    if (box_iou(track.box, db)[0, 0] > 0.2 or _overlap(track.box, db) > 0.7) and _side(db) > _side(track.box):
                         track.box = np.asarray(db, np.float32)
                 if detected:
                     track.anchor_side = _side(keypoints_box(kp))

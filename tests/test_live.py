@@ -112,7 +112,7 @@ def test_a_lost_track_is_redetected_in_the_same_frame_and_keeps_its_id(bundle_pa
     """The landmarker is faked: presence is high only when the crop covers the
     stroke well, so a jump of the hand loses the track."""
     from handsdk.keypoints import keypoints_box
-    from handsdk.recognizer import _iou
+    from handsdk.metrics import box_iou
     from handsdk.stages import Landmarks
 
     truth = {"box": None}
@@ -122,7 +122,7 @@ def test_a_lost_track_is_redetected_in_the_same_frame_and_keeps_its_id(bundle_pa
         x0, y0, x1, y1 = tb
         g = np.stack(np.meshgrid(np.linspace(x0, x1, 7), np.linspace(y0, y1, 3)), -1).reshape(-1, 2)
         kp = np.concatenate([g, np.zeros((21, 1))], 1).astype(np.float32)
-        return Landmarks(kp, 0.9 if _iou(box, keypoints_box(kp)) > 0.45 else 0.1, 0.8, np.asarray(box))
+        return Landmarks(kp, 0.9 if box_iou(box, keypoints_box(kp))[0, 0] > 0.45 else 0.1, 0.8, np.asarray(box))
 
     with GestureRecognizer.create(bundle_path, running_mode="video", max_hands=1, redetect_interval=0) as rec:
         rec.landmarker.landmark_rgb = fake_landmark

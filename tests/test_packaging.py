@@ -24,6 +24,31 @@ def test_import_handsdk_is_light():
     assert out.stdout.strip() == "", f"import handsdk pulled in: {out.stdout}"
 
 
+#: the embeddable runtime: every module here must import without training code
+#: (the tools bench, profile, demo and the spelling harness load
+#: handsdk.train lazily, inside the functions that need it)
+RUNTIME_MODULES = (
+    "handsdk", "handsdk.recognizer", "handsdk.stages", "handsdk.bundle", "handsdk.backend",
+    "handsdk.backend_tensorrt", "handsdk.image", "handsdk.keypoints", "handsdk.decode", "handsdk.results",
+    "handsdk.events", "handsdk.filters", "handsdk.sources", "handsdk.draw", "handsdk.metrics",
+    "handsdk.evaluate", "handsdk.capture", "handsdk.progress",
+)
+
+
+def test_runtime_never_imports_training_code():
+    code = ("import importlib, sys\n"
+            f"for name in {RUNTIME_MODULES!r}:\n"
+            "    importlib.import_module(name)\n"
+            "    bad = sorted(m for m in sys.modules if m == 'handsdk.train' or m.startswith('handsdk.train.')\n"
+            "                 or m == 'tensorflow' or m.startswith('tensorflow.'))\n"
+            "    if bad:\n"
+            "        print(name, 'pulled in', ','.join(bad))\n"
+            "        break\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "", out.stdout
+
+
 def test_cli_import_does_not_pull_tensorflow():
     code = "import sys, handsdk.cli; print(any(m in sys.modules for m in ('tensorflow', 'tf_keras', 'keras')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -54,6 +54,10 @@ def test_build_default_reuses_runs_and_records_provenance(tmp_path):
     prov = b.provenance
     assert prov["training_data"] == ["real:asl_letters/train", "real:gesture_keypoints_csv", "synth"]
     assert prov["metrics"]["gesture:commands"]["val_accuracy"] == 0.9
+    # CC BY / MIT data need credit: every shared set it was trained on, with licence and source
+    credits = prov["data_credits"]
+    assert set(credits) == {"asl_letters", "gesture_keypoints_csv"}
+    assert credits["asl_letters"]["licence"] == "Public Domain" and credits["asl_letters"]["shippable"]
     with_provenance(out, {"evaluation": {"x": 1}})
     b2 = load_bundle(out)
     assert b2.provenance["evaluation"] == {"x": 1} and b2.provenance["training_data"] == prov["training_data"]

@@ -197,6 +197,38 @@ def export_weights(runs, dest=WEIGHTS_DIR, final=None, progress=print) -> dict:
     return out
 
 
+def data_credits(training_data, data_root=None) -> dict:
+    """{set: {"licence", "source"}} for every shared set named in
+    ``training_data`` (``real:<set>/<split>``, ``pipeline:<set>``,
+    ``gestures:commands`` = its mapped sources): the credit that CC BY and
+    MIT data need, from ``DATASET_INFO`` and the set's SOURCE.txt."""
+    from handsdk.train.data.real import DATASET_INFO, data_root as _root
+
+    names = set()
+    for t in training_data:
+        kind, _, rest = str(t).partition(":")
+        if kind in ("real", "pipeline"):
+            names.add(rest.split("/")[0])
+        elif kind == "gestures":
+            from handsdk.train.data.gestures import PHOTO_SOURCES
+
+            names.update(("gesture_keypoints_csv",) + tuple(PHOTO_SOURCES))
+    out = {}
+    try:
+        root = _root(data_root)
+    except FileNotFoundError:
+        root = None
+    for n in sorted(x for x in names if x in DATASET_INFO):
+        info = DATASET_INFO[n]
+        src = ""
+        f = root / info.folder / "SOURCE.txt" if root is not None else None
+        if f is not None and f.is_file():
+            first = f.read_text(encoding="utf-8", errors="replace").strip().splitlines()[:1]
+            src = first[0][:300] if first else ""
+        out[n] = {"licence": info.licence, "shippable": info.shippable, "source": src}
+    return out
+
+
 def _interim(runs: Path, path, built: set, train: bool, data_root, progress) -> None:
     """Build the interim fp32 bundle (:data:`INTERIM`) once per rebuild (or
     when it is missing)."""
@@ -257,9 +289,15 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
     report = {"output": str(output), "format": fmt, "size_bytes": rep.size_bytes, "conversion": rep.to_dict()}
     if weights_dir is not None:
         report["weights"] = export_weights(runs, weights_dir, progress=progress)
+    from handsdk import load_bundle
+
+    credits = data_credits(load_bundle(output).provenance.get("training_data", ()), data_root)
     if evaluate:
         ev = evaluate_bundle(output, data_root=data_root, progress=progress)
-        with_provenance(output, {"evaluation": ev, "rebuild": "handsdk build-default"})
+        with_provenance(output, {"evaluation": ev, "rebuild": "handsdk build-default", "data_credits": credits})
         report["evaluation"] = ev
+    else:
+        with_provenance(output, {"data_credits": credits})
+    report["size_bytes"] = output.stat().st_size  # with the provenance written last
     report["minutes"] = round((time.perf_counter() - t0) / 60, 1)
     return report

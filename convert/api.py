@@ -258,10 +258,9 @@ def _calibration_progress(samples: list, role: str, progress: Callable[[str], No
 
 
 def _decode_detector(out: np.ndarray, dec: dict):
-    from handsdk.decode import skeleton_to_boxes
+    from handsdk.decode import DetectorDecoding, skeleton_to_boxes
 
-    return skeleton_to_boxes(out[0], threshold=dec.get("threshold", 0.5), min_mass=dec.get("min_mass", 20.0),
-                             min_size_frac=dec.get("min_size_frac", 0.04), pad=dec.get("pad", 0.15))
+    return skeleton_to_boxes(out[0], **DetectorDecoding.from_dict(dec).as_dict())
 
 
 def _keypoints_from(outputs: dict, size: int) -> np.ndarray:

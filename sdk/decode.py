@@ -5,7 +5,7 @@ index j covers [j, j+1) (its centre is j + 0.5).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
@@ -20,9 +20,33 @@ class MapBox:
     mass: float
 
 
-def skeleton_to_boxes(skeleton, *, threshold: float = 0.5, min_mass: float = 20.0,
-                      min_size_frac: float = 0.04, max_hands: int = 2,
-                      pad: float = 0.15, merge_gap: float = 0.15) -> list[MapBox]:
+@dataclass(frozen=True)
+class DetectorDecoding:
+    """How a detector's skeleton map becomes boxes (:func:`skeleton_to_boxes`):
+    the one home of the defaults. A bundle's ``models.detector.decoding`` (and
+    a training config's detector section) override them field by field."""
+
+    threshold: float = 0.5  # skeleton pixels at or above it are hand
+    min_mass: float = 20.0  # a hand's skeleton pixel mass at least
+    min_size_frac: float = 0.04  # a hand's box side at least this of the map's larger side
+    pad: float = 0.15  # box padding, a fraction of its side
+
+    @classmethod
+    def from_dict(cls, decoding: dict | None) -> "DetectorDecoding":
+        """The defaults, with the fields ``decoding`` holds (other keys are
+        ignored); values are kept as given."""
+        d = decoding or {}
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
+
+    def as_dict(self) -> dict:
+        """Keyword arguments of :func:`skeleton_to_boxes`."""
+        return asdict(self)
+
+
+def skeleton_to_boxes(skeleton, *, threshold: float = DetectorDecoding.threshold,
+                      min_mass: float = DetectorDecoding.min_mass,
+                      min_size_frac: float = DetectorDecoding.min_size_frac, max_hands: int = 2,
+                      pad: float = DetectorDecoding.pad, merge_gap: float = 0.15) -> list[MapBox]:
     """Boxes from a predicted skeleton map (seed 000/002).
 
     Pixels above ``threshold`` are grouped by connected components (8-connected,

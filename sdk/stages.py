@@ -17,7 +17,7 @@ import numpy as np
 
 from .backend import open_model
 from .bundle import Bundle, ModelEntry, load_bundle
-from .decode import heatmaps_to_keypoints, skeleton_to_boxes
+from .decode import DetectorDecoding, heatmaps_to_keypoints, skeleton_to_boxes
 from .image import apply_affine, crop_matrix, invert_affine, letterbox_matrix, to_rgb, warp
 from .keypoints import aligned_box, hand_rotation, keypoint_features, render_skeleton
 from .results import Category
@@ -100,10 +100,11 @@ class HandDetector(_Stage):
         self.max_hands = int(max_hands)
         self.min_score = float(min_score if min_score is not None
                                else self.bundle.thresholds.get("min_detection_score", 0.5))
-        self.threshold = float(dec.get("threshold", 0.5))
-        self.min_mass = float(dec.get("min_mass", 20.0))
-        self.min_size_frac = float(dec.get("min_size_frac", 0.04))
-        self.pad = float(dec.get("pad", 0.15))
+        dd = DetectorDecoding.from_dict(dec)  # the manifest's values win over the defaults
+        self.threshold = float(dd.threshold)
+        self.min_mass = float(dd.min_mass)
+        self.min_size_frac = float(dd.min_size_frac)
+        self.pad = float(dd.pad)
         self.color_order = color_order
 
     def detect_rgb(self, rgb: np.ndarray) -> Detection:

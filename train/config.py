@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from handsdk.decode import DetectorDecoding
+
 TASKS = ("detector", "pose", "gesture")
 DISTRIBUTE = ("default", "mirrored", "multi_worker")
 
@@ -75,11 +77,11 @@ class DetectorModelConfig:
     skeleton_thickness: float = 0.02  # render_skeleton thickness of the targets
     l1_weight: float = 0.4
     dice_weight: float = 0.6
-    # decoding hints (written into the metadata / manifest)
-    threshold: float = 0.5
-    min_mass: float = 20.0
-    min_size_frac: float = 0.04
-    pad: float = 0.15
+    # decoding hints (written into the metadata / manifest); defaults: handsdk.decode.DetectorDecoding
+    threshold: float = DetectorDecoding.threshold
+    min_mass: float = DetectorDecoding.min_mass
+    min_size_frac: float = DetectorDecoding.min_size_frac
+    pad: float = DetectorDecoding.pad
 
 
 @dataclass

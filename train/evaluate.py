@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from handsdk import metrics as M
-from handsdk.decode import heatmaps_to_keypoints, skeleton_to_boxes
+from handsdk.decode import DetectorDecoding, heatmaps_to_keypoints, skeleton_to_boxes
 from handsdk.keypoints import keypoints_box, render_skeleton
 
 
@@ -59,8 +59,7 @@ def evaluate_detector(model, images, gt_boxes, *, decoding: dict | None = None, 
     :func:`handsdk.metrics.scene_counts`), ``false_per_image`` and
     ``scene_score`` = found03 - false_per_image (the model-selection measure:
     the steadier of the two across epochs)."""
-    dec = dict(threshold=0.5, min_mass=20.0, min_size_frac=0.04, pad=0.15)
-    dec.update({k: v for k, v in (decoding or {}).items() if k in dec})
+    dec = DetectorDecoding.from_dict(decoding).as_dict()
     skel = predict(model, {"image": images.astype(np.float32) / 255.0}, batch_size)["skeleton"][..., 0]
     preds, gts, hand_y, hand_score, hand_found = [], [], [], [], []
     for i in range(len(images)):

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import REPO, needs_data, red_stroke_frame
 
-from handsdk import bench as B
+from handsdk.tools import bench as B
 from handsdk.results import Category
 from handsdk.train.data.sample import Sample
 
@@ -164,7 +164,7 @@ def test_worker_protocol_with_a_fake_worker(tmp_path):
 
 
 def test_worker_converts_results_to_pixels():
-    spec = importlib.util.spec_from_file_location("mp_worker", REPO / "sdk" / "mediapipe_worker.py")
+    spec = importlib.util.spec_from_file_location("mp_worker", REPO / "sdk" / "tools" / "mediapipe_worker.py")
     w = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(w)
 

@@ -219,8 +219,8 @@ def test_build_default_help_and_readme_agree_on_time_and_worker_path():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     r = runner.invoke(app, ["build-default", "--help"])
     assert "1.5 hours" in r.output and "about 1.5 hours" in readme
-    assert "benchmarks/mediapipe_worker.py" not in readme and "sdk/mediapipe_worker.py" in readme
-    assert (Path(__file__).resolve().parents[1] / "sdk" / "mediapipe_worker.py").is_file()
+    assert "benchmarks/mediapipe_worker.py" not in readme and "sdk/tools/mediapipe_worker.py" in readme
+    assert (Path(__file__).resolve().parents[1] / "sdk" / "tools" / "mediapipe_worker.py").is_file()
 
 
 def test_run_reports_a_pipeline_failure_mid_run_without_a_traceback(bundle_path, tmp_path, monkeypatch):

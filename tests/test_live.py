@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from handsdk import Category, GestureRecognizer, GestureRecognizerOptions, Hand, RecognitionResult, RunningMode
 from handsdk.events import GestureEvents, load_actions
 from handsdk.filters import OneEuroFilter
-from handsdk.spelling import (DELETE, SPACE, Speller, SpellingOptions, edit_distance, error_rates,
-                              evaluate_spelling, label_oracle, word_steps)
+from handsdk.spelling import DELETE, SPACE, Speller, SpellingOptions
+from handsdk.tools.spelling_eval import edit_distance, error_rates, evaluate_spelling, label_oracle, word_steps
 from tests.conftest import red_stroke_frame
 
 runner = CliRunner()
@@ -536,7 +536,7 @@ def test_run_demo_headless_saves_video(bundle_path, tmp_path):
 
 
 def test_demo_frames_show_a_hand_spelling_then_commands():
-    from handsdk.demo import demo_frames, demo_length, demo_script
+    from handsdk.tools.demo import demo_frames, demo_length, demo_script
 
     steps = demo_script("HI", ("fist",), fps=10)
     assert [s[:2] for s in steps] == [("asl_letters", "H"), ("asl_letters", "I"), ("commands", "none"),
@@ -560,12 +560,23 @@ def app():
 
 
 def test_spelling_module_cli_with_the_fake_classifier(tmp_path, capsys):
-    from handsdk.spelling import main
+    from handsdk.tools.spelling_eval import main
 
     out = tmp_path / "rep.json"
     rep = main(["--oracle", "0", "--words", "CAB,FOX", "--size", "72x96", "--json", str(out)])
     assert rep.cer == 0 and json.loads(out.read_text())["words"] == 2
     assert "CER 0.000" in capsys.readouterr().out
+
+
+def test_python_m_handsdk_spelling_forwards_to_the_harness(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "rep.json"
+    p = subprocess.run([sys.executable, "-m", "handsdk.spelling", "--oracle", "0", "--words", "CAB", "--size",
+                        "72x96", "--json", str(out)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "CER 0.000" in p.stdout and json.loads(out.read_text())["words"] == 1
 
 
 def test_tracking_crop_shrinks_gradually_and_follows_collapsed_keypoints():

@@ -25,8 +25,8 @@ def test_import_handsdk_is_light():
 
 
 #: the embeddable runtime: every module here must import without training code
-#: (the tools bench, profile, demo and the spelling harness load
-#: handsdk.train lazily, inside the functions that need it)
+#: (the tools live apart, in handsdk.tools: bench, profile, demo and the
+#: spelling harness load handsdk.train lazily, inside the functions that need it)
 RUNTIME_MODULES = (
     "handsdk", "handsdk.recognizer", "handsdk.stages", "handsdk.bundle", "handsdk.backend",
     "handsdk.backend_tensorrt", "handsdk.image", "handsdk.keypoints", "handsdk.decode", "handsdk.results",
@@ -99,3 +99,4 @@ def test_wheel_has_one_namespace(tmp_path):
     assert "handsdk/__init__.py" in names and "handsdk/train/__init__.py" in names
     assert "handsdk/convert/__init__.py" in names and "handsdk/devices/rpi4.json" in names
     assert "handsdk/cli/run.py" in names
+    assert "handsdk/tools/bench.py" in names and "handsdk/tools/mediapipe_worker.py" in names

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from handsdk import bench as B
+from handsdk.tools import bench as B
 from handsdk import metrics as M
 from handsdk.train.data import mining, scenes
 from handsdk.train.data import real

@@ -117,7 +117,7 @@ def evaluate_bundle(bundle_path, *, data_root=None, limit: int = 300, progress=p
         samples = load_dataset(name, split=split, root=data_root)
         samples = [s for s in samples if s.image is not None or s.path]
         # spread over the set (its files are sorted by class: the first N would be a few letters)
-        from handsdk.bench import spread
+        from handsdk.tools.bench import spread
 
         samples = [samples[i] for i in spread(len(samples), limit)]
         from handsdk.train.data.real import ensure_image

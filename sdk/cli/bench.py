@@ -49,7 +49,7 @@ def register(app: typer.Typer):
         agreement with MediaPipe's pseudo-labels), gesture/letter accuracy
         (end to end vs GestureNet on MediaPipe's keypoints) and latency per
         frame size and mode, with pass/fail target columns."""
-        from handsdk import bench as B
+        from handsdk.tools import bench as B
 
         if model not in B.MODEL_FILES:
             fail(f"--model must be one of {', '.join(B.MODEL_FILES)}")

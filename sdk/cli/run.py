@@ -205,7 +205,7 @@ def register(app: typer.Typer):
         warnings.showwarning = lambda message, *a, **k: _err(f"warning: {message}")  # (camera reconnects...)
         try:
             if demo:
-                from handsdk.demo import DEMO_WORD, demo_frames, demo_length
+                from handsdk.tools.demo import DEMO_WORD, demo_frames, demo_length
 
                 _err(f"demo: a synthetic hand spells {DEMO_WORD!r}, then makes commands "
                      f"({demo_length(out_fps)} frames at {out_fps:g} fps, rendered on the fly)")

@@ -15,7 +15,7 @@ DEMO_COMMANDS = ("open_palm", "fist", "thumbs_up", "victory")
 def demo_script(word: str = DEMO_WORD, commands=DEMO_COMMANDS, fps: float = 15.0,
                 letter_s: float = 0.8, command_s: float = 1.0) -> list[tuple[str, str, int]]:
     """Renderer steps ``[(gesture_set, label, hold_frames), ...]``."""
-    from .spelling import MOTION_LETTERS
+    from ..spelling import MOTION_LETTERS
 
     steps = []
     for i, ch in enumerate(word.upper()):

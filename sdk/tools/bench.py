@@ -13,7 +13,7 @@ same frames and reports, for both:
 
 MediaPipe lives in its own virtual environment (it pulls opencv-contrib-python
 and pins absl-py, which break the project's environment). It is created on
-demand and driven through ``handsdk/mediapipe_worker.py`` (a standalone script) with a JSON job;
+demand and driven through ``handsdk/tools/mediapipe_worker.py`` (a standalone script) with a JSON job;
 frames travel as an ``.npz`` so that both systems see the same pixels. When
 MediaPipe cannot be installed or run, the reason is reported and the SDK
 columns are still filled.
@@ -36,10 +36,10 @@ from typing import Callable
 
 import numpy as np
 
-from . import metrics as M
-from .keypoints import keypoints_box
+from .. import metrics as M
+from ..keypoints import keypoints_box
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("mediapipe_worker.py")  # run as a script in the MediaPipe venv
 DEFAULT_VENV = Path("~/.cache/handsdk/mediapipe-venv")
 MODEL_FILES = {"full": "hand_landmarker_full.task", "lite": "hand_landmarker_alllite.task"}
@@ -179,7 +179,7 @@ def ensure_mediapipe(venv=None, *, install: bool = True, log: Callable[[str], No
             if r.returncode != 0:
                 raise MediaPipeUnavailable(f"could not create a virtual environment at {venv}: "
                                            f"{(r.stderr or r.stdout).strip()[-800:]}")
-        from .progress import PIP_LINES, run_logged
+        from ..progress import PIP_LINES, run_logged
 
         rc = run_logged([str(venv_python(venv)), "-m", "pip", "install", "mediapipe"], logfile, show=PIP_LINES,
                         on_line=lambda ln: log(f"  pip: {ln}"), timeout=timeout)
@@ -711,7 +711,7 @@ def worst_frames_png(samples: dict, keys: dict, sdk: dict, mp: dict | None, path
     white, false hands in red."""
     import cv2
 
-    from .draw import draw_keypoints
+    from ..draw import draw_keypoints
 
     cand = []
     for name, ss in samples.items():
@@ -1091,7 +1091,7 @@ def run_bench(bundle=None, *, sets=DEFAULT_SETS, data_root=None, limit: int | No
     # latency frames
     lat_imgs = latency_images(chosen, latency_images_n)
     if not lat_imgs and sizes:
-        from handsdk.profile import synthetic_frames
+        from handsdk.tools.profile import synthetic_frames
 
         log("no real images with one hand: latency on synthetic frames")
         lat_imgs = synthetic_frames(latency_images_n, size=(480, 640))

@@ -107,7 +107,7 @@ def profile_in_subprocess(bundle, timeout: float = 1800, progress=None, **kw) ->
     import tempfile
     import threading
 
-    code = ("import json, sys; from handsdk.profile import profile_bundle; "
+    code = ("import json, sys; from handsdk.tools.profile import profile_bundle; "
             "kw = json.loads(sys.argv[2]); "
             "say = lambda m: print('@@p ' + m, flush=True); "
             "print('@@' + json.dumps(profile_bundle(sys.argv[1], progress=say, **kw)), flush=True)")

@@ -47,6 +47,12 @@ def predict(model, inputs: dict, batch_size: int = 64) -> dict:
 # ---------------------------------------------------------------- detector
 
 
+def _unpadded(boxes) -> np.ndarray:
+    """The real boxes of one image's padded (k, 4) rows (padding rows are -1)."""
+    b = np.asarray(boxes, np.float32).reshape(-1, 4)
+    return b[(b >= 0).all(axis=1) & (b[:, 2] > b[:, 0])]
+
+
 def evaluate_detector(model, images, gt_boxes, *, decoding: dict | None = None, batch_size: int = 32,
                       ref_boxes=None) -> dict:
     """``images`` (N, H, W, 3) uint8 model-sized frames; ``gt_boxes`` (N, k, 4)
@@ -66,22 +72,15 @@ def evaluate_detector(model, images, gt_boxes, *, decoding: dict | None = None, 
         found = skeleton_to_boxes(skel[i], max_hands=2, **dec)
         preds.append((np.array([f.box for f in found], np.float32).reshape(-1, 4),
                       np.array([f.score for f in found], np.float32)))
-        g = np.asarray(gt_boxes[i], np.float32).reshape(-1, 4)
-        g = g[(g >= 0).all(axis=1) & (g[:, 2] > g[:, 0])]
+        g = _unpadded(gt_boxes[i])
         gts.append(g)
         hand_y.append(len(g) > 0)
         s = skel[i]
         hand_score.append(float(s[s >= dec["threshold"]].sum()))
         hand_found.append(float(len(found) > 0))
     out = M.detection_metrics(preds, gts, 0.5)
-    counts = []
-    for i, (pb, _) in enumerate(preds):
-        rb = None
-        if ref_boxes is not None:
-            rb = np.asarray(ref_boxes[i], np.float32).reshape(-1, 4)
-            rb = rb[(rb >= 0).all(axis=1) & (rb[:, 2] > rb[:, 0])]
-        counts.append(M.scene_counts(pb, gts[i], rb))
-    sc = M.scene_summary(counts)
+    sc = M.scene_summary([M.scene_counts(pb, gts[i], None if ref_boxes is None else _unpadded(ref_boxes[i]))
+                          for i, (pb, _) in enumerate(preds)])
     out["found03"] = sc["found_rate"] if sc["found_rate"] is not None else 0.0
     out["false_per_image"] = sc["false_per_image"] or 0.0
     out["scene_score"] = out["found03"] - out["false_per_image"]

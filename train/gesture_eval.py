@@ -511,28 +511,24 @@ def loso_commands(recipes=("shipped", "mlp", "gesturenet"), sources=None, *, hel
                 tr = ~te
                 if name.startswith("config:"):
                     model = train_with_config(name[7:], [src], overrides=(recipe_overrides or {}).get("config"))
-                    s = predict(model, feats[te])
-                    pooled_scores[te] = s
-                    folds[src] = fold_metrics(y[te], s.argmax(1), classes)
-                    score_own(name, src, lambda f, model=model: predict(model, f), folds)
-                    say(f"  {name} held out {src}: n={folds[src]['n']} acc {folds[src]['accuracy']:.3f} "
-                        f"macro-F1 {folds[src]['macro_f1']:.3f}")
-                    continue
-                ex = extra
-                if extra is not None and r.synth_none_margin > 0:
-                    from handsdk.train.custom import _class_regions, _outside_regions
+                    tail = ""
+                else:
+                    ex = extra
+                    if extra is not None and r.synth_none_margin > 0:
+                        from handsdk.train.custom import _class_regions, _outside_regions
 
-                    regions = _class_regions(feats[tr], labels[tr], [c for c in classes if c != "none"])
-                    isn = extra[1] == "none"
-                    keep = ~isn | _outside_regions(extra[0], regions, r.synth_none_margin)
-                    ex = (extra[0][keep], extra[1][keep])
-                model = train_classifier(feats[tr], labels[tr], srcs[tr], classes, r, extra=ex)
+                        regions = _class_regions(feats[tr], labels[tr], [c for c in classes if c != "none"])
+                        isn = extra[1] == "none"
+                        keep = ~isn | _outside_regions(extra[0], regions, r.synth_none_margin)
+                        ex = (extra[0][keep], extra[1][keep])
+                    model = train_classifier(feats[tr], labels[tr], srcs[tr], classes, r, extra=ex)
+                    tail = " none-precision {}"
                 s = predict(model, feats[te])
                 pooled_scores[te] = s
                 folds[src] = fold_metrics(y[te], s.argmax(1), classes)
                 score_own(name, src, lambda f, model=model: predict(model, f), folds)
                 say(f"  {name} held out {src}: n={folds[src]['n']} acc {folds[src]['accuracy']:.3f} "
-                    f"macro-F1 {folds[src]['macro_f1']:.3f} none-precision {folds[src].get('none_precision')}")
+                    f"macro-F1 {folds[src]['macro_f1']:.3f}" + tail.format(folds[src].get("none_precision")))
             mask_all = np.isin(srcs, held_out)
             results.setdefault("recipes", {})[name] = asdict(r)
         pred = pooled_scores.argmax(1)

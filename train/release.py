@@ -108,21 +108,17 @@ def evaluate_bundle(bundle_path, *, data_root=None, limit: int = 300, progress=p
     are present (skipped when the data is absent)."""
     from handsdk import GestureRecognizer, GestureRecognizerOptions
     from handsdk.evaluate import evaluate
-    from handsdk.train.data.real import has_data, load_dataset
+    from handsdk.tools.bench import spread
+    from handsdk.train.data.real import ensure_image, has_data, load_dataset
 
     out = {}
     for name, split, gset in EVALUATION:
         if not has_data(data_root, name):
             continue
-        samples = load_dataset(name, split=split, root=data_root)
-        samples = [s for s in samples if s.image is not None or s.path]
-        # spread over the set (its files are sorted by class: the first N would be a few letters)
-        from handsdk.tools.bench import spread
-
-        samples = [samples[i] for i in spread(len(samples), limit)]
-        from handsdk.train.data.real import ensure_image
-
-        samples = [ensure_image(s) for s in samples]
+        samples = [s for s in load_dataset(name, split=split, root=data_root, load_image=False) if s.path]
+        # spread over the set (its files are sorted by class: the first N would be a few letters);
+        # only the chosen images are decoded
+        samples = [ensure_image(samples[i]) for i in spread(len(samples), limit)]
         with GestureRecognizer(GestureRecognizerOptions(bundle=bundle_path, color_order="RGB", max_hands=2)) as rec:
             t0 = time.perf_counter()
             r = evaluate(rec, samples, gesture_set=gset if gset in rec.classifiers else None)

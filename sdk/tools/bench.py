@@ -739,7 +739,8 @@ def worst_frames_png(samples: dict, keys: dict, sdk: dict, mp: dict | None, path
             img = cv2.resize(img, (int(round(w * f)), int(round(h * f))))
             canvas = np.zeros((tile, tile, 3), np.uint8)
             canvas[:img.shape[0], :img.shape[1]] = img
-            for b in (human_boxes(s) if human_boxes(s) is not None else []):
+            hb = human_boxes(s)
+            for b in (hb if hb is not None else []):
                 cv2.rectangle(canvas, (int(b[0] * f), int(b[1] * f)), (int(b[2] * f), int(b[3] * f)), (255, 255, 255), 1)
             for hnd in hands:
                 kp = np.asarray(hnd["keypoints"], np.float32)[:, :2] * f

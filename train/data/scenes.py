@@ -30,8 +30,8 @@ import numpy as np
 
 from handsdk.keypoints import keypoints_box
 
-from .real import (DataFormatError, DatasetInfo, _dedupe_hands, _list_images, _pseudo_for_folder, _require_dir,
-                   _snake, load_image)
+from .real import (DataFormatError, DatasetInfo, _dedupe_hands, _image_size, _list_images, _pseudo_for_folder,
+                   _require_dir, _snake, load_image)
 from .sample import Sample
 
 #: name -> (layout, box format, splits, label set, class-name mapping)
@@ -160,12 +160,7 @@ def _scene_sample(img_path: Path, rel: str, set_name: str, pseudo: dict | None, 
                   label_set, load: bool, split: str | None) -> Sample:
     rec = pseudo.get(rel) if pseudo is not None else None
     image = load_image(img_path) if load else None
-    if rec is not None:
-        size = (int(rec["height"]), int(rec["width"]))
-    elif image is not None:
-        size = image.shape[:2]
-    else:
-        size = load_image(img_path).shape[:2]
+    size = image.shape[:2] if rec is None and image is not None else _image_size(str(img_path), rec)
     if image is not None and image.shape[:2] != size:
         raise DataFormatError(f"{img_path}: image is {image.shape[1]}x{image.shape[0]} but its pseudo-label "
                               f"record says {size[1]}x{size[0]}")
@@ -233,18 +228,10 @@ def load_scene_set(name: str, split: str | None = None, root=None, *, load_image
                     human, classes = _voc_boxes(lbl) if lbl.is_file() else ([], [])
                 else:
                     lbl = d / "labels" / (img.stem + ".txt")
-                    if rec is not None:
-                        h, w = int(rec["height"]), int(rec["width"])
-                    else:
-                        h, w = load_image_size(img)
+                    h, w = _image_size(str(img), rec)
                     human, classes = (_yolo_boxes(lbl, w, h, names, fmt == "obb") if lbl.is_file() else ([], []))
             out.append(_scene_sample(img, rel, name, pseudo, human, classes, label_set, load_image, sp))
     return out
-
-
-def load_image_size(path: Path) -> tuple[int, int]:
-    img = load_image(path)
-    return img.shape[0], img.shape[1]
 
 
 def has_unlabelled_hand(sample: Sample) -> bool:

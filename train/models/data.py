@@ -32,6 +32,7 @@ import numpy as np
 from handsdk.image import apply_affine, crop_matrix, letterbox_matrix, warp
 from handsdk.keypoints import (FINGERS, HAND_CONNECTIONS, aligned_box, hand_rotation, keypoint_features,
                                keypoints_box)
+from handsdk.train.data.augment import compose
 from handsdk.train.data.sample import Sample
 
 # ---------------------------------------------------------------- toy hands
@@ -329,12 +330,13 @@ def zoom_matrix(m, kps, height: int, width: int, rng, zoom) -> np.ndarray:
         a = (p.min(0) + p.max(0)) / 2
     else:
         a = np.array([rng.uniform(0, width), rng.uniform(0, height)])
-    lo, hi = (0.5, 0.5) if z >= 1 else (0.5 * z, 1 - 0.5 * z)
-    t = np.array([rng.uniform(lo, hi) * width, rng.uniform(lo, hi) * height])
-    if z < 1:  # keep the shrunken frame inside the canvas where possible
-        t = a * z + (np.array([width, height]) * (1 - z)) * np.array([rng.uniform(0, 1), rng.uniform(0, 1)])
-    zm = np.array([[z, 0.0, t[0] - z * a[0]], [0.0, z, t[1] - z * a[1]], [0.0, 0.0, 1.0]])
-    return (zm @ np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
+    canvas = np.array([width, height], np.float64)
+    rng.random(2)  # unused; drawn so that a seeded pool is the one the shipped detector was trained on
+    if z >= 1:  # grown about the hand, which lands at the centre
+        t = 0.5 * canvas
+    else:  # the shrunken frame stays inside the canvas
+        t = a * z + canvas * (1 - z) * rng.random(2)
+    return compose([[z, 0.0, t[0] - z * a[0]], [0.0, z, t[1] - z * a[1]]], m)
 
 
 def detector_pool(samples, height: int, width: int, max_hands: int = 2, *, zoom=None, zoom_prob: float = 0.0,
@@ -446,8 +448,7 @@ def _squeeze(m, size: int, cfg, rng) -> np.ndarray:
     f = rng.uniform(1.0 - aj, 1.0)
     sx, sy = (f, 1.0) if rng.random() < 0.5 else (1.0, f)
     c = size / 2.0
-    sq = np.array([[sx, 0.0, c - sx * c], [0.0, sy, c - sy * c], [0.0, 0.0, 1.0]])
-    return (sq @ np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
+    return compose([[sx, 0.0, c - sx * c], [0.0, sy, c - sy * c]], m)
 
 
 def _negative_crop(s, size, cfg, rng, tries: int = 10):

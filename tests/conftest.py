@@ -12,7 +12,6 @@ check geometry rather than shapes alone:
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def shared_data_root() -> Path | None:
-    env = os.environ.get("HANDSDK_DATA")
-    for p in ([Path(env)] if env else []) + [REPO.parent / "shared" / "data"]:
-        if p.is_dir():
-            return p
-    return None
+    from handsdk.paths import find_data_root
+
+    return find_data_root()
 
 
 needs_data = pytest.mark.skipif(shared_data_root() is None, reason="shared data (../shared/data) is absent")

@@ -8,7 +8,6 @@ silently fall back to a default. No TensorFlow here.
 from __future__ import annotations
 
 import dataclasses
-import os
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -334,11 +333,7 @@ def load_config(path, overrides: dict | None = None) -> Config:
 
 def data_root(cfg: Config | None = None) -> Path:
     """The shared real data folder: config, $HANDSDK_DATA, or ../shared/data
-    next to the checkout."""
-    if cfg is not None and cfg.data.root:
-        return Path(cfg.data.root).expanduser()
-    env = os.environ.get("HANDSDK_DATA")
-    if env:
-        return Path(env).expanduser()
-    here = Path(__file__).resolve().parents[1]
-    return here.parent / "shared" / "data"
+    (:func:`handsdk.paths.data_root`, unchecked: the readers say what is missing)."""
+    from handsdk.paths import data_root as _data_root
+
+    return _data_root(cfg.data.root if cfg is not None and cfg.data.root else None, must_exist=False)

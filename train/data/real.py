@@ -72,36 +72,12 @@ def _repo_root() -> Path:
 
 
 def data_root(root: str | os.PathLike | None = None, *, must_exist: bool = True) -> Path:
-    """Resolve the real-data root.
+    """Resolve the real-data root: :func:`handsdk.paths.data_root` (``root``
+    argument, ``$HANDSDK_DATA``, ``./../shared/data``, ``<repo>/../shared/data``;
+    ``FileNotFoundError`` naming what was tried)."""
+    from handsdk.paths import data_root as _data_root
 
-    Order: ``root`` argument, ``$HANDSDK_DATA``, ``./../shared/data`` (relative to
-    the current directory), ``<repo>/../shared/data``. Raises
-    ``FileNotFoundError`` naming what was tried and how to set it.
-    """
-    tried = []
-    if root is not None:
-        p = Path(root).expanduser()
-        if p.is_dir() or not must_exist:
-            return p
-        raise FileNotFoundError(
-            f"data root {str(p)!r} (given as an argument) does not exist or is not a folder")
-    env = os.environ.get("HANDSDK_DATA")
-    if env:
-        p = Path(env).expanduser()
-        if p.is_dir() or not must_exist:
-            return p
-        raise FileNotFoundError(
-            f"data root {str(p)!r} (from $HANDSDK_DATA) does not exist or is not a folder")
-    for base in (Path.cwd(), _repo_root()):
-        p = (base / ".." / "shared" / "data").resolve()
-        tried.append(str(p))
-        if p.is_dir():
-            return p
-    if not must_exist:
-        return Path(tried[0])
-    raise FileNotFoundError(
-        "no real-data root found (tried " + ", ".join(repr(t) for t in tried) + "); "
-        "pass --data-root / root=..., or set HANDSDK_DATA=/path/to/shared/data")
+    return _data_root(root, must_exist=must_exist, repo=_repo_root())
 
 
 def has_data(root=None, name: str | None = None) -> bool:

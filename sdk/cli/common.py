@@ -37,13 +37,9 @@ def percentile_table(rows: dict, keys=("p50", "p90", "mean")) -> str:
 
 
 def stats_ms(values) -> dict:
-    import numpy as np
+    from handsdk.tools.latency import latency_stats
 
-    a = np.asarray(values, dtype=float)
-    if a.size == 0:
-        return {"p50": float("nan"), "p90": float("nan"), "mean": float("nan"), "n": 0}
-    return {"p50": float(np.percentile(a, 50)), "p90": float(np.percentile(a, 90)),
-            "mean": float(a.mean()), "n": int(a.size)}
+    return latency_stats(values, empty=float("nan"))
 
 
 def is_tty() -> bool:

@@ -34,7 +34,7 @@ def register(app: typer.Typer):
         """Per-stage and end-to-end latency (p50/p90), FPS, model sizes, peak
         memory and accuracy; one row per bundle or format, a failing one says why."""
         from handsdk.bundle import to_json
-        from handsdk.tools.profile import format_table, profile_in_subprocess
+        from handsdk.tools.profiling import format_table, profile_in_subprocess
 
         bundles = [str(b) for b in bundle]
         labels = {}

@@ -38,6 +38,7 @@ import numpy as np
 
 from .. import metrics as M
 from ..keypoints import keypoints_box
+from .latency import median_ms
 
 REPO = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("mediapipe_worker.py")  # run as a script in the MediaPipe venv
@@ -500,7 +501,7 @@ def _rate(found: list[bool]) -> float | None:
 
 
 def _med(v) -> float | None:
-    return float(np.median(v)) if v else None
+    return median_ms(v) if v else None
 
 
 def build_report(samples: dict, keys: dict, sdk: dict, mp: dict | None, *, classifiers: dict | None = None,
@@ -808,7 +809,7 @@ def sanity_notes(rep: dict, model: str = "full") -> list[str]:
         ref = MP_README_MS.get((model, mode))
         vals = [r["mediapipe_ms"] for r in rep["latency"] if r["mode"] == mode and r["mediapipe_ms"]]
         if ref and vals:
-            med = float(np.median(vals))
+            med = median_ms(vals)
             flag = "" if 0.5 * ref <= med <= 2.0 * ref else "  <-- far from the reference: machine busy or different?"
             notes.append(f"MediaPipe {model} {mode} frames: median {med:.1f} ms over sizes "
                          f"(its README: about {ref:g} ms on a 2-core Xeon){flag}")
@@ -1092,7 +1093,7 @@ def run_bench(bundle=None, *, sets=DEFAULT_SETS, data_root=None, limit: int | No
     # latency frames
     lat_imgs = latency_images(chosen, latency_images_n)
     if not lat_imgs and sizes:
-        from handsdk.tools.profile import synthetic_frames
+        from handsdk.tools.profiling import synthetic_frames
 
         log("no real images with one hand: latency on synthetic frames")
         lat_imgs = synthetic_frames(latency_images_n, size=(480, 640))

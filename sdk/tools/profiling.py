@@ -16,13 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .latency import latency_stats
+
 
 def _stats(values) -> dict:
-    a = np.asarray(values, float)
-    if a.size == 0:
-        return {"p50": None, "p90": None, "mean": None, "n": 0}
-    return {"p50": round(float(np.percentile(a, 50)), 3), "p90": round(float(np.percentile(a, 90)), 3),
-            "mean": round(float(a.mean()), 3), "n": int(a.size)}
+    return latency_stats(values, ndigits=3)
 
 
 def synthetic_frames(n: int, size=(480, 640), seed: int = 0) -> list[np.ndarray]:
@@ -107,7 +105,7 @@ def profile_in_subprocess(bundle, timeout: float = 1800, progress=None, **kw) ->
     import tempfile
     import threading
 
-    code = ("import json, sys; from handsdk.tools.profile import profile_bundle; "
+    code = ("import json, sys; from handsdk.tools.profiling import profile_bundle; "
             "kw = json.loads(sys.argv[2]); "
             "say = lambda m: print('@@p ' + m, flush=True); "
             "print('@@' + json.dumps(profile_bundle(sys.argv[1], progress=say, **kw)), flush=True)")

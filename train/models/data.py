@@ -159,6 +159,9 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
         order = rng.permutation(len(samples))[:count]
         yield from pipeline_keypoints([samples[int(i)] for i in order], bundle)
         return
+    if name == "composite":  # real hands cut out of close-ups, pasted into real scenes
+        yield from composite_source(opts, rng, count, root=root)
+        return
     if name.startswith("gestures:"):  # command keypoints of every real source, mapped by pose
         from handsdk.train.data import gestures
 
@@ -220,6 +223,37 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
         return
     raise ValueError(f"unknown data source {name!r} (toy, synth, real:<set>[/<split>], csv:<folder>, "
                      f"pipeline:<set>[/<split>])")
+
+
+def composite_source(opts: dict, rng, count: int, *, root=None) -> list[Sample]:
+    """``count`` copy-paste composites (:mod:`handsdk.train.data.composite`):
+    donor hands from ``opts["hands"]`` (real sources, one hand each with all
+    keypoints) pasted into ``opts["backgrounds"]`` (real scene sources),
+    beside the distractor boxes of ``opts["near"]`` (a mining JSON) for a
+    share ``p_near`` of the hands."""
+    from handsdk.train.data import composite, mining
+
+    opts = dict(opts)
+    r = np.random.default_rng(opts.pop("seed", rng.integers(1 << 30)))
+    hands, backs = opts.pop("hands", None), opts.pop("backgrounds", None)
+    if not hands or not backs:
+        raise ValueError("the composite source needs options.hands and options.backgrounds "
+                         "(lists of real:<set>[/<split>] sources)")
+    max_donors = int(opts.pop("max_donors", 600))
+    donor_samples = [s for h in hands for s in iter_source(_Source(h, {}), r, 10 ** 9, root=root, task="pose")]
+    donor_samples = [donor_samples[int(i)] for i in r.permutation(len(donor_samples))]
+    donors = []
+    for s in donor_samples:
+        if len(donors) >= max_donors:
+            break
+        if s.num_hands == 1:
+            d = composite.make_donor(s, 0)
+            if d is not None:
+                donors.append(d)
+    backgrounds = [s for b in backs for s in iter_source(_Source(b, {}), r, 10 ** 9, root=root, task="pose")]
+    near = opts.pop("near", None)
+    near = mining.load(near) if near else None
+    return composite.composite_samples(donors, backgrounds, count, r, near=near, **opts)
 
 
 @dataclass

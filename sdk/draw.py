@@ -8,6 +8,9 @@ from .keypoints import FINGERS, HAND_CONNECTIONS
 
 #: BGR colour per finger (thumb .. pinky), palm in white
 FINGER_COLORS = ((0, 128, 255), (0, 220, 0), (255, 200, 0), (255, 0, 200), (0, 0, 255))
+#: the same colours for RGB canvases
+FINGER_COLORS_RGB = tuple(c[::-1] for c in FINGER_COLORS)
+PALM_COLOR = (255, 255, 255)
 
 
 def _finger_of(i: int) -> int:
@@ -17,20 +20,41 @@ def _finger_of(i: int) -> int:
     return -1
 
 
-def draw_keypoints(canvas, keypoints, *, thickness: int = 2, radius: int = 3):
+def draw_keypoints(canvas, keypoints, *, thickness: int = 2, radius: int = 3, scale: float = 1.0,
+                   visibility=None, colors=FINGER_COLORS, palm_color=PALM_COLOR, fit: bool = True):
+    """Draw one hand's skeleton on ``canvas`` in place (and return it): bones
+    coloured per finger (palm bones and the wrist in ``palm_color``), then
+    the keypoints as dots. The one skeleton drawing of the project (overlays,
+    ``handsdk bench``'s worst frames, the data and synthetic previews).
+
+    ``keypoints`` (21, 2+) in pixels, multiplied by ``scale``; ``visibility``
+    (21,) or None: points (and their bones) below 0 are not drawn, points at
+    0 (occluded) are drawn hollow; None draws every point filled (a third
+    keypoint column is depth, never visibility). ``colors``: one colour per
+    finger (thumb .. pinky) in the canvas's channel order (BGR by default,
+    :data:`FINGER_COLORS_RGB` for RGB). ``fit``: lines and dots grow with
+    the canvas (one step per 480 px); False draws ``thickness`` / ``radius``
+    as given. ``radius`` <= 0 draws the bones only."""
     import cv2
 
-    kp = np.asarray(keypoints)[:, :2]
-    scale = max(1, int(round(max(canvas.shape[:2]) / 480)))
+    kp = np.asarray(keypoints, np.float64)[:, :2] * scale
+    vis = np.ones(len(kp), np.float32) if visibility is None else np.asarray(visibility, np.float32)
+    k = max(1, int(round(max(canvas.shape[:2]) / 480))) if fit else 1
+    pts = [(int(round(float(x))), int(round(float(y)))) for x, y in kp]
     for a, b in HAND_CONNECTIONS:
+        if vis[a] < 0 or vis[b] < 0:
+            continue
         f = _finger_of(b) if _finger_of(a) == _finger_of(b) or a == 0 else -1
-        color = FINGER_COLORS[f] if f >= 0 else (255, 255, 255)
-        cv2.line(canvas, tuple(int(round(v)) for v in kp[a]), tuple(int(round(v)) for v in kp[b]), color,
-                 thickness * scale, cv2.LINE_AA)
-    for i, p in enumerate(kp):
+        color = colors[f] if f >= 0 else palm_color
+        cv2.line(canvas, pts[a], pts[b], color, thickness * k, cv2.LINE_AA)
+    if radius <= 0:
+        return canvas
+    for i, p in enumerate(pts):
+        if vis[i] < 0:
+            continue
         f = _finger_of(i)
-        cv2.circle(canvas, (int(round(p[0])), int(round(p[1]))), radius * scale,
-                   FINGER_COLORS[f] if f >= 0 else (255, 255, 255), -1, cv2.LINE_AA)
+        cv2.circle(canvas, p, radius * k, colors[f] if f >= 0 else palm_color, -1 if vis[i] > 0 else max(1, k),
+                   cv2.LINE_AA)
     return canvas
 
 

@@ -10,44 +10,22 @@ from typing import Sequence
 
 import numpy as np
 
-from handsdk.keypoints import FINGERS, HAND_CONNECTIONS
+from handsdk import draw as _draw
 
-#: RGB colour per finger (thumb .. pinky); palm bones white
-FINGER_COLORS_RGB = ((255, 128, 0), (0, 220, 0), (0, 200, 255), (200, 0, 255), (255, 0, 0))
+#: RGB colour per finger (thumb .. pinky); palm bones white (handsdk.draw's, in RGB)
+FINGER_COLORS_RGB = _draw.FINGER_COLORS_RGB
 HAND_COLORS_RGB = ((255, 255, 0), (0, 255, 255), (255, 0, 255))
-
-
-def _finger_of(i: int) -> int:
-    for f, chain in enumerate(FINGERS):
-        if i in chain[1:]:
-            return f
-    return -1
 
 
 def draw_hand(canvas: np.ndarray, keypoints, *, scale: float = 1.0, radius: int = 2, thickness: int = 1,
               dashed_occluded: bool = True) -> np.ndarray:
     """Draw one hand's (21, 2|3) keypoints (pixels of the original image,
     multiplied by ``scale``) on an RGB canvas, in place. Points with
-    visibility < 0 are skipped; occluded (0) points are drawn hollow."""
-    import cv2
-
+    visibility < 0 are skipped; occluded (0) points are drawn hollow
+    (:func:`handsdk.draw.draw_keypoints`)."""
     kp = np.asarray(keypoints, np.float32)
-    vis = kp[:, 2] if kp.shape[1] > 2 else np.ones(len(kp), np.float32)
-    pts = [(int(round(x * scale)), int(round(y * scale))) for x, y in kp[:, :2]]
-    for a, b in HAND_CONNECTIONS:
-        if vis[a] < 0 or vis[b] < 0:
-            continue
-        fa, fb = _finger_of(a), _finger_of(b)
-        f = fb if (fa == fb or a == 0) else -1
-        color = FINGER_COLORS_RGB[f] if f >= 0 else (255, 255, 255)
-        cv2.line(canvas, pts[a], pts[b], color, thickness, cv2.LINE_AA)
-    for i, p in enumerate(pts):
-        if vis[i] < 0:
-            continue
-        f = _finger_of(i)
-        color = FINGER_COLORS_RGB[f] if f >= 0 else (255, 255, 255)
-        cv2.circle(canvas, p, radius + (1 if i == 0 else 0), color, -1 if vis[i] > 0 else 1, cv2.LINE_AA)
-    return canvas
+    return _draw.draw_keypoints(canvas, kp, scale=scale, radius=radius, thickness=thickness, fit=False,
+                                visibility=kp[:, 2] if kp.shape[1] > 2 else None, colors=FINGER_COLORS_RGB)
 
 
 def _text(canvas, text, org, color=(255, 255, 255), fs=0.4):
@@ -137,11 +115,9 @@ def draw_sample(sample, tile: int = 256, *, title: str | None = None, show_masks
 
 
 def _draw_grey(canvas, k, scale):
-    import cv2
-
-    pts = [(int(round(x * scale)), int(round(y * scale))) for x, y in k[:, :2]]
-    for a, b in HAND_CONNECTIONS:
-        cv2.line(canvas, pts[a], pts[b], (150, 150, 150), 1, cv2.LINE_AA)
+    grey = (150, 150, 150)
+    _draw.draw_keypoints(canvas, k, scale=scale, thickness=1, radius=0, fit=False, colors=(grey,) * 5,
+                         palm_color=grey)
 
 
 def preview_grid(samples: Sequence, path: str | Path | None = None, *, tile: int = 256, cols: int | None = None,

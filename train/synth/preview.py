@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-from handsdk.keypoints import FINGERS, HAND_CONNECTIONS
+from handsdk.draw import draw_keypoints
 
 # one colour per finger (RGB), palm bones grey
 FINGER_COLORS = ((255, 80, 80), (255, 200, 0), (60, 220, 60), (0, 190, 255), (200, 90, 255))
@@ -15,14 +15,6 @@ _PART_COLORS = np.array(
     [(0, 0, 0), (230, 230, 230)]
     + [tuple(int(c * k) for c in col) for col in FINGER_COLORS for k in (1.0, 0.75, 0.5)]
     + [(120, 90, 60)], np.uint8)
-
-
-def _bone_color(a, b):
-    for fi, chain in enumerate(FINGERS):
-        if a in chain[1:] or b in chain[2:]:
-            if (a, b) != (5, 9) and (a, b) != (9, 13) and (a, b) != (13, 17) and (a, b) != (0, 17):
-                return FINGER_COLORS[fi]
-    return PALM_COLOR
 
 
 def draw_sample(sample, *, scale: float = 1.0, parts_alpha: float = 0.35,
@@ -57,19 +49,8 @@ def draw_sample(sample, *, scale: float = 1.0, parts_alpha: float = 0.35,
     kps = sample.keypoints
     if sample.image is not None:
         for n, kp in enumerate(kps):
-            p = kp[:, :2] * scale
-            for a, b in HAND_CONNECTIONS:
-                if kp[a, 2] < 0 or kp[b, 2] < 0:
-                    continue
-                cv2.line(img, tuple(int(x) for x in p[a]), tuple(int(x) for x in p[b]),
-                         _bone_color(a, b), lw, cv2.LINE_AA)
-            for j in range(len(kp)):
-                if kp[j, 2] < 0:
-                    continue
-                fi = max((fi for fi, ch in enumerate(FINGERS) if j in ch[1:]), default=None)
-                col = FINGER_COLORS[fi] if fi is not None else (255, 255, 255)
-                c = tuple(int(x) for x in p[j])
-                cv2.circle(img, c, lw + 1, col, -1 if kp[j, 2] > 0 else 1, cv2.LINE_AA)
+            draw_keypoints(img, kp, scale=scale, thickness=lw, radius=lw + 1, visibility=kp[:, 2], fit=False,
+                           colors=FINGER_COLORS, palm_color=PALM_COLOR)
             if n < len(sample.handedness) and sample.handedness[n]:
                 x0, y0 = (sample.boxes[n, :2] * scale).astype(int) if n < len(sample.boxes) else (0, 0)
                 cv2.putText(img, sample.handedness[n][0], (x0 + 2, y0 + 12), cv2.FONT_HERSHEY_SIMPLEX,

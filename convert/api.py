@@ -264,13 +264,9 @@ def _decode_detector(out: np.ndarray, dec: dict):
 
 
 def _keypoints_from(outputs: dict, size: int) -> np.ndarray:
-    from handsdk.decode import heatmaps_to_keypoints
+    from handsdk.decode import landmarker_keypoints  # the runtime's decoding
 
-    if "keypoints" in outputs:
-        return np.asarray(outputs["keypoints"][0]).reshape(-1, 2) * size
-    hm = np.asarray(outputs["heatmaps"][0])
-    xy, _ = heatmaps_to_keypoints(hm)
-    return xy * (size / hm.shape[1])
+    return landmarker_keypoints(outputs, size)
 
 
 def measure_parity(trained: Trained, tflite_bytes: bytes, inputs: list[dict]) -> dict:

@@ -131,3 +131,34 @@ def heatmaps_to_keypoints(heatmaps) -> tuple[np.ndarray, np.ndarray]:
                 dy = float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
         out[j] = (x + 0.5 + dx, y + 0.5 + dy)
     return out, peaks
+
+
+#: how a landmarker's output becomes keypoints: ``heatmaps`` (K heatmaps,
+#: argmax with sub-pixel refinement) or ``keypoints`` (regressed x, y in [0, 1]
+#: of the crop)
+LANDMARKER_DECODINGS = ("heatmaps", "keypoints")
+
+
+def landmarker_keypoints(outputs: dict, size: int, decoding: str | None = None) -> np.ndarray:
+    """The keypoints of one landmarker sample, (K, 2) in pixels of its square
+    ``size`` x ``size`` input crop: the one decoding of the landmarker's output,
+    shared by the runtime (:class:`handsdk.HandLandmarker`), conversion parity
+    and training evaluation.
+
+    ``outputs``: the model's outputs by name, with their batch axis (sample 0
+    is decoded). ``decoding``: ``"keypoints"`` (``outputs["keypoints"]``, x, y
+    in [0, 1] of the crop) or ``"heatmaps"`` (``outputs["heatmaps"]``, (1, h, w,
+    K), :func:`heatmaps_to_keypoints` scaled from heatmap to crop pixels);
+    None: ``keypoints`` when the outputs have them, else ``heatmaps``."""
+    if decoding is None:
+        decoding = "keypoints" if "keypoints" in outputs else "heatmaps"
+    if decoding not in LANDMARKER_DECODINGS:
+        raise ValueError(f"unknown landmarker decoding {decoding!r}: expected one of {LANDMARKER_DECODINGS}")
+    if decoding not in outputs:
+        raise ValueError(f"landmarker decoding {decoding!r} needs a {decoding!r} output; the model has "
+                         f"{sorted(outputs)}")
+    if decoding == "keypoints":
+        return np.asarray(outputs["keypoints"][0]).reshape(-1, 2) * size
+    hm = np.asarray(outputs["heatmaps"][0])
+    xy, _ = heatmaps_to_keypoints(hm)
+    return xy * (size / hm.shape[1])

@@ -17,7 +17,7 @@ import numpy as np
 
 from .backend import open_model
 from .bundle import Bundle, ModelEntry, load_bundle
-from .decode import DetectorDecoding, heatmaps_to_keypoints, skeleton_to_boxes
+from .decode import LANDMARKER_DECODINGS, DetectorDecoding, landmarker_keypoints, skeleton_to_boxes
 from .image import apply_affine, crop_matrix, invert_affine, letterbox_matrix, to_rgb, warp
 from .keypoints import aligned_box, hand_rotation, keypoint_features, render_skeleton
 from .results import Category
@@ -181,7 +181,7 @@ class HandLandmarker(_Stage):
         #: then rotated upright from the first keypoints); tracking passes the rotation
         self.align = bool(dec.get("align", False))
         self.decoding = dec.get("type", "keypoints" if "keypoints" in self.entry.outputs else "heatmaps")
-        if self.decoding not in ("heatmaps", "keypoints"):
+        if self.decoding not in LANDMARKER_DECODINGS:
             raise ValueError(f"unknown landmarker decoding {self.decoding!r}")
         self.color_order = color_order
 
@@ -218,12 +218,7 @@ class HandLandmarker(_Stage):
                 skel = np.zeros((self.size, self.size), np.float32)
             feed["skeleton"] = skel[None, :, :, None]
         out = self.model(**feed)
-        if self.decoding == "keypoints":
-            xy = out["keypoints"][0].reshape(-1, 2) * self.size
-        else:
-            hm = out["heatmaps"][0]
-            xy, _ = heatmaps_to_keypoints(hm)
-            xy = xy * (self.size / hm.shape[1])
+        xy = landmarker_keypoints(out, self.size, self.decoding)
         kp_frame = apply_affine(invert_affine(m), xy)
         z = out["depth"][0].reshape(-1) if "depth" in out else np.zeros(len(xy), np.float32)
         kp = np.concatenate([kp_frame, z[:, None]], axis=1).astype(np.float32)

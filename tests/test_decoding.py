@@ -34,3 +34,53 @@ def test_the_manifest_decoding_wins(bundle_path):
 
     det = HandDetector(bundle_path)  # the test bundle writes min_mass 3, min_size_frac 0.05, pad 0.1
     assert (det.threshold, det.min_mass, det.min_size_frac, det.pad) == (0.5, 3.0, 0.05, 0.1)
+
+
+# ------------------------------------------------- landmarker output decoding
+def _peaks(size=32, k=21, seed=0):
+    """(1, size/2, size/2, k) heatmaps with one peak per keypoint, and the
+    peaks' cell centres in crop pixels."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    hm = np.zeros((1, size // 2, size // 2, k), np.float32)
+    cells = rng.integers(1, size // 2 - 1, size=(k, 2))
+    for j, (x, y) in enumerate(cells):
+        hm[0, y, x, j] = 1.0
+    return hm, (cells + 0.5) * 2.0
+
+
+def test_landmarker_keypoints_heatmaps_and_regressed():
+    import numpy as np
+
+    from handsdk.decode import heatmaps_to_keypoints, landmarker_keypoints
+
+    hm, want = _peaks()
+    got = landmarker_keypoints({"heatmaps": hm, "presence": np.ones((1, 1))}, 32)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    xy, _ = heatmaps_to_keypoints(hm[0])
+    np.testing.assert_array_equal(got, xy * (32 / hm.shape[2]))
+    reg = np.random.default_rng(1).random((1, 42)).astype(np.float32)
+    both = {"keypoints": reg, "heatmaps": hm}
+    np.testing.assert_array_equal(landmarker_keypoints(both, 64), reg.reshape(-1, 2) * 64)  # keypoints win
+    np.testing.assert_array_equal(landmarker_keypoints(both, 32, "heatmaps"), got)
+    with pytest.raises(ValueError, match="unknown landmarker decoding"):
+        landmarker_keypoints(both, 32, "softargmax")
+    with pytest.raises(ValueError, match="needs a 'keypoints' output"):
+        landmarker_keypoints({"heatmaps": hm}, 32, "keypoints")
+
+
+def test_one_landmarker_decoding_for_runtime_convert_and_training():
+    """convert's parity and training's evaluation decode like the runtime."""
+    import numpy as np
+
+    from handsdk.decode import landmarker_keypoints
+
+    hm, _ = _peaks(seed=3)
+    want = landmarker_keypoints({"heatmaps": hm}, 32)
+    pytest.importorskip("tensorflow")
+    from handsdk.convert.api import _keypoints_from
+    from handsdk.train.evaluate import decode_heatmaps
+
+    np.testing.assert_array_equal(_keypoints_from({"heatmaps": hm}, 32), want)
+    np.testing.assert_array_equal(decode_heatmaps(np.concatenate([hm, hm]), 32), np.stack([want, want]))

@@ -110,10 +110,11 @@ def pose_skeletons(keypoints, size: int, thickness: float, mode: str = "gt") -> 
 
 def decode_heatmaps(heatmaps, size: int) -> np.ndarray:
     """(N, h, w, 21) -> (N, 21, 2) keypoints in model input pixels."""
+    from handsdk.decode import landmarker_keypoints  # the runtime's decoding
+
     out = np.zeros((len(heatmaps), 21, 2), np.float32)
     for i, hm in enumerate(heatmaps):
-        xy, _ = heatmaps_to_keypoints(hm)
-        out[i] = xy * (size / hm.shape[1])
+        out[i] = landmarker_keypoints({"heatmaps": np.asarray(hm)[None]}, size, "heatmaps")
     return out
 
 

@@ -18,7 +18,7 @@ import os
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -26,10 +26,10 @@ import numpy as np
 
 from .bundle import Bundle, load_bundle
 from .image import to_rgb
-from .keypoints import aligned_box, hand_rotation, keypoints_box
-from .metrics import box_iou
+from .keypoints import keypoints_box
 from .results import Category, Hand, RecognitionResult
 from .stages import GestureClassifier, HandDetector, HandLandmarker, _bundle, hand_box
+from .tracking import Tracker
 
 
 class RunningMode(enum.Enum):
@@ -216,81 +216,6 @@ def _live_worker(ref, live: _Live):
         del rec
 
 
-@dataclass
-class _Track:
-    id: int
-    keypoints: np.ndarray
-    box: np.ndarray
-    right_votes: list = field(default_factory=list)
-    age: int = 0
-    filter: object = None  # OneEuroFilter of the keypoints, when smoothing
-    rotation: float = 0.0  # crop rotation (upright-crop landmarkers)
-    anchor_side: float = 0.0  # size of its keypoints' box when the detector last ran
-
-
-def _side(box) -> float:
-    return float(max(box[2] - box[0], box[3] - box[1]))
-
-
-def _overlap(a, b) -> float:
-    """Intersection over the smaller box: 1 when one box lies inside the other."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return float(ix * iy / small) if small > 0 else 0.0
-
-
-def _cover(a, b) -> float:
-    """The fraction of box ``a`` that box ``b`` covers."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    area = (a[2] - a[0]) * (a[3] - a[1])
-    return float(ix * iy / area) if area > 0 else 0.0
-
-
-def _gap(a, b) -> float:
-    """The distance between two boxes (0 when they overlap)."""
-    dx = max(0.0, max(a[0], b[0]) - min(a[2], b[2]))
-    dy = max(0.0, max(a[1], b[1]) - min(a[3], b[3]))
-    return float(np.hypot(dx, dy))
-
-
-#: keypoints that shrank below this fraction of their size when the detector
-#: last ran (or of a detection box around them) collapsed onto part of the
-#: hand: re-detect, and landmark the hand again from the detection
-COLLAPSED = 0.5
-
-
-def _same_hand(kp_a, kp_b, box) -> bool:
-    """Two keypoint sets on one hand: their boxes overlap a lot, one lies
-    inside the other (keypoints that collapsed onto part of the hand), or
-    their centres are closer than a quarter of the crop."""
-    ka, kb = keypoints_box(kp_a), keypoints_box(kp_b)
-    if box_iou(ka, kb)[0, 0] > 0.5 or _overlap(ka, kb) > 0.7:
-        return True
-    side = max(box[2] - box[0], box[3] - box[1])
-    d = np.linalg.norm(np.asarray(kp_a)[:, :2].mean(axis=0) - np.asarray(kp_b)[:, :2].mean(axis=0))
-    return bool(d < 0.25 * side)
-
-
-def _next_box(keypoints, prev_box, max_shrink: float = 0.8, rotation: float = 0.0) -> np.ndarray:
-    """The box to crop the next frame from: the keypoints' box, but shrinking
-    by at most ``max_shrink`` per frame (keypoints that drift inwards would
-    otherwise shrink the crop, which makes them drift further), and never
-    below the previous box's size when the keypoints collapsed."""
-    kb = aligned_box(keypoints, rotation) if rotation else keypoints_box(keypoints)
-    side = max(kb[2] - kb[0], kb[3] - kb[1], 1e-3)
-    prev = max(prev_box[2] - prev_box[0], prev_box[3] - prev_box[1])
-    if side >= max_shrink * prev:
-        return kb
-    c = (kb[:2] + kb[2:]) / 2 if side >= 0.3 * prev else keypoints[:, :2].mean(axis=0)
-    f = max_shrink * prev / side if side >= 0.3 * prev else None
-    if f is None:
-        return np.array([c[0] - prev / 2, c[1] - prev / 2, c[0] + prev / 2, c[1] + prev / 2], np.float32)
-    half = (kb[2:] - kb[:2]) / 2 * f
-    return np.array([c[0] - half[0], c[1] - half[1], c[0] + half[0], c[1] + half[1]], np.float32)
-
-
 class GestureRecognizer:
     """The whole pipeline. Use as a context manager or call :meth:`close`.
 
@@ -327,17 +252,15 @@ class GestureRecognizer:
                      else th.get(f"min_gesture_score:{s}", self.min_gesture)) for s in sets}
         self._closed = False
         self._last_ts: int | None = None
-        self._tracks: list[_Track] = []
-        self._next_id = 1
-        self._frames_since_detect = 0
+        #: the hands of the video (VIDEO / LIVE_STREAM): tracks, crops, re-detection
+        self._tracker = Tracker(max_hands=o.max_hands, min_presence=self.min_presence,
+                                redetect_interval=o.redetect_interval)
         self._lock = threading.Lock()
         self._live: _Live | None = None
         self._worker = None
         self.dropped_frames = 0
         self.frames_processed = 0
         self.detector_runs = 0
-        self.tracks_lost = 0
-        self.tracks_merged = 0  # duplicate tracks of one hand merged into one
         self.errors = 0
         if o.running_mode is RunningMode.LIVE_STREAM:
             # the worker holds this recognizer weakly: one that is never closed is still
@@ -387,9 +310,8 @@ class GestureRecognizer:
     def reset(self):
         """Forget tracks and timestamps (e.g. when switching videos)."""
         with self._lock:
-            self._tracks.clear()
+            self._tracker.reset()
             self._last_ts = None
-            self._frames_since_detect = 0
 
     # -------------------------------------------------------------- running
     def _check_ts(self, timestamp_ms):
@@ -449,7 +371,17 @@ class GestureRecognizer:
     @property
     def tracks(self) -> list[int]:
         """Ids of the hands tracked now (VIDEO / LIVE_STREAM)."""
-        return [t.id for t in self._tracks]
+        return [t.id for t in self._tracker.tracks]
+
+    @property
+    def tracks_lost(self) -> int:
+        """Tracks lost so far (a detection in the same frame may recover one, same id)."""
+        return self._tracker.tracks_lost
+
+    @property
+    def tracks_merged(self) -> int:
+        """Duplicate tracks of one hand merged into one so far."""
+        return self._tracker.tracks_merged
 
     def recognize_for_video(self, image, timestamp_ms: int):
         if self.options.running_mode is not RunningMode.VIDEO:
@@ -493,165 +425,34 @@ class GestureRecognizer:
         t = time.perf_counter()
         det = self.detector.detect_rgb(rgb)
         timings["detect"] += (time.perf_counter() - t) * 1000
-        self._frames_since_detect = 0
         self.detector_runs += 1
         return det
 
     def _process(self, rgb: np.ndarray, ts) -> RecognitionResult:
+        """One frame: the tracker finds the hands (:mod:`handsdk.tracking`),
+        then each is smoothed, classified and reported."""
         o = self.options
         tracking = o.running_mode is not RunningMode.IMAGE
         smoothing = tracking and o.smoothing and ts is not None
         timings = {"detect": 0.0, "landmark": 0.0, "gesture": 0.0}
         t_start = time.perf_counter()
         h, w = rgb.shape[:2]
-        found = []  # (Landmarks, track or None, detection score)
-        lost: list[_Track] = []
-        detected = False
 
-        def landmark(box, det, prior, rotation=None, exclude=None):
-            if box[2] - box[0] < 2 or box[3] - box[1] < 2:
-                return None
+        def landmark(box, detection=None, prior_keypoints=None, rotation=None):
             t = time.perf_counter()
-            lm = self.landmarker.landmark_rgb(rgb, box, detection=det, prior_keypoints=prior, rotation=rotation)
+            lm = self.landmarker.landmark_rgb(rgb, box, detection=detection, prior_keypoints=prior_keypoints,
+                                              rotation=rotation)
             timings["landmark"] += (time.perf_counter() - t) * 1000
-            if lm.presence < self.min_presence:
-                return None
-            if any(_same_hand(lm.keypoints, f[0].keypoints, box) for j, f in enumerate(found) if j != exclude):
-                return None  # two tracks (or a track and a detection) on one hand
             return lm
 
-        def owner_of(box):
-            """The tracked hand a detection box belongs to: the box overlaps its
-            crop, or most of its keypoints' box lies inside the box."""
-            for j, f in enumerate(found):
-                if f[1] is not None and (box_iou(box, f[3])[0, 0] > 0.3
-                                         or _cover(keypoints_box(f[0].keypoints), box) > 0.5):
-                    return j
-            return None
-
-        def merge_parts(box, det, score) -> bool:
-            """A detection next to a hand already found may be another part of
-            that hand (the detector split it in two): landmark the union of
-            both; when its keypoints cover both, it is one hand (same track)."""
-            for j, f in enumerate(found):
-                kb = keypoints_box(f[0].keypoints)
-                if _gap(box, kb) > 0.25 * max(_side(box), _side(kb)):
-                    continue
-                u = union(box, kb)
-                lm = landmark(u, det, None, exclude=j)
-                if lm is None:
-                    continue
-                ku = keypoints_box(lm.keypoints)
-                if _cover(box, ku) > 0.5 and _cover(kb, ku) > 0.5:
-                    found[j] = (lm, f[1], float(score) if f[2] is None else max(f[2], float(score)), u)
-                    return True
-            return False
-
-        def union(a, b):
-            return np.array([min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])], np.float32)
-
-        def joined_boxes(det):
-            """The detector may split one hand into two neighbouring boxes: when the
-            landmarks of their union cover both, they are one hand."""
-            boxes = [(np.asarray(b, np.float32), float(sc)) for b, sc in zip(det.boxes, det.scores)]
-            i = 0
-            while i < len(boxes):
-                j = i + 1
-                while j < len(boxes):
-                    a, b = boxes[i][0], boxes[j][0]
-                    if _gap(a, b) <= 0.25 * max(_side(a), _side(b)):
-                        u = union(a, b)
-                        t = time.perf_counter()
-                        lm = self.landmarker.landmark_rgb(rgb, u, detection=det)
-                        timings["landmark"] += (time.perf_counter() - t) * 1000
-                        ku = keypoints_box(lm.keypoints)
-                        if lm.presence >= self.min_presence and _cover(a, ku) > 0.5 and _cover(b, ku) > 0.5:
-                            boxes[i] = (u, max(boxes[i][1], boxes[j][1]))
-                            del boxes[j]
-                            j = i + 1
-                            continue
-                    j += 1
-                i += 1
-            return boxes
-
-        def from_detections(det):
-            for box, score in joined_boxes(det) if len(det.boxes) > 1 else zip(det.boxes, det.scores):
-                j = owner_of(box)
-                if j is not None:
-                    # a hand already tracked, not a new one; if its keypoints collapsed onto
-                    # part of it, landmark it again from the detection (same track id)
-                    lm_j, tr, _, _ = found[j]
-                    if _side(keypoints_box(lm_j.keypoints)) < COLLAPSED * _side(box):
-                        lm = landmark(box, det, None, exclude=j)
-                        if lm is not None and _side(keypoints_box(lm.keypoints)) > _side(keypoints_box(lm_j.keypoints)):
-                            found[j] = (lm, tr, float(score), box)
-                    # other tracks inside this one detection are parts of the same hand: merge them
-                    if _cover(keypoints_box(found[j][0].keypoints), box) > 0.5:
-                        for k in reversed(range(len(found))):
-                            if k != j and _cover(keypoints_box(found[k][0].keypoints), box) > 0.5:
-                                del found[k]
-                                self.tracks_merged += 1
-                                j -= k < j
-                    continue
-                if merge_parts(box, det, score):
-                    continue
-                if len(found) >= o.max_hands:
-                    break
-                lm = landmark(box, det, None)
-                if lm is None:
-                    continue
-                # a detection where a track was just lost keeps that track's id
-                heir = None
-                if lost:
-                    best = max(lost, key=lambda tr: box_iou(box, tr.box)[0, 0])
-                    if box_iou(box, best.box)[0, 0] > 0.2:
-                        heir = best
-                        lost.remove(best)
-                found.append((lm, heir, float(score), box))
-
-        if tracking:
-            for tr in list(self._tracks)[: o.max_hands]:
-                lm = landmark(tr.box, None, tr.keypoints, tr.rotation)
-                if lm is None:
-                    lost.append(tr)
-                    self.tracks_lost += 1  # (a detection in this frame may recover it, same id)
-                else:
-                    found.append((lm, tr, None, tr.box))
-        # re-detect when tracking lost a hand, to find new hands, and every
-        # redetect_interval frames anyway (it also re-anchors the tracks' crops)
-        collapsed = any(f[1] is not None and _side(keypoints_box(f[0].keypoints)) < COLLAPSED * f[1].anchor_side
-                        for f in found)
-        need_detect = not tracking or not found or bool(lost) or collapsed or (
-            o.redetect_interval and self._frames_since_detect >= o.redetect_interval)
-        det = None
-        if need_detect:
-            det = self._detect(rgb, timings)
-            detected = True
-            from_detections(det)
-        else:
-            self._frames_since_detect += 1
-        hands, new_tracks = [], []
-        for lm, track, dscore, box in found:
+        found = self._tracker.step(landmark, lambda: self._detect(rgb, timings), tracking=tracking,
+                                   align=self.landmarker.align)
+        hands = []
+        for f in found:
+            lm, track = f.landmarks, f.track
             kp = lm.keypoints
             if tracking:
-                if track is None:
-                    track = _Track(id=self._next_id, keypoints=kp, box=np.asarray(box, np.float32))
-                    self._next_id += 1
-                track.rotation = hand_rotation(kp) if self.landmarker.align else 0.0
-                track.box = _next_box(kp, track.box, rotation=track.rotation)  # follows the raw keypoints
-                if det is not None and len(det.boxes):
-                    # a fresh detection of this hand re-anchors a crop that shrank
-                    j = int(np.argmax(box_iou(track.box, det.boxes)[0]))
-                    db = det.boxes[j]
-                    if (box_iou(track.box, db)[0, 0] > 0.2 or _overlap(track.box, db) > 0.7) and _side(db) > _side(track.box):
-                        track.box = np.asarray(db, np.float32)
-                if detected:
-                    track.anchor_side = _side(keypoints_box(kp))
-                track.keypoints = kp
-                track.right_votes = (track.right_votes + [lm.right_score])[-15:]
-                track.age += 1
-                new_tracks.append(track)
-                right = float(np.mean(track.right_votes))
+                right = track.right_score
                 if smoothing:
                     if track.filter is None:
                         track.filter = self._new_filter()
@@ -670,9 +471,7 @@ class GestureRecognizer:
             box = np.clip(hand_box(kp, self.landmarker.box_pad), 0, [w, h, w, h]).astype(np.float32)
             hands.append(Hand(box=box, keypoints=kp, keypoints_normalized=kpn,
                               presence=lm.presence, handedness=handed, gestures=gestures,
-                              detection_score=dscore, track_id=track.id if tracking else None))
-        if tracking:
-            self._tracks = new_tracks
+                              detection_score=f.score, track_id=track.id if tracking else None))
         self.frames_processed += 1
         timings["total"] = (time.perf_counter() - t_start) * 1000
         return RecognitionResult(hands=tuple(hands), image_size=(w, h), timestamp_ms=ts, timings_ms=timings)

@@ -19,8 +19,9 @@ from .backend import open_model
 from .bundle import Bundle, ModelEntry, load_bundle
 from .decode import LANDMARKER_DECODINGS, DetectorDecoding, landmarker_keypoints, skeleton_to_boxes
 from .image import apply_affine, crop_matrix, invert_affine, letterbox_matrix, to_rgb, warp
-from .keypoints import aligned_box, hand_rotation, keypoint_features, render_skeleton
+from .keypoints import keypoint_features, render_skeleton
 from .results import Category
+from .tracking import upright_crop
 
 
 def _bundle(b) -> Bundle:
@@ -193,16 +194,8 @@ class HandLandmarker(_Stage):
         if rotation is not None or not self.align or prior_keypoints is not None:
             return self._landmark_once(rgb, box, detection, prior_keypoints, rotation or 0.0)
         first = self._landmark_once(rgb, box, detection, None, 0.0)
-        rot = hand_rotation(first.keypoints)
-        ab = aligned_box(first.keypoints, rot)
-        # keypoints that collapsed must not shrink the crop below the detected box
-        side, want = max(ab[2] - ab[0], ab[3] - ab[1]), 0.6 * max(box[2] - box[0], box[3] - box[1])
-        if side < want:
-            c, f = (ab[:2] + ab[2:]) / 2, want / max(side, 1e-3)
-            half = np.maximum((ab[2:] - ab[:2]) / 2 * f, 1e-3)
-            ab = np.concatenate([c - half, c + half]).astype(np.float32)
-        second = self._landmark_once(rgb, ab, detection, None, rot)
-        return second
+        ab, rot = upright_crop(first.keypoints, box)  # (guarded against collapsed keypoints)
+        return self._landmark_once(rgb, ab, detection, None, rot)
 
     def _landmark_once(self, rgb, box, detection, prior_keypoints, rotation: float) -> Landmarks:
         m = crop_matrix(box, self.size, scale=self.crop_scale, rotation=rotation)

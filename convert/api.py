@@ -20,7 +20,7 @@ import numpy as np
 
 from handsdk.metrics import box_iou
 
-from .formats import FORMATS, TFLITE_FORMATS, get_format
+from .formats import get_format
 
 #: default parity tolerances
 TOLERANCE = {"detector_iou": 0.85, "keypoint_error_px": 1.5, "gesture_agreement": 0.97}
@@ -207,40 +207,27 @@ def _synthetic(trained: Trained, n: int, seed: int):
 
 def convert_model(trained: Trained, fmt: str, calibration: list[dict] | None = None, *,
                   qat_steps: int = 200, progress: Callable[[str], None] = print) -> tuple[bytes, dict]:
-    """Convert one model to a TFLite format. Returns (bytes, info) where info
-    lists e.g. the layers QAT left in float."""
-    from .tflite import keras_to_tflite
+    """Convert one model with the converter of ``fmt``'s row in the formats
+    table. Returns (bytes, info) where info lists e.g. the layers QAT left in
+    float."""
+    from handsdk.backend import model_suffix
 
     f = get_format(fmt)
-    info: dict = {}
-    if fmt == "onnx":
-        from .onnx import keras_to_onnx
-        from .tflite import _names
-
-        try:
-            return keras_to_onnx(trained.model, _names(trained.model)), info
-        except ImportError:
-            raise
-        except Exception as e:
-            raise ConversionError(f"{trained.role}: conversion to ONNX failed: {e}") from e
-    if fmt not in TFLITE_FORMATS:
-        raise ConversionError(f"{fmt} engines are built on the device from the ONNX export "
-                              f"(see handsdk.convert.tensorrt)")
-    model = trained.model
+    why = f.unavailable()
+    if why:
+        raise ConversionError(why)
     if f.needs_calibration and not calibration:
         raise ConversionError(f"{fmt} needs calibration inputs")
-    if fmt == "qat-int8":
-        from .qat import quantization_aware_finetune
-
-        model, info = quantization_aware_finetune(model, calibration, steps=qat_steps, progress=progress)
-    quant = {"fp32": "fp32", "fp16": "fp16", "dynamic": "dynamic", "int8": "int8", "qat-int8": "int8"}[fmt]
-    rep = (lambda: _calibration_progress(calibration, trained.role, progress)) if quant == "int8" else None
+    convert = f.resolve()
     try:
-        from .tflite import _names
-
-        data = keras_to_tflite(model, quant, rep, names=_names(trained.model))
+        data, info = convert(trained, f, calibration, qat_steps=qat_steps, progress=progress)
+    except ImportError:
+        raise
     except Exception as e:
         raise ConversionError(f"{trained.role}: conversion to {fmt} failed: {e}") from e
+    if model_suffix(data) != f.suffix:
+        raise ConversionError(f"{trained.role}: the {fmt} converter made a {model_suffix(data)} model, "
+                              f"the formats table says {f.suffix}")
     return data, info
 
 
@@ -377,11 +364,12 @@ def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=
         from handsdk.devices import load_device
 
         prof = load_device(device)
-        if device not in f.devices:
+        if fmt != prof["format"]:
             progress(f"note: {fmt} is not the usual format for {device} (its profile prefers {prof['format']})")
-    if not f.runs_here:
-        raise ConversionError(f"{fmt} is built on the device: export --format onnx here, then run "
-                              f"handsdk.convert.tensorrt.onnx_bundle_to_tensorrt on the Jetson")
+    for name in (fmt, fallback):
+        why = get_format(name).unavailable() if name else None
+        if why:
+            raise ConversionError(why)
     trained = []
     for role, item in [("detector", detector), ("landmarker", pose)] + [(None, g) for g in gestures]:
         t = item if isinstance(item, Trained) else load_trained(item, role)
@@ -423,8 +411,7 @@ def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=
     det, lm = files["detector"], files["landmarker"]
 
     def _q(role):
-        used = report.models[role]["format"]
-        return "fp32" if used == "onnx" else used
+        return get_format(report.models[role]["format"]).quantization
     gsets = {}
     for role, (t, b) in files.items():
         if role.startswith("gesture:"):

@@ -62,3 +62,10 @@ def onnx_outputs(onnx_bytes: bytes, feeds: dict) -> dict:
     names = [o.name for o in sess.get_outputs()]
     outs = sess.run(names, {k: np.asarray(v, np.float32) for k, v in feeds.items()})
     return dict(zip(names, outs))
+
+
+def convert_trained(trained, fmt, calibration=None, *, qat_steps: int = 200, progress=print):
+    """The converter of the table's ``onnx`` row. Returns (bytes, info)."""
+    from .tflite import _names
+
+    return keras_to_onnx(trained.model, _names(trained.model)), {}

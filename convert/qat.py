@@ -118,3 +118,16 @@ def _custom_objects() -> dict:
         return {k: v for k, v in vars(layers).items() if isinstance(v, type)}
     except Exception:
         return {}
+
+
+def convert_trained(trained, fmt, calibration=None, *, qat_steps: int = 200, progress: Callable[[str], None] = print):
+    """The converter of the table's ``qat-int8`` row: quantisation-aware
+    fine-tuning on the calibration inputs, then full-integer TFLite
+    (``fmt.mode``) under the float model's input/output names. Returns
+    (bytes, info listing the layers left float)."""
+    from .api import _calibration_progress
+    from .tflite import _names, keras_to_tflite
+
+    model, info = quantization_aware_finetune(trained.model, calibration, steps=qat_steps, progress=progress)
+    rep = (lambda: _calibration_progress(calibration, trained.role, progress)) if fmt.mode == "int8" else None
+    return keras_to_tflite(model, fmt.mode, rep, names=_names(trained.model)), info

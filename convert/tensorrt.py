@@ -4,7 +4,7 @@ the device).
 Run on the Jetson (JetPack provides ``tensorrt``)::
 
     handsdk convert ... --format onnx -o model_onnx.handsdk     # on a desktop
-    handsdk convert-engine model_onnx.handsdk --precision fp16 -o model_trt.handsdk   # on the Jetson
+    python -m handsdk.convert.tensorrt model_onnx.handsdk --precision fp16 -o model_trt.handsdk   # on the Jetson
 
 or by hand with ``trtexec --onnx=detector.onnx --fp16 --saveEngine=detector.engine``
 (:func:`trtexec_command` prints the exact commands). INT8 engines take a
@@ -18,6 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 
+#: engine precisions (the table's tensorrt row builds fp16)
+PRECISIONS = ("fp32", "fp16", "int8")
+
+
 @dataclass(frozen=True)
 class EngineOptions:
     precision: str = "fp16"           # fp32 | fp16 | int8
@@ -25,8 +29,8 @@ class EngineOptions:
     calibration_cache: str | None = None
 
     def __post_init__(self):
-        if self.precision not in ("fp32", "fp16", "int8"):
-            raise ValueError("precision must be fp32, fp16 or int8")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
 
 
 def trtexec_command(onnx_path: str, engine_path: str, options: EngineOptions = EngineOptions()) -> str:
@@ -130,3 +134,52 @@ def onnx_bundle_to_tensorrt(bundle_path, output, options: EngineOptions = Engine
                         detector_decoding=b.detector.decoding, landmarker_decoding=b.landmarker.decoding,
                         quantization=q, thresholds=b.thresholds,
                         provenance=dict(b.provenance, tensorrt=options.precision), name=b.manifest.get("name", ""))
+
+
+def _onnx_shapes(onnx_bytes: bytes) -> tuple[dict, dict]:
+    """{name: shape} of an ONNX model's inputs and outputs (batch fixed to 1)."""
+    import onnx
+
+    g = onnx.load_from_string(onnx_bytes).graph
+
+    def shape(v):
+        return tuple(int(d.dim_value) if d.dim_value > 0 else 1 for d in v.type.tensor_type.shape.dim)
+
+    inits = {i.name for i in g.initializer}
+    return ({v.name: shape(v) for v in g.input if v.name not in inits}, {v.name: shape(v) for v in g.output})
+
+
+def convert_trained(trained, fmt, calibration=None, *, qat_steps: int = 200, progress=print):
+    """The converter of the table's ``tensorrt`` row, for a machine with
+    TensorRT (the Jetson): Keras -> ONNX -> engine in ``fmt.mode`` precision,
+    packed for :mod:`handsdk.backend_tensorrt`. Returns (bytes, info)."""
+    from handsdk.backend_tensorrt import pack_engine
+
+    from .onnx import keras_to_onnx
+    from .tflite import _names
+
+    onnx_bytes = keras_to_onnx(trained.model, _names(trained.model))
+    engine = build_engine(onnx_bytes, EngineOptions(fmt.mode), calibration)
+    ins, outs = _onnx_shapes(onnx_bytes)
+    return pack_engine(engine, ins, outs), {"tensorrt": fmt.mode}
+
+
+def main(argv=None) -> int:
+    """``python -m handsdk.convert.tensorrt BUNDLE -o OUT [--precision fp16]``
+    (on the Jetson): an ONNX bundle to one of TensorRT engines."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m handsdk.convert.tensorrt", description=main.__doc__)
+    ap.add_argument("bundle", help="a bundle exported with handsdk convert --format onnx")
+    ap.add_argument("-o", "--output", required=True, help="the engine bundle to write (.handsdk)")
+    ap.add_argument("--precision", default="fp16", choices=PRECISIONS)
+    ap.add_argument("--workspace-mb", type=int, default=512)
+    ap.add_argument("--calibration-cache", default=None, help="INT8 calibration cache")
+    a = ap.parse_args(argv)
+    onnx_bundle_to_tensorrt(a.bundle, a.output, EngineOptions(a.precision, a.workspace_mb, a.calibration_cache))
+    print(f"wrote {a.output}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - needs TensorRT
+    raise SystemExit(main())

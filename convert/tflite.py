@@ -92,3 +92,12 @@ def keras_to_tflite(model, quantization: str = "fp32",
                 conv.inference_input_type = tf.int8
                 conv.inference_output_type = tf.int8
         return conv.convert()
+
+
+def convert_trained(trained, fmt, calibration=None, *, qat_steps: int = 200, progress=print):
+    """The converter of the TFLite rows of the formats table: post-training
+    quantisation in ``fmt.mode``. Returns (bytes, info)."""
+    from .api import _calibration_progress
+
+    rep = (lambda: _calibration_progress(calibration, trained.role, progress)) if fmt.mode == "int8" else None
+    return keras_to_tflite(trained.model, fmt.mode, rep, names=_names(trained.model)), {}

@@ -166,6 +166,15 @@ def is_onnx(content: bytes) -> bool:
     return content[4:8] != b"TFL3" and content[:1] == b"\x08"
 
 
+def model_suffix(content: bytes) -> str:
+    """The file suffix of a model's bytes: ``.engine`` (a handsdk TensorRT
+    engine), ``.onnx`` or ``.tflite``, the ``suffix`` column of
+    :data:`handsdk.convert.formats.FORMATS`. :func:`open_model` dispatches on
+    the same test."""
+    content = bytes(content[:8])
+    return ".engine" if content[:4] == b"HTRT" else ".onnx" if is_onnx(content) else ".tflite"
+
+
 class OnnxModel:
     """An ONNX model run by onnxruntime, with the same interface as
     :class:`Model` (for bundles exported with ``--format onnx``)."""
@@ -208,10 +217,11 @@ def open_model(content: bytes, *, num_threads: int | None = None, backend: str =
                name: str = "model"):
     """A TFLite model (:class:`Model`), an ONNX model (:class:`OnnxModel`) or a
     TensorRT engine (handsdk.backend_tensorrt, loaded lazily on a Jetson)."""
-    if content[:4] == b"HTRT":
+    suffix = model_suffix(content)
+    if suffix == ".engine":
         from .backend_tensorrt import TensorRTModel
 
         return TensorRTModel(content, name=name)
-    if is_onnx(content):
+    if suffix == ".onnx":
         return OnnxModel(content, num_threads=num_threads, name=name)
     return Model(content, num_threads=num_threads, backend=backend, delegates=delegates, name=name)

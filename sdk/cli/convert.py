@@ -10,10 +10,14 @@ import typer
 from .common import fail, need_train_extra
 
 
-def _formats_help() -> str:
-    from handsdk.convert.formats import FORMATS
+def _choices(names) -> str:
+    return "[" + "|".join(names) + "]"
 
-    return "; ".join(f"{k}: {f.description}" for k, f in FORMATS.items())
+
+def _device_names() -> list:
+    from handsdk.devices import list_devices
+
+    return list_devices()
 
 
 def convert_many(detector, pose, gestures, formats, out_dir: Path, stem: str, **kw) -> dict:
@@ -33,13 +37,19 @@ def convert_many(detector, pose, gestures, formats, out_dir: Path, stem: str, **
 
 
 def register(app: typer.Typer):
+    # the formats table (no TensorFlow behind it) gives --format's and --fallback's choices and help
+    from handsdk.convert.formats import FALLBACK_FORMATS, FORMATS, formats_help
+
     @app.command("convert")
     def convert(
         detector: Path = typer.Option(..., "--detector", help="trained detector (run folder or .keras)"),
         pose: Path = typer.Option(..., "--pose", help="trained pose model (run folder or .keras)"),
         gesture: List[Path] = typer.Option(..., "--gesture", help="trained GestureNet(s); repeat for several sets"),
-        fmt: str = typer.Option("fp32", "--format", help="fp32, fp16, dynamic, int8, qat-int8 or onnx"),
-        device: Optional[str] = typer.Option(None, "--device", help="target device profile (handsdk devices list)"),
+        fmt: str = typer.Option("fp32", "--format", metavar=_choices(FORMATS), help=formats_help(),
+                                autocompletion=lambda: list(FORMATS)),
+        device: Optional[str] = typer.Option(None, "--device", help="target device profile (handsdk devices list); "
+                                                                    "a note says when --format is not its format",
+                                             autocompletion=_device_names),
         output: Path = typer.Option(..., "-o", "--output", help="the bundle to write (.handsdk)"),
         data: str = typer.Option("auto", "--data", help="calibration/parity data: auto, synthetic or a shared set"),
         data_root: Optional[Path] = typer.Option(None, "--data-root", help="shared data folder (or $HANDSDK_DATA)"),
@@ -47,22 +57,22 @@ def register(app: typer.Typer):
         parity: int = typer.Option(32, "--parity", min=1, help="samples to measure parity on"),
         qat_steps: int = typer.Option(200, "--qat-steps", min=1),
         strict: bool = typer.Option(False, "--strict", help="fail when a model loses more than the tolerance"),
-        fallback: Optional[str] = typer.Option(None, "--fallback",
+        fallback: Optional[str] = typer.Option(None, "--fallback", metavar=_choices(FALLBACK_FORMATS),
+                                               autocompletion=lambda: list(FALLBACK_FORMATS),
                                                help="convert a model that loses accuracy in --format to this "
                                                     "format instead (e.g. fp16)"),
         report: Optional[Path] = typer.Option(None, "--report", help="write the conversion report as JSON"),
     ):
         """Quantise and convert the three models into one bundle, measuring each
         converted model's parity with its Keras model."""
-        from handsdk.convert.formats import FORMATS
-
         if fmt not in FORMATS:
             fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-        if fmt == "tensorrt":
-            fail("TensorRT engines are built on the Jetson: convert --format onnx here, then on the device run "
-                 "python -m handsdk.convert.tensorrt <onnx bundle> -o <engine bundle> (see README)")
-        if fallback is not None and (fallback not in FORMATS or fallback in ("tensorrt", "onnx")):
-            fail(f"--fallback must be a TFLite format ({', '.join(f for f in FORMATS if f not in ('onnx', 'tensorrt'))})")
+        if fallback is not None and fallback not in FALLBACK_FORMATS:
+            fail(f"--fallback must be a TFLite format, one of {', '.join(FALLBACK_FORMATS)} (got {fallback!r})")
+        for name in (fmt, fallback):
+            why = FORMATS[name].unavailable() if name else None
+            if why:
+                fail(why)
         if device is not None:
             from handsdk.devices import list_devices
 

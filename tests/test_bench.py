@@ -274,3 +274,34 @@ def test_cli_bench_rejects_bad_options(bundle_path, tmp_path):
     assert r.exit_code == 2 and "full" in r.output
     r = CliRunner().invoke(app, ["bench", "--bundle", str(tmp_path / "none.handsdk")])
     assert r.exit_code == 2 and "does not exist" in r.output
+
+
+def test_module_map_and_mediapipe_jobs(tmp_path):
+    """bench is split along its seams; its names stay importable from bench;
+    the MediaPipe jobs keep their shape (a fake worker echoes them back)."""
+    import subprocess
+
+    from handsdk.tools import bench_metrics, bench_report, bench_samples, bench_systems, mediapipe_env
+
+    homes = {"run_worker": mediapipe_env, "ensure_mediapipe": mediapipe_env, "select_samples": bench_samples,
+             "sample_frames": bench_samples, "run_sdk_accuracy": bench_systems, "build_report": bench_metrics,
+             "scene_rows": bench_metrics, "format_text": bench_report, "worst_frames_png": bench_report}
+    for name, mod in homes.items():
+        assert getattr(B, name) is getattr(mod, name)
+    assert all(hasattr(B, n) for n in B.__all__)
+    # the numbers and tables are pure numpy: no training code, no TensorFlow
+    code = ("import sys, handsdk.tools.bench_metrics, handsdk.tools.bench_report, handsdk.tools.mediapipe_env\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('handsdk.train', 'tensorflow'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
+    echo = tmp_path / "echo_worker.py"
+    echo.write_text("import json, sys\njob = json.load(open(sys.argv[1]))\n"
+                    "lat = {s: {'image_ms': [1.0], 'job': job['latency']} for s in job.get('latency', {}).get('sizes', {})}\n"
+                    "json.dump({'accuracy': job.get('accuracy'), 'latency': lat, 'model': job['model']}, "
+                    "open(job['out'], 'w'))\n")
+    r = B.run_mediapipe_accuracy(sys.executable, "m.task", "f.npz", {"a": 1, "b": 2}, tmp_path, worker=echo)
+    assert r["accuracy"] == {"keys": ["a", "b"], "num_hands": 2} and r["model"] == "m.task"
+    lat = B.run_mediapipe_latency(sys.executable, "m.task", "f.npz", "160x120", ["lat_160x120_000"], tmp_path,
+                                  warmup=1, image_rounds=2, clip_len=3, worker=echo)
+    assert lat["160x120"]["job"] == {"sizes": {"160x120": ["lat_160x120_000"]}, "warmup": 1, "image_rounds": 2,
+                                     "clip_len": 3, "num_hands": 1}

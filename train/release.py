@@ -108,7 +108,7 @@ def evaluate_bundle(bundle_path, *, data_root=None, limit: int = 300, progress=p
     are present (skipped when the data is absent)."""
     from handsdk import GestureRecognizer, GestureRecognizerOptions
     from handsdk.evaluate import evaluate
-    from handsdk.tools.bench import spread
+    from handsdk.tools.bench_samples import spread
     from handsdk.train.data.real import ensure_image, has_data, load_dataset
 
     out = {}

@@ -1,7 +1,19 @@
-"""Tools around the runtime, not part of it: ``bench`` (the SDK beside
-MediaPipe, with the standalone ``mediapipe_worker.py`` script), ``profiling``
-(``handsdk profile``: latency, size, memory, accuracy), ``latency`` (the one
-latency summary: p50 / p90 / mean), ``demo`` (the synthetic ``handsdk run
---demo`` clip) and ``spelling_eval`` (CER / WER of fingerspelling,
-``python -m handsdk.tools.spelling_eval``). They may load ``handsdk.train``
-lazily; the runtime never imports them."""
+"""Tools around the runtime, not part of it. They may load ``handsdk.train``
+lazily; the runtime never imports them.
+
+* ``bench`` - ``handsdk bench``, the SDK beside MediaPipe (:func:`run_bench`;
+  re-exports its parts' names):
+
+  * ``mediapipe_env`` - MediaPipe's models, virtual environment and worker
+    process (the standalone ``mediapipe_worker.py`` script);
+  * ``bench_samples`` - which images from which sets, the latency frames;
+  * ``bench_systems`` - running the SDK and MediaPipe on the same frames;
+  * ``bench_metrics`` - scene / keypoint / gesture / latency numbers, targets;
+  * ``bench_report`` - tables, markdown / JSON, the worst-frames PNG;
+
+* ``profiling`` - ``handsdk profile``: latency, size, memory, accuracy;
+* ``latency`` - the one latency summary (p50 / p90 / mean);
+* ``demo`` - the synthetic ``handsdk run --demo`` clip;
+* ``spelling_eval`` - CER / WER of fingerspelling
+  (``python -m handsdk.tools.spelling_eval``).
+"""

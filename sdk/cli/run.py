@@ -101,7 +101,8 @@ def register(app: typer.Typer):
         text (--mode spelling), an overlay window and/or an annotated video."""
         from handsdk import GestureRecognizer, GestureRecognizerOptions, RunningMode
         from handsdk.bundle import BundleError, default_bundle_path
-        from handsdk.events import GestureEvents, load_actions, shell_warning
+        from handsdk.actions import load_actions, shell_warning
+        from handsdk.events import GestureEvents
         from handsdk.sources import SourceError, frames, is_camera, is_stream_url, source_fps
         from handsdk.spelling import Speller, SpellingOptions, spelling_set
 

@@ -47,7 +47,9 @@ def skeleton_to_boxes(skeleton, *, threshold: float = DetectorDecoding.threshold
                       min_mass: float = DetectorDecoding.min_mass,
                       min_size_frac: float = DetectorDecoding.min_size_frac, max_hands: int = 2,
                       pad: float = DetectorDecoding.pad, merge_gap: float = 0.15) -> list[MapBox]:
-    """Boxes from a predicted skeleton map (seed 000/002).
+    """Boxes from a predicted skeleton map (Skeleton-aware multi-scale heatmap
+    regression, Kourbane & Genc; Hand segmentation and hand pose estimation,
+    Boehringer & Hartmann 2019).
 
     Pixels above ``threshold`` are grouped by connected components (8-connected,
     after a small closing so one hand's bones join). Region growing: a

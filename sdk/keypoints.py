@@ -97,7 +97,8 @@ def batch_keypoint_features(keypoints, handedness=None) -> np.ndarray:
 
 def render_skeleton(keypoints, size, *, thickness: float = 0.02, visible=None,
                     connections=HAND_CONNECTIONS) -> np.ndarray:
-    """Analytical skeleton map (seeds 000 and 003): for every pixel,
+    """Analytical skeleton map (Skeleton-aware multi-scale heatmap regression,
+    Kourbane & Genc; SenoritaHand skeleton renderer, Wan 2019): for every pixel,
     ``exp(-d^2 / (2 s^2))`` where d is the distance to the nearest bone and
     ``s = thickness * max(h, w)``.
 

@@ -1,7 +1,8 @@
 """The three stages of the pipeline, each usable on its own.
 
 * :class:`HandDetector`: frame -> hand boxes with scores (skeleton map ->
-  connected components, seed 000).
+  connected components, as in Skeleton-aware multi-scale heatmap
+  regression, Kourbane & Genc).
 * :class:`HandLandmarker`: frame + box -> 21 keypoints, presence, handedness
   (skeleton-guided heatmaps decoded with sub-pixel refinement).
 * :class:`GestureClassifier`: keypoints -> gesture categories.

@@ -142,7 +142,7 @@ def evaluate_pose(model, pool: dict, *, skeleton: str | np.ndarray = "gt", thick
         res["mean_error_px"] = M.mean_keypoint_error(pred, gt, vis)
         hm_w = out["heatmaps"].shape[2]
         edge = (pred < s / hm_w * 1.0) | (pred > s - s / hm_w * 1.0)
-        res["border_frac"] = float(edge.any(-1).mean())  # keypoints stuck at the border (seed 002)
+        res["border_frac"] = float(edge.any(-1).mean())  # keypoints stuck at the border (Boehringer & Hartmann 2019)
         if plots_dir is not None:
             plot_pck(thr, vals, auc, Path(plots_dir) / f"pck_curve{tag}.png")
         res["num_hands"] = int(pos.sum())

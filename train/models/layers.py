@@ -40,7 +40,8 @@ def up_block(x, skip, filters, *, name=None):
 
 def attention_bottleneck(x, heads=2, *, name="attn"):
     """Multi-head self-attention over the bottleneck positions with a residual
-    connection (seed 004). Not quantisable with tfmot QAT (MultiHeadAttention,
+    connection (Multihead self-attention hand pose estimation, Zhang et al.).
+    Not quantisable with tfmot QAT (MultiHeadAttention,
     LayerNormalization): export this ablation as float or post-training
     quantised."""
     h, w, c = x.shape[1], x.shape[2], x.shape[3]
@@ -53,7 +54,7 @@ def attention_bottleneck(x, heads=2, *, name="attn"):
 
 @keras.utils.register_keras_serializable(package="handsdk")
 class SoftArgmax(keras.layers.Layer):
-    """Integral regression (seed 003) on non-negative heatmaps: the expected
+    """Integral regression (SenoritaHand, Wan 2019) on non-negative heatmaps: the expected
     pixel position under ``heatmap / sum(heatmap)`` (optionally sharpened by a
     power), in coordinates normalised to [0, 1] of the map (pixel j covers
     [j, j+1) / w). Input (B, h, w, K) -> (B, K, 2)."""

@@ -8,7 +8,8 @@ from handsdk.train.tf import keras, tf
 
 
 def soft_dice_loss(y_true, y_pred, eps: float = 1.0):
-    """Per-sample SoftDice (seed 000, eq. 2): 1 - 2 x.y / (|x|^2 + |y|^2)."""
+    """Per-sample SoftDice (Skeleton-aware multi-scale heatmap regression,
+    Kourbane & Genc, eq. 2): 1 - 2 x.y / (|x|^2 + |y|^2)."""
     y_true = tf.cast(y_true, y_pred.dtype)
     axes = list(range(1, len(y_pred.shape)))
     num = 2.0 * tf.reduce_sum(y_true * y_pred, axis=axes)
@@ -22,7 +23,8 @@ def l1_map_loss(y_true, y_pred):
 
 
 def skeleton_loss(l1_weight: float = 0.4, dice_weight: float = 0.6):
-    """Detector loss: l1_weight * L1 + dice_weight * SoftDice (seed 000: 0.4/0.6)."""
+    """Detector loss: l1_weight * L1 + dice_weight * SoftDice (0.4/0.6 as in
+    Skeleton-aware multi-scale heatmap regression, Kourbane & Genc)."""
 
     def loss(y_true, y_pred):
         return l1_weight * l1_map_loss(y_true, y_pred) + dice_weight * soft_dice_loss(y_true, y_pred)
@@ -67,7 +69,7 @@ def masked_bce(weight: float = 1.0):
 
 
 def coord_l1_loss(weight: float = 1.0):
-    """Integral-regression L1 (seed 003) on normalised coordinates; ``y_true``
+    """Integral-regression L1 (SenoritaHand, Wan 2019) on normalised coordinates; ``y_true``
     (K, 3) = x, y, weight."""
 
     def loss(y_true, y_pred):

@@ -32,6 +32,7 @@ RUNTIME_MODULES = (
     "handsdk.backend_tensorrt", "handsdk.image", "handsdk.keypoints", "handsdk.decode", "handsdk.results",
     "handsdk.events", "handsdk.filters", "handsdk.sources", "handsdk.draw", "handsdk.metrics",
     "handsdk.evaluate", "handsdk.capture", "handsdk.progress", "handsdk.tracking", "handsdk.actions",
+    "handsdk.session",
 )
 
 

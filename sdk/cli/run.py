@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -99,12 +98,12 @@ def register(app: typer.Typer):
         """Run detection, keypoints and gestures on frames: per-frame lines with
         per-stage timings, command events (--mode commands), fingerspelled
         text (--mode spelling), an overlay window and/or an annotated video."""
-        from handsdk import GestureRecognizer, GestureRecognizerOptions, RunningMode
-        from handsdk.bundle import BundleError, default_bundle_path
+        from handsdk import GestureRecognizerOptions, RunningMode
         from handsdk.actions import load_actions, shell_warning
-        from handsdk.events import GestureEvents
-        from handsdk.sources import SourceError, frames, is_camera, is_stream_url, source_fps
-        from handsdk.spelling import Speller, SpellingOptions, spelling_set
+        from handsdk.bundle import BundleError, default_bundle_path
+        from handsdk.session import FrameError, MissingSpellingSet, Session, SessionError, SessionOptions
+        from handsdk.sources import SourceError, is_camera, is_stream_url, source_fps
+        from handsdk.spelling import SpellingOptions
 
         given = [n for n, v in (("--camera", camera), ("--source", source), ("--demo", demo or None))
                  if v is not None]
@@ -159,22 +158,20 @@ def register(app: typer.Typer):
         except ValueError as e:
             fail(str(e))
         try:
-            rec = GestureRecognizer(GestureRecognizerOptions(
-                bundle=bundle, running_mode=rm, max_hands=max_hands, num_threads=threads, smoothing=smoothing))
+            session = Session(SessionOptions(
+                recognizer=GestureRecognizerOptions(bundle=bundle, running_mode=rm, max_hands=max_hands,
+                                                    num_threads=threads, smoothing=smoothing),
+                camera_size=(cam_w, cam_h) if cam_w is not None else None, reconnect=reconnect,
+                max_frames=max_frames, start_score=start_score, end_score=end_score, min_hold_ms=min_hold_ms,
+                hold_interval_ms=hold_interval_ms, spelling=spell_opts, require_spelling=mode == "spelling",
+                actions=amap, save=save, save_fps=15.0 if demo else None))
+        except MissingSpellingSet as e:
+            fail(f"--mode spelling needs a bundle with a spelling gesture set (this one has {e.sets})")
         except (BundleError, FileNotFoundError, ValueError) as e:
             fail(str(e))
-        letters = spelling_set(rec)
-        speller = Speller(spell_opts, gesture_set=letters) if letters else None
-        if mode == "spelling" and speller is None:
-            rec.close()
-            fail(f"--mode spelling needs a bundle with a spelling gesture set (this one has {sorted(rec.classifiers)})")
-        for spec in (spell_opts.space_gesture, spell_opts.delete_gesture):
-            if spec and spec[0] not in rec.classifiers:
-                rec.close()
-                fail(f"gesture set {spec[0]!r} of {spec[0]}:{spec[1]} is not in the bundle ({sorted(rec.classifiers)})")
-        command_sets = [n for n, c in rec.classifiers.items() if c.kind != "spelling"]
-        events = GestureEvents(command_sets, start_score=start_score, end_score=end_score,
-                               min_hold_ms=min_hold_ms, hold_interval_ms=hold_interval_ms)
+        rec, speller = session.recognizer, session.speller
+        letters = speller.options.gesture_set if speller is not None else None
+        command_sets = session.command_sets
         if mode == "frames":
             sets = list(rec.classifiers)
         elif mode == "spelling":
@@ -190,13 +187,7 @@ def register(app: typer.Typer):
             show, why = gui_available()
             if not show:
                 _err(f"(no window: {why}; running headless)")
-        writer = None
-        times: dict[str, list] = {}
-        n = 0
         code = 0
-        state = None
-        fps_ema = None
-        t_prev = time.perf_counter()
         out_fps = 15.0 if demo else source_fps(src)
         import warnings
 
@@ -210,44 +201,25 @@ def register(app: typer.Typer):
 
                 _err(f"demo: a synthetic hand spells {DEMO_WORD!r}, then makes commands "
                      f"({demo_length(out_fps)} frames at {out_fps:g} fps, rendered on the fly)")
-                it = demo_frames(seed=seed, fps=out_fps)
+                steps = session.run(demo_frames(seed=seed, fps=out_fps))
             else:
-                it = frames(src, width=cam_w, height=cam_h, reconnect=reconnect, info=True)
+                steps = session.run(src)
                 if is_camera(src) or is_stream_url(src):
                     _err(f"{'camera' if is_camera(src) else 'stream'} {src} open; press q or Esc in the window, "
                          f"or Ctrl+C, to stop")
-            for item in it:
-                frame, ts, info = item if len(item) == 3 else (*item, {})
-                try:
-                    result = rec.recognize(frame, ts if rm is not RunningMode.IMAGE else None)
-                except (RuntimeError, ValueError) as e:  # e.g. an interpreter that fails on this frame
-                    raise _FrameFailed(f"processing frame {info.get('index', n + 1)}"
-                                       + (f" ({info['path']})" if "path" in info else "")
-                                       + f" failed: {type(e).__name__}: {e}") from e
-                n += 1
-                now = time.perf_counter()
-                dt = now - t_prev
-                t_prev = now
-                if dt > 0:
-                    fps_ema = 1.0 / dt if fps_ema is None else 0.9 * fps_ema + 0.1 / dt
-                for k, v in result.timings_ms.items():
-                    times.setdefault(k, []).append(v)
-                evs = events.update(result)
-                state = speller.update(result) if speller is not None else None
-                acted = []
-                if amap is not None:
-                    for ev in evs:
-                        acted += amap.handle(ev)
+            for st in steps:
+                frame, result, info, n = st.frame, st.result, st.info, session.frames
+                evs, state, acted = st.events, st.spelling, st.actions
                 if as_json:
                     d = result.to_dict()
-                    d["frame"] = info.get("index", n)  # a folder's file number: skipped files keep theirs
+                    d["frame"] = st.index  # a folder's file number: skipped files keep theirs
                     if "path" in info:
                         d["path"] = info["path"]
                         d["images"] = info.get("count")
                     if mode != "frames":
                         d["events"] = [e.to_dict() for e in evs]
                         if acted:
-                            d["actions"] = acted
+                            d["actions"] = list(acted)
                         if state is not None:
                             d["spelling"] = state.to_dict()
                     typer.echo(json.dumps(d))
@@ -270,15 +242,10 @@ def register(app: typer.Typer):
                                                "timestamp_ms": state.timestamp_ms}) if mode == "all"
                                    else f"text: {state.text!r}  (+{state.committed!r} at {state.timestamp_ms} ms)")
                 if show or save:
-                    from handsdk.draw import draw_result
-
-                    canvas = draw_result(frame, result, gesture_sets=sets, fps=fps_ema,
-                                         spelling=state if mode in ("spelling", "all") else None,
-                                         active=events.active)
-                    if save:
-                        if writer is None:
-                            writer = _open_writer(save, canvas.shape, out_fps)
-                        writer.write(canvas)
+                    try:
+                        canvas = session.annotate(st, gesture_sets=sets, spelling=mode in ("spelling", "all"))
+                    except SessionError as e:  # the video cannot be written
+                        fail(str(e))
                     if show:
                         import cv2
 
@@ -291,15 +258,13 @@ def register(app: typer.Typer):
                             key = 0
                         if key in (27, ord("q")):
                             break
-                if max_frames and n >= max_frames:
-                    break
         except SourceError as e:
-            if n == 0:
-                rec.close()
+            if session.frames == 0:
+                session.release()
                 fail(str(e) + (" (or run --demo: no camera needed)" if is_camera(src) else ""))
             typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
             code = 1
-        except _FrameFailed as e:
+        except FrameError as e:
             typer.secho(f"error: {e} (is the bundle corrupt? `handsdk bundle inspect` checks it)",
                         fg=typer.colors.RED, err=True)
             code = 1
@@ -307,20 +272,15 @@ def register(app: typer.Typer):
             _err("stopped")
         finally:
             warn_ctx.__exit__(None, None, None)
-            rec.close()
-            if writer is not None:
-                writer.release()
+            session.release()
             if show:
                 import cv2
 
                 cv2.destroyAllWindows()
-        for ev in events.flush():
+        for ev in session.flush():  # (the gestures still held end; their actions run)
             if mode in ("commands", "all") and not as_json:
                 typer.echo(ev.to_json())
-            if amap is not None:
-                amap.handle(ev)
-        if amap is not None:
-            amap.wait()
+        n = session.frames
         if n == 0:
             if code:
                 raise typer.Exit(code)
@@ -328,7 +288,7 @@ def register(app: typer.Typer):
         if mode in ("spelling", "all") and speller is not None and not as_json:
             (typer.echo if mode == "spelling" else _err)(f"spelled: {speller.text!r}")
         if not as_json:
-            rows = {k: stats_ms(v) for k, v in times.items()}
+            rows = {k: stats_ms(v) for k, v in session.times.items()}
             summary(f"\n{n} frames; per-stage latency in ms:")
             summary(percentile_table(rows))
             tot = rows["total"]["mean"]
@@ -338,18 +298,3 @@ def register(app: typer.Typer):
             _err(f"wrote {save}")
         if code:
             raise typer.Exit(code)
-
-
-class _FrameFailed(Exception):
-    """The pipeline failed on a frame (not a problem of the source)."""
-
-
-def _open_writer(path: Path, shape, fps: float = 30.0):
-    import cv2
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fourcc = cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
-    w = cv2.VideoWriter(str(path), fourcc, float(fps), (shape[1], shape[0]))
-    if not w.isOpened():
-        fail(f"cannot write video {path} (use .mp4 or .avi)")
-    return w

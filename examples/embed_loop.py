@@ -8,8 +8,9 @@ a One-Euro filter), the best gesture of each set, and per-stage timings.
 """
 import argparse
 
-from handsdk import GestureRecognizer, GestureRecognizerOptions, RunningMode
-from handsdk.sources import SourceError, frames
+from handsdk import GestureRecognizerOptions, RunningMode
+from handsdk.session import Session
+from handsdk.sources import SourceError
 
 
 def main():
@@ -20,12 +21,12 @@ def main():
     a = ap.parse_args()
 
     options = GestureRecognizerOptions(bundle=a.bundle, running_mode=RunningMode.VIDEO, max_hands=2)
-    n = 0
-    with GestureRecognizer(options) as rec:
+    # the loop of `handsdk run` (source -> recognizer -> events -> speller); for frames of your own,
+    # call session.step(frame, timestamp_ms) instead of iterating a source
+    with Session(recognizer=options, max_frames=a.max_frames) as session:
         try:
-            for frame, timestamp_ms in frames(a.source):       # your loop: any frames with timestamps
-                result = rec.recognize_for_video(frame, timestamp_ms)
-                n += 1
+            for step in session.run(a.source):
+                result, timestamp_ms = step.result, step.timestamp_ms
                 desc = []
                 for hand in result.hands:
                     gestures = ", ".join(f"{s}={c[0].name} {c[0].score:.2f}" for s, c in hand.gestures.items())
@@ -34,11 +35,9 @@ def main():
                                 f"{gestures}")
                 print(f"t={timestamp_ms:6d} ms  {'; '.join(desc) or 'no hand'}  "
                       f"[{result.timings_ms['total']:.1f} ms]")
-                if a.max_frames and n >= a.max_frames:
-                    break
         except SourceError as e:           # no camera, unreadable file, camera unplugged...
             raise SystemExit(f"error: {e}")
-    print(f"done: {n} frames")
+    print(f"done: {session.frames} frames")
 
 
 if __name__ == "__main__":

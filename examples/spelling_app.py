@@ -9,9 +9,10 @@ letters: future work).
 """
 import argparse
 
-from handsdk import GestureRecognizer, GestureRecognizerOptions, RunningMode
-from handsdk.sources import SourceError, frames
-from handsdk.spelling import Speller, SpellingOptions
+from handsdk import GestureRecognizerOptions, RunningMode
+from handsdk.session import Session
+from handsdk.sources import SourceError
+from handsdk.spelling import SpellingOptions
 
 
 def main():
@@ -24,18 +25,20 @@ def main():
     a = ap.parse_args()
 
     options = GestureRecognizerOptions(bundle=a.bundle, running_mode=RunningMode.VIDEO, max_hands=1)
-    with GestureRecognizer(options) as rec:
-        try:
-            speller = Speller.for_recognizer(rec, SpellingOptions(hold_ms=a.hold_ms, space_gesture=a.space_gesture,
-                                                                  delete_gesture=a.delete_gesture))
-        except ValueError as e:
-            raise SystemExit(f"error: {e}")
+    try:
+        session = Session(recognizer=options, require_spelling=True,
+                          spelling=SpellingOptions(hold_ms=a.hold_ms, space_gesture=a.space_gesture,
+                                                   delete_gesture=a.delete_gesture))
+    except ValueError as e:
+        raise SystemExit(f"error: {e}")
+    with session:
+        speller = session.speller
         print(f"spelling with gesture set {speller.options.gesture_set!r}")
         try:
-            for frame, ts in frames(a.source):
-                state = speller.update(rec.recognize(frame, ts))
+            for step in session.run(a.source):
+                state = step.spelling
                 if state.committed is not None:
-                    print(f"[{ts:6d} ms] +{state.committed!r:10} text: {state.text!r}")
+                    print(f"[{step.timestamp_ms:6d} ms] +{state.committed!r:10} text: {state.text!r}")
         except SourceError as e:
             raise SystemExit(f"error: {e}")
         except KeyboardInterrupt:

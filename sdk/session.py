@@ -45,7 +45,7 @@ class MissingSpellingSet(SessionError):
 
     def __init__(self, sets):
         self.sets = sorted(sets)
-        super().__init__(f"this bundle has no spelling gesture set (it has {self.sets}); pass a bundle with one")
+        super().__init__(f"the bundle has no spelling gesture set (sets: {self.sets})")
 
 
 class FrameError(RuntimeError):
@@ -86,7 +86,8 @@ class SessionOptions:
     start_score, end_score, min_hold_ms, hold_interval_ms: of
         :class:`~handsdk.events.GestureEvents`.
     spelling: the :class:`~handsdk.spelling.SpellingOptions` of the speller
-        (it runs when the bundle has a spelling set); None: no speller.
+        (on its ``gesture_set``, else the bundle's spelling set when it has
+        one); None: no speller.
     require_spelling: fail (:class:`MissingSpellingSet`) when the bundle has
         no spelling set.
     actions: an :class:`~handsdk.actions.ActionMap`, or a path / dict for
@@ -215,7 +216,9 @@ class Session:
         self.recognizer = GestureRecognizer(o.recognizer) if recognizer is None else recognizer
         rec = self.recognizer
         try:
-            letters = spelling_set(rec) if o.spelling is not None else None
+            letters = (o.spelling.gesture_set or spelling_set(rec)) if o.spelling is not None else None
+            if letters is not None and letters not in rec.classifiers:
+                raise SessionError(f"spelling gesture set {letters!r} is not in the bundle ({sorted(rec.classifiers)})")
             self.speller: Speller | None = Speller(o.spelling, gesture_set=letters) if letters else None
             if o.require_spelling and self.speller is None:
                 raise MissingSpellingSet(rec.classifiers)

@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from handsdk.decode import DetectorDecoding
+from handsdk.train.models import registry as _models
+# the ``model`` sections live with their models (handsdk.train.models.<name>.config)
+from handsdk.train.models.detector.config import DetectorModelConfig  # noqa: F401
+from handsdk.train.models.gesture.config import GestureModelConfig  # noqa: F401
+from handsdk.train.models.pose.config import PoseModelConfig  # noqa: F401
 
-TASKS = ("detector", "pose", "gesture")
+TASKS = _models.BUILTIN
 DISTRIBUTE = ("default", "mirrored", "multi_worker")
 
 
@@ -68,86 +72,13 @@ class DataConfig:
 
 
 @dataclass
-class DetectorModelConfig:
-    input_height: int = 128
-    input_width: int = 128
-    filters: list[int] = field(default_factory=lambda: [8, 16, 32, 64])
-    stem_stride: int = 2  # 2: the U-Net runs at half resolution, output upsampled back
-    skeleton_thickness: float = 0.02  # render_skeleton thickness of the targets
-    l1_weight: float = 0.4
-    dice_weight: float = 0.6
-    # decoding hints (written into the metadata / manifest); defaults: handsdk.decode.DetectorDecoding
-    threshold: float = DetectorDecoding.threshold
-    min_mass: float = DetectorDecoding.min_mass
-    min_size_frac: float = DetectorDecoding.min_size_frac
-    pad: float = DetectorDecoding.pad
-
-
-@dataclass
-class PoseModelConfig:
-    input_size: int = 64
-    filters: list[int] = field(default_factory=lambda: [16, 32, 48, 64])
-    use_skeleton: bool = True
-    #: heatmap output strides supervised (e.g. [8, 4, 2] -> S/8, S/4, S/2) with their weights
-    scales: list[int] = field(default_factory=lambda: [8, 4, 2])
-    scale_weights: list[float] = field(default_factory=lambda: [0.25, 0.5, 1.0])
-    output_stride: int = 2  # resolution of the exported averaged heatmaps (S / output_stride)
-    attention: bool = False  # self-attention bottleneck (seed 004); not QAT-quantisable
-    attention_heads: int = 2
-    keypoints_output: bool = False  # add soft-argmax ``keypoints`` to the inference model
-    sigma: float = 1.75  # Gaussian target sigma in pixels at the finest supervised scale
-    heatmap_weight: float = 1.0
-    coord_weight: float = 0.0  # integral (soft-argmax) L1 loss weight, normalised coordinates
-    presence_weight: float = 0.5
-    handedness_weight: float = 0.3
-    crop_scale: float = 1.4
-    skeleton_thickness: float = 0.02
-    # skeleton input noise at training (seed 000: the GT skeleton, noisy)
-    skeleton_jitter: float = 0.03  # keypoint jitter, fraction of the crop size
-    skeleton_dropout: float = 0.15  # probability of dropping each bone
-    skeleton_blank: float = 0.1  # probability of an all-zero skeleton input
-    box_jitter: float = 0.1  # crop centre jitter, fraction of the box side
-    scale_jitter: float = 0.15  # crop size jitter (log-uniform +-)
-    rotation: float = 20.0  # crop rotation range (degrees, +-)
-    #: upright crops (MediaPipe-style): the crop is rotated so the wrist -> knuckles
-    #: direction points up (from the previous frame's keypoints at runtime, or a first
-    #: axis-aligned pass on detection frames); ``align_prob`` of the training crops are
-    #: aligned (+- ``align_jitter`` degrees), the rest use ``rotation`` (so the first pass works)
-    align: bool = False
-    align_prob: float = 0.7
-    align_jitter: float = 15.0
-    #: fraction of the hand-free crops taken right beside a hand (forearm, sleeve,
-    #: background next to it): hard negatives that teach the presence score to
-    #: reject a detector's false box on an arm
-    near_negatives: float = 0.0
-    #: share of training crops squeezed along x or y by a factor in [1 - aspect_jitter, 1]
-    #: (frames stretched to another aspect ratio, e.g. 16:9 video stored square)
-    aspect_jitter: float = 0.0
-    aspect_prob: float = 0.3
-
-
-@dataclass
-class GestureModelConfig:
-    labels: list[str] = field(default_factory=list)  # class names; empty: taken from the data
-    label_set: str = "commands"
-    kind: str = "commands"  # "commands" or "fingerspelling" (decoding hint)
-    none_label: str | None = "none"
-    filters: int = 32
-    kernel: int = 7
-    hidden: int = 128
-    dropout: float = 0.5
-    noise: float = 0.02  # Gaussian feature noise at training
-    mirror: bool = False  # randomly mirror features (for data of unknown handedness)
-
-
-@dataclass
 class TrainSection:
     epochs: int = 10
     steps_per_epoch: int | None = None  # None: one pass over the pool
     batch_size: int = 16
     learning_rate: float = 1e-3
     lr_schedule: str = "cosine"  # constant | cosine | step
-    lr_decay_epochs: int = 8  # for "step": x0.9 every this many epochs (seed 000)
+    lr_decay_epochs: int = 8  # for "step": x0.9 every this many epochs (Kourbane & Genc)
     weight_decay: float = 0.0
     val_every: int = 1
     monitor: str | None = None  # metric that picks the best model (default per task)
@@ -178,7 +109,8 @@ class Config:
         return dataclasses.asdict(self)
 
 
-MODEL_CONFIGS = {"detector": DetectorModelConfig, "pose": PoseModelConfig, "gesture": GestureModelConfig}
+#: the ``model`` section of each task (from the models' registry)
+MODEL_CONFIGS = {name: _models.get(name).config for name in TASKS}
 
 
 # ------------------------------------------------------------------ parsing
@@ -277,25 +209,7 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"train.lr_schedule must be constant, cosine or step, got {t.lr_schedule!r}")
     if t.epochs < 1 or t.batch_size < 1:
         raise ConfigError("train.epochs and train.batch_size must be >= 1")
-    m = cfg.model
-    if cfg.task == "detector":
-        if m.input_height % 8 or m.input_width % 8:
-            raise ConfigError("model.input_height and model.input_width must be multiples of 8")
-        if m.stem_stride not in (1, 2):
-            raise ConfigError("model.stem_stride must be 1 or 2")
-        if m.input_height % (m.stem_stride * 2 ** (len(m.filters) - 1)) or \
-                m.input_width % (m.stem_stride * 2 ** (len(m.filters) - 1)):
-            raise ConfigError("the input size must be divisible by stem_stride * 2**(len(filters)-1)")
-    if cfg.task == "pose":
-        if len(m.scales) != len(m.scale_weights) or not m.scales:
-            raise ConfigError("model.scales and model.scale_weights must have the same (non-zero) length")
-        for s in m.scales:
-            if s < 1 or s & (s - 1) or s > 2 ** (len(m.filters) - 1):
-                raise ConfigError(f"model.scales: {s} must be a power of two <= 2**(len(filters)-1)")
-        if m.output_stride not in m.scales:
-            raise ConfigError("model.output_stride must be one of model.scales")
-        if m.input_size % (2 ** (len(m.filters) - 1)):
-            raise ConfigError("model.input_size must be divisible by 2**(len(filters)-1)")
+    _models.get(cfg.task).validate(cfg.model)
     for split in ("train", "val"):
         for s in getattr(cfg.data, split):
             if s.weight < 0:

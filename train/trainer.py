@@ -16,10 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from handsdk.train.config import Config, data_root
+from handsdk.train.config import TASKS, Config, data_root
+from handsdk.train.models import get as get_task
 from handsdk.train.tf import keras, tf
 
-DEFAULT_MONITOR = {"detector": "val_ap", "pose": "val_pck20", "gesture": "val_macro_f1"}
+#: the metric that picks the best epoch, per task (from the models' registry)
+DEFAULT_MONITOR = {name: get_task(name).monitor for name in TASKS}
 
 
 # ------------------------------------------------------------ distribution
@@ -50,58 +52,26 @@ def _is_chief(strategy) -> bool:
 
 
 class TaskData:
-    """The pools of one task and their tf.data pipelines."""
+    """The pools of one task and their tf.data pipelines (what differs per
+    task comes from its :class:`~handsdk.train.models.TaskSpec`)."""
 
     def __init__(self, cfg: Config):
-        from handsdk.train.models import data as D
+        from handsdk.train.data import sources as D
 
         self.cfg = cfg
+        self.spec = spec = get_task(cfg.task)
         rng = np.random.default_rng(cfg.data.seed)
         root = None
         try:
             root = data_root(cfg)
         except Exception:  # pragma: no cover
             pass
-        task = cfg.task
-        m = cfg.model
-        size = (m.input_height, m.input_width) if task == "detector" else (
-            (m.input_size * 2, m.input_size * 2) if task == "pose" else (96, 96))
-        kw = dict(root=root, task=task, size=size, pipeline=cfg.data.pipeline)
+        kw = dict(root=root, task=spec.source_task, size=spec.frame_size(cfg), pipeline=cfg.data.pipeline)
         t0 = time.time()
         train_s = D.mixed_samples(cfg.data.train, rng, cfg.data.num_train, **kw)
-        vkw = dict(kw, task="detector_eval") if task == "detector" else kw
+        vkw = dict(kw, task=spec.eval_source_task)
         val_s = D.mixed_samples(cfg.data.val, rng, cfg.data.num_val, **vkw) if cfg.data.val else []
-        self.labels = None
-        if task == "detector":
-            mh = int(cfg.data.max_hands)
-            self.train = D.detector_pool(train_s, m.input_height, m.input_width, mh, zoom=cfg.data.zoom,
-                                         zoom_prob=cfg.data.zoom_prob, rng=rng)
-            self.val = D.detector_pool(val_s, m.input_height, m.input_width, mh)
-            self.val["boxes"] = _letterboxed_boxes(val_s, m.input_height, m.input_width, mh)
-        elif task == "pose":
-            from handsdk.train.data import mining
-
-            hard = mining.load(cfg.data.hard_negatives) if cfg.data.hard_negatives else None
-            vhard = mining.load(cfg.data.val_hard_negatives) if cfg.data.val_hard_negatives else None
-            self.train = D.pose_pool(train_s, m.input_size, m, rng, cfg.data.negatives, jitter=cfg.data.augment,
-                                     hard_negatives=hard)
-            vr = np.random.default_rng(cfg.data.seed + 1)
-            self.val = D.pose_pool(val_s, m.input_size, m, vr, cfg.data.negatives, jitter=False,
-                                   hard_negatives=vhard)
-        else:
-            labels = list(m.labels) or None
-            ftr, ltr = D.gesture_pool(train_s, labels)
-            fva, lva = D.gesture_pool(val_s, labels)
-            if labels is None:
-                labels = sorted(set(ltr.tolist()))
-                if m.none_label in labels:  # the none class first
-                    labels = [m.none_label] + [x for x in labels if x != m.none_label]
-            self.labels = labels
-            idx = {x: i for i, x in enumerate(labels)}
-            keep_tr = np.array([x in idx for x in ltr], bool)
-            keep_va = np.array([x in idx for x in lva], bool)
-            self.train = {"keypoints": ftr[keep_tr], "label": np.array([idx[x] for x in ltr[keep_tr]], np.int32)}
-            self.val = {"keypoints": fva[keep_va], "label": np.array([idx[x] for x in lva[keep_va]], np.int32)}
+        self.train, self.val, self.labels = spec.pools(cfg, train_s, val_s, rng)
         self.seconds = time.time() - t0
         self.num_train = len(next(iter(self.train.values())))
         self.num_val = len(next(iter(self.val.values()))) if self.val else 0
@@ -117,125 +87,28 @@ class TaskData:
         ds = tf.data.Dataset.from_tensor_slices(pool)
         if training:
             ds = ds.shuffle(min(n, 4096), seed=self.cfg.train.seed, reshuffle_each_iteration=True).repeat()
-        fn = {"detector": self._detector_example, "pose": self._pose_example,
-              "gesture": self._gesture_example}[self.cfg.task]
-        ds = ds.map(lambda ex: fn(ex, training and self.cfg.data.augment), num_parallel_calls=tf.data.AUTOTUNE)
+        fn, cfg = self.spec.example, self.cfg
+        ds = ds.map(lambda ex: fn(cfg, ex, training and cfg.data.augment), num_parallel_calls=tf.data.AUTOTUNE)
         ds = ds.batch(batch_size, drop_remainder=training)
         opts = tf.data.Options()
         opts.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
         opts.deterministic = not training
         return ds.with_options(opts).prefetch(tf.data.AUTOTUNE)
 
-    @staticmethod
-    def _color(img, seed_ok=True):
-        img = tf.image.random_brightness(img, 0.15)
-        img = tf.image.random_contrast(img, 0.75, 1.25)
-        img = tf.image.random_saturation(img, 0.7, 1.3)
-        return tf.clip_by_value(img, 0.0, 1.0)
-
-    def _detector_example(self, ex, augment):
-        from handsdk.train.models.targets import render_skeleton_tf
-
-        m = self.cfg.model
-        img = tf.cast(ex["image"], tf.float32) / 255.0
-        kp = ex["keypoints"]
-        if augment:
-            flip = tf.random.uniform(()) < 0.5
-            img = tf.cond(flip, lambda: img[:, ::-1], lambda: img)
-            fx = tf.where(kp[..., 2] >= 0, float(m.input_width) - kp[..., 0], kp[..., 0])
-            kp = tf.cond(flip, lambda: tf.stack([fx, kp[..., 1], kp[..., 2]], -1), lambda: kp)
-            img = self._color(img)
-        skel = render_skeleton_tf(kp, m.input_height, m.input_width, m.skeleton_thickness)
-        return {"image": img}, {"skeleton": skel[..., None]}
-
-    def _pose_example(self, ex, augment):
-        from handsdk.train.models.targets import gaussian_heatmaps_tf, render_skeleton_tf
-
-        m = self.cfg.model
-        s = int(m.input_size)
-        img = tf.cast(ex["image"], tf.float32) / 255.0
-        kp = ex["keypoints"]
-        hand = ex["handedness"]
-        pres = ex["presence"]
-        if augment:
-            flip = tf.random.uniform(()) < 0.5
-            img = tf.cond(flip, lambda: img[:, ::-1], lambda: img)
-            fx = tf.where(kp[:, 2] >= 0, float(s) - kp[:, 0], kp[:, 0])
-            kp = tf.cond(flip, lambda: tf.stack([fx, kp[:, 1], kp[:, 2]], -1), lambda: kp)
-            hand = tf.cond(flip & (hand >= 0), lambda: 1.0 - hand, lambda: hand)
-            img = self._color(img)
-        inputs = {"image": img}
-        if m.use_skeleton:
-            skp = kp
-            if augment:
-                # per-keypoint noise plus a shift of the whole hand (a skeleton from
-                # the previous frame or from a coarse detector map is off as a whole)
-                noise = tf.random.normal(tf.shape(kp[:, :2]), stddev=m.skeleton_jitter * s)
-                noise += tf.random.normal((1, 2), stddev=m.skeleton_jitter * s)
-                skp = tf.concat([kp[:, :2] + noise, kp[:, 2:]], -1)
-                bones = tf.random.uniform((1, 21)) >= m.skeleton_dropout
-                thick = tf.random.uniform((), 0.6, 2.0) * m.skeleton_thickness
-                sk = render_skeleton_tf(skp[None], s, s, thick, bone_mask=bones)
-                blank = tf.random.uniform(()) < m.skeleton_blank
-                sk = tf.where(blank, tf.zeros_like(sk), sk)
-            else:
-                sk = render_skeleton_tf(skp[None], s, s, m.skeleton_thickness)
-            # a hand-free crop has no skeleton, except a mined hard negative (where a
-            # detector fired), which carries a hand-like one (see pose_pool)
-            sk = tf.where((pres > 0.5) | tf.reduce_any(kp[:, 2] >= 0), sk, tf.zeros_like(sk))
-            inputs["skeleton"] = sk[..., None]
-        targets = {}
-        finest = min(m.scales)
-        w = tf.cast(kp[:, 2] >= 0, tf.float32) * pres  # (21,)
-        for stride in m.scales:
-            r = s // stride
-            sigma = max(m.sigma * finest / stride, 1.0)
-            hm = gaussian_heatmaps_tf(kp, s, r, r, sigma)
-            wm = tf.broadcast_to(w[None, None, :], (r, r, 21))
-            targets[f"hm_s{stride}"] = tf.concat([hm, wm], -1)
-        targets["presence"] = pres[None]
-        targets["handedness"] = tf.where(pres > 0.5, hand, -1.0)[None]
-        if m.coord_weight > 0:
-            targets["coords"] = tf.concat([kp[:, :2] / float(s), w[:, None]], -1)
-        return inputs, targets
-
-    def _gesture_example(self, ex, augment):
-        m = self.cfg.model
-        f = ex["keypoints"]
-        if augment:
-            a = tf.random.uniform((), -0.25, 0.25)
-            c, sn = tf.cos(a), tf.sin(a)
-            rot = tf.stack([tf.stack([c, sn]), tf.stack([-sn, c])])
-            f = tf.matmul(f, rot)
-            sx = tf.random.uniform((), 0.85, 1.15)
-            f = f * tf.stack([sx, 1.0 / sx])
-            if m.mirror:
-                f = tf.cond(tf.random.uniform(()) < 0.5, lambda: f * tf.constant([-1.0, 1.0]), lambda: f)
-            f = f + tf.random.normal(tf.shape(f), stddev=m.noise)
-            f = f - f[:1]
-            f = f / tf.maximum(tf.reduce_max(tf.abs(f)), 1e-6)
-        return {"keypoints": f}, {"scores": ex["label"]}
-
 
 def _letterboxed_boxes(samples, h, w, max_hands=2):
-    from handsdk.image import apply_affine, letterbox_matrix
+    """Old name of :func:`handsdk.train.models.detector.examples.letterboxed_boxes`."""
+    from handsdk.train.models.detector.examples import letterboxed_boxes
 
-    out = np.full((len(samples), max_hands, 4), -1.0, np.float32)
-    for i, s in enumerate(samples):
-        m = letterbox_matrix(s.image.shape[:2], (h, w))
-        human = s.extras.get("human_boxes")  # scene sets: the boxes people drew
-        for j, b in enumerate((s.boxes if human is None else human)[:max_hands]):
-            c = apply_affine(m, np.array([[b[0], b[1]], [b[2], b[3]]], np.float64))
-            out[i, j] = [c[0, 0], c[0, 1], c[1, 0], c[1, 1]]
-    return out
+    return letterboxed_boxes(samples, h, w, max_hands)
 
 
 # ------------------------------------------------------------------ model
 
 
 def compile_model(model, cfg: Config, steps_per_epoch: int):
-    from handsdk.train.models import losses as LS
-
+    """The optimizer and learning-rate schedule of ``cfg.train``; the task's
+    losses and metrics (its ``TaskSpec.compile``)."""
     t = cfg.train
     total = max(1, t.epochs * steps_per_epoch)
     if t.lr_schedule == "cosine":
@@ -249,28 +122,7 @@ def compile_model(model, cfg: Config, steps_per_epoch: int):
         opt = keras.optimizers.AdamW(lr, weight_decay=t.weight_decay)
     else:
         opt = keras.optimizers.Adam(lr)
-    m = cfg.model
-    if cfg.task == "detector":
-        model.compile(opt, loss={"skeleton": LS.skeleton_loss(m.l1_weight, m.dice_weight)})
-    elif cfg.task == "pose":
-        finest = min(m.scales)
-        loss, weights = {}, {}
-        for st, wt in zip(m.scales, m.scale_weights):
-            sigma = max(m.sigma * finest / st, 1.0)
-            loss[f"hm_s{st}"] = LS.heatmap_loss(sigma, m.heatmap_weight)
-            weights[f"hm_s{st}"] = float(wt)
-        loss["presence"] = LS.masked_bce()
-        weights["presence"] = m.presence_weight
-        loss["handedness"] = LS.masked_bce()
-        weights["handedness"] = m.handedness_weight
-        if m.coord_weight > 0:
-            loss["coords"] = LS.coord_l1_loss()
-            weights["coords"] = m.coord_weight
-        model.compile(opt, loss=loss, loss_weights=weights,
-                      metrics={"handedness": [LS.binary_accuracy_known]})
-    else:
-        model.compile(opt, loss={"scores": keras.losses.SparseCategoricalCrossentropy()},
-                      metrics={"scores": ["accuracy"]})
+    get_task(cfg.task).compile(model, cfg, opt)
     return model
 
 

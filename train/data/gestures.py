@@ -378,7 +378,7 @@ def rows_as_samples(rows: GestureRows, label_set: str = "commands"):
 
 def gesture_source_samples(spec: str, options: dict | None = None, rng=None, root=None):
     """The trainer's ``gestures:<spec>`` data source (see
-    :mod:`handsdk.train.models.data`): ``spec`` = ``commands`` (every source of
+    :mod:`handsdk.train.data.sources`): ``spec`` = ``commands`` (every source of
     :data:`ALL_SOURCES`) or a comma-separated list of sources. Options:
     ``exclude`` (sources to hold out), ``balance`` (``class_source``: resample
     so that each class has the same mass, shared equally by its sources;

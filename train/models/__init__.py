@@ -1,49 +1,30 @@
-"""The three Keras models of handsdk, their losses and metadata.
+"""The three Keras models of handsdk, one folder each (``detector/``,
+``pose/``, ``gesture/``: config, model, examples, evaluation) and one
+registry of them (:mod:`.registry`): ``get("pose")`` -> its
+:class:`TaskSpec`; shared parts beside them (``layers``, ``losses``,
+``targets``).
 
 ``build_model(cfg)`` -> the training model for ``cfg.task``;
 ``export_model(model, cfg)`` -> the model with the exported contract;
 ``model_metadata(model, cfg)`` -> what the bundle manifest needs.
+No TensorFlow is imported until a model is built.
 """
 from __future__ import annotations
 
+from .registry import TaskSpec, get, names, register
+
 
 def build_model(cfg, num_classes: int | None = None):
-    if cfg.task == "detector":
-        from .detector import build_detector
-
-        return build_detector(cfg.model)
-    if cfg.task == "pose":
-        from .pose import build_pose
-
-        return build_pose(cfg.model)
-    if cfg.task == "gesture":
-        from .gesture import build_gesture
-
-        return build_gesture(cfg.model, num_classes)
-    raise ValueError(f"unknown task {cfg.task!r}")
+    return get(cfg.task).build(cfg.model, num_classes)
 
 
 def export_model(model, cfg):
     """The exported interface of a training model (identity except for pose)."""
-    if cfg.task == "pose":
-        from .pose import build_inference_model
-
-        return build_inference_model(model, cfg.model)
-    return model
+    return get(cfg.task).export(model, cfg)
 
 
 def model_metadata(model, cfg, labels=None) -> dict:
-    if cfg.task == "detector":
-        from .detector import detector_metadata
-
-        return detector_metadata(model, cfg)
-    if cfg.task == "pose":
-        from .pose import pose_metadata
-
-        return pose_metadata(model, cfg)
-    from .gesture import gesture_metadata
-
-    return gesture_metadata(model, cfg, labels)
+    return get(cfg.task).metadata(model, cfg, labels)
 
 
 def custom_objects() -> dict:
@@ -52,4 +33,5 @@ def custom_objects() -> dict:
     return {"SoftArgmax": SoftArgmax}
 
 
-__all__ = ["build_model", "export_model", "model_metadata", "custom_objects"]
+__all__ = ["build_model", "export_model", "model_metadata", "custom_objects", "TaskSpec", "get", "names",
+           "register"]

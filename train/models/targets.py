@@ -57,3 +57,12 @@ def gaussian_heatmaps_tf(keypoints, size: int, height: int, width: int, sigma: f
     hm = gy[:, :, None] * gx[:, None, :]  # (K,H,W)
     hm = hm * tf.cast(kp[:, 2] >= 0, tf.float32)[:, None, None]
     return tf.transpose(hm, [1, 2, 0])
+
+
+def color_jitter_tf(img):
+    """The photometric augmentation of the image models (brightness,
+    contrast, saturation) on a float image in [0, 1]."""
+    img = tf.image.random_brightness(img, 0.15)
+    img = tf.image.random_contrast(img, 0.75, 1.25)
+    img = tf.image.random_saturation(img, 0.7, 1.3)
+    return tf.clip_by_value(img, 0.0, 1.0)

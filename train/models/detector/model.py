@@ -1,4 +1,6 @@
-"""Hand detector (seeds 000, 002): a small U-Net that predicts the hand
+"""Hand detector (Skeleton-aware multi-scale heatmap regression, Kourbane &
+Genc; Hand segmentation and hand pose estimation, Boehringer & Hartmann
+2019): a small U-Net that predicts the hand
 skeleton map; boxes come from :func:`handsdk.decode.skeleton_to_boxes`.
 
 Exported contract: input ``image`` (H, W, 3) float32 RGB in [0, 1]; output
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 from handsdk.train.tf import keras
 
-from .layers import L, conv_bn
+from ..layers import L, conv_bn
 
 
 def build_detector(cfg) -> "keras.Model":
@@ -52,3 +54,12 @@ def detector_metadata(model, cfg) -> dict:
                      "skeleton_thickness": m.skeleton_thickness, "letterbox": True},
         "params": int(model.count_params()),
     }
+
+
+def compile_detector(model, cfg, optimizer):
+    """The skeleton-map loss (L1 + Dice)."""
+    from handsdk.train.models import losses as LS
+
+    m = cfg.model
+    model.compile(optimizer, loss={"skeleton": LS.skeleton_loss(m.l1_weight, m.dice_weight)})
+    return model

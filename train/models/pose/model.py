@@ -1,4 +1,6 @@
-"""Hand landmarker (seeds 000, 003, 004): skeleton-aware multi-scale heatmap
+"""Hand landmarker (Skeleton-aware multi-scale heatmap regression, Kourbane
+& Genc; SenoritaHand, Wan 2019; Multihead self-attention hand pose
+estimation, Zhang et al.): skeleton-aware multi-scale heatmap
 regression with presence and handedness heads.
 
 Training model: inputs ``image`` (S, S, 3) [+ ``skeleton`` (S, S, 1)];
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from handsdk.train.tf import keras
 
-from .layers import L, SoftArgmax, attention_bottleneck, conv_bn, fixed_weighted_average, res_block, up_block
+from ..layers import L, SoftArgmax, attention_bottleneck, conv_bn, fixed_weighted_average, res_block, up_block
 
 NUM_KEYPOINTS = 21
 
@@ -112,3 +114,32 @@ def pose_metadata(model, cfg) -> dict:
         "quantizable": not m.attention,
         "params": int(model.count_params()),
     }
+
+
+def compile_pose(model, cfg, optimizer):
+    """Per-scale heatmap losses, presence and handedness BCE (masked), the
+    optional integral-coordinate L1; handedness accuracy on known hands."""
+    from handsdk.train.models import losses as LS
+
+    m = cfg.model
+    finest = min(m.scales)
+    loss, weights = {}, {}
+    for st, wt in zip(m.scales, m.scale_weights):
+        sigma = max(m.sigma * finest / st, 1.0)
+        loss[f"hm_s{st}"] = LS.heatmap_loss(sigma, m.heatmap_weight)
+        weights[f"hm_s{st}"] = float(wt)
+    loss["presence"] = LS.masked_bce()
+    weights["presence"] = m.presence_weight
+    loss["handedness"] = LS.masked_bce()
+    weights["handedness"] = m.handedness_weight
+    if m.coord_weight > 0:
+        loss["coords"] = LS.coord_l1_loss()
+        weights["coords"] = m.coord_weight
+    model.compile(optimizer, loss=loss, loss_weights=weights,
+                  metrics={"handedness": [LS.binary_accuracy_known]})
+    return model
+
+
+def export_pose(model, cfg):
+    """The exported (inference) model of a training model."""
+    return build_inference_model(model, cfg.model)

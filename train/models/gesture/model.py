@@ -1,4 +1,5 @@
-"""GestureNet (seed 004, table 3): two 1x7 convolutions over the 21
+"""GestureNet (Multihead self-attention hand pose estimation, Zhang et al.,
+table 3): two 1x7 convolutions over the 21
 keypoints (x, y as channels), mean pooling, FC 128 + dropout, FC classes.
 
 Exported contract: input ``keypoints`` (21, 2) float32 =
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from handsdk.train.tf import keras
 
-from .layers import L
+from ..layers import L
 
 
 def build_gesture(cfg, num_classes: int | None = None) -> "keras.Model":
@@ -42,3 +43,10 @@ def gesture_metadata(model, cfg, labels=None) -> dict:
                      "feature": "keypoint_features", "canonical_hand": "Right"},
         "params": int(model.count_params()),
     }
+
+
+def compile_gesture(model, cfg, optimizer):
+    """Cross-entropy over the classes, accuracy."""
+    model.compile(optimizer, loss={"scores": keras.losses.SparseCategoricalCrossentropy()},
+                  metrics={"scores": ["accuracy"]})
+    return model

@@ -1,0 +1,34 @@
+"""The ``model`` section of a detector config (no TensorFlow here)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from handsdk.decode import DetectorDecoding
+
+
+@dataclass
+class DetectorModelConfig:
+    input_height: int = 128
+    input_width: int = 128
+    filters: list[int] = field(default_factory=lambda: [8, 16, 32, 64])
+    stem_stride: int = 2  # 2: the U-Net runs at half resolution, output upsampled back
+    skeleton_thickness: float = 0.02  # render_skeleton thickness of the targets
+    l1_weight: float = 0.4
+    dice_weight: float = 0.6
+    # decoding hints (written into the metadata / manifest); defaults: handsdk.decode.DetectorDecoding
+    threshold: float = DetectorDecoding.threshold
+    min_mass: float = DetectorDecoding.min_mass
+    min_size_frac: float = DetectorDecoding.min_size_frac
+    pad: float = DetectorDecoding.pad
+
+
+def validate(m: DetectorModelConfig) -> None:
+    from handsdk.train.config import ConfigError
+
+    if m.input_height % 8 or m.input_width % 8:
+        raise ConfigError("model.input_height and model.input_width must be multiples of 8")
+    if m.stem_stride not in (1, 2):
+        raise ConfigError("model.stem_stride must be 1 or 2")
+    if m.input_height % (m.stem_stride * 2 ** (len(m.filters) - 1)) or \
+            m.input_width % (m.stem_stride * 2 ** (len(m.filters) - 1)):
+        raise ConfigError("the input size must be divisible by stem_stride * 2**(len(filters)-1)")

@@ -1,0 +1,88 @@
+"""Detector evaluation: box IoU, P/R/F1 at IoU 0.5, AP, what a user meets
+(found hands, false hands per image) and Hand/NoHand accuracy/P/R/F1/ROC
+AUC by skeleton mass; decoding = :func:`handsdk.decode.skeleton_to_boxes`,
+exactly as the runtime."""
+from __future__ import annotations
+
+import numpy as np
+
+from handsdk import metrics as M
+from handsdk.decode import DetectorDecoding, skeleton_to_boxes
+from handsdk.keypoints import keypoints_box
+from handsdk.train.evaluate import predict
+
+
+def _unpadded(boxes) -> np.ndarray:
+    """The real boxes of one image's padded (k, 4) rows (padding rows are -1)."""
+    b = np.asarray(boxes, np.float32).reshape(-1, 4)
+    return b[(b >= 0).all(axis=1) & (b[:, 2] > b[:, 0])]
+
+
+def evaluate_detector(model, images, gt_boxes, *, decoding: dict | None = None, batch_size: int = 32,
+                      ref_boxes=None) -> dict:
+    """``images`` (N, H, W, 3) uint8 model-sized frames; ``gt_boxes`` (N, k, 4)
+    in model pixels (rows of -1 are padding); ``ref_boxes`` (N, j, 4): other
+    known hands (MediaPipe's), so that a hand people did not box is not
+    counted as a false hand.
+
+    Besides AP@0.5 (on the boxes' own extent), what a user meets:
+    ``found03`` (human boxes with a reported hand on them, see
+    :func:`handsdk.metrics.scene_counts`), ``false_per_image`` and
+    ``scene_score`` = found03 - false_per_image (the model-selection measure:
+    the steadier of the two across epochs)."""
+    dec = DetectorDecoding.from_dict(decoding).as_dict()
+    skel = predict(model, {"image": images.astype(np.float32) / 255.0}, batch_size)["skeleton"][..., 0]
+    preds, gts, hand_y, hand_score, hand_found = [], [], [], [], []
+    for i in range(len(images)):
+        found = skeleton_to_boxes(skel[i], max_hands=2, **dec)
+        preds.append((np.array([f.box for f in found], np.float32).reshape(-1, 4),
+                      np.array([f.score for f in found], np.float32)))
+        g = _unpadded(gt_boxes[i])
+        gts.append(g)
+        hand_y.append(len(g) > 0)
+        s = skel[i]
+        hand_score.append(float(s[s >= dec["threshold"]].sum()))
+        hand_found.append(float(len(found) > 0))
+    out = M.detection_metrics(preds, gts, 0.5)
+    sc = M.scene_summary([M.scene_counts(pb, gts[i], None if ref_boxes is None else _unpadded(ref_boxes[i]))
+                          for i, (pb, _) in enumerate(preds)])
+    out["found03"] = sc["found_rate"] if sc["found_rate"] is not None else 0.0
+    out["false_per_image"] = sc["false_per_image"] or 0.0
+    out["scene_score"] = out["found03"] - out["false_per_image"]
+    hb = M.binary_metrics(hand_y, hand_found, 0.5)
+    out.update({f"hand_{k}": v for k, v in hb.items() if k in ("accuracy", "precision", "recall", "f1")})
+    out["hand_auc"] = M.roc_auc(hand_y, hand_score)
+    out["iou"] = out["mean_iou"]
+    return out
+
+
+def _boxes_from_keypoints(kps):
+    out = np.full(kps.shape[:2] + (4,), -1.0, np.float32)
+    for i in range(kps.shape[0]):
+        for j in range(kps.shape[1]):
+            kp = kps[i, j]
+            if (kp[:, 2] >= 0).any():
+                out[i, j] = keypoints_box(kp[:, :2], kp[:, 2] >= 0)
+    return out
+
+
+def evaluate_pool(model, cfg, pool: dict, labels=None, plots_dir=None) -> dict:
+    """The validation metrics of a trainer pool (the drawn boxes when the
+    pool has them, the keypoints' boxes as the other known hands)."""
+    m = cfg.model
+    boxes = pool.get("boxes")
+    refs = _boxes_from_keypoints(pool["keypoints"])
+    if boxes is None:
+        boxes = refs
+    return evaluate_detector(model, pool["image"], boxes, decoding=vars(m), ref_boxes=refs)
+
+
+def evaluate_samples(model, cfg, samples, rng, *, meta: dict, plots_dir=None, tag: str = "", **_) -> dict:
+    """The metrics of one evaluation source's samples (decoding from the
+    model's metadata, else the config)."""
+    from .examples import detector_pool, letterboxed_boxes
+
+    m = cfg.model
+    pool = detector_pool(samples, m.input_height, m.input_width)
+    boxes = letterboxed_boxes(samples, m.input_height, m.input_width)
+    return evaluate_detector(model, pool["image"], boxes, decoding=meta.get("decoding") or vars(m))

@@ -107,7 +107,7 @@ def evaluate_bundle(bundle_path, *, data_root=None, limit: int = 300, progress=p
     """End-to-end evaluation of a bundle on the shared validation sets that
     are present (skipped when the data is absent)."""
     from handsdk import GestureRecognizer, GestureRecognizerOptions
-    from handsdk.evaluate import evaluate
+    from handsdk.evaluation import evaluate
     from handsdk.tools.bench_samples import spread
     from handsdk.train.data.real import ensure_image, has_data, load_dataset
 

@@ -1,0 +1,126 @@
+"""End-to-end evaluation of a bundle on labelled samples: what `handsdk
+profile --data` and the MediaPipe benchmark report (``handsdk.evaluation``;
+``handsdk.evaluate`` is its old name, kept).
+
+Samples are :class:`handsdk.train.data.sample.Sample`-like objects (image RGB,
+boxes, keypoints (N, 21, 3) with visibility, keypoint_source, label,
+label_set); only numpy is needed here.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import numpy as np
+
+from . import metrics as M
+from .keypoints import keypoints_box
+
+
+def _gt_boxes(s) -> np.ndarray:
+    if len(s.boxes):
+        return np.asarray(s.boxes, np.float32)
+    if len(s.keypoints):
+        return np.array([keypoints_box(k[:, :2], k[:, 2] > 0) for k in s.keypoints], np.float32)
+    return np.zeros((0, 4), np.float32)
+
+
+def evaluate(recognizer, samples: Iterable, *, gesture_set: str | None = None,
+             landmark_on_gt_box: bool = True, progress: Callable[[int], None] | None = None) -> dict:
+    """Run ``recognizer`` (IMAGE mode, color_order RGB) on every sample.
+
+    Returns detection (rate, AP, P/R/F1, mean IoU at 0.5), keypoints end to end
+    (GT hand matched to the predicted hand with the best box IoU; PCK at 0.1
+    and 0.2 of the hand-box size, mean error in px, per keypoint source) and,
+    with ``landmark_on_gt_box``, the landmarker alone on the GT box (the pose
+    model's share), and gesture accuracy where the sample's label belongs to
+    ``gesture_set`` (end to end, first hand)."""
+    preds, gts = [], []
+    scene: list = []  # camera-scene counts (samples that carry the boxes people drew)
+    n_with_hand = n_found = 0
+    kp_pred, kp_gt, kp_src = [], [], []
+    kp_pred_box, kp_gt_box, kp_src_box = [], [], []
+    g_true, g_pred, g_labels = [], [], None
+    clf = recognizer.classifiers.get(gesture_set) if gesture_set else None
+    if clf is not None:
+        g_labels = list(clf.labels)
+    for i, s in enumerate(samples):
+        if s.image is None:
+            continue
+        r = recognizer.recognize(s.image)
+        pb = np.array([h.box for h in r.hands], np.float32).reshape(-1, 4)
+        ps = np.array([h.presence if h.detection_score is None else h.detection_score for h in r.hands],
+                      np.float32)
+        gb = _gt_boxes(s)
+        if "human_boxes" in getattr(s, "extras", {}):
+            hb = s.extras["human_boxes"]
+            if hb is not None:
+                gb = np.asarray(hb, np.float32).reshape(-1, 4)
+            kb = np.array([keypoints_box(h.keypoints[:, :2]) for h in r.hands], np.float32).reshape(-1, 4)
+            refs = np.array([keypoints_box(k[:, :2]) for k in s.keypoints], np.float32).reshape(-1, 4)
+            scene.append(M.scene_counts(kb, hb, refs))
+        det = None
+        preds.append((pb, ps))
+        gts.append(gb)
+        if len(gb):
+            n_with_hand += 1
+            n_found += int(len(r.hands) > 0)
+        for j, gk in enumerate(s.keypoints):
+            if not (gk[:, 2] > 0).any():
+                continue
+            gbox = keypoints_box(gk[:, :2], gk[:, 2] > 0)
+            if len(r.hands):
+                ious = M.box_iou(gbox[None], pb)[0]
+                k = int(np.argmax(ious))
+                if ious[k] > 0.1:
+                    kp_pred.append(r.hands[k].keypoints[:, :2])
+                    kp_gt.append(gk)
+                    kp_src.append(s.keypoint_source)
+            if landmark_on_gt_box:
+                if det is None:  # the detector's skeleton map guides the landmarker, as in the pipeline
+                    det = recognizer.detector.detect_rgb(s.image)
+                lm = recognizer.landmarker.landmark_rgb(s.image, gbox, detection=det)
+                kp_pred_box.append(lm.keypoints[:, :2])
+                kp_gt_box.append(gk)
+                kp_src_box.append(s.keypoint_source)
+        if clf is not None and s.label is not None and s.label in g_labels:
+            g_true.append(g_labels.index(s.label))
+            if r.hands:
+                g_pred.append(g_labels.index(r.hands[0].gestures[gesture_set][0].name))
+            else:
+                g_pred.append(-1)  # no hand: counted wrong
+        if progress:
+            progress(i + 1)
+    out: dict = {"images": len(preds), "images_with_hands": n_with_hand,
+                 "detection_rate": (n_found / n_with_hand) if n_with_hand else float("nan")}
+    if preds:
+        det = M.detection_metrics(preds, gts)
+        out["detection"] = {k: det[k] for k in ("ap", "precision", "recall", "f1", "mean_iou") if k in det}
+    if scene:
+        out["scene"] = M.scene_summary(scene)
+    out["keypoints_end_to_end"] = _kp_summary(kp_pred, kp_gt, kp_src)
+    out["keypoints_end_to_end"]["hands_matched"] = len(kp_pred)
+    if landmark_on_gt_box:
+        out["keypoints_on_gt_box"] = _kp_summary(kp_pred_box, kp_gt_box, kp_src_box)
+    if clf is not None:
+        if g_true:
+            t, p = np.array(g_true), np.array(g_pred)
+            out["gesture"] = {"set": gesture_set, "samples": len(t), "accuracy": float((t == p).mean()),
+                              "no_hand": int((p < 0).sum())}
+        else:
+            out["gesture"] = {"set": gesture_set, "samples": 0}
+    return out
+
+
+def _kp_summary(pred, gt, src) -> dict:
+    if not pred:
+        return {"hands": 0}
+    pred, gt = np.array(pred), np.array(gt)
+    res = {"hands": len(pred)}
+    for source in sorted(set(src)) + ["all"]:
+        m = np.array([s == source for s in src]) if source != "all" else np.ones(len(src), bool)
+        if not m.any():
+            continue
+        km = M.keypoint_metrics(pred[m], gt[m], thresholds=(0.1, 0.2))
+        res[source] = {"hands": int(m.sum()), "pck@0.1": km["pck@0.1"], "pck@0.2": km["pck@0.2"],
+                       "mean_error_px": km["mean_error"]}
+    return res

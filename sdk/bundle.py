@@ -766,6 +766,28 @@ class GestureSet:
     metrics: dict = field(default_factory=dict)
 
 
+#: what a gesture set name may hold (it names the role ``gesture:<name>`` and the file)
+GESTURE_SET_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def check_gesture_set_name(set_name: str) -> str:
+    """``set_name`` when it is a valid gesture set name, else ValueError."""
+    if not GESTURE_SET_NAME.match(str(set_name)):
+        raise ValueError(f"gesture set name {set_name!r}: letters, digits, '_' and '-' only")
+    return set_name
+
+
+def _bundle_zip(manifest: dict, files: Mapping[str, bytes], provenance_base=None) -> bytes:
+    """The bundle archive: the manifest (strict JSON, no absolute paths) then
+    ``files`` in their order, stored uncompressed."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr(MANIFEST, manifest_text(manifest, provenance_base))
+        for k, b in files.items():
+            zf.writestr(k, b)
+    return buf.getvalue()
+
+
 def build_bundle(output=None, *, detector, landmarker, gestures: Mapping[str, GestureSet],
                  detector_decoding: dict | None = None, landmarker_decoding: dict | None = None,
                  quantization: str | Mapping[str, str] = "fp32", thresholds: dict | None = None,
@@ -793,8 +815,7 @@ def build_bundle(output=None, *, detector, landmarker, gestures: Mapping[str, Ge
                                   landmarker_decoding, color=color, mean=mean, std=std),
     }
     for set_name, g in gestures.items():
-        if not re.match(r"^[A-Za-z0-9_-]+$", set_name):
-            raise ValueError(f"gesture set name {set_name!r}: letters, digits, '_' and '-' only")
+        check_gesture_set_name(set_name)
         b = _read(g.model)
         fname = f"gesture_{set_name}{_suffix(b)}"
         files[fname] = b
@@ -816,13 +837,77 @@ def build_bundle(output=None, *, detector, landmarker, gestures: Mapping[str, Ge
         "thresholds": dict(DEFAULT_THRESHOLDS, **(thresholds or {})),
         "provenance": dict(provenance or {}),
     }
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
-        zf.writestr(MANIFEST, manifest_text(manifest, provenance_base))
-        for k, b in files.items():
-            zf.writestr(k, b)
-    data = buf.getvalue()
+    data = _bundle_zip(manifest, files, provenance_base)
     load_bundle(data)  # never write a bundle that would not load
+    if output is not None:
+        Path(os.fspath(output)).write_bytes(data)
+    return data
+
+
+def add_gesture_set(base, set_name: str, model, labels, *, output=None, kind: str = "commands",
+                    none_label: str | None = "none", quantization: str = "fp32", metrics: dict | None = None,
+                    provenance: dict | None = None, name: str | None = None) -> bytes:
+    """A copy of the bundle ``base`` (a :class:`Bundle`, or a path / bytes
+    of one) with the gesture set ``set_name`` added, or replaced when the
+    base has it: ``model`` (bytes or path of the classifier over
+    :func:`handsdk.keypoint_features`) with its ``labels``. The detector,
+    landmarker and other sets keep their files and manifest entries
+    unchanged. ``provenance`` is merged into the manifest's (dict values key
+    by key); each model's quantization is recorded, the bundle's format
+    becoming ``mixed`` when they differ. Returns the bytes (written to
+    ``output`` when given); the result is loaded and checked first."""
+    import copy
+
+    from . import __version__
+
+    check_gesture_set_name(set_name)
+    if not isinstance(base, Bundle):
+        base = load_bundle(base, check=False)
+    model = _read(model)
+    manifest = copy.deepcopy(base.manifest)
+    models = manifest["models"]
+    role = f"gesture:{set_name}"
+    files = {k: v for k, v in base.files.items()}
+    if role in models:
+        files.pop(models[role]["file"], None)
+        del models[role]
+    fname = f"gesture_{set_name}.tflite"
+    used = {m["file"] for m in models.values()}
+    k = 1
+    while fname in used:
+        fname = f"gesture_{set_name}_{k}.tflite"
+        k += 1
+    entry = _model_json(model, fname, quantization,
+                        {"kind": kind, "none_label": none_label, "feature": "keypoint_features",
+                         "canonical_hand": "Right"}, labels=tuple(labels), image_inputs=())
+    if metrics:
+        entry["metrics"] = metrics
+    models[role] = entry
+    files[fname] = model
+    manifest["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    manifest["handsdk_version"] = __version__
+    if name:
+        manifest["name"] = name
+    prov = dict(manifest.get("provenance") or {})
+    for key, val in (provenance or {}).items():
+        if isinstance(val, dict) and isinstance(prov.get(key), dict):
+            prov[key] = {**prov[key], **val}
+        else:
+            prov[key] = val
+    # the format the base recorded ("int8" ...) no longer describes every model when
+    # the new head is quantised differently: record each model's, and "mixed"
+    q = {r: m.get("quantization") for r, m in models.items()}
+    prov["quantization_by_model"] = q
+    if "format" in prov or len(set(q.values())) > 1:
+        prov["format"] = next(iter(q.values())) if len(set(q.values())) == 1 else "mixed"
+    manifest["provenance"] = prov
+    data = _bundle_zip(manifest, {fn: files[fn] for fn in sorted({m["file"] for m in models.values()})})
+    all_tflite = all(m["file"].endswith(".tflite") for m in models.values())
+    load_bundle(data, check=all_tflite)  # never write a bundle that would not load
+    if not all_tflite:  # (ONNX / TensorRT bases: check the new model alone)
+        from .backend import open_model
+
+        open_model(model, num_threads=1, name=role)
     if output is not None:
         Path(os.fspath(output)).write_bytes(data)
     return data

@@ -8,7 +8,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from handsdk.bundle import (FORMAT_VERSION, MANIFEST, BundleError, GestureSet, build_bundle, load_bundle)
+from handsdk.bundle import (FORMAT_VERSION, MANIFEST, BundleError, GestureSet, add_gesture_set, build_bundle,
+                            load_bundle)
 
 
 def _rezip(bundle_bytes, edit=None, drop=(), add=None, compress=zipfile.ZIP_STORED):
@@ -205,6 +206,42 @@ def test_build_bundle_rejects_bad_input(tiny_tflite, tmp_path):
     data = build_bundle(out, detector=tmp_path / "detector.tflite", landmarker=tmp_path / "landmarker.tflite",
                         gestures={"commands": GestureSet(tmp_path / "commands.tflite", ("a", "b", "c"))})
     assert out.read_bytes() == data and load_bundle(out).gesture_sets["commands"].labels == ("a", "b", "c")
+
+
+def test_add_gesture_set_adds_or_replaces_one_set(bundle_bytes, bundle_path, tiny_tflite, tmp_path):
+    base = load_bundle(bundle_bytes)
+    out = tmp_path / "more.handsdk"
+    data = add_gesture_set(bundle_path, "mine", tiny_tflite["commands"], ("none", "a", "b"), output=out,
+                           metrics={"accuracy": 0.9}, provenance={"custom": {"n": 3}}, name="extended")
+    b = load_bundle(out)
+    assert out.read_bytes() == data
+    assert set(b.models) == set(base.models) | {"gesture:mine"} and b.manifest["name"] == "extended"
+    for role in base.models:  # the other models and their entries are untouched
+        assert b.model_bytes(role) == base.model_bytes(role)
+        assert b.manifest["models"][role] == base.manifest["models"][role]
+    e = b.manifest["models"]["gesture:mine"]
+    assert e["file"] == "gesture_mine.tflite" and e["labels"] == ["none", "a", "b"] and e["metrics"] == {"accuracy": 0.9}
+    assert e["decoding"] == {"kind": "commands", "none_label": "none", "feature": "keypoint_features",
+                             "canonical_hand": "Right"}
+    assert b.provenance["custom"] == {"n": 3} and b.provenance["training_data"] == base.provenance["training_data"]
+    # replacing a set keeps one entry and one file for it (a Bundle works as the base too)
+    again = load_bundle(add_gesture_set(b, "mine", tiny_tflite["letters"], ("w", "x", "y", "z"), kind="spelling"))
+    assert again.gesture_sets["mine"].labels == ("w", "x", "y", "z")
+    assert set(again.files) == set(b.files) and again.model_bytes("gesture:mine") == tiny_tflite["letters"]
+    with pytest.raises(ValueError, match="gesture set name"):
+        add_gesture_set(base, "a b", tiny_tflite["commands"], ("x", "y", "z"))
+    with pytest.raises(BundleError, match="3 outputs but 2 labels"):
+        add_gesture_set(base, "c2", tiny_tflite["commands"], ("x", "y"))
+
+
+def test_add_gesture_set_is_runtime_only():
+    import subprocess
+    import sys
+
+    code = ("import sys, handsdk.bundle\nprint(any(m == 'tensorflow' or m.startswith('handsdk.train') "
+            "for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "False", out.stderr
 
 
 def test_int8_models_are_quantised_at_the_boundary():

@@ -45,14 +45,11 @@ What happens:
 """
 from __future__ import annotations
 
-import copy
 import hashlib
-import io
 import json
 import os
 import re
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -210,67 +207,18 @@ def extend_bundle(base, set_name: str, model: bytes, labels, *, output=None, kin
                   none_label: str | None = NONE_LABEL, quantization: str = "fp32", metrics: dict | None = None,
                   provenance: dict | None = None, name: str | None = None) -> bytes:
     """A copy of the bundle ``base`` (a loaded :class:`handsdk.bundle.Bundle`)
-    with the gesture set ``set_name`` added (or replaced). The detector,
-    landmarker and other sets keep their files and manifest entries unchanged.
-    ``provenance`` is merged into the manifest's. Returns the bytes (written
-    to ``output`` when given); the result is loaded and checked first."""
-    from handsdk import __version__
-    from handsdk.bundle import MANIFEST, _model_json, load_bundle, manifest_text
+    with the gesture set ``set_name`` added (or replaced): the bundle's own
+    writer, :func:`handsdk.bundle.add_gesture_set` (a bad set name is a
+    :class:`CustomTrainingError`). Returns the bytes (written to ``output``
+    when given); the result is loaded and checked first."""
+    from handsdk.bundle import add_gesture_set, check_gesture_set_name
 
-    if not _SET.match(set_name):
-        raise CustomTrainingError(f"gesture set name {set_name!r}: letters, digits, '_' and '-' only")
-    manifest = copy.deepcopy(base.manifest)
-    models = manifest["models"]
-    role = f"gesture:{set_name}"
-    files = {k: v for k, v in base.files.items()}
-    if role in models:
-        files.pop(models[role]["file"], None)
-        del models[role]
-    fname = f"gesture_{set_name}.tflite"
-    used = {m["file"] for m in models.values()}
-    k = 1
-    while fname in used:
-        fname = f"gesture_{set_name}_{k}.tflite"
-        k += 1
-    entry = _model_json(model, fname, quantization,
-                        {"kind": kind, "none_label": none_label, "feature": "keypoint_features",
-                         "canonical_hand": "Right"}, labels=tuple(labels), image_inputs=())
-    if metrics:
-        entry["metrics"] = metrics
-    models[role] = entry
-    files[fname] = model
-    manifest["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    manifest["handsdk_version"] = __version__
-    if name:
-        manifest["name"] = name
-    prov = dict(manifest.get("provenance") or {})
-    for key, val in (provenance or {}).items():
-        if isinstance(val, dict) and isinstance(prov.get(key), dict):
-            prov[key] = {**prov[key], **val}
-        else:
-            prov[key] = val
-    # the format the base recorded ("int8" ...) no longer describes every model when
-    # the new head is quantised differently: record each model's, and "mixed"
-    q = {r: m.get("quantization") for r, m in models.items()}
-    prov["quantization_by_model"] = q
-    if "format" in prov or len(set(q.values())) > 1:
-        prov["format"] = next(iter(q.values())) if len(set(q.values())) == 1 else "mixed"
-    manifest["provenance"] = prov
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
-        zf.writestr(MANIFEST, manifest_text(manifest))  # strict JSON, no absolute paths
-        for fn in sorted({m["file"] for m in models.values()}):
-            zf.writestr(fn, files[fn])
-    data = buf.getvalue()
-    all_tflite = all(m["file"].endswith(".tflite") for m in models.values())
-    load_bundle(data, check=all_tflite)  # never write a bundle that would not load
-    if not all_tflite:  # (ONNX / TensorRT bases: check the new model alone)
-        from handsdk.backend import open_model
-
-        open_model(model, num_threads=1, name=role)
-    if output is not None:
-        Path(os.fspath(output)).write_bytes(data)
-    return data
+    try:
+        check_gesture_set_name(set_name)
+    except ValueError as e:
+        raise CustomTrainingError(str(e)) from None
+    return add_gesture_set(base, set_name, model, labels, output=output, kind=kind, none_label=none_label,
+                           quantization=quantization, metrics=metrics, provenance=provenance, name=name)
 
 
 # ---------------------------------------------------------------- training

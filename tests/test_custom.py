@@ -319,7 +319,7 @@ def test_augmentation_mirroring_keeps_features():
 def _template_dataset(root: Path, labels=CUSTOM, n=40, seed=0):
     """A dataset folder written directly from the renderer's template keypoints
     (in pixels, random hands and views), plus a few relaxed ``none`` hands."""
-    from handsdk.train.data.pipeline import synthetic_keypoint_source
+    from handsdk.train.data.sources import synthetic_keypoint_source
 
     rng = np.random.default_rng(seed)
     for lab in labels + ("none",):

@@ -1,5 +1,8 @@
-"""Training pipelines: geometry stays on the image content, flips swap
-handedness, batches have the declared shapes, streams are seeded."""
+"""The training pipeline (sources -> samples -> each model's pools ->
+tf.data examples): geometry stays on the image content, flips swap
+handedness, pools and batches have the declared shapes and are seeded,
+sources mix by weight. (The second, generator-based pipeline these tests
+once covered was folded into this one.)"""
 from __future__ import annotations
 
 import numpy as np
@@ -7,20 +10,22 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from handsdk.keypoints import keypoint_features  # noqa: E402
-from handsdk.train.data import pipeline as pl  # noqa: E402
-from handsdk.train.data.augment import AugmentConfig, KeypointAugmentConfig  # noqa: E402
+from handsdk.image import apply_affine, crop_matrix, warp  # noqa: E402
+from handsdk.keypoints import keypoint_features, keypoints_box  # noqa: E402
+from handsdk.train.config import PoseModelConfig, SourceConfig, load_config  # noqa: E402
+from handsdk.train.data import sources as S  # noqa: E402
 from handsdk.train.data.sample import Sample  # noqa: E402
+from handsdk.train.models.detector.examples import detector_pool, letterboxed_boxes  # noqa: E402
+from handsdk.train.models.gesture.examples import gesture_pool  # noqa: E402
+from handsdk.train.models.pose.examples import _negative_crop, pose_pool  # noqa: E402
 
-GEOM_ONLY = AugmentConfig(rotation_deg=30, scale=(0.7, 1.3), translate=0.1, flip_prob=0.5, brightness=0,
-                          contrast=0, saturation=0, hue_deg=0, gray_prob=0, blur_prob=0, lowres_prob=0,
-                          noise_prob=0)
+CONFIGS = __import__("pathlib").Path(__file__).resolve().parents[1] / "train" / "configs"
 
 
 def dot_sample(rng, h=90, w=140, handedness="Right"):
     """Black image with a bright 2x2-pixel dot centred on each of a few
-    keypoints (the other keypoints are marked occluded, so we know exactly
-    where the content is)."""
+    keypoints (the others lie around them, so we know exactly where the
+    content is)."""
     img = np.zeros((h, w, 3), np.uint8)
     kp = np.zeros((21, 3), np.float32)
     # a hand-like spread of points, integer positions = corners shared by 4 pixels
@@ -39,7 +44,7 @@ def dot_sample(rng, h=90, w=140, handedness="Right"):
 
 def _blob_centre(img, xy, r=5):
     """Intensity-weighted centre of the bright blob around ``xy``."""
-    g = img.mean(-1) if img.ndim == 3 else img
+    g = img.astype(np.float64).mean(-1) if img.ndim == 3 else img.astype(np.float64)
     x0, y0 = int(xy[0]) - r, int(xy[1]) - r
     win = g[max(y0, 0):y0 + 2 * r + 1, max(x0, 0):x0 + 2 * r + 1]
     ys, xs = np.mgrid[0:win.shape[0], 0:win.shape[1]]
@@ -48,89 +53,112 @@ def _blob_centre(img, xy, r=5):
     return np.array([(xs * win).sum() / wsum + max(x0, 0) + 0.5, (ys * win).sum() / wsum + max(y0, 0) + 0.5])
 
 
-def test_frame_geometry_keeps_keypoints_on_content():
+def test_detector_frames_keep_keypoints_on_content():
     rng = np.random.default_rng(0)
-    flips = 0
+    samples = [dot_sample(rng) for _ in range(12)]
+    pool = detector_pool(samples, 96, 128, zoom=(0.7, 1.4), zoom_prob=0.5, rng=rng)
+    assert pool["image"].shape == (12, 96, 128, 3) and pool["keypoints"].shape == (12, 2, 21, 3)
     for t in range(12):
-        s = dot_sample(rng)
-        ex = pl.frame_example(s, (96, 128), rng, GEOM_ONLY)
-        assert ex["num_hands"] == 1
-        k = ex["keypoints"][0]
+        k = pool["keypoints"][t, 0]
         for i in (0, 8, 20):
-            if k[i, 2] <= 0:
-                continue
-            c = _blob_centre(ex["image"], k[i, :2])
+            c = _blob_centre(pool["image"][t], k[i, :2])
             assert np.linalg.norm(c - k[i, :2]) < 0.6, (t, i, c, k[i])
-        flips += ex["handedness"][0] == 0
-    assert 0 < flips < 12  # both flipped and unflipped cases were exercised
+        assert (pool["keypoints"][t, 1] == -1).all()  # the second hand slot is padding
 
 
-def test_crop_geometry_keeps_keypoints_on_content():
+def test_pose_crops_keep_keypoints_on_content():
     rng = np.random.default_rng(1)
-    cfg = pl.CropConfig(size=64, min_visible=3, negative_rate=0)
+    cfg = PoseModelConfig(rotation=25.0, aspect_jitter=0.2)
+    samples = [dot_sample(rng) for _ in range(10)]
+    pool = pose_pool(samples, 64, cfg, rng, negatives=0.0, jitter=True)
+    assert pool["image"].shape == (10, 64, 64, 3) and (pool["presence"] == 1).all()
+    checked = 0
     for t in range(10):
-        s = dot_sample(rng)
-        ex = pl.crop_example(s, cfg, rng, GEOM_ONLY)
-        assert ex is not None and ex["presence"] == 1
-        k = ex["keypoints"]
-        assert ex["image"].shape == (64, 64, 3)
+        k = pool["keypoints"][t]
         for i in (0, 8, 20):
-            if k[i, 2] > 0:
-                c = _blob_centre(ex["image"], k[i, :2], r=6)
-                assert np.linalg.norm(c - k[i, :2]) < 1.0, (t, i, c, k[i])
-        # keypoints in crop pixels are the frame keypoints through the returned matrix
-        from handsdk.image import apply_affine
-
-        np.testing.assert_allclose(apply_affine(ex["matrix"].astype(np.float64), s.keypoints[0, [0, 8, 20], :2]),
-                                   k[[0, 8, 20], :2], atol=1e-3)
+            if not (6 <= k[i, 0] <= 58 and 6 <= k[i, 1] <= 58):
+                continue  # jittered out of the crop
+            checked += 1
+            c = _blob_centre(pool["image"][t], k[i, :2], r=6)
+            assert np.linalg.norm(c - k[i, :2]) < 1.0, (t, i, c, k[i])
+    assert checked >= 20 and set(pool["handedness"]) == {1.0}
 
 
-def test_crop_without_augmentation_is_the_runtime_crop():
-    from handsdk.image import crop_matrix
-    from handsdk.keypoints import keypoints_box
-
+def test_pose_crop_without_jitter_is_the_runtime_crop():
     rng = np.random.default_rng(2)
     s = dot_sample(rng)
-    ex = pl.crop_example(s, pl.CropConfig(size=64, min_visible=3), rng, augment=False)
-    m = crop_matrix(keypoints_box(s.keypoints[0], s.keypoints[0, :, 2]), 64, scale=1.4)
-    np.testing.assert_allclose(ex["matrix"], m, atol=1e-5)
+    cfg = PoseModelConfig()
+    pool = pose_pool([s], 64, cfg, rng, negatives=0.0, jitter=False)
+    kp = s.keypoints[0]
+    m = crop_matrix(keypoints_box(kp[:, :2], kp[:, 2] >= 0), 64, scale=cfg.crop_scale)
+    np.testing.assert_array_equal(pool["image"][0], warp(s.image, m, (64, 64)))
+    np.testing.assert_allclose(pool["keypoints"][0, :, :2], apply_affine(m, kp[:, :2]), atol=1e-3)
 
 
-@pytest.mark.parametrize("hand,expected", [("Right", 0), ("Left", 1)])
-def test_flip_swaps_handedness_and_mirrors(hand, expected):
+def _example(task, pool, augment, seed, **over):
+    from handsdk.train.models import get
+    from handsdk.train.tf import keras, tf
+
+    cfg = load_config(CONFIGS / f"{task}_smoke.yaml", over)
+    keras.utils.set_random_seed(seed)
+    row = {k: tf.constant(v[0]) for k, v in pool.items() if k != "boxes"}
+    x, y = get(task).example(cfg, row, augment)
+    return {k: v.numpy() for k, v in x.items()}, {k: v.numpy() for k, v in y.items()}
+
+
+def test_detector_flip_mirrors_image_and_targets_together():
+    pytest.importorskip("tf_keras")
     rng = np.random.default_rng(3)
-    s = dot_sample(rng, h=64, w=64, handedness=hand)
-    flip = AugmentConfig.none()
-    flip.flip_prob = 1.0
-    ex = pl.frame_example(s, (64, 64), rng, flip)
-    assert ex["handedness"][0] == expected
-    vis = s.keypoints[0, :, 2] > 0
-    np.testing.assert_allclose(ex["keypoints"][0, vis, 0], 64 - s.keypoints[0, vis, 0], atol=1e-4)
-    np.testing.assert_allclose(ex["image"][:, ::-1], s.image / 255.0, atol=1e-6)
-    same = pl.frame_example(s, (64, 64), rng, False)
-    assert same["handedness"][0] == 1 - expected
-    np.testing.assert_allclose(same["image"], s.image / 255.0, atol=1e-6)
+    pool = detector_pool([dot_sample(rng, h=64, w=64)], 32, 32)
+    _, base = _example("detector", pool, False, 0)
+    flips = 0
+    for seed in range(8):
+        x, y = _example("detector", pool, True, seed)
+        flipped = not np.allclose(y["skeleton"], base["skeleton"], atol=1e-5)
+        np.testing.assert_allclose(y["skeleton"], base["skeleton"][:, ::-1] if flipped else base["skeleton"],
+                                   atol=1e-5)
+        assert x["image"].shape == (32, 32, 3) and 0 <= x["image"].min() and x["image"].max() <= 1
+        flips += flipped
+    assert 0 < flips < 8  # both cases were exercised
+
+
+@pytest.mark.parametrize("hand,expected", [("Right", 1.0), ("Left", 0.0)])
+def test_pose_flip_swaps_handedness_and_mirrors(hand, expected):
+    pytest.importorskip("tf_keras")
+    rng = np.random.default_rng(3)
+    pool = pose_pool([dot_sample(rng, h=64, w=64, handedness=hand)], 32, PoseModelConfig(), rng, 0.0,
+                     jitter=False)
+    _, base = _example("pose", pool, False, 0)
+    assert base["handedness"][0] == expected
+    seen = set()
+    for seed in range(8):
+        _, y = _example("pose", pool, True, seed)
+        flipped = y["handedness"][0] != expected
+        if flipped:
+            assert y["handedness"][0] == 1.0 - expected
+        want = base["hm_s2"][:, ::-1, :21] if flipped else base["hm_s2"][..., :21]
+        np.testing.assert_allclose(y["hm_s2"][..., :21], want, atol=1e-5)
+        seen.add(bool(flipped))
+    assert seen == {True, False}
 
 
 def test_letterbox_and_padding():
     rng = np.random.default_rng(4)
     s = dot_sample(rng, h=50, w=100)
-    ex = pl.frame_example(s, (100, 100), rng, False, max_hands=3)
-    assert ex["keypoints"].shape == (3, 21, 3) and ex["boxes"].shape == (3, 4)
-    np.testing.assert_allclose(ex["keypoints"][0, :, :2], s.keypoints[0, :, :2] + [0, 25], atol=1e-4)
-    assert (ex["keypoints"][1:, :, 2] == -1).all() and (ex["handedness"][1:] == -1).all()
-    assert ex["image"][:25].max() == 0  # letterbox padding
+    pool = detector_pool([s], 100, 100, max_hands=3)
+    assert pool["keypoints"].shape == (1, 3, 21, 3)
+    np.testing.assert_allclose(pool["keypoints"][0, 0, :, :2], s.keypoints[0, :, :2] + [0, 25], atol=1e-4)
+    assert (pool["keypoints"][0, 1:] == -1).all()
+    assert pool["image"][0, :25].max() == 0  # letterbox padding
 
 
-def test_yolo_only_hand_box_follows_transform():
+def test_box_only_hand_box_follows_the_letterbox():
     img = np.zeros((40, 40, 3), np.uint8)
     s = Sample(image=img, boxes=[[10, 10, 20, 30]], handedness=[None], extras={"box_classes": ["A"]})
-    rng = np.random.default_rng(0)
-    flip = AugmentConfig.none()
-    flip.flip_prob = 1.0
-    ex = pl.frame_example(s, (80, 80), rng, flip)
-    np.testing.assert_allclose(ex["boxes"][0], [40, 20, 60, 60], atol=1e-4)
-    assert ex["num_hands"] == 1 and (ex["keypoints"][0, :, 2] == -1).all() and ex["handedness"][0] == -1
+    np.testing.assert_allclose(letterboxed_boxes([s], 80, 80)[0, 0], [20, 20, 40, 60], atol=1e-4)
+    assert (detector_pool([s], 80, 80)["keypoints"] == -1).all()
+    drawn = Sample(image=img, boxes=[[10, 10, 20, 30]], extras={"human_boxes": np.array([[0, 0, 10, 10]])})
+    np.testing.assert_allclose(letterboxed_boxes([drawn], 80, 80)[0, 0], [0, 0, 20, 20], atol=1e-4)
 
 
 def test_negative_crops_avoid_hands():
@@ -141,45 +169,63 @@ def test_negative_crops_avoid_hands():
     kp[:, :2] = rng.uniform(155, 195, (21, 2))
     kp[:, 2] = 1
     s = Sample(image=img, keypoints=kp[None], boxes=[[150, 150, 200, 200]], handedness=["Left"])
-    cfg = pl.CropConfig(size=32, rotation_deg=0)
     for _ in range(10):
-        ex = pl.negative_crop(s, cfg, rng, False)
-        assert ex is not None and ex["presence"] == 0 and ex["handedness"] == -1
-        assert (ex["keypoints"][:, 2] == -1).all()
-        assert ex["image"].max() == 0  # no hand pixels
-    # an image where MediaPipe found no hand is not used for negatives (a hand may be there)
-    assert pl.negative_crop(Sample(image=img), cfg, rng) is None
-    assert pl.negative_crop(Sample(image=img, label="nothing"), cfg, rng) is not None
+        crop = _negative_crop(s, 32, PoseModelConfig(), rng)
+        assert crop is not None and crop.shape == (32, 32, 3)
+        assert crop.max() == 0  # no hand pixels
 
 
-def _dot_source(n=6, seed=0, name="dots"):
-    rng = np.random.default_rng(seed)
-    return pl.ListSource([dot_sample(rng) for _ in range(n)], name)
+def test_negative_rate_is_respected():
+    rng = np.random.default_rng(0)
+    samples = []
+    for _ in range(300):
+        img = np.zeros((120, 120, 3), np.uint8)
+        kp = np.zeros((21, 3), np.float32)
+        kp[:, :2] = rng.uniform(80, 115, (21, 2))
+        kp[:, 2] = 1
+        samples.append(Sample(image=img, keypoints=kp[None], handedness=["Right"]))
+    pool = pose_pool(samples, 24, PoseModelConfig(), rng, negatives=0.3, jitter=False)
+    neg = pool["presence"] == 0
+    assert 0.22 * 300 < neg.sum() < 0.38 * 300 and (pool["keypoints"][neg] == -1).all()
+    assert (pool["handedness"][neg] == -1).all()
 
 
-def test_tf_batches_shapes_and_determinism():
-    src = [(_dot_source(), 1.0)]
-    ds = pl.frame_examples(src, (48, 64), batch_size=4, max_hands=2, seed=7)
-    b = next(iter(ds))
-    assert b["image"].shape == (4, 48, 64, 3) and b["image"].dtype.name == "float32"
-    assert b["keypoints"].shape == (4, 2, 21, 3) and b["boxes"].shape == (4, 2, 4)
-    assert b["handedness"].shape == (4, 2) and b["num_hands"].shape == (4,)
-    b2 = next(iter(pl.frame_examples(src, (48, 64), batch_size=4, max_hands=2, seed=7)))
-    np.testing.assert_array_equal(b["image"].numpy(), b2["image"].numpy())
-    b3 = next(iter(pl.frame_examples(src, (48, 64), batch_size=4, max_hands=2, seed=8)))
-    assert not np.array_equal(b["image"].numpy(), b3["image"].numpy())
+def test_pools_and_batches_shapes_and_determinism():
+    pytest.importorskip("tf_keras")
+    from handsdk.train.trainer import TaskData
 
-    c = next(iter(pl.crop_examples(src, {"size": 32, "min_visible": 3, "negative_rate": 0.0}, batch_size=3)))
-    assert c["image"].shape == (3, 32, 32, 3) and c["keypoints"].shape == (3, 21, 3)
-    assert c["presence"].shape == (3,) and c["matrix"].shape == (3, 2, 3)
-    assert (c["presence"].numpy() == 1).all()
+    cfg = load_config(CONFIGS / "pose_smoke.yaml")
+    a, b = TaskData(cfg), TaskData(cfg)
+    for k in a.train:
+        np.testing.assert_array_equal(a.train[k], b.train[k])
+    other = TaskData(load_config(CONFIGS / "pose_smoke.yaml", {"data.seed": 1}))
+    assert not np.array_equal(a.val["image"], other.val["image"])
+    x, y = next(iter(a.dataset("train", 8, training=True)))
+    s = cfg.model.input_size
+    assert x["image"].shape == (8, s, s, 3) and x["image"].dtype.name == "float32"
+    assert x["skeleton"].shape == (8, s, s, 1)
+    assert y["hm_s2"].shape == (8, s // 2, s // 2, 42) and y["presence"].shape == (8, 1)
+    assert y["handedness"].shape == (8, 1)
+    v1 = [t.numpy() for t in tf_flat(next(iter(a.dataset("val", 4, training=False))))]
+    v2 = [t.numpy() for t in tf_flat(next(iter(b.dataset("val", 4, training=False))))]
+    for p, q in zip(v1, v2):
+        np.testing.assert_array_equal(p, q)
+
+
+def tf_flat(x):
+    from handsdk.train.tf import tf
+
+    return tf.nest.flatten(x)
 
 
 def test_mixing_weights():
-    a, b = _dot_source(3, 0, "a"), _dot_source(3, 1, "b")
-    gen = pl.frame_generator([(a, 0.8), (b, 0.2)], (32, 32), augment=False, seed=0, num_examples=400)
-    idx = np.array([ex["source_index"] for ex in gen])
-    assert len(idx) == 400 and 0.72 < np.mean(idx == 0) < 0.88
+    a = SourceConfig(name="toy", weight=0.8, options={"seed": 1, "size": [32, 32]})
+    b = SourceConfig(name="toy", weight=0.2, options={"seed": 2, "size": [40, 40]})
+    got = S.mixed_samples([a, b], np.random.default_rng(0), 50)
+    sizes = [s.image.shape[0] for s in got]
+    assert len(got) == 50 and sizes.count(32) == 40 and sizes.count(40) == 10
+    capped = S.mixed_samples([SourceConfig(name="toy", limit=7)], np.random.default_rng(0), 50)
+    assert len(capped) == 7
 
 
 def _kp_sample(label, hand="Left", seed=0):
@@ -190,56 +236,60 @@ def _kp_sample(label, hand="Left", seed=0):
                   extras={"has_image": False})
 
 
-def test_keypoint_examples_features_and_labels():
-    classes = ["fist", "ok"]
+def test_gesture_pool_features_and_labels():
     s = _kp_sample("ok", "Left")
-    f, y = pl.keypoint_example(s, classes, np.random.default_rng(0), augment=False)
-    assert y == 1
-    np.testing.assert_allclose(f, keypoint_features(s.keypoints[0], "Left"))
-    assert pl.keypoint_example(_kp_sample("wave"), classes, np.random.default_rng(0)) is None
-    # augmentation changes the features a little, never the label
-    fa, ya = pl.keypoint_example(s, classes, np.random.default_rng(1), augment=True)
-    assert ya == 1 and 0 < np.abs(fa - f).max() < 0.6
-    # mirroring only for unknown handedness: known hands are canonicalised by keypoint_features
-    mirror_all = KeypointAugmentConfig.none()
-    mirror_all.mirror_prob = 1.0
-    fk, _ = pl.keypoint_example(s, classes, np.random.default_rng(0), augment=mirror_all)
-    np.testing.assert_allclose(fk, f)
-    u = _kp_sample("ok", None)
-    fu, _ = pl.keypoint_example(u, classes, np.random.default_rng(0), augment=mirror_all)
-    np.testing.assert_allclose(fu[:, 0], -keypoint_features(u.keypoints[0])[:, 0], atol=1e-6)
+    feats, labels = gesture_pool([s, _kp_sample("wave"), _kp_sample("fist", seed=9)], ["fist", "ok"])
+    assert feats.shape == (2, 21, 2) and list(labels) == ["ok", "fist"]
+    np.testing.assert_allclose(feats[0], keypoint_features(s.keypoints[0], "Left"))
+    # the label set: the config's, else the data's with the none class first
+    from handsdk.train.models import get
 
-    src = pl.ListSource([_kp_sample("ok", seed=i) for i in range(5)] + [_kp_sample("fist", seed=9)], "kp")
-    ds = pl.keypoint_examples([(src, 1.0)], classes, batch_size=8, seed=0)
-    x, y = next(iter(ds))
-    assert x.shape == (8, 21, 2) and y.shape == (8,) and set(y.numpy()) <= {0, 1}
-    feats, labels = pl.keypoint_arrays(src.samples, classes)
-    assert feats.shape == (6, 21, 2) and list(labels).count(1) == 5
+    cfg = load_config(CONFIGS / "gesture_smoke.yaml", {"model.labels": []})
+    samples = [_kp_sample(x, seed=i) for i, x in enumerate(["ok", "none", "fist", "ok"])]
+    train, val, names = get("gesture").pools(cfg, samples, samples[:2], np.random.default_rng(0))
+    assert names == ["none", "fist", "ok"] and list(train["label"]) == [2, 0, 1, 2]
+    assert list(val["label"]) == [2, 0]
 
 
-def test_photometric_keeps_shape_and_dtype():
-    from handsdk.train.data.augment import photometric
+def test_gesture_augmentation_changes_features_never_labels():
+    pytest.importorskip("tf_keras")
+    s = _kp_sample("ok", "Left")
+    feats, _ = gesture_pool([s])
+    pool = {"keypoints": feats, "label": np.array([1], np.int32)}
+    x, y = _example("gesture", pool, False, 0)
+    np.testing.assert_allclose(x["keypoints"], feats[0])
+    xa, ya = _example("gesture", pool, True, 1)
+    assert ya["scores"] == 1 and 0 < np.abs(xa["keypoints"] - feats[0]).max() < 0.6
+    assert np.abs(xa["keypoints"]).max() == pytest.approx(1.0) and np.allclose(xa["keypoints"][0], 0)
 
-    img = np.random.default_rng(0).integers(0, 255, (30, 40, 3)).astype(np.uint8)
-    cfg = AugmentConfig(blur_prob=1, lowres_prob=1, noise_prob=1, gray_prob=1)
-    out = photometric(img, np.random.default_rng(0), cfg)
-    assert out.shape == img.shape and out.dtype == np.uint8 and not np.array_equal(out, img)
-    assert np.array_equal(photometric(img, np.random.default_rng(0), AugmentConfig.none()), img)
+
+def test_colour_jitter_keeps_shape_and_range():
+    pytest.importorskip("tf_keras")
+    from handsdk.train.models.targets import color_jitter_tf
+    from handsdk.train.tf import tf
+
+    tf.random.set_seed(0)
+    img = np.random.default_rng(0).uniform(0, 1, (30, 40, 3)).astype(np.float32)
+    out = color_jitter_tf(tf.constant(img)).numpy()
+    assert out.shape == img.shape and out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
+    assert not np.allclose(out, img)
 
 
-def test_build_sources_from_folder_and_preview(tmp_path):
-    from handsdk.train.data.preview import example_to_sample, preview_grid
+def test_training_examples_preview(tmp_path):
+    from handsdk.train.data.preview import example_to_sample, pool_rows, preview_grid, training_examples
 
-    for cls in ("a", "b"):
-        (tmp_path / "set" / cls).mkdir(parents=True)
-        cv2.imwrite(str(tmp_path / "set" / cls / "x.png"), np.full((20, 30, 3), 90, np.uint8))
-    srcs = pl.build_sources({str(tmp_path / "set"): 1.0}, filter=None)
-    assert len(srcs) == 1 and len(srcs[0][0]) == 2
-    with pytest.raises(ValueError, match="no sources"):
-        pl.build_sources({"x": 0})
     rng = np.random.default_rng(0)
-    ex = pl.frame_example(dot_sample(rng), (64, 64), rng)
-    grid = preview_grid([example_to_sample(ex), srcs[0][0].item(0)], tmp_path / "p.png", tile=64)
+    samples = [dot_sample(rng) for _ in range(3)]
+    frames = training_examples(samples, "frames", 64)
+    crops = training_examples(samples, "crops", 48)
+    assert len(frames) == 3 and all(f.image.shape == (64, 64, 3) and f.num_hands == 1 for f in frames)
+    assert all(c.image.shape == (48, 48, 3) for c in crops) and sum(c.num_hands for c in crops) == 3
+    assert crops[0].handedness == ["Right"]
+    rows = pool_rows(detector_pool(samples[:1], 64, 64))
+    np.testing.assert_array_equal(example_to_sample(rows[0]).image, rows[0]["image"])
+    with pytest.raises(ValueError, match="frames or crops"):
+        training_examples(samples, "tiles", 64)
+    grid = preview_grid(frames[:1] + crops[:1], tmp_path / "p.png", tile=64)
     assert grid.shape == (64, 128, 3) and (tmp_path / "p.png").is_file()
 
 
@@ -254,35 +304,29 @@ def test_cli_preview_on_a_folder(tmp_path):
                                                "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert out.is_file()
+    r = typer_testing.CliRunner().invoke(app, ["preview", "--source", str(tmp_path / "set"), "--n", "1",
+                                               "--pipeline", "frames", "--tile", "64", "--out", str(out)])
+    assert r.exit_code == 0 and "1 frames examples" in r.output, r.output
+    r = typer_testing.CliRunner().invoke(app, ["preview", "--source", str(tmp_path / "set"), "--n", "1",
+                                               "--pipeline", "crops", "--tile", "64", "--out", str(out)])
+    assert r.exit_code != 0 and "gave no crops" in r.output, r.output
     r = typer_testing.CliRunner().invoke(app, ["preview", "--source", "no_such_thing", "--out", str(out)])
     assert r.exit_code != 0 and "unknown source" in r.output
-
-
-def test_negative_rate_is_respected():
-    rng = np.random.default_rng(0)
-    samples = []
-    for _ in range(4):
-        img = np.zeros((120, 120, 3), np.uint8)
-        kp = np.zeros((21, 3), np.float32)
-        kp[:, :2] = rng.uniform(80, 115, (21, 2))
-        kp[:, 2] = 1
-        samples.append(Sample(image=img, keypoints=kp[None], handedness=["Right"]))
-    gen = pl.crop_generator([(pl.ListSource(samples, "s"), 1.0)], pl.CropConfig(size=24, negative_rate=0.3),
-                            augment=False, seed=0, num_examples=300)
-    rate = np.mean([ex["presence"] == 0 for ex in gen])
-    assert 0.22 < rate < 0.38
 
 
 def test_synthetic_sources_when_available():
     synth = pytest.importorskip("handsdk.train.synth")
     if not hasattr(synth, "render_scene"):
         pytest.skip("synthetic renderer not there yet")
-    src = pl.synthetic_keypoint_source("commands", ["fist", "open_palm"])
+    src = S.synthetic_keypoint_source("commands", ["fist", "open_palm"])
     rng = np.random.default_rng(0)
-    s = src.sample(rng)
-    assert s.image is None and s.label in ("fist", "open_palm") and s.handedness[0] in ("Left", "Right")
-    f, y = pl.keypoint_example(s, ["fist", "open_palm"], rng, augment=False)
-    assert f.shape == (21, 2) and y == ["fist", "open_palm"].index(s.label)
-    scene = pl.synthetic_source(size=(64, 64)).sample(rng)
-    ex = pl.frame_example(scene, (64, 64), rng, GEOM_ONLY)
-    assert ex["num_hands"] == min(scene.num_hands, 2)
+    got = [src.sample(rng) for _ in range(6)]
+    assert all(s.image is None and s.label in ("fist", "open_palm") for s in got)
+    feats, labels = gesture_pool(got, ["fist", "open_palm"])
+    assert feats.shape == (6, 21, 2) and set(labels) <= {"fist", "open_palm"}
+    scene = S.synthetic_source(size=(64, 64)).sample(rng)
+    pool = detector_pool([scene], 64, 64)
+    assert int((pool["keypoints"][0, :, :, 2] >= 0).any(-1).sum()) == min(scene.num_hands, 2)
+    from handsdk.train.data import pipeline  # the old path of the streams
+
+    assert pipeline.synthetic_source is S.synthetic_source

@@ -40,7 +40,7 @@ def list_cmd(data_root: Optional[Path] = typer.Option(None, "--data-root", help=
 def _load_preview_samples(source: str, n: int, seed: int, data_root, split):
     rng = np.random.default_rng(seed)
     if source == "synthetic" or source.startswith("synthetic"):
-        from handsdk.train.data.pipeline import synthetic_source
+        from handsdk.train.data.sources import synthetic_source
 
         try:
             src = synthetic_source()
@@ -74,7 +74,8 @@ def preview(source: str = typer.Option("synthetic", "--source", "-s",
             split: Optional[str] = typer.Option(None, "--split", help="dataset split"),
             tile: int = typer.Option(256, "--tile", min=32, max=2048, help="tile size in pixels"),
             pipeline: Optional[str] = typer.Option(None, "--pipeline",
-                                                   help="show augmented pipeline examples: 'frames' or 'crops'"),
+                                                   help="show the training examples made of the samples: "
+                                                        "'frames' (detector) or 'crops' (landmarker)"),
             data_root: Optional[Path] = typer.Option(None, "--data-root",
                                                      help="real-data root (default: $HANDSDK_DATA or "
                                                           "../shared/data)")):
@@ -86,22 +87,17 @@ def preview(source: str = typer.Option("synthetic", "--source", "-s",
     if not out.parent.is_dir():
         _fail(f"--out {out}: the folder {out.parent} does not exist (create it first)")
     if pipeline is not None:
-        from handsdk.train.data import pipeline as pl
-        from handsdk.train.data.preview import example_to_sample, preview_grid as _grid
+        from handsdk.train.data.preview import preview_grid as _grid, training_examples
 
-        src = source if source != "synthetic" else "synthetic"
-        cfg = {src: 1.0}
+        if pipeline not in ("frames", "crops"):
+            _fail("--pipeline must be 'frames' or 'crops'")
         try:
-            if pipeline == "frames":
-                gen = pl.frame_generator(cfg, (tile, tile), seed=seed, root=data_root, split=split)
-            elif pipeline == "crops":
-                gen = pl.crop_generator(cfg, pl.CropConfig(size=tile, negative_rate=0.15), seed=seed,
-                                        root=data_root, split=split)
-            else:
-                _fail("--pipeline must be 'frames' or 'crops'")
-            samples = [example_to_sample(next(gen), source) for _ in range(n)]
+            samples = training_examples(_load_preview_samples(source, n, seed, data_root, split), pipeline,
+                                        tile, seed)[:n]
         except (FileNotFoundError, ValueError, KeyError, ImportError) as e:
             _fail(str(e))
+        if not samples:
+            _fail(f"{source!r} gave no {pipeline} (no images with hands?)")
         _write(_grid, samples, out, tile)
         typer.echo(f"wrote {out} ({len(samples)} {pipeline} examples from {source})")
         return

@@ -145,21 +145,55 @@ def preview_grid(samples: Sequence, path: str | Path | None = None, *, tile: int
 
 
 def example_to_sample(ex: dict, source: str = "pipeline"):
-    """A pipeline example (frame or crop dict, numpy) as a Sample for preview."""
+    """One row of a training pool (a detector frame or a landmarker crop,
+    numpy; see :func:`pool_rows`) as a Sample for preview. Images may be
+    uint8 or float in [0, 1]; handedness 1 Right, 0 Left, -1 unknown."""
     from .sample import Sample
 
-    img = (np.clip(np.asarray(ex["image"]), 0, 1) * 255 + 0.5).astype(np.uint8)
+    img = np.asarray(ex["image"])
+    if img.dtype != np.uint8:
+        img = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
     kp = np.asarray(ex["keypoints"], np.float32).reshape(-1, 21, 3)
     hd_idx = np.asarray(ex.get("handedness", -1)).reshape(-1)
     if "num_hands" in ex:
         n = int(ex["num_hands"])
-    else:
-        n = 1 if float(ex.get("presence", 1)) > 0 else 0
+    elif "presence" in ex:
+        n = 1 if float(ex["presence"]) > 0 else 0
+    else:  # a detector frame: absent hands are all -1, after the hands
+        n = int((kp[..., 2] >= 0).any(-1).sum())
     kp = kp[:n]
     boxes = np.asarray(ex["boxes"], np.float32).reshape(-1, 4)[:n] if "boxes" in ex else np.zeros((0, 4))
-    hd = [{0: "Left", 1: "Right"}.get(int(v)) for v in hd_idx[:n]]
+    hd = [{0: "Left", 1: "Right"}.get(int(round(float(v)))) for v in hd_idx[:n]]
     return Sample(image=img, boxes=boxes, keypoints=kp, keypoint_source="none",
                   handedness=hd, label=None if n else "negative", source=source)
 
 
-__all__ = ["draw_hand", "draw_sample", "preview_grid", "example_to_sample", "FINGER_COLORS_RGB"]
+def pool_rows(pool: dict) -> list[dict]:
+    """The rows of a training pool (dict of arrays with one leading axis)."""
+    n = len(next(iter(pool.values()))) if pool else 0
+    return [{k: v[i] for k, v in pool.items()} for i in range(n)]
+
+
+def training_examples(samples, kind: str, size: int, seed: int = 0) -> list:
+    """What the trainer makes of ``samples``, as Samples for preview:
+    ``frames`` = the detector's letterboxed frames (half of them zoomed, as
+    ``data.zoom``), ``crops`` = the landmarker's jittered hand crops with
+    hand-free crops (``data.negatives`` 0.15). Flips and colour are drawn
+    later, in tf.data, and are not shown."""
+    from handsdk.train.models.detector.examples import detector_pool
+    from handsdk.train.models.pose.config import PoseModelConfig
+    from handsdk.train.models.pose.examples import pose_pool
+
+    rng = np.random.default_rng(seed)
+    samples = [s for s in samples if s.image is not None]
+    if kind == "frames":
+        pool = detector_pool(samples, size, size, zoom=(0.5, 1.5), zoom_prob=0.5, rng=rng)
+    elif kind == "crops":
+        pool = pose_pool(samples, size, PoseModelConfig(), rng, negatives=0.15, jitter=True)
+    else:
+        raise ValueError(f"unknown kind of training example {kind!r} (frames or crops)")
+    return [example_to_sample(ex, kind) for ex in pool_rows(pool)]
+
+
+__all__ = ["draw_hand", "draw_sample", "preview_grid", "example_to_sample", "pool_rows", "training_examples",
+           "FINGER_COLORS_RGB"]

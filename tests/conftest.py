@@ -1,23 +1,37 @@
-"""Shared fixtures: tiny Keras models (32-64 px) converted to TFLite and
-bundled once per session; they drive the runtime tests end to end.
+"""Shared fixtures: tiny models (32-64 px) as TFLite, bundled once per session;
+they drive the runtime tests end to end.
 
-The tiny detector and landmarker have fixed, meaningful weights, so tests can
-check geometry rather than shapes alone:
-* detector: the skeleton map is high where the image is strongly red
-  (sigmoid(12 * (r - g - b) - 4)), so a red stroke drawn in a frame must come
-  back as a box around it, whatever the frame's size and aspect;
-* landmarker: every heatmap is the green channel (average-pooled), so all 21
-  keypoints land on the brightest green spot of the crop, mapped back to frame
-  pixels.
+The models come from the committed fixture tests/fixtures/tiny/ (written by
+tests/fixtures/make_fixtures.py, which describes their fixed, meaningful
+weights), so the runtime tests need no TensorFlow. When the fixture is absent
+they are built with TensorFlow instead; with neither, the tests that need them
+are skipped with a message saying how to regenerate the fixture.
+tests/test_fixtures.py checks that the fixture is current with the script.
 """
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _load_fixture_script():
+    spec = importlib.util.spec_from_file_location(
+        "handsdk_test_fixtures", Path(__file__).resolve().parent / "fixtures" / "make_fixtures.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+fixture_script = _load_fixture_script()
+# the Keras definitions (need TensorFlow when called), for tests that convert them
+tiny_detector = fixture_script.tiny_detector
+tiny_landmarker = fixture_script.tiny_landmarker
+tiny_gesture = fixture_script.tiny_gesture
 
 
 def shared_data_root() -> Path | None:
@@ -29,65 +43,20 @@ def shared_data_root() -> Path | None:
 needs_data = pytest.mark.skipif(shared_data_root() is None, reason="shared data (../shared/data) is absent")
 
 
-def tiny_detector(size=(48, 64)):
-    from handsdk.train.tf import keras
-
-    i = keras.Input((*size, 3), name="image")
-    s = keras.layers.Conv2D(1, 1, activation="sigmoid", name="skeleton",
-                            kernel_initializer=keras.initializers.Constant(0.0))(i)
-    m = keras.Model(i, s)
-    m.get_layer("skeleton").set_weights([np.array([12.0, -12.0, -12.0], np.float32).reshape(1, 1, 3, 1),
-                                         np.array([-4.0], np.float32)])
-    return m
-
-
-def tiny_landmarker(size=32, skeleton=True, extra_random=True):
-    from handsdk.train.tf import keras
-
-    i = keras.Input((size, size, 3), name="image")
-    ins = [i]
-    x = i
-    if skeleton:
-        s = keras.Input((size, size, 1), name="skeleton")
-        ins.append(s)
-    green = keras.layers.Conv2D(21, 1, use_bias=False, name="green")(i)
-    hm = keras.layers.AveragePooling2D(2, name="heatmaps")(green)
-    feat = keras.layers.GlobalAveragePooling2D()(keras.layers.Concatenate()(ins) if skeleton else x)
-    presence = keras.layers.Dense(1, activation="sigmoid", name="presence")(feat)
-    handed = keras.layers.Dense(1, activation="sigmoid", name="handedness")(feat)
-    m = keras.Model(ins, [hm, presence, handed])
-    w = np.zeros((1, 1, 3, 21), np.float32)
-    w[0, 0, 1, :] = 1.0
-    m.get_layer("green").set_weights([w])
-    pw, pb = m.get_layer("presence").get_weights()
-    m.get_layer("presence").set_weights([np.zeros_like(pw), np.array([3.0], np.float32)])
-    return m
-
-
-def tiny_gesture(n_classes=3, seed=0):
-    from handsdk.train.tf import keras
-
-    keras.utils.set_random_seed(seed)
-    i = keras.Input((21, 2), name="keypoints")
-    x = keras.layers.Conv1D(8, 7, padding="same", activation="relu")(i)
-    x = keras.layers.Conv1D(8, 7, padding="same", activation="relu")(x)
-    x = keras.layers.GlobalAveragePooling1D()(x)
-    x = keras.layers.Dense(16, activation="relu")(x)
-    out = keras.layers.Dense(n_classes, activation="softmax", name="scores")(x)
-    return keras.Model(i, out)
-
-
 @pytest.fixture(scope="session")
 def tiny_tflite():
-    """{role: tflite bytes} of the tiny models (fp32)."""
-    from handsdk.convert.tflite import keras_to_tflite
-
-    return {
-        "detector": keras_to_tflite(tiny_detector()),
-        "landmarker": keras_to_tflite(tiny_landmarker()),
-        "commands": keras_to_tflite(tiny_gesture(3, seed=1)),
-        "letters": keras_to_tflite(tiny_gesture(4, seed=2)),
-    }
+    """{role: tflite bytes} of the tiny models (fp32): the committed fixture,
+    else built now with TensorFlow."""
+    models = fixture_script.load_fixtures()
+    if models is not None:
+        return models
+    try:
+        import tensorflow  # noqa: F401
+        import tf_keras  # noqa: F401
+    except ImportError:
+        pytest.skip(f"the tiny test models are absent ({fixture_script.FIXTURE_DIR}) and TensorFlow is not "
+                    f"installed to build them; regenerate them: {fixture_script.REGENERATE}")
+    return fixture_script.build_models()
 
 
 @pytest.fixture(scope="session")

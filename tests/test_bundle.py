@@ -246,6 +246,7 @@ def test_add_gesture_set_is_runtime_only():
 
 def test_int8_models_are_quantised_at_the_boundary():
     """A full-integer model (int8 in, int8 out) is fed and read as float."""
+    pytest.importorskip("tensorflow")
     from handsdk.backend import Model
     from handsdk.convert.tflite import keras_to_tflite
     from tests.conftest import tiny_detector

@@ -151,6 +151,7 @@ def test_camera_errors_suggest_options_the_command_has(monkeypatch, bundle_path,
     assert r.exit_code != 0 and "--demo" in r.output
 
 
+@pytest.mark.slow
 def test_data_preview_output_errors_and_tile(tmp_path):
     pytest.importorskip("tensorflow")
     r = runner.invoke(app, ["data", "preview", "-s", "synthetic", "-n", "2", "-o", str(tmp_path / "missing" / "x.png")])
@@ -200,6 +201,7 @@ def test_console_script_hides_native_start_up_noise_unless_verbose(bundle_path):
     assert r.returncode == 0 and "XNNPACK" in r.stderr
 
 
+@pytest.mark.slow
 def test_int8_conversion_reports_calibration_progress():
     pytest.importorskip("tensorflow")
     from handsdk.convert.api import Trained, convert_model

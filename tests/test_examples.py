@@ -86,6 +86,7 @@ def test_custom_gesture_without_training(bundle_path, video, tmp_path):
     assert p.returncode != 0 and "not a folder" in p.stderr
 
 
+@pytest.mark.slow
 def test_custom_gesture_trains_a_gesturenet_bundle(bundle_path, video, tmp_path):
     pytest.importorskip("tf_keras")
     _gesture_folders(tmp_path / "g", n=8)

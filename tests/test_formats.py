@@ -69,6 +69,7 @@ def test_rows_agree_with_the_bundle_and_the_runtime():
 def test_the_converter_named_by_a_row_converts_and_its_model_runs():
     """The table's fp32 row converts a tiny GestureNet; the model reloads in
     the runtime and has the row's suffix."""
+    pytest.importorskip("tensorflow")
     from handsdk.backend import model_suffix, open_model
     from handsdk.convert.api import Trained, convert_model
     from tests.conftest import tiny_gesture

@@ -167,6 +167,7 @@ def fuzz(bundle_bytes: bytes, *, n: int, seed: int = 0, seconds: float | None = 
     return counts, examples
 
 
+@pytest.mark.slow
 def test_fuzzed_bundles_only_ever_raise_bundle_error(bundle_bytes):
     counts, examples = fuzz(bundle_bytes, n=3000, seed=15, seconds=5.0)
     others = {k: v for k, v in counts.items() if k not in ("ok", "BundleError")}

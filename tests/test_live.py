@@ -350,6 +350,7 @@ def test_edit_distance_and_error_rates():
     assert error_rates([("AB", "")]) == (1.0, 1.0)
 
 
+@pytest.mark.slow
 def test_evaluate_spelling_with_a_fake_classifier():
     words = ["HELLO", "CAB"]
     clean = evaluate_spelling(label_oracle(0.0, seed=1), words, seed=0, size=(72, 96))
@@ -559,6 +560,7 @@ def app():
     return a
 
 
+@pytest.mark.slow
 def test_spelling_module_cli_with_the_fake_classifier(tmp_path, capsys):
     from handsdk.tools.spelling_eval import main
 

@@ -367,6 +367,7 @@ _STILL_HANDS = ("C9_", "A20_", "D0_", "B1_", "A10_", "B12_", "C15_", "D12_")
 
 @needs_data
 @pytest.mark.skipif(default_bundle_path() is None, reason="no default bundle in this install")
+@pytest.mark.slow
 def test_shifted_one_hand_frames_give_one_hand_and_one_track_id():
     import cv2
 
@@ -416,6 +417,7 @@ def test_too_few_none_samples_says_how_many_and_how_to_get_them(bundle_path, tmp
 
 
 def test_a_custom_fp32_head_on_an_int8_base_does_not_claim_int8(bundle_bytes, tmp_path):
+    pytest.importorskip("tensorflow")
     from handsdk.convert.tflite import keras_to_tflite
     from handsdk.train.custom import extend_bundle
     from tests.conftest import tiny_gesture

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -15,6 +17,7 @@ def _soak_module():
     return mod
 
 
+@pytest.mark.slow
 def test_soak_memory_is_flat_and_live_stream_never_queues(bundle_path):
     soak = _soak_module()
     lines = []

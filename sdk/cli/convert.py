@@ -69,15 +69,15 @@ def register(app: typer.Typer):
             fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         if fallback is not None and fallback not in FALLBACK_FORMATS:
             fail(f"--fallback must be a TFLite format, one of {', '.join(FALLBACK_FORMATS)} (got {fallback!r})")
-        for name in (fmt, fallback):
-            why = FORMATS[name].unavailable() if name else None
-            if why:
-                fail(why)
         if device is not None:
             from handsdk.devices import list_devices
 
             if device not in list_devices():
                 fail(f"unknown device {device!r}; known: {', '.join(list_devices())}")
+        for name in (fmt, fallback):  # what this install lacks, once the arguments are right
+            why = FORMATS[name].unavailable() if name else None
+            if why:
+                fail(why)
         need_train_extra("handsdk convert")
         from handsdk.convert.api import ConversionError, convert_bundle
 

@@ -309,18 +309,24 @@ class CaptureReport:
         return dict(self.__dict__)
 
 
-def _recognizer(bundle, image_mode: bool, recognizer=None):
-    if recognizer is not None:
-        return recognizer
-    from .recognizer import GestureRecognizer, GestureRecognizerOptions, RunningMode
+def _recognizer_options(bundle, image_mode: bool, check_bundle: bool = True):
+    from .recognizer import GestureRecognizerOptions, RunningMode
 
-    if bundle is not None and not isinstance(bundle, (bytes, bytearray)) and not hasattr(bundle, "models"):
+    if check_bundle and bundle is not None and not isinstance(bundle, (bytes, bytearray)) \
+            and not hasattr(bundle, "models"):
         p = Path(os.fspath(bundle))
         if not p.is_file():
             raise CaptureError(f"bundle not found: {p}")
-    opts = GestureRecognizerOptions(bundle=bundle, running_mode=RunningMode.IMAGE if image_mode else RunningMode.VIDEO,
+    return GestureRecognizerOptions(bundle=bundle, running_mode=RunningMode.IMAGE if image_mode else RunningMode.VIDEO,
                                     max_hands=2, smoothing=False)
-    return GestureRecognizer(opts)
+
+
+def _recognizer(bundle, image_mode: bool, recognizer=None):
+    if recognizer is not None:
+        return recognizer
+    from .recognizer import GestureRecognizer
+
+    return GestureRecognizer(_recognizer_options(bundle, image_mode))
 
 
 def _main_hand(result):
@@ -366,8 +372,13 @@ def capture_stream(source, output, label: str | None = None, *, bundle=None, eve
     if image_mode is None:
         image_mode = isinstance(source, (str, os.PathLike)) and not is_camera(source) and (
             Path(source).is_dir() or Path(source).suffix.lower() in IMAGE_SUFFIXES)
-    rec = _recognizer(bundle, image_mode, recognizer)
-    owns = recognizer is None
+    from .session import FrameError, Session, SessionOptions
+
+    # the loop of `handsdk run` (a Session) without events, speller or actions; in VIDEO mode a
+    # timestamp that does not increase becomes the previous one + 1 ms
+    opts = SessionOptions(recognizer=_recognizer_options(bundle, image_mode, check_bundle=recognizer is None),
+                          event_sets=(), spelling=None, monotonic_timestamps=True)
+    session = Session(opts, recognizer=recognizer)  # builds (and then closes) the recognizer unless given one
     report = CaptureReport(output=str(output))
     t0 = time.monotonic()
     src_name = _source_name(source)
@@ -376,17 +387,16 @@ def capture_stream(source, output, label: str | None = None, *, bundle=None, eve
     try:
         it = frames(source, **(frames_kw or {}))  # SourceError here: nothing was opened
         with DatasetWriter(output, crops=crops) as writer:
-            last_ts = None
             try:
                 for i, (frame, ts) in enumerate(it):
                     report.frames += 1
-                    if not image_mode:
-                        if last_ts is not None and ts <= last_ts:
-                            ts = last_ts + 1
-                        last_ts = ts
-                        result = rec.recognize(frame, ts)
-                    else:
-                        result = rec.recognize(frame)
+                    try:
+                        step = session.step(frame, ts)
+                    except FrameError as e:  # the recognizer's own error, as before
+                        raise e.error from None
+                    result = step.result
+                    if not image_mode and step.timestamp_ms is not None:
+                        ts = step.timestamp_ms  # made monotonic
                     hand = _main_hand(result)
                     if hand is None:
                         report.no_hand += 1
@@ -420,8 +430,7 @@ def capture_stream(source, output, label: str | None = None, *, bundle=None, eve
                 report.added = dict(writer.added)
                 report.totals = dict(writer.counts)
     finally:
-        if owns:
-            rec.close()
+        session.close()
     report.seconds = time.monotonic() - t0
     return report
 

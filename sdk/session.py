@@ -187,14 +187,17 @@ class Session:
     recognizer: an open :class:`~handsdk.GestureRecognizer` to use instead of
         building one from ``options.recognizer`` (the session then leaves it
         open on close); with keyword arguments, GestureRecognizerOptions are
-        taken as that field.
+        taken as that field. Any object with the recognizer's
+        ``recognize(frame, timestamp_ms)`` works too (a stand-in in tests);
+        without ``classifiers`` it has no gesture sets, without ``options``
+        its running mode is ``options.recognizer``'s.
     """
 
     def __init__(self, options: SessionOptions | None = None, *, recognizer: GestureRecognizer | None = None,
                  **kwargs):
         if isinstance(recognizer, GestureRecognizerOptions):  # Session(recognizer=options, source=...)
             kwargs["recognizer"], recognizer = recognizer, None
-        if recognizer is not None and not isinstance(recognizer, GestureRecognizer):
+        if recognizer is not None and not callable(getattr(recognizer, "recognize", None)):
             raise SessionError(f"recognizer must be an open GestureRecognizer or GestureRecognizerOptions, got "
                                f"{type(recognizer).__name__}")
         if options is None:
@@ -215,24 +218,25 @@ class Session:
         self._owns = recognizer is None
         self.recognizer = GestureRecognizer(o.recognizer) if recognizer is None else recognizer
         rec = self.recognizer
+        classifiers = getattr(rec, "classifiers", {})
         try:
             letters = (o.spelling.gesture_set or spelling_set(rec)) if o.spelling is not None else None
-            if letters is not None and letters not in rec.classifiers:
-                raise SessionError(f"spelling gesture set {letters!r} is not in the bundle ({sorted(rec.classifiers)})")
+            if letters is not None and letters not in classifiers:
+                raise SessionError(f"spelling gesture set {letters!r} is not in the bundle ({sorted(classifiers)})")
             self.speller: Speller | None = Speller(o.spelling, gesture_set=letters) if letters else None
             if o.require_spelling and self.speller is None:
-                raise MissingSpellingSet(rec.classifiers)
+                raise MissingSpellingSet(classifiers)
             if o.spelling is not None:
                 for spec in (o.spelling.space_gesture, o.spelling.delete_gesture):
-                    if spec and spec[0] not in rec.classifiers:
+                    if spec and spec[0] not in classifiers:
                         raise SessionError(f"gesture set {spec[0]!r} of {spec[0]}:{spec[1]} is not in the bundle "
-                                           f"({sorted(rec.classifiers)})")
+                                           f"({sorted(classifiers)})")
             #: the gesture sets whose events are reported
-            self.command_sets = [n for n, c in rec.classifiers.items() if c.kind != "spelling"]
+            self.command_sets = [n for n, c in classifiers.items() if c.kind != "spelling"]
             sets = list(o.event_sets) if o.event_sets is not None else self.command_sets
-            unknown = [s for s in sets if s not in rec.classifiers]
+            unknown = [s for s in sets if s not in classifiers]
             if unknown:
-                raise SessionError(f"event_sets {unknown} are not in the bundle ({sorted(rec.classifiers)})")
+                raise SessionError(f"event_sets {unknown} are not in the bundle ({sorted(classifiers)})")
             self.events = GestureEvents(sets, start_score=o.start_score, end_score=o.end_score,
                                         min_hold_ms=o.min_hold_ms, hold_interval_ms=o.hold_interval_ms)
         except BaseException:
@@ -298,7 +302,8 @@ class Session:
     # -------------------------------------------------------------- running
     @property
     def running_mode(self) -> RunningMode:
-        return self.recognizer.options.running_mode
+        ropts = getattr(self.recognizer, "options", None)
+        return ropts.running_mode if isinstance(ropts, GestureRecognizerOptions) else self.options.recognizer.running_mode
 
     def step(self, frame, timestamp_ms: int | None = None, info: dict | None = None) -> SessionStep:
         """One frame through the loop. ``timestamp_ms`` is needed in VIDEO

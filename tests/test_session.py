@@ -114,3 +114,21 @@ def test_annotated_video_and_actions(bundle_path, tmp_path):
     cap = cv2.VideoCapture(str(out))
     assert cap.isOpened() and int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 4
     cap.release()
+
+
+def test_a_stand_in_recognizer_needs_only_recognize():
+    """What `handsdk capture` relies on: any object with recognize(frame,
+    timestamp_ms) runs in a Session (no gesture sets, the options' mode)."""
+    from handsdk.results import RecognitionResult
+
+    class Echo:
+        def recognize(self, frame, timestamp_ms=None):
+            return RecognitionResult(hands=(), image_size=(frame.shape[1], frame.shape[0]), timestamp_ms=timestamp_ms,
+                                     timings_ms={})
+
+    f = np.zeros((8, 8, 3), np.uint8)
+    with Session(recognizer=Echo(), monotonic_timestamps=True, event_sets=()) as s:
+        assert s.running_mode is RunningMode.VIDEO and s.command_sets == [] and s.speller is None
+        assert [s.step(f, t).timestamp_ms for t in (5, 5, 3, 9)] == [5, 6, 7, 9]
+    with pytest.raises(SessionError, match="recognizer must be an open GestureRecognizer"):
+        Session(recognizer=3)

@@ -85,7 +85,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("qat-int8", "handsdk.convert.qat:convert_trained", ".tflite", "int8", "qat-int8", "tflite",
            _TF + ("tensorflow_model_optimization",), needs_calibration=True,
            description="tfmot quantisation-aware fine-tuning (distilled from the float model), then "
-                       "full-integer conversion"),
+                       "full-integer conversion; layers tfmot cannot quantise stay float and are listed"),
     Format("onnx", "handsdk.convert.onnx:convert_trained", ".onnx", "fp32", "fp32", "onnxruntime",
            _TF + ("tf2onnx", "onnxruntime"),
            description="ONNX (tf2onnx), checked with onnxruntime; the first half of the TensorRT path"),

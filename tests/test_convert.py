@@ -42,10 +42,25 @@ def test_the_format_table_drives_the_cli():
     r = runner.invoke(app, ["convert", "--detector", "d", "--pose", "p", "--gesture", "g", "--format", "int4",
                             "-o", "x.handsdk"])
     assert r.exit_code == 2 and "unknown format 'int4'" in r.output
+    r = runner.invoke(app, ["build-default", "--format", "int4"])
+    assert r.exit_code == 2 and "unknown format 'int4'; choose one of " + ", ".join(FORMATS) in r.output
+
+
+def test_readme_format_table_is_the_formats_table():
+    """README's table lists the rows of FORMATS with their descriptions; which
+    format suits a device is said by the device profiles only."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("| format | what |\n", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    rows = [re.fullmatch(r"\| `([\w-]+)` \| (.+) \|", line).groups() for line in table]
+    assert rows == [(k, f.description) for k, f in FORMATS.items()]
 
 
 @pytest.mark.parametrize("outputs", ["list", "dict"])
-@pytest.mark.parametrize("fmt", ["fp32", "fp16", "dynamic", "int8", "qat-int8", "onnx"])
+@pytest.mark.parametrize("fmt", ["fp32", "fp16", "dynamic", "int8", pytest.param("qat-int8", marks=pytest.mark.slow),
+                                 "onnx"])
 def test_each_format_converts_reloads_and_keeps_parity(fmt, outputs):
     """Both kinds of trained model: outputs as a list, and as a dict by name
     (the real pose model returns a dict)."""
@@ -77,6 +92,7 @@ def test_each_format_converts_reloads_and_keeps_parity(fmt, outputs):
         assert "qat_left_float" in info
 
 
+@pytest.mark.slow
 def test_qat_handles_models_with_named_dict_outputs():
     """The trained pose model returns a dict of outputs (heatmaps, presence,
     handedness), not a list: QAT's distillation must pair them by name."""
@@ -108,6 +124,7 @@ def test_qat_lists_the_layers_it_leaves_float():
     assert any(s.startswith("ln ") for s in left) and not any("conv2d" in s for s in left)
 
 
+@pytest.mark.slow
 def test_convert_cli_writes_a_bundle_that_runs(tmp_path):
     runs = _runs(tmp_path)
     out = tmp_path / "model.handsdk"
@@ -189,6 +206,7 @@ def test_profile_rows_never_abort(bundle_path, tmp_path):
     assert all(ln[col - 1] != " " for ln in table), table
 
 
+@pytest.mark.slow
 def test_a_model_that_loses_accuracy_falls_back_to_another_format(tmp_path):
     from handsdk import GestureRecognizer, load_bundle
     from handsdk.convert.api import convert_bundle

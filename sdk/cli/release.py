@@ -11,12 +11,18 @@ from .common import fail, need_train_extra
 
 
 def register(app: typer.Typer):
+    # --format's choices come from the formats table (no TensorFlow behind it), as for `handsdk convert`
+    from handsdk.convert.formats import FORMATS
+
+    from .convert import _choices
+
     @app.command("build-default")
     def build_default(
         output: Optional[Path] = typer.Option(None, "-o", "--output",
                                               help="bundle to write (default: sdk/models/default.handsdk)"),
         runs: Path = typer.Option(Path("runs/default"), "--runs", help="where the training runs go"),
-        fmt: str = typer.Option("int8", "--format", help="bundle format (int8 is the shipped one)"),
+        fmt: str = typer.Option("int8", "--format", metavar=_choices(FORMATS), autocompletion=lambda: list(FORMATS),
+                                help="bundle format, a row of the formats table (int8 is the shipped one)"),
         train: bool = typer.Option(True, "--train/--no-train", help="retrain, or reuse finished runs"),
         data_root: Optional[Path] = typer.Option(None, "--data-root", help="shared data (or $HANDSDK_DATA)"),
         evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate"),
@@ -24,7 +30,12 @@ def register(app: typer.Typer):
         """Train the default models (10 steps: 7 trainings, 3 hard-negative minings) on the
         shippable shared data, convert them into one bundle and evaluate it (about 1.5 hours
         on 2 CPU cores)."""
+        if fmt not in FORMATS:
+            fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         need_train_extra("handsdk build-default")
+        why = FORMATS[fmt].unavailable()
+        if why:
+            fail(why)
         from handsdk.train.release import build_default_bundle
 
         import time

@@ -24,6 +24,7 @@ def _tiny_runs(root):
                                           "data": {"train": ["synth"]}}),
     }
     specs["pose_ft"] = specs["pose_ft2"] = specs["pose"]
+    specs["detector_ft"] = specs["detector"]
     specs["gesture_asl_pipeline"] = specs["gesture_asl"]
     specs["gesture_commands_pipeline"] = specs["gesture_commands"]
     for name in ("hard_negatives.json", "hard_negatives_val.json", "hard_negatives_scene.json"):  # mined
@@ -41,22 +42,33 @@ def test_build_default_reuses_runs_and_records_provenance(tmp_path):
 
     _tiny_runs(tmp_path / "runs")
     out = tmp_path / "default.handsdk"
+    stale = tmp_path / "weights" / "detector_old"  # a run shipped before, no longer in FINAL
+    stale.mkdir(parents=True)
+    (stale / "best.keras").write_bytes((tmp_path / "runs" / "detector" / "best.keras").read_bytes())
+    (tmp_path / "weights" / "README.txt").write_text("kept")
     rep = build_default_bundle(out, runs=tmp_path / "runs", fmt="fp32", train=False, evaluate=False,
                                weights_dir=tmp_path / "weights", progress=lambda m: None)
     # the Keras weights of the shipped models are exported beside the bundle (to be committed)
-    assert set(rep["weights"]) == {"detector", "pose_ft2", "gesture_commands_pipeline", "gesture_asl_pipeline"}
+    assert set(rep["weights"]) == {"detector_ft", "pose_ft2", "gesture_commands_pipeline", "gesture_asl_pipeline"}
     from handsdk.train.trainer import load_exported
 
     assert load_exported(tmp_path / "weights" / "pose_ft2" / "best.keras").count_params() > 0
+    assert not stale.exists() and (tmp_path / "weights" / "README.txt").is_file()
     assert rep["size_bytes"] == out.stat().st_size
     b = load_bundle(out)
     assert set(b.gesture_sets) == {"commands", "asl_letters"}
     prov = b.provenance
-    assert prov["training_data"] == ["real:asl_letters/train", "real:gesture_keypoints_csv", "synth"]
+    # the models' training sources, and the scene sets whose frames were mined for presence negatives
+    mined = {"real:driver_cam", "real:webcam_finger_counts/train", "real:webcam_signs/train"}
+    assert {"real:asl_letters/train", "real:gesture_keypoints_csv", "synth"} | mined <= set(prov["training_data"])
+    # nothing validation-only: not the mined validation frames, not the held-out sets
+    assert not any(t.endswith("/valid") or "asl_signers_studio" in t or "asl_two_signers" in t
+                   for t in prov["training_data"])
     assert prov["metrics"]["gesture:commands"]["val_accuracy"] == 0.9
     # CC BY / MIT data need credit: every shared set it was trained on, with licence and source
     credits = prov["data_credits"]
-    assert set(credits) == {"asl_letters", "gesture_keypoints_csv"}
+    assert {"asl_letters", "gesture_keypoints_csv", "webcam_signs", "driver_cam"} <= set(credits)
+    assert all(c["shippable"] for c in credits.values())  # nothing validation-only went into it
     assert credits["asl_letters"]["licence"] == "Public Domain" and credits["asl_letters"]["shippable"]
     with_provenance(out, {"evaluation": {"x": 1}})
     b2 = load_bundle(out)

@@ -31,6 +31,9 @@ STEPS = (
     ("gesture", "gesture_commands", "gesture_commands", {}),
     ("gesture", "gesture_asl", "gesture_asl", {}),
     ("detector", "detector_scene", "detector", {}),
+    # 4 more epochs at a lower rate, selected on the scene score (the copy-paste
+    # composite variant, detector_comp.yaml, was measured and not kept)
+    ("detector", "detector_scene_ft", "detector_ft", {"train.init_from": "{runs}/detector"}),
     # hard negatives for the landmarker's presence: where the bundle that ships
     # today (a close-up detector: it fires on faces) finds hands on no hand
     ("mine", "hard_negatives", "hard_negatives.json", {}),
@@ -59,10 +62,12 @@ MINE_SETS = {"hard_negatives": None,  # None: handsdk.train.data.mining.DEFAULT_
              "hard_negatives_scene": None}
 
 #: the runs that go into the shipped bundle
-FINAL = {"detector": "detector", "pose": "pose_ft2",
+FINAL = {"detector": "detector_ft", "pose": "pose_ft2",
          "gestures": ("gesture_commands_pipeline", "gesture_asl_pipeline")}
 #: the bundle the pipeline GestureNets' keypoints come from (fp32, built before they train)
 INTERIM = {"detector": "detector", "pose": "pose", "gestures": ("gesture_commands", "gesture_asl")}
+#: the fp32 bundles built on the way, by file name
+INTERIMS = {"interim.handsdk": INTERIM}
 
 #: the shipped bundle's score thresholds. Presence, end to end (int8 bundle with the
 #: third-stage landmarker, frames spread over each set; the int8 presence output
@@ -190,7 +195,23 @@ def export_weights(runs, dest=WEIGHTS_DIR, final=None, progress=print) -> dict:
                 shutil.copyfile(src / extra, d / extra)
         out[name] = (d / "best.keras").stat().st_size
         progress(f"weights {name}: {out[name] / 1024:.0f} KiB -> {d}")
+    for d in sorted(dest.iterdir()):  # weights of runs no longer shipped
+        if d.is_dir() and d.name not in out and (d / "best.keras").is_file():
+            shutil.rmtree(d)
+            progress(f"removed stale weights {d}")
     return out
+
+
+def mined_sources() -> list[str]:
+    """``real:<set>`` of every scene set whose frames the mining steps read for
+    the landmarker's training (their hard negatives train its presence)."""
+    from handsdk.train.data.mining import DEFAULT_SETS
+
+    # only the mined files that train (data.hard_negatives), not those that validate
+    train_files = ",".join(str(ov.get("data.hard_negatives", "")) for _, _, _, ov in STEPS)
+    sets = {x for task, cfg, name, _ in STEPS if task == "mine" and f"/{name}" in train_files
+            for x in (MINE_SETS[cfg] or DEFAULT_SETS)}
+    return sorted(f"real:{x}" for x in sets)
 
 
 def data_credits(training_data, data_root=None) -> dict:
@@ -226,15 +247,16 @@ def data_credits(training_data, data_root=None) -> dict:
 
 
 def _interim(runs: Path, path, built: set, train: bool, data_root, progress) -> None:
-    """Build the interim fp32 bundle (:data:`INTERIM`) once per rebuild (or
-    when it is missing)."""
+    """Build an fp32 bundle of :data:`INTERIMS` (by ``path``'s file name) once
+    per rebuild (or when it is missing)."""
     from handsdk.convert.api import convert_bundle
 
     if Path(path).is_file() and (not train or path in built):
         return
     built.add(path)
-    progress("building the interim bundle (the scene detector's mining, the pipeline GestureNets' keypoints) ...")
-    convert_bundle(runs / INTERIM["detector"], runs / INTERIM["pose"], [runs / g for g in INTERIM["gestures"]],
+    spec = INTERIMS[Path(path).name]
+    progress(f"building {Path(path).name} ({spec['detector']} + {spec['pose']}) ...")
+    convert_bundle(runs / spec["detector"], runs / spec["pose"], [runs / g for g in spec["gestures"]],
                    fmt="fp32", output=path, data="auto", data_root=data_root, name="handsdk-interim",
                    progress=progress)
 
@@ -287,13 +309,16 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
         report["weights"] = export_weights(runs, weights_dir, progress=progress)
     from handsdk import load_bundle
 
-    credits = data_credits(load_bundle(output).provenance.get("training_data", ()), data_root)
+    # the mined frames (presence negatives) are training data too
+    training = list(load_bundle(output).provenance.get("training_data", ())) + mined_sources()
+    training = sorted(set(training))
+    credits = data_credits(training, data_root)
+    extra = {"data_credits": credits, "training_data": training}
     if evaluate:
         ev = evaluate_bundle(output, data_root=data_root, progress=progress)
-        with_provenance(output, {"evaluation": ev, "rebuild": "handsdk build-default", "data_credits": credits})
+        extra.update({"evaluation": ev, "rebuild": "handsdk build-default"})
         report["evaluation"] = ev
-    else:
-        with_provenance(output, {"data_credits": credits})
+    with_provenance(output, extra)
     report["size_bytes"] = output.stat().st_size  # with the provenance written last
     report["minutes"] = round((time.perf_counter() - t0) / 60, 1)
     return report

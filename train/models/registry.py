@@ -81,6 +81,36 @@ class TaskSpec:
             object.__setattr__(self, "eval_source_task", self.source_task)
 
 
+#: the functions every model folder provides by convention: field -> (module, function)
+CONVENTIONS = {"frame_size": ("examples", "frame_size"), "pools": ("examples", "pools"),
+               "example": ("examples", "train_example"), "evaluate_pool": ("evaluate", "evaluate_pool"),
+               "evaluate_samples": ("evaluate", "evaluate_samples")}
+
+
+def package_spec(package: str, **fields) -> TaskSpec:
+    """The :class:`TaskSpec` of a model folder ``package`` (its last name is
+    the task name): ``fields`` plus the :data:`CONVENTIONS` functions of its
+    ``examples`` and ``evaluate`` modules, unless given."""
+    for field, (module, attr) in CONVENTIONS.items():
+        fields.setdefault(field, lazy(f"{package}.{module}", attr))
+    fields.setdefault("name", package.rsplit(".", 1)[-1])
+    return TaskSpec(**fields)
+
+
+def forward(module: str, names) -> Callable[[str], Any]:
+    """A module ``__getattr__`` serving ``names`` from ``module`` (imported on
+    first use): a model folder's package keeps the functions of the module it
+    replaced importable without loading TensorFlow on import."""
+    names = frozenset(names)
+
+    def __getattr__(name):
+        if name in names:
+            return getattr(importlib.import_module(module), name)
+        raise AttributeError(f"module {module.rsplit('.', 1)[0]!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
 _SPECS: dict[str, TaskSpec] = {}
 
 
@@ -106,4 +136,4 @@ def names() -> tuple[str, ...]:
     return BUILTIN + tuple(n for n in _SPECS if n not in BUILTIN)
 
 
-__all__ = ["TaskSpec", "register", "get", "names", "lazy", "BUILTIN"]
+__all__ = ["TaskSpec", "register", "get", "names", "lazy", "package_spec", "forward", "BUILTIN"]

@@ -10,15 +10,13 @@ when one is used.
 """
 from __future__ import annotations
 
-import importlib
-
-from ..registry import TaskSpec, lazy, register
+from ..registry import forward, lazy, package_spec, register
 from .config import DetectorModelConfig, validate
 
 _P = __name__
 
-SPEC = register(TaskSpec(
-    name="detector",
+SPEC = register(package_spec(
+    _P,
     config=DetectorModelConfig,
     monitor="val_ap",
     validate=validate,
@@ -26,20 +24,12 @@ SPEC = register(TaskSpec(
     export=lambda model, cfg: model,
     metadata=lambda model, cfg, labels=None: lazy(_P + ".model", "detector_metadata")(model, cfg),
     compile=lazy(_P + ".model", "compile_detector"),
-    frame_size=lazy(_P + ".examples", "frame_size"),
     eval_frame_size=lambda cfg: (cfg.model.input_height, cfg.model.input_width),
-    pools=lazy(_P + ".examples", "pools"),
-    example=lazy(_P + ".examples", "train_example"),
-    evaluate_pool=lazy(_P + ".evaluate", "evaluate_pool"),
-    evaluate_samples=lazy(_P + ".evaluate", "evaluate_samples"),
     eval_source_task="detector_eval",  # frames whose hands lack keypoints count too
 ))
 
 
-def __getattr__(name):  # the old module's functions: build_detector, detector_metadata, compile_detector
-    if name in ('build_detector', 'detector_metadata', 'compile_detector'):
-        return getattr(importlib.import_module(_P + ".model"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = forward(_P + ".model", ('build_detector', 'detector_metadata', 'compile_detector'))  # the replaced module's functions
 
 
 __all__ = ["SPEC", "DetectorModelConfig", "build_detector", "detector_metadata", "compile_detector"]

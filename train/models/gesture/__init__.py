@@ -10,15 +10,13 @@ when one is used.
 """
 from __future__ import annotations
 
-import importlib
-
-from ..registry import TaskSpec, lazy, register
+from ..registry import forward, lazy, package_spec, register
 from .config import GestureModelConfig, validate
 
 _P = __name__
 
-SPEC = register(TaskSpec(
-    name="gesture",
+SPEC = register(package_spec(
+    _P,
     config=GestureModelConfig,
     monitor="val_macro_f1",
     validate=validate,
@@ -26,19 +24,11 @@ SPEC = register(TaskSpec(
     export=lambda model, cfg: model,
     metadata=lazy(_P + ".model", "gesture_metadata"),
     compile=lazy(_P + ".model", "compile_gesture"),
-    frame_size=lazy(_P + ".examples", "frame_size"),
     eval_frame_size=lambda cfg: (192, 192),
-    pools=lazy(_P + ".examples", "pools"),
-    example=lazy(_P + ".examples", "train_example"),
-    evaluate_pool=lazy(_P + ".evaluate", "evaluate_pool"),
-    evaluate_samples=lazy(_P + ".evaluate", "evaluate_samples"),
 ))
 
 
-def __getattr__(name):  # the old module's functions: build_gesture, gesture_metadata, compile_gesture
-    if name in ('build_gesture', 'gesture_metadata', 'compile_gesture'):
-        return getattr(importlib.import_module(_P + ".model"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = forward(_P + ".model", ('build_gesture', 'gesture_metadata', 'compile_gesture'))  # the replaced module's functions
 
 
 __all__ = ["SPEC", "GestureModelConfig", "build_gesture", "gesture_metadata", "compile_gesture"]

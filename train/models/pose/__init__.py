@@ -11,15 +11,13 @@ when one is used.
 """
 from __future__ import annotations
 
-import importlib
-
-from ..registry import TaskSpec, lazy, register
+from ..registry import forward, lazy, package_spec, register
 from .config import PoseModelConfig, validate
 
 _P = __name__
 
-SPEC = register(TaskSpec(
-    name="pose",
+SPEC = register(package_spec(
+    _P,
     config=PoseModelConfig,
     monitor="val_pck20",
     validate=validate,
@@ -27,19 +25,11 @@ SPEC = register(TaskSpec(
     export=lazy(_P + ".model", "export_pose"),
     metadata=lambda model, cfg, labels=None: lazy(_P + ".model", "pose_metadata")(model, cfg),
     compile=lazy(_P + ".model", "compile_pose"),
-    frame_size=lazy(_P + ".examples", "frame_size"),
     eval_frame_size=lambda cfg: (192, 192),
-    pools=lazy(_P + ".examples", "pools"),
-    example=lazy(_P + ".examples", "train_example"),
-    evaluate_pool=lazy(_P + ".evaluate", "evaluate_pool"),
-    evaluate_samples=lazy(_P + ".evaluate", "evaluate_samples"),
 ))
 
 
-def __getattr__(name):  # the old module's functions: build_pose, build_inference_model, pose_metadata, compile_pose, export_pose, NUM_KEYPOINTS
-    if name in ('build_pose', 'build_inference_model', 'pose_metadata', 'compile_pose', 'export_pose', 'NUM_KEYPOINTS'):
-        return getattr(importlib.import_module(_P + ".model"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = forward(_P + ".model", ('build_pose', 'build_inference_model', 'pose_metadata', 'compile_pose', 'export_pose', 'NUM_KEYPOINTS'))  # the replaced module's functions
 
 
 __all__ = ["SPEC", "PoseModelConfig", "build_pose", "build_inference_model", "pose_metadata", "compile_pose", "export_pose", "NUM_KEYPOINTS"]

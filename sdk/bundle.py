@@ -743,9 +743,9 @@ def _model_json(content: bytes, file: str, quantization: str, decoding: dict | N
 
 
 def _suffix(content: bytes) -> str:
-    from .backend import is_onnx
+    from .backend import model_suffix  # the one test of a model's kind (open_model dispatches on it)
 
-    return ".engine" if content[:4] == b"HTRT" else ".onnx" if is_onnx(content) else ".tflite"
+    return model_suffix(content)
 
 
 def _read(x) -> bytes:

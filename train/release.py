@@ -66,8 +66,6 @@ FINAL = {"detector": "detector_ft", "pose": "pose_ft2",
          "gestures": ("gesture_commands_pipeline", "gesture_asl_pipeline")}
 #: the bundle the pipeline GestureNets' keypoints come from (fp32, built before they train)
 INTERIM = {"detector": "detector", "pose": "pose", "gestures": ("gesture_commands", "gesture_asl")}
-#: the fp32 bundles built on the way, by file name
-INTERIMS = {"interim.handsdk": INTERIM}
 
 #: the shipped bundle's score thresholds. Presence, end to end (int8 bundle with the
 #: third-stage landmarker, frames spread over each set; the int8 presence output
@@ -208,8 +206,9 @@ def mined_sources() -> list[str]:
     from handsdk.train.data.mining import DEFAULT_SETS
 
     # only the mined files that train (data.hard_negatives), not those that validate
-    train_files = ",".join(str(ov.get("data.hard_negatives", "")) for _, _, _, ov in STEPS)
-    sets = {x for task, cfg, name, _ in STEPS if task == "mine" and f"/{name}" in train_files
+    train_files = {Path(f).name for _, _, _, ov in STEPS
+                   for f in str(ov.get("data.hard_negatives", "")).split(",") if f}
+    sets = {x for task, cfg, name, _ in STEPS if task == "mine" and name in train_files
             for x in (MINE_SETS[cfg] or DEFAULT_SETS)}
     return sorted(f"real:{x}" for x in sets)
 
@@ -247,16 +246,15 @@ def data_credits(training_data, data_root=None) -> dict:
 
 
 def _interim(runs: Path, path, built: set, train: bool, data_root, progress) -> None:
-    """Build an fp32 bundle of :data:`INTERIMS` (by ``path``'s file name) once
-    per rebuild (or when it is missing)."""
+    """Build the interim fp32 bundle (:data:`INTERIM`) once per rebuild (or
+    when it is missing)."""
     from handsdk.convert.api import convert_bundle
 
     if Path(path).is_file() and (not train or path in built):
         return
     built.add(path)
-    spec = INTERIMS[Path(path).name]
-    progress(f"building {Path(path).name} ({spec['detector']} + {spec['pose']}) ...")
-    convert_bundle(runs / spec["detector"], runs / spec["pose"], [runs / g for g in spec["gestures"]],
+    progress("building the interim bundle (the scene detector's mining, the pipeline GestureNets' keypoints) ...")
+    convert_bundle(runs / INTERIM["detector"], runs / INTERIM["pose"], [runs / g for g in INTERIM["gestures"]],
                    fmt="fp32", output=path, data="auto", data_root=data_root, name="handsdk-interim",
                    progress=progress)
 

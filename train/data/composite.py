@@ -63,17 +63,17 @@ def keypoint_mask(shape, kp: np.ndarray, width: float) -> np.ndarray:
 
     h, w = shape[:2]
     m = np.zeros((h, w), np.uint8)
-    pts = np.round(kp[:, :2] * 4).astype(np.int32)  # 2 fractional bits
+    pts = np.round(kp[:, :2] * 4).astype(np.int32)  # 2 fractional bits (shift=2): points and radii in 1/4 px
     cv2.fillPoly(m, [pts[list(_PALM)]], 255, lineType=cv2.LINE_8, shift=2)
     t = max(int(round(width)), 1)
     for a, b in HAND_CONNECTIONS:
         cv2.line(m, tuple(pts[a]), tuple(pts[b]), 255, t, lineType=cv2.LINE_8, shift=2)
     for i in range(21):
-        cv2.circle(m, tuple(pts[i]), int(round(width * 2)), 255, -1, lineType=cv2.LINE_8, shift=2)
+        cv2.circle(m, tuple(pts[i]), int(round(width * 2)), 255, -1, lineType=cv2.LINE_8, shift=2)  # radius width/2
     return m
 
 
-def hand_alpha(image: np.ndarray, kp: np.ndarray, *, refine: bool = True, rng=None) -> np.ndarray:
+def hand_alpha(image: np.ndarray, kp: np.ndarray, *, refine: bool = True) -> np.ndarray:
     """float32 alpha (HxW, 0..1) of the hand whose keypoints are ``kp`` in
     ``image`` (RGB uint8)."""
     import cv2

@@ -330,3 +330,56 @@ def test_synthetic_sources_when_available():
     from handsdk.train.data import pipeline  # the old path of the streams
 
     assert pipeline.synthetic_source is S.synthetic_source
+
+
+def test_pose_crops_per_hand_gives_distinct_views():
+    from handsdk.train.models import get
+
+    rng = np.random.default_rng(5)
+    samples = [dot_sample(rng, h=64, w=64) for _ in range(4)]
+    pools = {}
+    for k in (1, 3):
+        cfg = load_config(CONFIGS / "pose_smoke.yaml", {"model.crops_per_hand": k, "model.rotation": 180,
+                                                        "data.negatives": 0.0})
+        train, val, _ = get("pose").pools(cfg, samples, samples[:1], np.random.default_rng(0))
+        pools[k] = train
+        assert len(val["image"]) == 1  # validation crops are not repeated
+    assert len(pools[3]["image"]) == 3 * len(pools[1]["image"]) == 12
+    # the three views of a hand differ (own rotation / centre / scale jitter)
+    views = pools[3]["keypoints"][[0, 4, 8], 0, :2]
+    assert np.abs(views[0] - views[1]).max() > 0.5 and np.abs(views[0] - views[2]).max() > 0.5
+    with pytest.raises(Exception, match="crops_per_hand"):
+        load_config(CONFIGS / "pose_smoke.yaml", {"model.crops_per_hand": 0})
+
+
+def test_pose_blur_grey_noise_change_pixels_never_targets():
+    pytest.importorskip("tf_keras")
+    rng = np.random.default_rng(3)
+    pool = pose_pool([dot_sample(rng, h=64, w=64)], 32, PoseModelConfig(), rng, 0.0, jitter=False)
+    plain_x, plain_y = _example("pose", pool, True, 1)
+    x, y = _example("pose", pool, True, 1, **{"model.blur_prob": 1.0, "model.blur_sigma": 1.5,
+                                              "model.gray_prob": 1.0, "model.noise_std": 0.02})
+    for k in plain_y:  # same seed: the same flip, so the same targets
+        np.testing.assert_allclose(y[k], plain_y[k], atol=1e-6)
+    img = x["image"]
+    assert 0 <= img.min() and img.max() <= 1
+    assert np.abs(img - plain_x["image"]).max() > 0.05  # changed
+    # grey: the channels agree up to the noise
+    assert np.abs(img[..., 0] - img[..., 1]).max() < 0.2
+    # blurred: the bright dots are spread (their peak drops), content stays put
+    assert img.max() < plain_x["image"].max()
+
+
+def test_blur_tf_keeps_mass_and_position():
+    pytest.importorskip("tf_keras")
+    from handsdk.train.models.targets import blur_tf
+    from handsdk.train.tf import tf
+
+    im = np.zeros((32, 32, 3), np.float32)
+    im[16, 10] = 1.0
+    b = blur_tf(tf.constant(im), tf.constant(2.0), tf.constant(0.3)).numpy()
+    np.testing.assert_allclose(b.sum(), 3.0, rtol=1e-4)  # no light lost away from the border
+    row = b[16, :, 0]
+    assert int(np.argmax(row)) == 10 and row[8] > 0.05 and b[14, 10, 0] < 1e-3  # spread along x only
+    flat = blur_tf(tf.constant(np.full((8, 8, 3), 0.7, np.float32)), tf.constant(1.5), tf.constant(1.5)).numpy()
+    np.testing.assert_allclose(flat, 0.7, atol=1e-5)  # borders reflect: no dark frame

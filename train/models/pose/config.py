@@ -45,6 +45,18 @@ class PoseModelConfig:
     #: (frames stretched to another aspect ratio, e.g. 16:9 video stored square)
     aspect_jitter: float = 0.0
     aspect_prob: float = 0.3
+    #: training crops drawn per hand (and hand-free crops per frame), each with its
+    #: own jitter: the pool is built once, so with 1 every epoch shows a hand in the
+    #: same orientation, scale and squeeze
+    crops_per_hand: int = 1
+    #: photometric augmentation besides brightness/contrast/saturation: this share of
+    #: the crops is blurred (Gaussian, sigma up to ``blur_sigma`` px along x and y
+    #: independently: defocus and motion along an axis), ``gray_prob`` turned grey,
+    #: and every crop gets pixel noise of up to ``noise_std`` (in [0, 1] units)
+    blur_prob: float = 0.0
+    blur_sigma: float = 1.5
+    gray_prob: float = 0.0
+    noise_std: float = 0.0
 
 
 def validate(m: PoseModelConfig) -> None:
@@ -57,5 +69,12 @@ def validate(m: PoseModelConfig) -> None:
             raise ConfigError(f"model.scales: {s} must be a power of two <= 2**(len(filters)-1)")
     if m.output_stride not in m.scales:
         raise ConfigError("model.output_stride must be one of model.scales")
+    if m.crops_per_hand < 1:
+        raise ConfigError("model.crops_per_hand must be >= 1")
+    for k in ("blur_prob", "gray_prob"):
+        if not 0.0 <= getattr(m, k) <= 1.0:
+            raise ConfigError(f"model.{k} must be in [0, 1]")
+    if m.blur_sigma <= 0 or m.noise_std < 0:
+        raise ConfigError("model.blur_sigma must be > 0 and model.noise_std >= 0")
     if m.input_size % (2 ** (len(m.filters) - 1)):
         raise ConfigError("model.input_size must be divisible by 2**(len(filters)-1)")

@@ -151,12 +151,28 @@ def pools(cfg, train_samples, val_samples, rng):
     m = cfg.model
     hard = mining.load(cfg.data.hard_negatives) if cfg.data.hard_negatives else None
     vhard = mining.load(cfg.data.val_hard_negatives) if cfg.data.val_hard_negatives else None
-    train = pose_pool(train_samples, m.input_size, m, rng, cfg.data.negatives, jitter=cfg.data.augment,
-                      hard_negatives=hard)
+    reps = int(getattr(m, "crops_per_hand", 1)) if cfg.data.augment else 1
+    parts = [pose_pool(train_samples, m.input_size, m, rng, cfg.data.negatives, jitter=cfg.data.augment,
+                       hard_negatives=hard) for _ in range(max(1, reps))]
+    train = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     vr = np.random.default_rng(cfg.data.seed + 1)
     val = pose_pool(val_samples, m.input_size, m, vr, cfg.data.negatives, jitter=False,
                     hard_negatives=vhard)
     return train, val, None
+
+
+def _photometric(img, m, tf, blur_tf):
+    """Blur (``m.blur_prob``), grey (``m.gray_prob``) and pixel noise
+    (``m.noise_std``) of a float crop in [0, 1] (see :class:`PoseModelConfig`)."""
+    if getattr(m, "blur_prob", 0.0) > 0:
+        sig = tf.random.uniform((2,), 0.3, float(m.blur_sigma))
+        img = tf.cond(tf.random.uniform(()) < m.blur_prob, lambda: blur_tf(img, sig[0], sig[1]), lambda: img)
+    if getattr(m, "gray_prob", 0.0) > 0:
+        grey = tf.tile(tf.image.rgb_to_grayscale(img), [1, 1, 3])
+        img = tf.where(tf.random.uniform(()) < m.gray_prob, grey, img)
+    if getattr(m, "noise_std", 0.0) > 0:
+        img = img + tf.random.normal(tf.shape(img), stddev=tf.random.uniform((), 0.0, float(m.noise_std)))
+    return tf.clip_by_value(img, 0.0, 1.0)
 
 
 def train_example(cfg, ex, augment):
@@ -166,7 +182,7 @@ def train_example(cfg, ex, augment):
     blanks)."""
     from handsdk.train.tf import tf
 
-    from ..targets import color_jitter_tf, gaussian_heatmaps_tf, render_skeleton_tf
+    from ..targets import blur_tf, color_jitter_tf, gaussian_heatmaps_tf, render_skeleton_tf
 
     m = cfg.model
     s = int(m.input_size)
@@ -181,6 +197,7 @@ def train_example(cfg, ex, augment):
         kp = tf.cond(flip, lambda: tf.stack([fx, kp[:, 1], kp[:, 2]], -1), lambda: kp)
         hand = tf.cond(flip & (hand >= 0), lambda: 1.0 - hand, lambda: hand)
         img = color_jitter_tf(img)
+        img = _photometric(img, m, tf, blur_tf)
     inputs = {"image": img}
     if m.use_skeleton:
         skp = kp

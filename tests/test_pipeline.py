@@ -383,3 +383,27 @@ def test_blur_tf_keeps_mass_and_position():
     assert int(np.argmax(row)) == 10 and row[8] > 0.05 and b[14, 10, 0] < 1e-3  # spread along x only
     flat = blur_tf(tf.constant(np.full((8, 8, 3), 0.7, np.float32)), tf.constant(1.5), tf.constant(1.5)).numpy()
     np.testing.assert_allclose(flat, 0.7, atol=1e-5)  # borders reflect: no dark frame
+
+
+def test_pose_zoomed_out_negatives_show_a_small_hand_with_presence_zero():
+    rng = np.random.default_rng(2)
+    samples = [dot_sample(rng, h=160, w=160) for _ in range(6)]
+    cfg = PoseModelConfig(zoom_negatives=1.0, zoom_negative_range=[3.0, 4.0], rotation=0.0)
+    pool = pose_pool(samples, 32, cfg, np.random.default_rng(0), negatives=0.0, jitter=True)
+    assert len(pool["presence"]) == 12  # every hand: its crop, then a zoomed-out one
+    hands, zoomed = pool["presence"] == 1, pool["presence"] == 0
+    assert hands.sum() == 6 and zoomed.sum() == 6 and (pool["handedness"][zoomed] == -1).all()
+
+    def spread(k):
+        v = k[:, 2] >= 0
+        return np.ptp(k[v, :2], axis=0).max()
+
+    for a, b in zip(pool["keypoints"][hands], pool["keypoints"][zoomed]):
+        assert (b[:, 2] >= 0).any()  # keypoints kept (the skeleton input), presence says no hand
+        assert spread(b) < 0.45 * spread(a)  # the same hand, 3-4x smaller in its crop
+        assert (b[b[:, 2] >= 0, :2] > -1).all() and (b[b[:, 2] >= 0, :2] < 33).all()  # inside the crop
+    # no zoomed-out crops without jitter (validation) or with the option off
+    assert len(pose_pool(samples, 32, cfg, rng, negatives=0.0, jitter=False)["presence"]) == 6
+    assert len(pose_pool(samples, 32, PoseModelConfig(), rng, negatives=0.0, jitter=True)["presence"]) == 6
+    with pytest.raises(Exception, match="zoom_negative_range"):
+        load_config(CONFIGS / "pose_smoke.yaml", {"model.zoom_negative_range": [1.0, 2.0]})

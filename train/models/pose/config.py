@@ -49,6 +49,12 @@ class PoseModelConfig:
     #: own jitter: the pool is built once, so with 1 every epoch shows a hand in the
     #: same orientation, scale and squeeze
     crops_per_hand: int = 1
+    #: zoomed-out negatives: for this share of the hands, a crop ``zoom_negative_range``
+    #: times wider than the hand's (the hand, and whatever is around it -- a face, the
+    #: other hand, the body -- small inside) with presence 0 and the hand's skeleton as
+    #: the skeleton input: a detector box round a whole person must not pass as a hand
+    zoom_negatives: float = 0.0
+    zoom_negative_range: list[float] = field(default_factory=lambda: [2.2, 5.0])
     #: photometric augmentation besides brightness/contrast/saturation: this share of
     #: the crops is blurred (Gaussian, sigma up to ``blur_sigma`` px along x and y
     #: independently: defocus and motion along an axis), ``gray_prob`` turned grey,
@@ -69,6 +75,12 @@ def validate(m: PoseModelConfig) -> None:
             raise ConfigError(f"model.scales: {s} must be a power of two <= 2**(len(filters)-1)")
     if m.output_stride not in m.scales:
         raise ConfigError("model.output_stride must be one of model.scales")
+    if not 0.0 <= m.zoom_negatives <= 1.0:
+        raise ConfigError("model.zoom_negatives must be in [0, 1]")
+    zr = m.zoom_negative_range
+    if len(zr) != 2 or not 1.5 <= zr[0] <= zr[1]:
+        raise ConfigError("model.zoom_negative_range must be [low, high] with 1.5 <= low <= high "
+                          "(a crop this many times the hand's is not a hand crop)")
     if m.crops_per_hand < 1:
         raise ConfigError("model.crops_per_hand must be >= 1")
     for k in ("blur_prob", "gray_prob"):

@@ -62,6 +62,12 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
             pres.append(1.0)
             hv = s.handedness[j] if j < len(s.handedness) else None
             hand.append(_hand_lr(hv))
+            if jitter and rng.random() < float(getattr(cfg, "zoom_negatives", 0.0) or 0.0):
+                zi, zk = _zoomed_out(s.image, kp, vis, size, cfg, rng)
+                imgs.append(zi)
+                kps.append(zk)
+                pres.append(0.0)
+                hand.append(-1.0)
         hard = (hard_negatives or {}).get(s.path) if s.image is not None else None
         for b in (hard or [])[:hard_per_frame]:
             b = np.asarray(b, np.float32)
@@ -89,6 +95,25 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
     return {"image": np.array(imgs, np.uint8).reshape(n, size, size, 3),
             "keypoints": np.array(kps, np.float32).reshape(n, 21, 3),
             "presence": np.array(pres, np.float32), "handedness": np.array(hand, np.float32)}
+
+
+def _zoomed_out(image, kp, vis, size: int, cfg, rng):
+    """A crop ``cfg.zoom_negative_range`` times wider than the hand's runtime
+    crop, placed so the hand lies anywhere inside it, turned by any angle:
+    (crop, keypoints in crop px). The keypoints stay visible (the skeleton
+    input shows the hand, small, as a detector map would) but the example's
+    presence is 0, so they carry no heatmap loss."""
+    box = keypoints_box(kp[:, :2], vis)
+    side = max(box[2] - box[0], box[3] - box[1], 4.0)
+    lo, hi = cfg.zoom_negative_range
+    f = math.exp(rng.uniform(math.log(lo), math.log(hi)))
+    half = side * f / 2
+    c = (box[:2] + box[2:]) / 2 + rng.uniform(-1, 1, 2) * max(half - side / 2, 0.0) * 0.8
+    big = np.array([c[0] - half, c[1] - half, c[0] + half, c[1] + half], np.float32)
+    m = crop_matrix(big, size, scale=cfg.crop_scale, rotation=math.radians(rng.uniform(-180, 180)))
+    k = apply_affine(m, kp).astype(np.float32)
+    k[:, 2] = kp[:, 2]
+    return warp(image, m, (size, size)), k
 
 
 def _squeeze(m, size: int, cfg, rng) -> np.ndarray:

@@ -256,6 +256,52 @@ def _keypoints_from(outputs: dict, size: int) -> np.ndarray:
     return landmarker_keypoints(outputs, size)
 
 
+#: what the child process of :func:`runs_in_child` runs: open the model in the
+#: runtime's interpreter (its default delegates, XNNPACK on CPU) and invoke it
+_CHILD = """
+import sys, numpy as np
+from handsdk.backend import open_model
+m = open_model(open(sys.argv[1], "rb").read(), num_threads=2, name="check")
+x = dict(np.load(sys.argv[2]))
+for _ in range(3):
+    m(**x)
+print("ok")
+"""
+
+
+def runs_in_child(model_bytes: bytes, inputs: dict, *, timeout: float = 120.0, python: str | None = None
+                  ) -> tuple[bool, str]:
+    """Open and run a converted model in a child process first: an
+    interpreter that crashes on it (LiteRT 2.3's XNNPACK aborts with "double
+    free or corruption" on some int8 models) kills the child, not the
+    conversion. Returns (ok, why)."""
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        mp, xp = Path(d) / "model.bin", Path(d) / "inputs.npz"
+        mp.write_bytes(model_bytes)
+        np.savez(xp, **{k: np.asarray(v) for k, v in inputs.items()})
+        try:
+            r = subprocess.run([python or sys.executable, "-c", _CHILD, str(mp), str(xp)], capture_output=True,
+                               text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False, f"the runtime's interpreter did not finish 3 runs in {timeout:.0f} s"
+    if r.returncode == 0 and "ok" in r.stdout:
+        return True, ""
+    if r.returncode < 0:
+        try:
+            sig = signal.Signals(-r.returncode).name
+        except ValueError:
+            sig = f"signal {-r.returncode}"
+        tail = " ".join(r.stderr.strip().splitlines()[-1:])[:200]
+        return False, f"the runtime's interpreter crashed on it ({sig}{': ' + tail if tail else ''})"
+    tail = " ".join(r.stderr.strip().splitlines()[-1:])[:300]
+    return False, f"the runtime's interpreter failed on it (exit {r.returncode}: {tail})"
+
+
 def measure_parity(trained: Trained, tflite_bytes: bytes, inputs: list[dict]) -> dict:
     """Reload the converted model in the runtime's interpreter, run it on
     ``inputs`` and compare with the Keras model."""
@@ -299,6 +345,22 @@ def measure_parity(trained: Trained, tflite_bytes: bytes, inputs: list[dict]) ->
     if agree:
         report["gesture_agreement"] = round(float(np.mean(agree)), 4)
     return report
+
+
+def _checked_parity(trained: Trained, model_bytes: bytes, inputs: list[dict], tolerance) -> tuple[dict, bool, str]:
+    """Parity of a converted model, measured only once it has run in a child
+    process (:func:`runs_in_child`); a model that crashes the runtime gets
+    ``{"crashed": why}`` and fails."""
+    from handsdk.backend import model_suffix
+
+    if model_suffix(model_bytes) != ".engine" and inputs:  # (a TensorRT engine runs only on its Jetson)
+        ran, why = runs_in_child(model_bytes, inputs[0])
+        if not ran:
+            return {"crashed": why, "within_tolerance": False}, False, why
+    parity = measure_parity(trained, model_bytes, inputs)
+    ok, why = parity_ok(parity, tolerance)
+    parity["within_tolerance"] = ok
+    return parity, ok, why
 
 
 def parity_ok(report: dict, tolerance: dict | None = None) -> tuple[bool, str]:
@@ -384,20 +446,21 @@ def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=
                                        data_root=data_root)
         progress(f"[{i}/{len(trained)}] {t.role}: converting to {fmt}")
         b, info = convert_model(t, fmt, inputs[:calibration_samples], qat_steps=qat_steps, progress=progress)
-        parity = measure_parity(t, b, inputs[:parity_samples])
-        ok, why = parity_ok(parity, tolerance)
-        parity["within_tolerance"] = ok
+        parity, ok, why = _checked_parity(t, b, inputs[:parity_samples], tolerance)
         used = fmt
         if not ok and fallback and fallback != fmt:
-            progress(f"[{i}/{len(trained)}] {t.role}: {fmt} loses accuracy ({why}); converting to {fallback}")
+            lost = "crashes the runtime" if parity.get("crashed") else "loses accuracy"
+            progress(f"[{i}/{len(trained)}] {t.role}: {fmt} {lost} ({why}); converting to {fallback}")
             b2, info2 = convert_model(t, fallback, inputs[:calibration_samples], qat_steps=qat_steps,
                                       progress=progress)
-            parity2 = measure_parity(t, b2, inputs[:parity_samples])
-            ok, why = parity_ok(parity2, tolerance)
-            parity2["within_tolerance"] = ok
+            parity2, ok, why = _checked_parity(t, b2, inputs[:parity_samples], tolerance)
             parity2["fell_back_from"] = {"format": fmt, **{k: v for k, v in parity.items() if k != "samples"}}
-            report.warnings.append(f"{t.role}: {fmt} lost accuracy, shipped as {fallback} instead")
+            report.warnings.append(f"{t.role}: {fmt} {'crashed the runtime' if parity.get('crashed') else 'lost accuracy'}"
+                                   f", shipped as {fallback} instead")
             b, info, parity, used = b2, info2, parity2, fallback
+        if parity.get("crashed"):
+            raise ConversionError(f"{t.role} in {used}: {why}; nothing was written. Convert to another format "
+                                  f"(e.g. --format fp16, or --fallback fp16)")
         if not ok:
             msg = f"{t.role} in {used} LOSES ACCURACY against the Keras model: {why}"
             progress("!" * 8 + " " + msg)

@@ -226,3 +226,65 @@ def test_a_model_that_loses_accuracy_falls_back_to_another_format(tmp_path):
     assert b.landmarker.quantization == "fp32" and b.detector.quantization == "int8"
     with GestureRecognizer.create(out) as rec:
         assert len(rec.recognize(red_stroke_frame()).hands) == 1
+
+
+def _aborting_python(tmp_path):
+    """A 'python' whose child process dies of SIGABRT, as LiteRT's XNNPACK
+    does on some int8 models ("double free or corruption")."""
+    import sys
+
+    exe = tmp_path / "abort_python"
+    exe.write_text(f"#!/bin/sh\nexec {sys.executable} -c 'import os; os.abort()'\n")
+    exe.chmod(0o755)
+    return str(exe)
+
+
+def test_a_converted_model_runs_in_a_child_process_first(tmp_path):
+    from pathlib import Path
+
+    from handsdk.convert.api import runs_in_child
+
+    tiny = Path(__file__).parent / "fixtures" / "tiny" / "landmarker.tflite"
+    from handsdk.backend import open_model
+
+    spec = open_model(tiny.read_bytes()).inputs  # the fixture's input names and shapes (float in)
+    x = {k: np.zeros(t.shape, np.float32) for k, t in spec.items()}
+    assert runs_in_child(tiny.read_bytes(), x) == (True, "")
+    ok, why = runs_in_child(b"TFL3 not a model" * 4, x)
+    assert not ok and "failed on it (exit 1" in why
+    ok, why = runs_in_child(tiny.read_bytes(), x, python=_aborting_python(tmp_path))
+    assert not ok and "crashed on it (SIGABRT" in why
+
+
+def test_a_model_that_crashes_the_runtime_falls_back_or_is_refused(tmp_path, monkeypatch):
+    import handsdk.convert.api as api
+
+    real = api.runs_in_child
+    abort = _aborting_python(tmp_path)
+    landmarker_calls = []
+
+    def child(model_bytes, inputs, **kw):
+        # the landmarker (the model with a 'skeleton' input) crashes in its first format;
+        # every other model, and the landmarker's fallback, runs for real
+        if "skeleton" in inputs:
+            landmarker_calls.append(1)
+            if len(landmarker_calls) == 1:
+                return real(model_bytes, inputs, python=abort)
+        return real(model_bytes, inputs, **kw)
+
+    monkeypatch.setattr(api, "runs_in_child", child)
+    runs = _runs(tmp_path)
+    out = tmp_path / "fb.handsdk"
+    rep = api.convert_bundle(runs["detector"], runs["pose"], [runs["gesture"]], fmt="int8", output=out,
+                             data="synthetic", calibration_samples=8, parity_samples=8, fallback="fp16",
+                             progress=lambda m: None)
+    lm = rep.models["landmarker"]
+    assert lm["format"] == "fp16" and "SIGABRT" in lm["parity"]["fell_back_from"]["crashed"]
+    assert any("crashed the runtime" in w for w in rep.warnings)
+    # without a fallback nothing is written, and the error says what to do
+    landmarker_calls.clear()
+    out2 = tmp_path / "none.handsdk"
+    with pytest.raises(api.ConversionError, match="crashed on it.*nothing was written.*fp16"):
+        api.convert_bundle(runs["detector"], runs["pose"], [runs["gesture"]], fmt="int8", output=out2,
+                           data="synthetic", calibration_samples=8, parity_samples=8, progress=lambda m: None)
+    assert not out2.exists()

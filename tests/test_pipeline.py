@@ -407,3 +407,64 @@ def test_pose_zoomed_out_negatives_show_a_small_hand_with_presence_zero():
     assert len(pose_pool(samples, 32, PoseModelConfig(), rng, negatives=0.0, jitter=True)["presence"]) == 6
     with pytest.raises(Exception, match="zoom_negative_range"):
         load_config(CONFIGS / "pose_smoke.yaml", {"model.zoom_negative_range": [1.0, 2.0]})
+
+
+def test_pose_detector_skeleton_input_is_cut_with_each_crops_own_matrix():
+    """data.skeleton_bundle: every crop (hand, zoomed-out, hard and random
+    negatives; squeezed and rotated) gets the detector's map cut with the
+    crop's own matrix, so the map lies on the crop's keypoints."""
+    from handsdk.keypoints import render_skeleton
+    from handsdk.stages import Detection
+
+    rng = np.random.default_rng(4)
+    samples = [dot_sample(rng, h=120, w=160) for _ in range(6)]
+
+    def detections(s):  # a 'detector' whose map is the hand's skeleton drawn in the frame
+        sk = render_skeleton(s.keypoints[0][:, :2], s.image.shape[:2], thickness=0.03)
+        return Detection(boxes=np.zeros((0, 4), np.float32), scores=np.zeros(0, np.float32),
+                         masses=np.zeros(0, np.float32), skeleton=sk.astype(np.float32),
+                         map_to_frame=np.eye(3)[:2])
+
+    cfg = PoseModelConfig(rotation=90, aspect_jitter=0.4, aspect_prob=1.0, zoom_negatives=1.0)
+    pool = pose_pool(samples, 48, cfg, np.random.default_rng(0), negatives=1.0, jitter=True,
+                     detections=detections)
+    n = len(pool["image"])
+    assert pool["det_skeleton"].shape == (n, 48, 48) and (pool["has_det_skeleton"] == 1).all()
+    hands = np.flatnonzero(pool["presence"] == 1)
+    zoomed = [i for i in np.flatnonzero(pool["presence"] == 0) if (pool["keypoints"][i, :, 2] >= 0).any()]
+    assert len(hands) == 6 and len(zoomed) == 6
+    for i in [*hands, *zoomed]:
+        k = pool["keypoints"][i]
+        inside = (k[:, 0] > 1) & (k[:, 0] < 47) & (k[:, 1] > 1) & (k[:, 1] < 47) & (k[:, 2] >= 0)
+        xy = np.round(k[inside, :2] - 0.5).astype(int)
+        on = pool["det_skeleton"][i][xy[:, 1], xy[:, 0]]
+        assert (on > 60).mean() > 0.8  # the map is drawn where this crop's keypoints are
+    # without a detector the pool has no such keys; validation crops get the map too
+    assert "det_skeleton" not in pose_pool(samples, 48, cfg, rng, negatives=0.0, jitter=True)
+    val = pose_pool(samples, 48, cfg, rng, negatives=0.0, jitter=False, detections=detections)
+    assert (val["has_det_skeleton"] == 1).all()
+
+
+def test_pose_example_feeds_the_detector_map_when_asked():
+    pytest.importorskip("tf_keras")
+    rng = np.random.default_rng(3)
+    pool = pose_pool([dot_sample(rng, h=64, w=64)], 32, PoseModelConfig(), rng, 0.0, jitter=False)
+    dmap = np.zeros((1, 32, 32), np.uint8)
+    dmap[0, :, :8] = 255  # a map unlike the rendered keypoints
+    pool = dict(pool, det_skeleton=dmap, has_det_skeleton=np.ones(1, np.float32))
+    x, _ = _example("pose", pool, False, 0)
+    np.testing.assert_allclose(x["skeleton"][..., 0], dmap[0] / 255.0, atol=1e-6)
+    # a frame without a detection keeps the rendered skeleton
+    x2, _ = _example("pose", dict(pool, has_det_skeleton=np.zeros(1, np.float32)), False, 0)
+    assert np.abs(x2["skeleton"][..., 0] - dmap[0] / 255.0).max() > 0.5
+    # training: a flipped image gets a flipped map (seeded: both cases occur)
+    seen = set()
+    for seed in range(10):
+        x, y = _example("pose", pool, True, seed, **{"model.detector_skeleton_prob": 1.0,
+                                                      "model.skeleton_blank": 0.0})
+        sk = x["skeleton"][..., 0]
+        if sk.max() > 0.5:
+            left = sk[:, :8].mean() > 0.9
+            seen.add(left)
+            assert left or sk[:, -8:].mean() > 0.9
+    assert seen == {True, False}

@@ -69,6 +69,10 @@ class DataConfig:
     hard_negatives: str | None = None
     #: the same for the validation pool (presence ROC AUC on hands vs. mined non-hands)
     val_hard_negatives: str | None = None
+    #: pose: a .handsdk bundle whose detector makes the skeleton input of the crops, as at
+    #: runtime (its map cropped with the crop's own matrix); the share of training crops
+    #: that get it is ``model.detector_skeleton_prob``, validation crops always get it
+    skeleton_bundle: str | None = None
 
 
 @dataclass

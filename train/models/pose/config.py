@@ -54,6 +54,10 @@ class PoseModelConfig:
     #: other hand, the body -- small inside) with presence 0 and the hand's skeleton as
     #: the skeleton input: a detector box round a whole person must not pass as a hand
     zoom_negatives: float = 0.0
+    #: with ``data.skeleton_bundle``: the share of training crops whose skeleton input is
+    #: that detector's map (what the first pass on a detection sees) instead of the noisy
+    #: rendered keypoints (what a tracked frame sees)
+    detector_skeleton_prob: float = 0.5
     zoom_negative_range: list[float] = field(default_factory=lambda: [2.2, 5.0])
     #: photometric augmentation besides brightness/contrast/saturation: this share of
     #: the crops is blurred (Gaussian, sigma up to ``blur_sigma`` px along x and y
@@ -83,7 +87,7 @@ def validate(m: PoseModelConfig) -> None:
                           "(a crop this many times the hand's is not a hand crop)")
     if m.crops_per_hand < 1:
         raise ConfigError("model.crops_per_hand must be >= 1")
-    for k in ("blur_prob", "gray_prob"):
+    for k in ("blur_prob", "gray_prob", "detector_skeleton_prob"):
         if not 0.0 <= getattr(m, k) <= 1.0:
             raise ConfigError(f"model.{k} must be in [0, 1]")
     if m.blur_sigma <= 0 or m.noise_std < 0:

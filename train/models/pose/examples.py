@@ -18,7 +18,7 @@ def _hand_lr(v) -> float:
 
 
 def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool = True, hard_negatives=None,
-              hard_per_frame: int = 2):
+              hard_per_frame: int = 2, detections=None):
     """Runtime-style square crops (``crop_matrix`` with ``cfg.crop_scale``)
     around each hand's box, jittered in centre/scale/rotation; plus hand-free
     crops (presence 0) from frames (``negatives`` of the hands) and, for
@@ -26,10 +26,19 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
     :mod:`handsdk.train.data.mining`), up to ``hard_per_frame`` crops of
     boxes where a detector fired on no hand (faces, necks, arms).
 
+    ``detections`` (callable sample -> :class:`handsdk.stages.Detection` or
+    None): a detector's output on the frame, whose skeleton map each crop
+    also gets, cropped with the crop's matrix (pool keys ``det_skeleton``
+    (N,S,S) uint8 and ``has_det_skeleton`` (N,)), as the runtime's first pass.
+
     Returns dict image (N,S,S,3) uint8, keypoints (N,21,3) crop px, presence
     (N,), handedness (N,) (1 Right, 0 Left, -1 unknown)."""
     imgs, kps, pres, hand = [], [], [], []
+    dsk: list = []
+    mats: list = []  # each crop's frame -> crop matrix
     for s in samples:
+        det = detections(s) if detections is not None and s.image is not None else None
+        n0 = len(imgs)
         for j in range(s.num_hands):
             kp = s.keypoints[j] if j < len(s.keypoints) else None
             if kp is None or not (kp[:, 2] >= 0).any():
@@ -56,6 +65,7 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
             if jitter:
                 m = _squeeze(m, size, cfg, rng)
             imgs.append(warp(s.image, m, (size, size)))
+            mats.append(m)
             k = apply_affine(m, kp).astype(np.float32)
             k[:, 2] = kp[:, 2]
             kps.append(k)
@@ -63,8 +73,9 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
             hv = s.handedness[j] if j < len(s.handedness) else None
             hand.append(_hand_lr(hv))
             if jitter and rng.random() < float(getattr(cfg, "zoom_negatives", 0.0) or 0.0):
-                zi, zk = _zoomed_out(s.image, kp, vis, size, cfg, rng)
+                zi, zk, zm = _zoomed_out(s.image, kp, vis, size, cfg, rng)
                 imgs.append(zi)
+                mats.append(zm)
                 kps.append(zk)
                 pres.append(0.0)
                 hand.append(-1.0)
@@ -77,7 +88,9 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
                 c = rng.normal(0, cfg.box_jitter, 2) * side
                 b = b + np.array([c[0], c[1], c[0], c[1]], np.float32)
             m = crop_matrix(b, size, scale=cfg.crop_scale, rotation=rot)
-            imgs.append(warp(s.image, _squeeze(m, size, cfg, rng) if jitter else m, (size, size)))
+            m = _squeeze(m, size, cfg, rng) if jitter else m
+            imgs.append(warp(s.image, m, (size, size)))
+            mats.append(m)
             # the detector fired here, so at runtime the skeleton input shows a hand-like
             # blob: draw the last hand crop's skeleton (its heatmaps weigh 0 since presence is 0)
             fake = next((k for k, p in zip(reversed(kps), reversed(pres)) if p > 0), None)
@@ -85,22 +98,32 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
             pres.append(0.0)
             hand.append(-1.0)
         if s.image is not None and negatives > 0 and rng.random() < negatives * max(s.num_hands, 1):
-            crop = _negative_crop(s, size, cfg, rng)
+            crop = _negative_crop(s, size, cfg, rng, with_matrix=True)
             if crop is not None:
-                imgs.append(crop)
+                imgs.append(crop[0])
+                mats.append(crop[1])
                 kps.append(np.full((21, 3), -1.0, np.float32))
                 pres.append(0.0)
                 hand.append(-1.0)
+        if detections is not None:  # this frame's crops of the detector's map, as the runtime cuts them
+            dsk.extend(None if det is None else
+                       np.clip(det.skeleton_crop(m, size) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+                       for m in mats[n0:])
     n = len(imgs)
-    return {"image": np.array(imgs, np.uint8).reshape(n, size, size, 3),
-            "keypoints": np.array(kps, np.float32).reshape(n, 21, 3),
-            "presence": np.array(pres, np.float32), "handedness": np.array(hand, np.float32)}
+    out = {"image": np.array(imgs, np.uint8).reshape(n, size, size, 3),
+           "keypoints": np.array(kps, np.float32).reshape(n, 21, 3),
+           "presence": np.array(pres, np.float32), "handedness": np.array(hand, np.float32)}
+    if detections is not None:
+        out["det_skeleton"] = np.array([np.zeros((size, size), np.uint8) if d is None else d for d in dsk],
+                                       np.uint8).reshape(n, size, size)
+        out["has_det_skeleton"] = np.array([d is not None for d in dsk], np.float32)
+    return out
 
 
 def _zoomed_out(image, kp, vis, size: int, cfg, rng):
     """A crop ``cfg.zoom_negative_range`` times wider than the hand's runtime
     crop, placed so the hand lies anywhere inside it, turned by any angle:
-    (crop, keypoints in crop px). The keypoints stay visible (the skeleton
+    (crop, keypoints in crop px, frame -> crop matrix). The keypoints stay visible (the skeleton
     input shows the hand, small, as a detector map would) but the example's
     presence is 0, so they carry no heatmap loss."""
     box = keypoints_box(kp[:, :2], vis)
@@ -113,7 +136,7 @@ def _zoomed_out(image, kp, vis, size: int, cfg, rng):
     m = crop_matrix(big, size, scale=cfg.crop_scale, rotation=math.radians(rng.uniform(-180, 180)))
     k = apply_affine(m, kp).astype(np.float32)
     k[:, 2] = kp[:, 2]
-    return warp(image, m, (size, size)), k
+    return warp(image, m, (size, size)), k, m
 
 
 def _squeeze(m, size: int, cfg, rng) -> np.ndarray:
@@ -129,7 +152,9 @@ def _squeeze(m, size: int, cfg, rng) -> np.ndarray:
     return compose([[sx, 0.0, c - sx * c], [0.0, sy, c - sy * c]], m)
 
 
-def _negative_crop(s, size, cfg, rng, tries: int = 10):
+def _negative_crop(s, size, cfg, rng, tries: int = 10, with_matrix: bool = False):
+    """A hand-free crop of ``s`` (beside a hand, or anywhere away from them),
+    or None; with ``with_matrix``, (crop, frame -> crop matrix)."""
     h, w = s.image.shape[:2]
     boxes = [keypoints_box(kp[:, :2], kp[:, 2] >= 0) for kp in s.keypoints if (kp[:, 2] >= 0).any()]
     if boxes and rng.random() < getattr(cfg, "near_negatives", 0.0):
@@ -143,14 +168,15 @@ def _negative_crop(s, size, cfg, rng, tries: int = 10):
             inside = cand[0] >= -0.25 * side and cand[1] >= -0.25 * side and cand[2] <= w + 0.25 * side \
                 and cand[3] <= h + 0.25 * side
             if inside and all(_overlap(cand, hb) < 0.15 for hb in boxes):
-                rot = math.radians(rng.uniform(-180, 180))
-                return warp(s.image, crop_matrix(cand, size, scale=1.0, rotation=rot), (size, size))
+                m = crop_matrix(cand, size, scale=1.0, rotation=math.radians(rng.uniform(-180, 180)))
+                return (warp(s.image, m, (size, size)), m) if with_matrix else warp(s.image, m, (size, size))
     for _ in range(tries):
         side = rng.uniform(0.15, 0.5) * min(h, w)
         x0, y0 = rng.uniform(0, max(w - side, 1)), rng.uniform(0, max(h - side, 1))
         cand = np.array([x0, y0, x0 + side, y0 + side], np.float32)
         if all(_overlap(cand, b) < 0.1 for b in boxes):
-            return warp(s.image, crop_matrix(cand, size, scale=1.0), (size, size))
+            m = crop_matrix(cand, size, scale=1.0)
+            return (warp(s.image, m, (size, size)), m) if with_matrix else warp(s.image, m, (size, size))
     return None
 
 
@@ -176,13 +202,14 @@ def pools(cfg, train_samples, val_samples, rng):
     m = cfg.model
     hard = mining.load(cfg.data.hard_negatives) if cfg.data.hard_negatives else None
     vhard = mining.load(cfg.data.val_hard_negatives) if cfg.data.val_hard_negatives else None
+    detections = _detector(cfg.data.skeleton_bundle) if getattr(cfg.data, "skeleton_bundle", None) else None
     reps = int(getattr(m, "crops_per_hand", 1)) if cfg.data.augment else 1
     parts = [pose_pool(train_samples, m.input_size, m, rng, cfg.data.negatives, jitter=cfg.data.augment,
-                       hard_negatives=hard) for _ in range(max(1, reps))]
+                       hard_negatives=hard, detections=detections) for _ in range(max(1, reps))]
     train = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     vr = np.random.default_rng(cfg.data.seed + 1)
     val = pose_pool(val_samples, m.input_size, m, vr, cfg.data.negatives, jitter=False,
-                    hard_negatives=vhard)
+                    hard_negatives=vhard, detections=detections)
     return train, val, None
 
 
@@ -198,6 +225,20 @@ def _photometric(img, m, tf, blur_tf):
     if getattr(m, "noise_std", 0.0) > 0:
         img = img + tf.random.normal(tf.shape(img), stddev=tf.random.uniform((), 0.0, float(m.noise_std)))
     return tf.clip_by_value(img, 0.0, 1.0)
+
+
+def _detector(bundle):
+    """sample -> the detector's output on its frame (``data.skeleton_bundle``'s
+    detector, exactly as the runtime runs it)."""
+    from pathlib import Path
+
+    from handsdk.stages import HandDetector
+
+    if not Path(bundle).is_file():
+        raise FileNotFoundError(f"data.skeleton_bundle: no bundle at {bundle} (a .handsdk file whose detector "
+                                f"makes the landmarker's skeleton input)")
+    det = HandDetector(bundle, color_order="RGB")
+    return lambda s: det.detect_rgb(s.image)
 
 
 def train_example(cfg, ex, augment):
@@ -242,6 +283,14 @@ def train_example(cfg, ex, augment):
         # a hand-free crop has no skeleton, except a mined hard negative (where a
         # detector fired), which carries a hand-like one (see pose_pool)
         sk = tf.where((pres > 0.5) | tf.reduce_any(kp[:, 2] >= 0), sk, tf.zeros_like(sk))
+        if "det_skeleton" in ex:  # the detector's own map, as the first pass on a detection sees it
+            dmap = tf.cast(ex["det_skeleton"], tf.float32) / 255.0
+            use = ex["has_det_skeleton"] > 0.5
+            if augment:
+                use = use & (tf.random.uniform(()) < m.detector_skeleton_prob)
+                dmap = tf.cond(flip, lambda: dmap[:, ::-1], lambda: dmap)
+                dmap = tf.where(blank, tf.zeros_like(dmap), dmap)
+            sk = tf.where(use, dmap, sk)
         inputs["skeleton"] = sk[..., None]
     targets = {}
     finest = min(m.scales)

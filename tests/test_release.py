@@ -88,3 +88,24 @@ def test_evaluate_bundle_on_the_human_keypoints(bundle_path):
     sc = ev["webcam_finger_counts/valid"]["scene"]  # camera scenes: hands on human boxes, false hands
     assert sc["images"] == 5 and sc["humans"] >= 5 and 0.0 <= sc["found_rate"] <= 1.0
     assert sc["false_per_image"] >= 0.0
+
+
+def test_every_interim_bundle_a_step_names_is_defined(tmp_path):
+    """The pipeline GestureNets and the scene mining read interim bundles by
+    file name; each must be one build-default knows how to build, from runs
+    that come earlier in the steps."""
+    from pathlib import Path
+
+    from handsdk.train.release import INTERIMS, STEPS, _interim
+
+    order = [name for _, _, name, _ in STEPS]
+    for i, (_, _, name, ov) in enumerate(STEPS):
+        for key in ("data.pipeline", "bundle"):
+            if key in ov:
+                f = Path(ov[key].replace("{runs}/", "")).name
+                assert f in INTERIMS, f"{name}: {f} is not in INTERIMS"
+                spec = INTERIMS[f]
+                for run in (spec["detector"], spec["pose"], *spec["gestures"]):
+                    assert run in order[:i], f"{name} needs {run} before it"
+    with pytest.raises(ValueError, match="no interim bundle is named 'other.handsdk'.*interim.handsdk"):
+        _interim(tmp_path, tmp_path / "other.handsdk", set(), True, None, lambda m: None)

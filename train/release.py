@@ -83,7 +83,6 @@ INTERIMS = {"interim.handsdk": {"detector": "detector", "pose": "pose",
                                 "gestures": ("gesture_commands", "gesture_asl")},
             "interim_final.handsdk": {"detector": "detector_ft", "pose": "pose_ft7",
                                       "gestures": ("gesture_commands", "gesture_asl")}}
-INTERIM = INTERIMS["interim.handsdk"]
 
 #: the shipped bundle's score thresholds. Presence, end to end (int8 bundle with the
 #: fourth-stage landmarker pose_ft7, up to 300 frames spread over each set; the int8

@@ -54,11 +54,11 @@ class PoseModelConfig:
     #: other hand, the body -- small inside) with presence 0 and the hand's skeleton as
     #: the skeleton input: a detector box round a whole person must not pass as a hand
     zoom_negatives: float = 0.0
+    zoom_negative_range: list[float] = field(default_factory=lambda: [2.2, 5.0])
     #: with ``data.skeleton_bundle``: the share of training crops whose skeleton input is
     #: that detector's map (what the first pass on a detection sees) instead of the noisy
     #: rendered keypoints (what a tracked frame sees)
     detector_skeleton_prob: float = 0.5
-    zoom_negative_range: list[float] = field(default_factory=lambda: [2.2, 5.0])
     #: photometric augmentation besides brightness/contrast/saturation: this share of
     #: the crops is blurred (Gaussian, sigma up to ``blur_sigma`` px along x and y
     #: independently: defocus and motion along an axis), ``gray_prob`` turned grey,

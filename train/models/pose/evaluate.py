@@ -89,7 +89,7 @@ def evaluate_pool(model, cfg, pool: dict, labels=None, plots_dir=None) -> dict:
     """The validation metrics of a trainer pool (skeleton input from the
     reference keypoints; with ``plots_dir``, also PCK / error without it)."""
     m = cfg.model
-    skel = "gt"
+    skel = gt = "gt"
     if "det_skeleton" in pool and m.use_skeleton:
         # data.skeleton_bundle: the detector's map, as the runtime's first pass sees it (the
         # selection metric), where the frame had one; rendered keypoints elsewhere
@@ -98,8 +98,8 @@ def evaluate_pool(model, cfg, pool: dict, labels=None, plots_dir=None) -> dict:
         skel = np.where(has, pool["det_skeleton"][..., None].astype(np.float32) / 255.0, gt)
     res = evaluate_pose(model, pool, skeleton=skel, thickness=m.skeleton_thickness, plots_dir=plots_dir)
     res.pop("_pred", None)
-    if not isinstance(skel, str) and plots_dir is not None:
-        ref = evaluate_pose(model, pool, skeleton="gt", thickness=m.skeleton_thickness)
+    if skel is not gt and plots_dir is not None:  # also with the keypoints drawn (rendered once, above)
+        ref = evaluate_pose(model, pool, skeleton=gt, thickness=m.skeleton_thickness)
         for k in ("pck20", "mean_error_px"):
             if k in ref:
                 res[f"{k}_gtskel"] = ref[k]

@@ -98,10 +98,10 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
             pres.append(0.0)
             hand.append(-1.0)
         if s.image is not None and negatives > 0 and rng.random() < negatives * max(s.num_hands, 1):
-            crop = _negative_crop(s, size, cfg, rng, with_matrix=True)
-            if crop is not None:
-                imgs.append(crop[0])
-                mats.append(crop[1])
+            m = _negative_matrix(s, size, cfg, rng)
+            if m is not None:
+                imgs.append(warp(s.image, m, (size, size)))
+                mats.append(m)
                 kps.append(np.full((21, 3), -1.0, np.float32))
                 pres.append(0.0)
                 hand.append(-1.0)
@@ -152,9 +152,14 @@ def _squeeze(m, size: int, cfg, rng) -> np.ndarray:
     return compose([[sx, 0.0, c - sx * c], [0.0, sy, c - sy * c]], m)
 
 
-def _negative_crop(s, size, cfg, rng, tries: int = 10, with_matrix: bool = False):
-    """A hand-free crop of ``s`` (beside a hand, or anywhere away from them),
-    or None; with ``with_matrix``, (crop, frame -> crop matrix)."""
+def _negative_crop(s, size, cfg, rng, tries: int = 10):
+    """A hand-free crop of ``s`` (beside a hand, or anywhere away from them), or None."""
+    m = _negative_matrix(s, size, cfg, rng, tries)
+    return None if m is None else warp(s.image, m, (size, size))
+
+
+def _negative_matrix(s, size, cfg, rng, tries: int = 10):
+    """The frame -> crop matrix of a hand-free crop of ``s``, or None."""
     h, w = s.image.shape[:2]
     boxes = [keypoints_box(kp[:, :2], kp[:, 2] >= 0) for kp in s.keypoints if (kp[:, 2] >= 0).any()]
     if boxes and rng.random() < getattr(cfg, "near_negatives", 0.0):
@@ -168,15 +173,13 @@ def _negative_crop(s, size, cfg, rng, tries: int = 10, with_matrix: bool = False
             inside = cand[0] >= -0.25 * side and cand[1] >= -0.25 * side and cand[2] <= w + 0.25 * side \
                 and cand[3] <= h + 0.25 * side
             if inside and all(_overlap(cand, hb) < 0.15 for hb in boxes):
-                m = crop_matrix(cand, size, scale=1.0, rotation=math.radians(rng.uniform(-180, 180)))
-                return (warp(s.image, m, (size, size)), m) if with_matrix else warp(s.image, m, (size, size))
+                return crop_matrix(cand, size, scale=1.0, rotation=math.radians(rng.uniform(-180, 180)))
     for _ in range(tries):
         side = rng.uniform(0.15, 0.5) * min(h, w)
         x0, y0 = rng.uniform(0, max(w - side, 1)), rng.uniform(0, max(h - side, 1))
         cand = np.array([x0, y0, x0 + side, y0 + side], np.float32)
         if all(_overlap(cand, b) < 0.1 for b in boxes):
-            m = crop_matrix(cand, size, scale=1.0)
-            return (warp(s.image, m, (size, size)), m) if with_matrix else warp(s.image, m, (size, size))
+            return crop_matrix(cand, size, scale=1.0)
     return None
 
 
@@ -203,9 +206,9 @@ def pools(cfg, train_samples, val_samples, rng):
     hard = mining.load(cfg.data.hard_negatives) if cfg.data.hard_negatives else None
     vhard = mining.load(cfg.data.val_hard_negatives) if cfg.data.val_hard_negatives else None
     detections = _detector(cfg.data.skeleton_bundle) if getattr(cfg.data, "skeleton_bundle", None) else None
-    reps = int(getattr(m, "crops_per_hand", 1)) if cfg.data.augment else 1
+    reps = m.crops_per_hand if cfg.data.augment else 1  # (validated >= 1)
     parts = [pose_pool(train_samples, m.input_size, m, rng, cfg.data.negatives, jitter=cfg.data.augment,
-                       hard_negatives=hard, detections=detections) for _ in range(max(1, reps))]
+                       hard_negatives=hard, detections=detections) for _ in range(reps)]
     train = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     vr = np.random.default_rng(cfg.data.seed + 1)
     val = pose_pool(val_samples, m.input_size, m, vr, cfg.data.negatives, jitter=False,
@@ -213,9 +216,13 @@ def pools(cfg, train_samples, val_samples, rng):
     return train, val, None
 
 
-def _photometric(img, m, tf, blur_tf):
+def _photometric(img, m):
     """Blur (``m.blur_prob``), grey (``m.gray_prob``) and pixel noise
     (``m.noise_std``) of a float crop in [0, 1] (see :class:`PoseModelConfig`)."""
+    from handsdk.train.tf import tf
+
+    from ..targets import blur_tf
+
     if getattr(m, "blur_prob", 0.0) > 0:
         sig = tf.random.uniform((2,), 0.3, float(m.blur_sigma))
         img = tf.cond(tf.random.uniform(()) < m.blur_prob, lambda: blur_tf(img, sig[0], sig[1]), lambda: img)
@@ -248,7 +255,7 @@ def train_example(cfg, ex, augment):
     blanks)."""
     from handsdk.train.tf import tf
 
-    from ..targets import blur_tf, color_jitter_tf, gaussian_heatmaps_tf, render_skeleton_tf
+    from ..targets import color_jitter_tf, gaussian_heatmaps_tf, render_skeleton_tf
 
     m = cfg.model
     s = int(m.input_size)
@@ -263,7 +270,7 @@ def train_example(cfg, ex, augment):
         kp = tf.cond(flip, lambda: tf.stack([fx, kp[:, 1], kp[:, 2]], -1), lambda: kp)
         hand = tf.cond(flip & (hand >= 0), lambda: 1.0 - hand, lambda: hand)
         img = color_jitter_tf(img)
-        img = _photometric(img, m, tf, blur_tf)
+        img = _photometric(img, m)
     inputs = {"image": img}
     if m.use_skeleton:
         skp = kp

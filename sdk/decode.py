@@ -30,6 +30,11 @@ class DetectorDecoding:
     min_mass: float = 20.0  # a hand's skeleton pixel mass at least
     min_size_frac: float = 0.04  # a hand's box side at least this of the map's larger side
     pad: float = 0.15  # box padding, a fraction of its side
+    #: a box taller or wider than this fraction of the frame is looked at again
+    #: at the model's full resolution (:meth:`handsdk.stages.HandDetector.zoom`):
+    #: the map of a person in view can join hands, face and chest in one blob;
+    #: 0 turns it off. Not a :func:`skeleton_to_boxes` argument.
+    zoom_above: float = 0.0
 
     @classmethod
     def from_dict(cls, decoding: dict | None) -> "DetectorDecoding":
@@ -39,8 +44,8 @@ class DetectorDecoding:
         return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
     def as_dict(self) -> dict:
-        """Keyword arguments of :func:`skeleton_to_boxes`."""
-        return asdict(self)
+        """Keyword arguments of :func:`skeleton_to_boxes` (``zoom_above`` is not one)."""
+        return {k: v for k, v in asdict(self).items() if k != "zoom_above"}
 
 
 def skeleton_to_boxes(skeleton, *, threshold: float = DetectorDecoding.threshold,

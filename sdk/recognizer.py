@@ -18,7 +18,7 @@ import os
 import threading
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -66,6 +66,13 @@ def _timestamp(v) -> int:
     return int(v)
 
 
+#: a big detector box whose landmarks have at least this presence is not zoomed
+#: into (``zoom_above``): nothing found inside could be surer (an int8
+#: landmarker saturates at 0.996), and close-ups, whose hand fills the frame, pay
+#: nothing for the zoom
+ZOOM_UNLESS_PRESENCE = 0.99
+
+
 @dataclass(frozen=True)
 class GestureRecognizerOptions:
     """Options, validated at construction.
@@ -87,6 +94,11 @@ class GestureRecognizerOptions:
         timestamps; never in IMAGE mode. The tracker itself crops from the raw
         keypoints, so smoothing adds no tracking lag. Gestures are classified
         from the smoothed keypoints.
+    zoom_above: a detector box taller or wider than this fraction of the frame
+        is looked at again at the detector's full resolution (a person in view
+        can come out as one blob of hands, face and chest); the hands found
+        there replace it when the landmarker is surer of one of them than of
+        the big box. 0: off; None: the bundle's (``decoding.zoom_above``).
     smoothing_min_cutoff (Hz), smoothing_beta (per hand size per second),
     smoothing_d_cutoff (Hz): the filter's parameters; lower min_cutoff is
         smoother when still, higher beta lags less when moving.
@@ -103,6 +115,7 @@ class GestureRecognizerOptions:
     backend: str = "auto"
     color_order: str = "BGR"
     redetect_interval: int = 10
+    zoom_above: float | None = None
     result_callback: Callable | None = None
     error_callback: Callable | None = None
     smoothing: bool = True
@@ -123,7 +136,7 @@ class GestureRecognizerOptions:
             raise ValueError(f"running_mode must be a RunningMode, got {mode!r}")
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen: normalise in place)
         set_("max_hands", _int("max_hands", self.max_hands, 1, 4))
-        for n in ("min_detection_score", "min_presence_score", "min_gesture_score"):
+        for n in ("min_detection_score", "min_presence_score", "min_gesture_score", "zoom_above"):
             if getattr(self, n) is not None:
                 set_(n, _unit(n, getattr(self, n)))
         set_("num_threads", _int("num_threads", self.num_threads, 1, 64))
@@ -236,7 +249,7 @@ class GestureRecognizer:
         self.min_gesture = o.min_gesture_score if o.min_gesture_score is not None else th.get("min_gesture_score", 0.5)
         self.detector = HandDetector(self.bundle, num_threads=o.num_threads, backend=o.backend,
                                      max_hands=o.max_hands, min_score=o.min_detection_score,
-                                     color_order=o.color_order)
+                                     color_order=o.color_order, zoom_above=o.zoom_above)
         self.landmarker = HandLandmarker(self.bundle, num_threads=o.num_threads, backend=o.backend,
                                          color_order=o.color_order)
         sets = o.gesture_sets or tuple(self.bundle.gesture_sets)
@@ -421,12 +434,33 @@ class GestureRecognizer:
         o = self.options
         return OneEuroFilter(o.smoothing_min_cutoff, o.smoothing_beta, o.smoothing_d_cutoff)
 
-    def _detect(self, rgb, timings):
+    def _detect(self, rgb, timings, landmark):
         t = time.perf_counter()
         det = self.detector.detect_rgb(rgb)
         timings["detect"] += (time.perf_counter() - t) * 1000
         self.detector_runs += 1
-        return det
+        if not any(self.detector.is_large(b, rgb.shape) for b in det.boxes):
+            return det
+        # a big box may be a person in view (hands, face and chest in one blob):
+        # unless the landmarker is sure of it, zoom in, and keep what it is surer is a hand
+        keep, out = [], det  # (box, score, mass); the maps the landmarker cuts crops from
+        for b, s, m in zip(det.boxes, det.scores, det.masses):
+            big = landmark(b, detection=out).presence if self.detector.is_large(b, rgb.shape) else 1.0
+            if big < ZOOM_UNLESS_PRESENCE:  # (the tracker reuses these landmarks when the box stays)
+                t = time.perf_counter()
+                sub = self.detector.zoom(rgb, b)
+                timings["detect"] += (time.perf_counter() - t) * 1000
+                self.detector_runs += 1
+                if len(sub.boxes):
+                    zoomed = out.with_zoomed(sub)
+                    if max(landmark(sb, detection=zoomed).presence for sb in sub.boxes) > big:
+                        keep += list(zip(sub.boxes, sub.scores, sub.masses))
+                        out = zoomed
+                        continue
+            keep.append((b, s, m))
+        return replace(out, boxes=np.array([k[0] for k in keep], np.float32).reshape(-1, 4),
+                       scores=np.array([k[1] for k in keep], np.float32),
+                       masses=np.array([k[2] for k in keep], np.float32))
 
     def _process(self, rgb: np.ndarray, ts) -> RecognitionResult:
         """One frame: the tracker finds the hands (:mod:`handsdk.tracking`),
@@ -438,14 +472,23 @@ class GestureRecognizer:
         t_start = time.perf_counter()
         h, w = rgb.shape[:2]
 
+        seen = {}  # landmarks of a detection box, computed once per frame (zoom and tracker share them)
+
         def landmark(box, detection=None, prior_keypoints=None, rotation=None):
+            key = None
+            if detection is not None and prior_keypoints is None and rotation is None:
+                key = (np.asarray(box, np.float32).tobytes(), detection.maps_key)
+                if key in seen:
+                    return seen[key]
             t = time.perf_counter()
             lm = self.landmarker.landmark_rgb(rgb, box, detection=detection, prior_keypoints=prior_keypoints,
                                               rotation=rotation)
             timings["landmark"] += (time.perf_counter() - t) * 1000
+            if key is not None:
+                seen[key] = lm
             return lm
 
-        found = self._tracker.step(landmark, lambda: self._detect(rgb, timings), tracking=tracking,
+        found = self._tracker.step(landmark, lambda: self._detect(rgb, timings, landmark), tracking=tracking,
                                    align=self.landmarker.align)
         hands = []
         for f in found:

@@ -12,7 +12,7 @@ bundle's manifest.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -69,11 +69,29 @@ class Detection:
     masses: np.ndarray
     skeleton: np.ndarray
     map_to_frame: np.ndarray
+    #: maps of zoomed-in regions (skeleton, map_to_frame) (:meth:`HandDetector.zoom`):
+    #: over the frame's map, where they reach
+    zoomed: tuple = ()
+
+    def with_zoomed(self, sub: "Detection") -> "Detection":
+        """This detection with ``sub``'s map (a zoomed-in look) over its own."""
+        return replace(self, zoomed=self.zoomed + ((sub.skeleton, sub.map_to_frame),))
+
+    @property
+    def maps_key(self) -> tuple:
+        """Identifies the maps a crop is cut from (a per-frame cache key)."""
+        return (id(self.skeleton),) + tuple(id(z[0]) for z in self.zoomed)
 
     def skeleton_crop(self, frame_to_crop: np.ndarray, size: int) -> np.ndarray:
-        """The skeleton map warped into a crop of the frame."""
-        m = np.vstack([frame_to_crop, [0, 0, 1]]) @ np.vstack([self.map_to_frame, [0, 0, 1]])
-        return warp(self.skeleton, m[:2], (size, size))
+        """The skeleton map warped into a crop of the frame (a zoomed-in map
+        wins where it reaches)."""
+        a = np.vstack([frame_to_crop, [0, 0, 1]])
+        out = warp(self.skeleton, (a @ np.vstack([self.map_to_frame, [0, 0, 1]]))[:2], (size, size))
+        for skel, to_frame in self.zoomed:
+            m = (a @ np.vstack([to_frame, [0, 0, 1]]))[:2]
+            reach = warp(np.ones_like(skel), m, (size, size)) > 0.5
+            out = np.where(reach, warp(skel, m, (size, size)), out)
+        return out
 
 
 class _Stage:
@@ -95,7 +113,7 @@ class HandDetector(_Stage):
     role = "detector"
 
     def __init__(self, bundle=None, *, num_threads: int = 2, backend: str = "auto", max_hands: int = 2,
-                 min_score: float | None = None, color_order: str = "BGR"):
+                 min_score: float | None = None, color_order: str = "BGR", zoom_above: float | None = None):
         super().__init__(bundle, num_threads=num_threads, backend=backend)
         self.spec, self.input_hw, self._mean, self._std = _image_input(self.entry)
         dec = self.entry.decoding
@@ -107,10 +125,24 @@ class HandDetector(_Stage):
         self.min_mass = float(dd.min_mass)
         self.min_size_frac = float(dd.min_size_frac)
         self.pad = float(dd.pad)
+        #: boxes taller or wider than this fraction of the frame may be zoomed into
+        #: (:meth:`zoom`; the recognizer decides, see ``GestureRecognizerOptions.zoom_above``)
+        self.zoom_above = float(dd.zoom_above if zoom_above is None else zoom_above)
+        if not 0.0 <= self.zoom_above <= 1.0:
+            raise ValueError(f"zoom_above must be in [0, 1] (0: off), got {self.zoom_above}")
         self.color_order = color_order
 
-    def detect_rgb(self, rgb: np.ndarray) -> Detection:
-        m = letterbox_matrix(rgb.shape[:2], self.input_hw)
+    def detect_rgb(self, rgb: np.ndarray, region=None) -> Detection:
+        """Hands in an RGB frame; ``region`` (x0, y0, x1, y1, frame pixels): look
+        only there, at the model's full resolution (boxes still in frame pixels)."""
+        if region is None:
+            m = letterbox_matrix(rgb.shape[:2], self.input_hw)
+        else:
+            x0, y0, x1, y1 = (float(v) for v in region)
+            if not (x1 > x0 and y1 > y0):
+                raise ValueError(f"region must be (x0, y0, x1, y1) with x1 > x0 and y1 > y0, got {region}")
+            m = letterbox_matrix((y1 - y0, x1 - x0), self.input_hw)
+            m[:, 2] += m[:, :2] @ np.array([-x0, -y0])
         patch = warp(rgb, m, self.input_hw)
         out = self.model(image=_prepare(patch, self.spec, self._mean, self._std))
         skel = out["skeleton"][0, :, :, 0]
@@ -133,6 +165,25 @@ class HandDetector(_Stage):
 
     def detect(self, image, color_order: str | None = None) -> Detection:
         return self.detect_rgb(to_rgb(image, color_order or self.color_order))
+
+    def is_large(self, box, frame_hw) -> bool:
+        """Whether ``box`` is taller or wider than ``zoom_above`` of the frame
+        (always False when zooming is off)."""
+        h, w = frame_hw[:2]
+        return self.zoom_above > 0 and (box[3] - box[1] > self.zoom_above * h or box[2] - box[0] > self.zoom_above * w)
+
+    def zoom(self, rgb: np.ndarray, box, grow: float = 1.2) -> Detection:
+        """The detector again on ``box`` grown by ``grow`` (clipped to the frame),
+        at the model's full resolution. At a frame's scale the skeleton map of a
+        person in view can join two hands, the face and the chest in one blob;
+        seen 2-3x larger, they come apart (what the recognizer then keeps is
+        decided by the landmarker's presence)."""
+        h, w = rgb.shape[:2]
+        b = np.asarray(box, np.float64).reshape(-1)
+        c, half = (b[:2] + b[2:]) / 2, (b[2:] - b[:2]) * grow / 2
+        region = (max(0.0, c[0] - half[0]), max(0.0, c[1] - half[1]), min(float(w), c[0] + half[0]),
+                  min(float(h), c[1] + half[1]))
+        return self.detect_rgb(rgb, region=region)
 
 
 @dataclass(frozen=True)

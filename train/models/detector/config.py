@@ -20,6 +20,7 @@ class DetectorModelConfig:
     min_mass: float = DetectorDecoding.min_mass
     min_size_frac: float = DetectorDecoding.min_size_frac
     pad: float = DetectorDecoding.pad
+    zoom_above: float = DetectorDecoding.zoom_above  # runtime: boxes above it get a zoomed second look
 
 
 def validate(m: DetectorModelConfig) -> None:
@@ -27,6 +28,8 @@ def validate(m: DetectorModelConfig) -> None:
 
     if m.input_height % 8 or m.input_width % 8:
         raise ConfigError("model.input_height and model.input_width must be multiples of 8")
+    if not 0.0 <= m.zoom_above <= 1.0:
+        raise ConfigError("model.zoom_above must be in [0, 1] (0: off)")
     if m.stem_stride not in (1, 2):
         raise ConfigError("model.stem_stride must be 1 or 2")
     if m.input_height % (m.stem_stride * 2 ** (len(m.filters) - 1)) or \

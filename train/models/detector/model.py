@@ -50,7 +50,7 @@ def detector_metadata(model, cfg) -> dict:
         "outputs": {"skeleton": {"shape": [1, m.input_height, m.input_width, 1], "dtype": "float32"}},
         "input_size": [m.input_height, m.input_width],
         "decoding": {"type": "skeleton", "threshold": m.threshold, "min_mass": m.min_mass,
-                     "min_size_frac": m.min_size_frac, "pad": m.pad,
+                     "min_size_frac": m.min_size_frac, "pad": m.pad, "zoom_above": m.zoom_above,
                      "skeleton_thickness": m.skeleton_thickness, "letterbox": True},
         "params": int(model.count_params()),
     }

@@ -1,0 +1,146 @@
+"""Zooming into big detector boxes (a person in view: hands, face and chest
+in one skeleton blob): the detector on a region, the zoomed map in the
+landmarker's crops, and the recognizer keeping what the landmarker prefers."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import handsdk
+from handsdk import GestureRecognizer, GestureRecognizerOptions
+from handsdk.stages import Detection, Landmarks
+from tests.conftest import red_stroke_frame
+
+
+def _err(box, truth):
+    return float(np.abs(np.asarray(box, np.float64) - np.asarray(truth, np.float64)).max())
+
+
+def test_a_region_is_seen_at_the_models_full_resolution(bundle_path):
+    det = handsdk.HandDetector(bundle_path)
+    truth = (200, 150, 260, 230)
+    frame = red_stroke_frame(480, 640, truth)
+    rgb = frame[:, :, ::-1].copy()
+    full = det.detect_rgb(rgb)
+    zoomed = det.zoom(rgb, full.boxes[0], grow=1.6)
+    assert len(full.boxes) == 1 and len(zoomed.boxes) == 1
+    # boxes in frame pixels either way, on the same stroke
+    from handsdk.metrics import box_iou
+    assert box_iou(zoomed.boxes[:1], full.boxes[:1])[0, 0] > 0.7
+    assert _err(zoomed.boxes[0], truth) < 20
+    # the region is seen larger: one map pixel covers fewer frame pixels
+    assert abs(zoomed.map_to_frame[0, 0]) < 0.5 * abs(full.map_to_frame[0, 0])
+    # a region of the model's aspect elsewhere in the frame holds no hand
+    h, w = det.input_hw
+    assert len(det.detect_rgb(rgb, region=(400, 250, 400 + 2 * w, 250 + 2 * h)).boxes) == 0
+    # its map lands on the frame where the stroke is
+    centre = np.array([[230.0, 190.0]])
+    to_map = np.linalg.inv(np.vstack([zoomed.map_to_frame, [0, 0, 1]]))[:2]
+    x, y = (to_map @ np.array([230.0, 190.0, 1.0])).astype(int)
+    assert zoomed.skeleton[y, x] > 0.5, centre
+    with pytest.raises(ValueError, match="region"):
+        det.detect_rgb(rgb, region=(50, 50, 40, 80))
+
+
+def test_a_zoomed_map_wins_in_crops_where_it_reaches():
+    base = np.zeros((12, 16), np.float32)
+    zoom = np.ones((12, 16), np.float32)
+    # base map: 1 map px = 10 frame px; the zoomed map covers frame x 40..80, y 0..30
+    d = Detection(boxes=np.zeros((0, 4), np.float32), scores=np.zeros(0, np.float32),
+                  masses=np.zeros(0, np.float32), skeleton=base,
+                  map_to_frame=np.array([[10.0, 0, 0], [0, 10.0, 0]]))
+    z = d.with_zoomed(Detection(boxes=d.boxes, scores=d.scores, masses=d.masses, skeleton=zoom,
+                                map_to_frame=np.array([[2.5, 0, 40], [0, 2.5, 0]])))
+    assert d.zoomed == () and len(z.zoomed) == 1 and z.maps_key != d.maps_key
+    # a 20 px crop of the frame x 20..100, y 0..80 (4 frame px per crop px)
+    crop = z.skeleton_crop(np.array([[0.25, 0, -5.0], [0, 0.25, 0]]), 20)
+    assert crop[2, 10] == pytest.approx(1.0)  # frame (60, 10): inside the zoomed map
+    assert crop[2, 2] == 0.0 and crop[15, 10] == 0.0  # frame (30, 10), (60, 62): outside it
+    assert d.skeleton_crop(np.array([[0.25, 0, -5.0], [0, 0.25, 0]]), 20).max() == 0.0
+
+
+def test_zoom_above_is_validated_and_read_from_the_bundle(bundle_path):
+    for bad in (-0.1, 1.5, "x", True):
+        with pytest.raises(ValueError, match="zoom_above"):
+            GestureRecognizerOptions(bundle=bundle_path, zoom_above=bad)
+    with pytest.raises(ValueError, match="zoom_above"):
+        handsdk.HandDetector(bundle_path, zoom_above=2.0)
+    assert handsdk.HandDetector(bundle_path).zoom_above == 0.0  # the tiny bundle does not zoom
+    assert handsdk.HandDetector(bundle_path, zoom_above=0.3).zoom_above == 0.3
+
+
+def test_a_big_box_is_zoomed_into_only_when_on(bundle_path):
+    frame = red_stroke_frame(240, 320, (60, 40, 220, 200))  # the stroke spans 2/3 of the frame
+    runs = {}
+    for z in (0.0, 0.5, 0.9):
+        with GestureRecognizer(GestureRecognizerOptions(bundle=bundle_path, zoom_above=z)) as rec:
+            res = rec.recognize(frame)
+            runs[z] = rec.detector_runs
+            assert len(res.hands) == 1
+    assert runs == {0.0: 1, 0.5: 2, 0.9: 1}
+
+
+class _Fake:
+    """Stands in for the detector and landmarker: a big box round two hands
+    whose zoomed look finds both; presence from a table by box."""
+
+    def __init__(self, presence):
+        self.presence = presence
+        big = np.array([[20, 20, 300, 220]], np.float32)
+        self.full = Detection(boxes=big, scores=np.array([0.8], np.float32), masses=np.array([90.0], np.float32),
+                              skeleton=np.zeros((48, 64), np.float32), map_to_frame=np.array([[5.0, 0, 0], [0, 5.0, 0]]))
+        two = np.array([[40, 60, 100, 140], [200, 60, 260, 140]], np.float32)
+        self.sub = Detection(boxes=two, scores=np.array([0.9, 0.9], np.float32), masses=np.array([40.0, 35.0], np.float32),
+                             skeleton=np.zeros((48, 64), np.float32), map_to_frame=np.array([[2.0, 0, 0], [0, 2.0, 0]]))
+        self.calls = []
+
+    def landmark_rgb(self, rgb, box, *, detection=None, prior_keypoints=None, rotation=None):
+        self.calls.append((tuple(np.round(box).astype(int)), len(detection.zoomed) if detection else None))
+        b = np.asarray(box, np.float64)
+        kp = np.zeros((21, 3), np.float32)
+        kp[:, 0] = np.linspace(b[0] + 5, b[2] - 5, 21)
+        kp[:, 1] = np.linspace(b[1] + 5, b[3] - 5, 21)
+        return Landmarks(keypoints=kp, presence=self.presence(b), right_score=0.7,
+                         crop_box=b.astype(np.float32))
+
+
+@pytest.mark.parametrize("prefer", ["small", "big", "sure"])
+def test_the_landmarker_decides_between_a_big_box_and_what_the_zoom_finds(bundle_path, prefer, monkeypatch):
+    big_presence = {"small": 0.8, "big": 0.9, "sure": 0.995}[prefer]
+    fake = _Fake(lambda b: big_presence if (b[2] - b[0]) > 200 else (0.95 if prefer == "small" else 0.85))
+    zooms = []
+    with GestureRecognizer(GestureRecognizerOptions(bundle=bundle_path, zoom_above=0.4, color_order="RGB")) as rec:
+        monkeypatch.setattr(rec.detector, "detect_rgb", lambda rgb, region=None: fake.full)
+        monkeypatch.setattr(rec.detector, "zoom", lambda rgb, box, grow=1.2: zooms.append(box) or fake.sub)
+        monkeypatch.setattr(rec.landmarker, "landmark_rgb", fake.landmark_rgb)
+        res = rec.recognize(np.zeros((240, 320, 3), np.uint8))
+        runs = rec.detector_runs
+    centres = sorted(round(float(h.keypoints[:, 0].mean())) for h in res.hands)
+    # a box the landmarker is sure of (>= 0.99) costs no zoom
+    assert (len(zooms), runs) == ((0, 1) if prefer == "sure" else (1, 2))
+    if prefer == "small":
+        assert centres == [70, 230]  # the two hands, not the blob
+        # each was landmarked once, with the zoomed map (the tracker reused the zoom's landmarks)
+        assert sorted(c for c in fake.calls if c[0] != (20, 20, 300, 220)) == [((40, 60, 100, 140), 1),
+                                                                               ((200, 60, 260, 140), 1)]
+    else:
+        assert centres == [160]
+        assert fake.calls.count(((20, 20, 300, 220), 0)) == 1
+
+
+def test_the_shipped_bundle_zooms_as_its_detector_config_and_weights_say():
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    from handsdk.bundle import default_bundle_path, load_bundle
+
+    if default_bundle_path() is None:
+        pytest.skip("no default bundle in this install")
+    root = Path(__file__).resolve().parents[1]
+    cfg = yaml.safe_load((root / "train" / "configs" / "detector_scene_ft.yaml").read_text())
+    meta = json.loads((root / "train" / "weights" / "detector_ft" / "metadata.json").read_text())
+    shipped = load_bundle(default_bundle_path()).models["detector"].decoding
+    assert cfg["model"]["zoom_above"] == meta["decoding"]["zoom_above"] == shipped["zoom_above"] > 0
+    assert handsdk.HandDetector().zoom_above == shipped["zoom_above"]

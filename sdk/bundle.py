@@ -339,7 +339,7 @@ _TENSORS = _Obj({}, other=_TENSOR, keys=_Str(pattern=r"^[A-Za-z0-9_:./-]{1,128}$
                 what="an object of tensors")
 _DECODING = {
     "detector": {"threshold": _UNIT, "min_mass": _Num(0.0, 1e9), "min_size_frac": _UNIT,
-                 "pad": _Num(0.0, 4.0), "zoom_above": _UNIT,
+                 "pad": _Num(0.0, 4.0), "zoom_above": _UNIT, "split_aspect": _Num(0.0, 100.0),
                  "skeleton_thickness": _Num(0.0, 1.0, lo_open=True),
                  "letterbox": _Bool(), "type": _Str()},
     "landmarker": {"type": _Str(("heatmaps", "keypoints")), "crop_scale": _Num(0.1, 10.0),

@@ -35,6 +35,11 @@ class DetectorDecoding:
     #: the map of a person in view can join hands, face and chest in one blob;
     #: 0 turns it off. Not a :func:`skeleton_to_boxes` argument.
     zoom_above: float = 0.0
+    #: a box at least this many times as wide as tall may hold two hands side by
+    #: side in one blob: when the landmarker rejects it, its halves are tried (the
+    #: recognizer keeps what the landmarker's presence prefers); 0 turns it off. Not a
+    #: :func:`skeleton_to_boxes` argument either.
+    split_aspect: float = 0.0
 
     @classmethod
     def from_dict(cls, decoding: dict | None) -> "DetectorDecoding":
@@ -44,8 +49,9 @@ class DetectorDecoding:
         return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
     def as_dict(self) -> dict:
-        """Keyword arguments of :func:`skeleton_to_boxes` (``zoom_above`` is not one)."""
-        return {k: v for k, v in asdict(self).items() if k != "zoom_above"}
+        """Keyword arguments of :func:`skeleton_to_boxes` (``zoom_above`` and
+        ``split_aspect``, run-time steps after it, are not)."""
+        return {k: v for k, v in asdict(self).items() if k not in ("zoom_above", "split_aspect")}
 
 
 def skeleton_to_boxes(skeleton, *, threshold: float = DetectorDecoding.threshold,

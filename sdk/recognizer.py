@@ -66,11 +66,11 @@ def _timestamp(v) -> int:
     return int(v)
 
 
-#: a big detector box whose landmarks have at least this presence is not zoomed
-#: into (``zoom_above``): nothing found inside could be surer (an int8
-#: landmarker saturates at 0.996), and close-ups, whose hand fills the frame, pay
-#: nothing for the zoom
-ZOOM_UNLESS_PRESENCE = 0.99
+#: a big or wide detector box (``zoom_above``, ``split_aspect``) whose landmarks
+#: have at least this presence is not looked at again: nothing found inside
+#: could be surer (an int8 landmarker saturates at 0.996), and close-ups, whose
+#: hand fills the frame, pay nothing for it
+LOOK_AGAIN_BELOW = 0.99
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,11 @@ class GestureRecognizerOptions:
         can come out as one blob of hands, face and chest); the hands found
         there replace it when the landmarker is surer of one of them than of
         the big box. 0: off; None: the bundle's (``decoding.zoom_above``).
+    split_aspect: a detector box at least this many times as wide as tall
+        (two hands side by side can come out as one blob) whose landmarks fail
+        ``min_presence_score`` is replaced by its left and right halves when
+        the landmarker is surer of one of them.
+        0: off; None: the bundle's (``decoding.split_aspect``).
     smoothing_min_cutoff (Hz), smoothing_beta (per hand size per second),
     smoothing_d_cutoff (Hz): the filter's parameters; lower min_cutoff is
         smoother when still, higher beta lags less when moving.
@@ -116,6 +121,7 @@ class GestureRecognizerOptions:
     color_order: str = "BGR"
     redetect_interval: int = 10
     zoom_above: float | None = None
+    split_aspect: float | None = None
     result_callback: Callable | None = None
     error_callback: Callable | None = None
     smoothing: bool = True
@@ -152,6 +158,12 @@ class GestureRecognizerOptions:
         if self.color_order not in ("BGR", "RGB"):
             raise ValueError(f"color_order must be 'BGR' or 'RGB', got {self.color_order!r}")
         set_("redetect_interval", _int("redetect_interval", self.redetect_interval, 0))
+        if self.split_aspect is not None:
+            v = self.split_aspect
+            if not (_is_number(v) and (v == 0 or 1.0 <= v <= 100.0)):
+                raise ValueError(f"split_aspect must be 0 (off), a width / height ratio in [1, 100], or None "
+                                 f"for the bundle's; got {v!r}")
+            set_("split_aspect", float(v))
         if mode is RunningMode.LIVE_STREAM and self.result_callback is None:
             raise ValueError("LIVE_STREAM mode needs a result_callback(result, frame, timestamp_ms)")
         if mode is not RunningMode.LIVE_STREAM and self.result_callback is not None:
@@ -249,7 +261,8 @@ class GestureRecognizer:
         self.min_gesture = o.min_gesture_score if o.min_gesture_score is not None else th.get("min_gesture_score", 0.5)
         self.detector = HandDetector(self.bundle, num_threads=o.num_threads, backend=o.backend,
                                      max_hands=o.max_hands, min_score=o.min_detection_score,
-                                     color_order=o.color_order, zoom_above=o.zoom_above)
+                                     color_order=o.color_order, zoom_above=o.zoom_above,
+                                     split_aspect=o.split_aspect)
         self.landmarker = HandLandmarker(self.bundle, num_threads=o.num_threads, backend=o.backend,
                                          color_order=o.color_order)
         sets = o.gesture_sets or tuple(self.bundle.gesture_sets)
@@ -439,24 +452,33 @@ class GestureRecognizer:
         det = self.detector.detect_rgb(rgb)
         timings["detect"] += (time.perf_counter() - t) * 1000
         self.detector_runs += 1
-        if not any(self.detector.is_large(b, rgb.shape) for b in det.boxes):
+        d = self.detector
+        if not any(d.is_large(b, rgb.shape) or d.is_wide(b) for b in det.boxes):
             return det
-        # a big box may be a person in view (hands, face and chest in one blob):
-        # unless the landmarker is sure of it, zoom in, and keep what it is surer is a hand
+        # a big box may be a person in view (hands, face and chest in one blob), a
+        # wide one two hands side by side: unless the landmarker is sure of the box,
+        # look again (zoom in, split it) and keep what it is surer is a hand
         keep, out = [], det  # (box, score, mass); the maps the landmarker cuts crops from
         for b, s, m in zip(det.boxes, det.scores, det.masses):
-            big = landmark(b, detection=out).presence if self.detector.is_large(b, rgb.shape) else 1.0
-            if big < ZOOM_UNLESS_PRESENCE:  # (the tracker reuses these landmarks when the box stays)
+            large, wide = d.is_large(b, rgb.shape), d.is_wide(b)
+            # (the tracker reuses these landmarks when the box stays)
+            sure = landmark(b, detection=out).presence if large or wide else 1.0
+            if sure < LOOK_AGAIN_BELOW and large:
                 t = time.perf_counter()
-                sub = self.detector.zoom(rgb, b)
+                sub = d.zoom(rgb, b)
                 timings["detect"] += (time.perf_counter() - t) * 1000
                 self.detector_runs += 1
                 if len(sub.boxes):
                     zoomed = out.with_zoomed(sub)
-                    if max(landmark(sb, detection=zoomed).presence for sb in sub.boxes) > big:
+                    if max(landmark(sb, detection=zoomed).presence for sb in sub.boxes) > sure:
                         keep += list(zip(sub.boxes, sub.scores, sub.masses))
                         out = zoomed
                         continue
+            if sure < self.min_presence and wide:  # (one that passes stays whole, as the tracker would join it)
+                halves = d.halves(b)
+                if max(landmark(h, detection=out).presence for h in halves) > sure:
+                    keep += [(h, s, m / 2) for h in halves]
+                    continue
             keep.append((b, s, m))
         return replace(out, boxes=np.array([k[0] for k in keep], np.float32).reshape(-1, 4),
                        scores=np.array([k[1] for k in keep], np.float32),

@@ -113,7 +113,8 @@ class HandDetector(_Stage):
     role = "detector"
 
     def __init__(self, bundle=None, *, num_threads: int = 2, backend: str = "auto", max_hands: int = 2,
-                 min_score: float | None = None, color_order: str = "BGR", zoom_above: float | None = None):
+                 min_score: float | None = None, color_order: str = "BGR", zoom_above: float | None = None,
+                 split_aspect: float | None = None):
         super().__init__(bundle, num_threads=num_threads, backend=backend)
         self.spec, self.input_hw, self._mean, self._std = _image_input(self.entry)
         dec = self.entry.decoding
@@ -130,6 +131,12 @@ class HandDetector(_Stage):
         self.zoom_above = float(dd.zoom_above if zoom_above is None else zoom_above)
         if not 0.0 <= self.zoom_above <= 1.0:
             raise ValueError(f"zoom_above must be in [0, 1] (0: off), got {self.zoom_above}")
+        #: boxes at least this many times as wide as tall may be split in two (:meth:`halves`;
+        #: the recognizer decides)
+        self.split_aspect = float(dd.split_aspect if split_aspect is None else split_aspect)
+        if not (self.split_aspect == 0 or 1.0 <= self.split_aspect <= 100.0):
+            raise ValueError(f"split_aspect must be 0 (off) or a width / height ratio in [1, 100], "
+                             f"got {self.split_aspect}")
         self.color_order = color_order
 
     def detect_rgb(self, rgb: np.ndarray, region=None) -> Detection:
@@ -171,6 +178,20 @@ class HandDetector(_Stage):
         (always False when zooming is off)."""
         h, w = frame_hw[:2]
         return self.zoom_above > 0 and (box[3] - box[1] > self.zoom_above * h or box[2] - box[0] > self.zoom_above * w)
+
+    def is_wide(self, box) -> bool:
+        """Whether ``box`` is at least ``split_aspect`` times as wide as tall
+        (always False when splitting is off)."""
+        return self.split_aspect > 0 and box[2] - box[0] >= self.split_aspect * (box[3] - box[1])
+
+    @staticmethod
+    def halves(box) -> list:
+        """The left and right halves of ``box``: two hands side by side (the
+        two-handed signs in front of the chest or the mouth) often come out
+        of the skeleton map as one wide blob."""
+        x0, y0, x1, y1 = (float(v) for v in box)
+        xm = (x0 + x1) / 2
+        return [np.array([x0, y0, xm, y1], np.float32), np.array([xm, y0, x1, y1], np.float32)]
 
     def zoom(self, rgb: np.ndarray, box, grow: float = 1.2) -> Detection:
         """The detector again on ``box`` grown by ``grow`` (clipped to the frame),

@@ -1,6 +1,8 @@
-"""Zooming into big detector boxes (a person in view: hands, face and chest
-in one skeleton blob): the detector on a region, the zoomed map in the
-landmarker's crops, and the recognizer keeping what the landmarker prefers."""
+"""Looking again at big and wide detector boxes: zooming in (a person in
+view: hands, face and chest in one skeleton blob; the detector on a region,
+the zoomed map in the landmarker's crops), splitting a wide box in two (two
+hands side by side in one blob), and the recognizer keeping what the
+landmarker prefers."""
 from __future__ import annotations
 
 import numpy as np
@@ -142,5 +144,48 @@ def test_the_shipped_bundle_zooms_as_its_detector_config_and_weights_say():
     cfg = yaml.safe_load((root / "train" / "configs" / "detector_scene_ft.yaml").read_text())
     meta = json.loads((root / "train" / "weights" / "detector_ft" / "metadata.json").read_text())
     shipped = load_bundle(default_bundle_path()).models["detector"].decoding
-    assert cfg["model"]["zoom_above"] == meta["decoding"]["zoom_above"] == shipped["zoom_above"] > 0
-    assert handsdk.HandDetector().zoom_above == shipped["zoom_above"]
+    for k in ("zoom_above", "split_aspect"):
+        assert cfg["model"][k] == meta["decoding"][k] == shipped[k] > 0, k
+    d = handsdk.HandDetector()
+    assert (d.zoom_above, d.split_aspect) == (shipped["zoom_above"], shipped["split_aspect"])
+
+
+def test_split_aspect_is_validated_and_wide_boxes_are_halved(bundle_path):
+    for bad in (0.5, -1, 101, "2", False):
+        with pytest.raises(ValueError, match="split_aspect"):
+            GestureRecognizerOptions(bundle=bundle_path, split_aspect=bad)
+    with pytest.raises(ValueError, match="split_aspect"):
+        handsdk.HandDetector(bundle_path, split_aspect=0.9)
+    d = handsdk.HandDetector(bundle_path, split_aspect=1.5)
+    assert handsdk.HandDetector(bundle_path).split_aspect == 0.0 and not handsdk.HandDetector(bundle_path).is_wide(
+        (0, 0, 300, 10))
+    assert d.is_wide((10, 10, 160, 110)) and not d.is_wide((10, 10, 150, 110))
+    left, right = d.halves((10, 20, 170, 100))
+    assert left.tolist() == [10, 20, 90, 100] and right.tolist() == [90, 20, 170, 100]
+
+
+class _FakeWide(_Fake):
+    """A wide blob round two hands side by side (no zoom: it is small in the frame)."""
+
+    def __init__(self, presence):
+        super().__init__(presence)
+        wide = np.array([[100, 100, 220, 160]], np.float32)
+        self.full = Detection(boxes=wide, scores=np.array([0.8], np.float32), masses=np.array([60.0], np.float32),
+                              skeleton=np.zeros((48, 64), np.float32), map_to_frame=np.array([[5.0, 0, 0], [0, 5.0, 0]]))
+
+
+@pytest.mark.parametrize("case", ["rejected", "passes", "off"])
+def test_a_rejected_wide_box_gives_way_to_its_halves_when_the_landmarker_prefers_them(bundle_path, case, monkeypatch):
+    # (one that passes the presence threshold stays whole: the tracker would join its halves again)
+    wide_presence = 0.8 if case == "passes" else 0.5
+    fake = _FakeWide(lambda b: wide_presence if (b[2] - b[0]) > 100 else 0.9)
+    opts = GestureRecognizerOptions(bundle=bundle_path, zoom_above=0.4, split_aspect=0 if case == "off" else 1.5,
+                                    color_order="RGB", min_presence_score=0.75)
+    with GestureRecognizer(opts) as rec:
+        monkeypatch.setattr(rec.detector, "detect_rgb", lambda rgb, region=None: fake.full)
+        monkeypatch.setattr(rec.detector, "zoom", lambda *a, **k: pytest.fail("a small box is not zoomed into"))
+        monkeypatch.setattr(rec.landmarker, "landmark_rgb", fake.landmark_rgb)
+        res = rec.recognize(np.zeros((480, 640, 3), np.uint8))
+    centres = sorted(round(float(h.keypoints[:, 0].mean())) for h in res.hands)
+    # off: the wide box alone, which the landmarker rejects
+    assert centres == {"rejected": [130, 190], "passes": [160], "off": []}[case]

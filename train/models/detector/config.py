@@ -21,6 +21,7 @@ class DetectorModelConfig:
     min_size_frac: float = DetectorDecoding.min_size_frac
     pad: float = DetectorDecoding.pad
     zoom_above: float = DetectorDecoding.zoom_above  # runtime: boxes above it get a zoomed second look
+    split_aspect: float = DetectorDecoding.split_aspect  # runtime: boxes this wide get their halves tried
 
 
 def validate(m: DetectorModelConfig) -> None:
@@ -30,6 +31,8 @@ def validate(m: DetectorModelConfig) -> None:
         raise ConfigError("model.input_height and model.input_width must be multiples of 8")
     if not 0.0 <= m.zoom_above <= 1.0:
         raise ConfigError("model.zoom_above must be in [0, 1] (0: off)")
+    if not (m.split_aspect == 0 or 1.0 <= m.split_aspect <= 100.0):
+        raise ConfigError("model.split_aspect must be 0 (off) or a width / height ratio in [1, 100]")
     if m.stem_stride not in (1, 2):
         raise ConfigError("model.stem_stride must be 1 or 2")
     if m.input_height % (m.stem_stride * 2 ** (len(m.filters) - 1)) or \

@@ -51,6 +51,7 @@ def detector_metadata(model, cfg) -> dict:
         "input_size": [m.input_height, m.input_width],
         "decoding": {"type": "skeleton", "threshold": m.threshold, "min_mass": m.min_mass,
                      "min_size_frac": m.min_size_frac, "pad": m.pad, "zoom_above": m.zoom_above,
+                     "split_aspect": m.split_aspect,
                      "skeleton_thickness": m.skeleton_thickness, "letterbox": True},
         "params": int(model.count_params()),
     }

@@ -106,6 +106,7 @@ EVALUATION = (
     ("webcam_finger_counts", "valid", None),
     ("webcam_signs", "valid", None),
     ("asl_signers_studio", None, None),
+    ("selfie_people", None, None),  # faces close to the camera: false hands
 )
 
 

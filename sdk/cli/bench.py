@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from ..tools.bench_samples import DEFAULT_SETS
 from .common import fail
 
 
@@ -26,8 +27,7 @@ def register(app: typer.Typer):
         data_root: Optional[Path] = typer.Option(None, "--data-root", help="real data (default $HANDSDK_DATA "
                                                                            "or ../shared/data)"),
         sets: str = typer.Option(
-            "asl_letters,sign_language_digits,asl_alphabet_subset,asl_two_signers,hand_keypoints_gt,"
-            "webcam_finger_counts,webcam_signs,asl_signers_studio", "--sets",
+            ",".join(DEFAULT_SETS), "--sets",
             help="comma-separated sets (name, name:split, or a folder of <class>/<images>)"),
         limit: int = typer.Option(100, "--limit", min=1, help="at most this many images per set (spread evenly)"),
         threads: Optional[int] = typer.Option(None, "--threads", min=1, help="SDK interpreter threads "

@@ -13,13 +13,15 @@ from ..keypoints import keypoints_box
 
 #: real sets with hands, and the split the benchmark reads
 #: camera scenes (a person in view) the benchmark scores for hands found on the
-#: human boxes, false hands and keypoint agreement (validation parts only)
-SCENE_SETS = ("webcam_finger_counts", "webcam_signs", "asl_signers_studio")
+#: human boxes, false hands and keypoint agreement (validation parts only);
+#: selfie_people: faces close to the camera (phone selfies, few hands; no
+#: shipped model trains on it), scored for false hands
+SCENE_SETS = ("webcam_finger_counts", "webcam_signs", "asl_signers_studio", "selfie_people")
 DEFAULT_SETS = ("asl_letters", "sign_language_digits", "asl_alphabet_subset", "asl_two_signers",
                 "hand_keypoints_gt") + SCENE_SETS
 SET_SPLITS = {"asl_letters": "valid", "sign_language_digits": "valid", "asl_alphabet_subset": None,
               "asl_two_signers": None, "hand_keypoints_gt": None, "webcam_finger_counts": "valid",
-              "webcam_signs": "valid", "asl_signers_studio": None}
+              "webcam_signs": "valid", "asl_signers_studio": None, "selfie_people": None}
 #: every image of these sets shows a hand (except the label in NO_HAND_LABELS)
 ALWAYS_HAND_SETS = {"asl_letters", "sign_language_digits", "asl_alphabet_subset", "asl_two_signers",
                     "hand_keypoints_gt"}

@@ -141,7 +141,9 @@ class HandDetector(_Stage):
 
     def detect_rgb(self, rgb: np.ndarray, region=None) -> Detection:
         """Hands in an RGB frame; ``region`` (x0, y0, x1, y1, frame pixels): look
-        only there, at the model's full resolution (boxes still in frame pixels)."""
+        at that part at the model's full resolution (where its aspect ratio
+        differs from the model's, the frame around it fills the rest of the
+        input, not black bars); boxes are in frame pixels either way."""
         if region is None:
             m = letterbox_matrix(rgb.shape[:2], self.input_hw)
         else:

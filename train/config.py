@@ -94,6 +94,10 @@ class TrainSection:
     #: start from trained weights: a run folder (its best.keras) or a .keras file; layers are
     #: matched by name and shape, so a changed head (e.g. other gesture classes) starts fresh
     init_from: str | None = None
+    #: train only the layers whose names start with one of these (e.g. ``[presence_fc,
+    #: presence]`` recalibrates a landmarker's presence and leaves its keypoints as they
+    #: are); None trains every layer
+    trainable: list[str] | None = None
 
 
 @dataclass

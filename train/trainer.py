@@ -106,6 +106,25 @@ def _letterboxed_boxes(samples, h, w, max_hands=2):
 # ------------------------------------------------------------------ model
 
 
+def freeze_except(model, prefixes) -> list[str]:
+    """Freeze every layer of ``model`` whose name starts with none of
+    ``prefixes`` (frozen BatchNorm layers keep their statistics); returns the
+    names of the layers left trainable."""
+    prefixes = [str(p) for p in prefixes]
+    if not prefixes or any(not p for p in prefixes):
+        raise ValueError("train.trainable: give the name prefixes of the layers to train "
+                         "(e.g. [presence_fc, presence]); leave it out to train every layer")
+    kept = []
+    for layer in model.layers:
+        layer.trainable = any(layer.name.startswith(p) for p in prefixes)
+        if layer.trainable and layer.weights:
+            kept.append(layer.name)
+    if not kept:
+        names = ", ".join(layer.name for layer in model.layers if layer.weights)
+        raise ValueError(f"train.trainable: no layer with weights is named {prefixes} (the model has: {names})")
+    return kept
+
+
 def compile_model(model, cfg: Config, steps_per_epoch: int):
     """The optimizer and learning-rate schedule of ``cfg.train``; the task's
     losses and metrics (its ``TaskSpec.compile``)."""
@@ -332,6 +351,9 @@ def train(cfg: Config, out: str | os.PathLike | None = None, resume: bool = Fals
 
     with strategy.scope():
         model = build_model(cfg, num_classes=len(data.labels) if data.labels else None)
+        if t.trainable is not None:
+            kept = freeze_except(model, t.trainable)
+            print(f"training only {', '.join(kept)} (train.trainable)", flush=True)
         compile_model(model, cfg, steps)
         if t.init_from and not (resume and (backup).is_dir()):
             init_weights(model, t.init_from)

@@ -25,6 +25,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .bundle import Bundle, load_bundle
+from .decode import check_split_aspect, check_zoom_above
 from .image import to_rgb
 from .keypoints import keypoints_box
 from .results import Category, Hand, RecognitionResult
@@ -142,7 +143,7 @@ class GestureRecognizerOptions:
             raise ValueError(f"running_mode must be a RunningMode, got {mode!r}")
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen: normalise in place)
         set_("max_hands", _int("max_hands", self.max_hands, 1, 4))
-        for n in ("min_detection_score", "min_presence_score", "min_gesture_score", "zoom_above"):
+        for n in ("min_detection_score", "min_presence_score", "min_gesture_score"):
             if getattr(self, n) is not None:
                 set_(n, _unit(n, getattr(self, n)))
         set_("num_threads", _int("num_threads", self.num_threads, 1, 64))
@@ -158,12 +159,10 @@ class GestureRecognizerOptions:
         if self.color_order not in ("BGR", "RGB"):
             raise ValueError(f"color_order must be 'BGR' or 'RGB', got {self.color_order!r}")
         set_("redetect_interval", _int("redetect_interval", self.redetect_interval, 0))
+        if self.zoom_above is not None:
+            set_("zoom_above", check_zoom_above(self.zoom_above))
         if self.split_aspect is not None:
-            v = self.split_aspect
-            if not (_is_number(v) and (v == 0 or 1.0 <= v <= 100.0)):
-                raise ValueError(f"split_aspect must be 0 (off), a width / height ratio in [1, 100], or None "
-                                 f"for the bundle's; got {v!r}")
-            set_("split_aspect", float(v))
+            set_("split_aspect", check_split_aspect(self.split_aspect))
         if mode is RunningMode.LIVE_STREAM and self.result_callback is None:
             raise ValueError("LIVE_STREAM mode needs a result_callback(result, frame, timestamp_ms)")
         if mode is not RunningMode.LIVE_STREAM and self.result_callback is not None:

@@ -18,7 +18,8 @@ import numpy as np
 
 from .backend import open_model
 from .bundle import Bundle, ModelEntry, load_bundle
-from .decode import LANDMARKER_DECODINGS, DetectorDecoding, landmarker_keypoints, skeleton_to_boxes
+from .decode import (LANDMARKER_DECODINGS, DetectorDecoding, check_split_aspect, check_zoom_above,
+                     landmarker_keypoints, skeleton_to_boxes)
 from .image import apply_affine, crop_matrix, invert_affine, letterbox_matrix, to_rgb, warp
 from .keypoints import keypoint_features, render_skeleton
 from .results import Category
@@ -128,15 +129,10 @@ class HandDetector(_Stage):
         self.pad = float(dd.pad)
         #: boxes taller or wider than this fraction of the frame may be zoomed into
         #: (:meth:`zoom`; the recognizer decides, see ``GestureRecognizerOptions.zoom_above``)
-        self.zoom_above = float(dd.zoom_above if zoom_above is None else zoom_above)
-        if not 0.0 <= self.zoom_above <= 1.0:
-            raise ValueError(f"zoom_above must be in [0, 1] (0: off), got {self.zoom_above}")
+        self.zoom_above = check_zoom_above(dd.zoom_above if zoom_above is None else zoom_above)
         #: boxes at least this many times as wide as tall may be split in two (:meth:`halves`;
         #: the recognizer decides)
-        self.split_aspect = float(dd.split_aspect if split_aspect is None else split_aspect)
-        if not (self.split_aspect == 0 or 1.0 <= self.split_aspect <= 100.0):
-            raise ValueError(f"split_aspect must be 0 (off) or a width / height ratio in [1, 100], "
-                             f"got {self.split_aspect}")
+        self.split_aspect = check_split_aspect(dd.split_aspect if split_aspect is None else split_aspect)
         self.color_order = color_order
 
     def detect_rgb(self, rgb: np.ndarray, region=None) -> Detection:

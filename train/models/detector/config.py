@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from handsdk.decode import DetectorDecoding
+from handsdk.decode import DetectorDecoding, check_split_aspect, check_zoom_above
 
 
 @dataclass
@@ -29,10 +29,11 @@ def validate(m: DetectorModelConfig) -> None:
 
     if m.input_height % 8 or m.input_width % 8:
         raise ConfigError("model.input_height and model.input_width must be multiples of 8")
-    if not 0.0 <= m.zoom_above <= 1.0:
-        raise ConfigError("model.zoom_above must be in [0, 1] (0: off)")
-    if not (m.split_aspect == 0 or 1.0 <= m.split_aspect <= 100.0):
-        raise ConfigError("model.split_aspect must be 0 (off) or a width / height ratio in [1, 100]")
+    try:
+        check_zoom_above(m.zoom_above, "model.zoom_above")
+        check_split_aspect(m.split_aspect, "model.split_aspect")
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
     if m.stem_stride not in (1, 2):
         raise ConfigError("model.stem_stride must be 1 or 2")
     if m.input_height % (m.stem_stride * 2 ** (len(m.filters) - 1)) or \

@@ -23,7 +23,7 @@ from handsdk.metrics import box_iou
 from .formats import get_format
 
 #: default parity tolerances
-TOLERANCE = {"detector_iou": 0.85, "keypoint_error_px": 1.5, "gesture_agreement": 0.97}
+TOLERANCE = {"detector_iou": 0.85, "keypoint_error_px": 1.5, "gesture_agreement": 0.97, "rotation_error_deg": 8.0}
 
 
 class ConversionError(RuntimeError):
@@ -311,7 +311,7 @@ def measure_parity(trained: Trained, tflite_bytes: bytes, inputs: list[dict]) ->
     keras_model = trained.model
     out_names = list(keras_model.output_names)
     dec = trained.metadata.get("decoding", {})
-    ious, errs, agree, max_abs = [], [], [], 0.0
+    ious, errs, agree, turns, max_abs = [], [], [], [], 0.0
     for x in inputs:
         ref = keras_model({k: v for k, v in x.items()} if len(x) > 1 else next(iter(x.values())), training=False)
         if isinstance(ref, dict):
@@ -334,6 +334,9 @@ def measure_parity(trained: Trained, tflite_bytes: bytes, inputs: list[dict]) ->
         elif trained.role == "landmarker":
             size = x["image"].shape[1]
             errs.append(float(np.linalg.norm(_keypoints_from(ref, size) - _keypoints_from(got, size), axis=1).mean()))
+            if "rotation" in ref:  # the angle the second crop is turned by
+                a, b = (np.arctan2(r.reshape(-1)[1], r.reshape(-1)[0]) for r in (ref["rotation"], got["rotation"]))
+                turns.append(float(np.degrees(abs((a - b + np.pi) % (2 * np.pi) - np.pi))))
         else:
             (k,) = ref
             agree.append(int(np.argmax(ref[k][0]) == np.argmax(got[k][0])))
@@ -342,6 +345,8 @@ def measure_parity(trained: Trained, tflite_bytes: bytes, inputs: list[dict]) ->
         report["box_iou"] = round(float(np.mean(ious)), 4)
     if errs:
         report["keypoint_error_px"] = round(float(np.mean(errs)), 3)
+    if turns:
+        report["rotation_error_deg"] = round(float(np.mean(turns)), 3)
     if agree:
         report["gesture_agreement"] = round(float(np.mean(agree)), 4)
     return report
@@ -370,6 +375,9 @@ def parity_ok(report: dict, tolerance: dict | None = None) -> tuple[bool, str]:
     if "keypoint_error_px" in report and report["keypoint_error_px"] > tol["keypoint_error_px"]:
         return False, (f"keypoints move {report['keypoint_error_px']:.2f} px from the Keras model's "
                        f"(> {tol['keypoint_error_px']} px)")
+    if "rotation_error_deg" in report and report["rotation_error_deg"] > tol["rotation_error_deg"]:
+        return False, (f"the hand's angle read moves {report['rotation_error_deg']:.1f} degrees from the Keras "
+                       f"model's (> {tol['rotation_error_deg']})")
     if "gesture_agreement" in report and report["gesture_agreement"] < tol["gesture_agreement"]:
         return False, f"gesture agreement {report['gesture_agreement']:.3f} < {tol['gesture_agreement']}"
     return True, "within tolerance"

@@ -592,6 +592,9 @@ def _check_contract(role: str, e: ModelEntry) -> None:
             need(int(np.prod(out.shape)) == 42, "outputs.keypoints must hold 21 x 2 values")
         if "depth" in e.outputs:
             need(int(np.prod(e.outputs["depth"].shape)) == 21, "outputs.depth must hold 21 values")
+        if "rotation" in e.outputs:
+            need(int(np.prod(e.outputs["rotation"].shape)) == 2,
+                 "outputs.rotation must hold 2 values (cos, sin of the hand's angle in the crop)")
     else:
         need(len(e.inputs) == 1 and tuple(next(iter(e.inputs.values())).shape) == (1, 21, 2),
              "a gesture model takes one input of shape [1, 21, 2] (the keypoint features)")

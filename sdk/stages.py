@@ -252,6 +252,9 @@ class HandLandmarker(_Stage):
         #: trained on upright crops: a detection is landmarked twice (axis-aligned,
         #: then rotated upright from the first keypoints); tracking passes the rotation
         self.align = bool(dec.get("align", False))
+        #: the model reads the hand's angle in the crop (``rotation`` output: cos, sin):
+        #: the second pass on a detection is turned by it
+        self.reads_rotation = self.align and "rotation" in self.entry.outputs
         self.decoding = dec.get("type", "keypoints" if "keypoints" in self.entry.outputs else "heatmaps")
         if self.decoding not in LANDMARKER_DECODINGS:
             raise ValueError(f"unknown landmarker decoding {self.decoding!r}")
@@ -264,11 +267,17 @@ class HandLandmarker(_Stage):
         upright-crop model gets a second, rotated pass from its first keypoints)."""
         if rotation is not None or not self.align or prior_keypoints is not None:
             return self._landmark_once(rgb, box, detection, prior_keypoints, rotation or 0.0)
-        first = self._landmark_once(rgb, box, detection, None, 0.0)
-        ab, rot = upright_crop(first.keypoints, box)  # (guarded against collapsed keypoints)
+        first, out = self._run(rgb, box, detection, None, 0.0)
+        # the angle of the hand in the (axis-aligned) first crop: read by the model's rotation
+        # head when it has one, else from the first keypoints (which lean upright)
+        read = float(np.arctan2(*out["rotation"].reshape(-1)[[1, 0]])) if self.reads_rotation else None
+        ab, rot = upright_crop(first.keypoints, box, rotation=read)  # (guarded against collapsed keypoints)
         return self._landmark_once(rgb, ab, detection, None, rot)
 
     def _landmark_once(self, rgb, box, detection, prior_keypoints, rotation: float) -> Landmarks:
+        return self._run(rgb, box, detection, prior_keypoints, rotation)[0]
+
+    def _run(self, rgb, box, detection, prior_keypoints, rotation: float) -> tuple[Landmarks, dict]:
         m = crop_matrix(box, self.size, scale=self.crop_scale, rotation=rotation)
         crop = warp(rgb, m, (self.size, self.size))
         feed = {"image": _prepare(crop, self.spec, self._mean, self._std)}
@@ -290,7 +299,7 @@ class HandLandmarker(_Stage):
         right = float(out["handedness"].reshape(-1)[0]) if "handedness" in out else 0.5
         corners = apply_affine(invert_affine(m), np.array([[0, 0], [self.size, self.size]], np.float64))
         return Landmarks(keypoints=kp, presence=presence, right_score=right,
-                         crop_box=np.array(corners.reshape(-1), np.float32))
+                         crop_box=np.array(corners.reshape(-1), np.float32)), out
 
     def landmark(self, image, box, color_order: str | None = None, **kw) -> Landmarks:
         box = np.asarray(box, np.float32).reshape(-1)

@@ -103,12 +103,14 @@ def next_box(keypoints, prev_box, max_shrink: float = 0.8, rotation: float = 0.0
     return np.array([c[0] - half[0], c[1] - half[1], c[0] + half[0], c[1] + half[1]], np.float32)
 
 
-def upright_crop(keypoints, box, min_frac: float = 0.6) -> tuple[np.ndarray, float]:
+def upright_crop(keypoints, box, min_frac: float = 0.6, rotation: float | None = None) -> tuple[np.ndarray, float]:
     """The crop of an upright-crop landmarker's second pass: ``(box,
-    rotation)`` from the first pass's keypoints in ``box``. Keypoints that
-    collapsed must not shrink the crop below ``min_frac`` of the box's larger
-    side (the crop is grown about its centre)."""
-    rot = hand_rotation(keypoints)
+    rotation)`` from the first pass's keypoints in ``box`` (``rotation``: the
+    angle to turn by when the landmarker read it itself, else the keypoints'
+    :func:`hand_rotation`). Keypoints that collapsed must not shrink the crop
+    below ``min_frac`` of the box's larger side (the crop is grown about its
+    centre)."""
+    rot = hand_rotation(keypoints) if rotation is None else float(rotation)
     ab = aligned_box(keypoints, rot)
     s, want = max(ab[2] - ab[0], ab[3] - ab[1]), min_frac * max(box[2] - box[0], box[3] - box[1])
     if s < want:

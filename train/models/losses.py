@@ -82,6 +82,19 @@ def coord_l1_loss(weight: float = 1.0):
     return loss
 
 
+def rotation_loss(weight: float = 1.0):
+    """Squared error of the predicted (cos, sin) of an angle; ``y_true`` (3,) =
+    cos, sin, weight (0 where the crop shows no hand or its palm is hidden)."""
+
+    def loss(y_true, y_pred):
+        y_true = tf.cast(tf.reshape(y_true, [-1, 3]), y_pred.dtype)
+        p = tf.reshape(y_pred, [-1, 2])
+        return weight * y_true[:, 2] * tf.reduce_sum(tf.square(p - y_true[:, :2]), axis=-1)
+
+    loss.__name__ = "rotation_loss"
+    return loss
+
+
 def binary_accuracy_known(y_true, y_pred):
     y_true = tf.reshape(tf.cast(y_true, tf.float32), [-1])
     p = tf.reshape(tf.cast(y_pred, tf.float32), [-1])
@@ -91,4 +104,4 @@ def binary_accuracy_known(y_true, y_pred):
 
 
 __all__ = ["soft_dice_loss", "l1_map_loss", "skeleton_loss", "heatmap_loss", "masked_bce",
-           "coord_l1_loss", "binary_accuracy_known", "keras"]
+           "coord_l1_loss", "rotation_loss", "binary_accuracy_known", "keras"]

@@ -63,6 +63,16 @@ class PoseModelConfig:
     #: the crops is blurred (Gaussian, sigma up to ``blur_sigma`` px along x and y
     #: independently: defocus and motion along an axis), ``gray_prob`` turned grey,
     #: and every crop gets pixel noise of up to ``noise_std`` (in [0, 1] units)
+    #: a head that reads the hand's angle in the crop (cos, sin of
+    #: :func:`handsdk.keypoints.hand_rotation` of the crop's keypoints) from the
+    #: deepest features: on a detection the runtime turns its second, upright crop by
+    #: it instead of by the first pass's keypoints, which on an axis-aligned crop of
+    #: a turned hand still tend to come out upright (the heatmaps' prior)
+    rotation_head: bool = False
+    rotation_weight: float = 1.0
+    #: the validation pool also holds each hand's axis-aligned crop at its own angle in
+    #: the frame (the runtime's first pass): ``val_rotation_ok30`` (share of hands whose
+    #: angle, from the head or else from the keypoints, is within 30 degrees) is read there
     blur_prob: float = 0.0
     blur_sigma: float = 1.5
     gray_prob: float = 0.0
@@ -90,6 +100,8 @@ def validate(m: PoseModelConfig) -> None:
     for k in ("blur_prob", "gray_prob", "detector_skeleton_prob"):
         if not 0.0 <= getattr(m, k) <= 1.0:
             raise ConfigError(f"model.{k} must be in [0, 1]")
+    if m.rotation_weight < 0:
+        raise ConfigError("model.rotation_weight must be >= 0")
     if m.blur_sigma <= 0 or m.noise_std < 0:
         raise ConfigError("model.blur_sigma must be > 0 and model.noise_std >= 0")
     if m.input_size % (2 ** (len(m.filters) - 1)):

@@ -89,6 +89,12 @@ def evaluate_pool(model, cfg, pool: dict, labels=None, plots_dir=None) -> dict:
     """The validation metrics of a trainer pool (skeleton input from the
     reference keypoints; with ``plots_dir``, also PCK / error without it)."""
     m = cfg.model
+    first = pool.get("first_pass")
+    if first is not None and first.any():
+        res = evaluate_pool(model, cfg, {k: v[~first] for k, v in pool.items() if k != "first_pass"},
+                            labels, plots_dir)
+        res.update(first_pass_rotation(model, cfg, {k: v[first] for k, v in pool.items() if k != "first_pass"}))
+        return res
     skel = gt = "gt"
     if "det_skeleton" in pool and m.use_skeleton:
         # data.skeleton_bundle: the detector's map, as the runtime's first pass sees it (the
@@ -109,6 +115,50 @@ def evaluate_pool(model, cfg, pool: dict, labels=None, plots_dir=None) -> dict:
             if k in blank:
                 res[f"{k}_noskel"] = blank[k]
     return res
+
+
+def _skeleton_input(cfg, pool):
+    """The skeleton input the selection metric uses: the detector's map where
+    the pool has one (``data.skeleton_bundle``), else the rendered keypoints."""
+    m = cfg.model
+    gt = pose_skeletons(pool["keypoints"], pool["image"].shape[1], m.skeleton_thickness, "gt")
+    if "det_skeleton" not in pool:
+        return gt
+    has = pool["has_det_skeleton"].reshape(-1, 1, 1, 1) > 0.5
+    return np.where(has, pool["det_skeleton"][..., None].astype(np.float32) / 255.0, gt)
+
+
+def first_pass_rotation(model, cfg, pool: dict) -> dict:
+    """On axis-aligned crops of hands at their own angle (the runtime's first
+    pass on a detection): how far the angle the runtime would turn the second
+    crop by is from the labelled one. ``rotation_ok30``: share within 30
+    degrees (from the ``rotation`` head when the model has one, else from the
+    keypoints); ``rotation_ok30_keypoints``: from the keypoints; ``rotation_err_deg``:
+    the median error; ``pck20_first``: PCK@0.2 of that pass."""
+    from handsdk.keypoints import hand_rotation
+
+    keep = pool["rotation"][:, 2] > 0.5
+    if not keep.any():
+        return {}
+    pool = {k: v[keep] for k, v in pool.items()}
+    s = pool["image"].shape[1]
+    feed = {"image": pool["image"].astype(np.float32) / 255.0}
+    if "skeleton" in model.input_names:
+        feed["skeleton"] = _skeleton_input(cfg, pool)
+    out = predict(model, feed, 64)
+    pred = decode_heatmaps(out["heatmaps"], s)
+    truth = np.arctan2(pool["rotation"][:, 1], pool["rotation"][:, 0])
+    from_kp = np.array([hand_rotation(k) for k in pred])
+
+    def err(a):
+        return np.degrees(np.abs((a - truth + np.pi) % (2 * np.pi) - np.pi))
+
+    e_kp = err(from_kp)
+    e = err(np.arctan2(out["rotation"][:, 1], out["rotation"][:, 0])) if "rotation" in out else e_kp
+    gt = pool["keypoints"]
+    return {"rotation_ok30": float((e <= 30).mean()), "rotation_ok30_keypoints": float((e_kp <= 30).mean()),
+            "rotation_err_deg": float(np.median(e)),
+            "pck20_first": M.pck(pred, gt, 0.2, visible=gt[..., 2] >= 0)}
 
 
 def evaluate_samples(model, cfg, samples, rng, *, meta: dict, skeleton: str = "gt", detector_path=None,

@@ -32,7 +32,8 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
     (N,S,S) uint8 and ``has_det_skeleton`` (N,)), as the runtime's first pass.
 
     Returns dict image (N,S,S,3) uint8, keypoints (N,21,3) crop px, presence
-    (N,), handedness (N,) (1 Right, 0 Left, -1 unknown)."""
+    (N,), handedness (N,) (1 Right, 0 Left, -1 unknown), rotation (N,3) (cos,
+    sin of the hand's angle in the crop, :func:`rotation_targets`, and a weight)."""
     imgs, kps, pres, hand = [], [], [], []
     dsk: list = []
     mats: list = []  # each crop's frame -> crop matrix
@@ -113,10 +114,26 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
     out = {"image": np.array(imgs, np.uint8).reshape(n, size, size, 3),
            "keypoints": np.array(kps, np.float32).reshape(n, 21, 3),
            "presence": np.array(pres, np.float32), "handedness": np.array(hand, np.float32)}
+    out["rotation"] = rotation_targets(out["keypoints"], out["presence"])
     if detections is not None:
         out["det_skeleton"] = np.array([np.zeros((size, size), np.uint8) if d is None else d for d in dsk],
                                        np.uint8).reshape(n, size, size)
         out["has_det_skeleton"] = np.array([d is not None for d in dsk], np.float32)
+    return out
+
+
+def rotation_targets(keypoints, presence) -> np.ndarray:
+    """(N, 3): cos, sin of :func:`handsdk.keypoints.hand_rotation` of each
+    crop's keypoints (the angle the runtime would turn that crop by to make
+    the hand upright) and a weight: 1 for a hand whose wrist and a knuckle
+    are labelled, else 0 (and angle 0)."""
+    out = np.zeros((len(keypoints), 3), np.float32)
+    out[:, 0] = 1.0
+    for i, (kp, p) in enumerate(zip(keypoints, presence)):
+        v = kp[:, 2] >= 0
+        if p > 0.5 and v[0] and v[[5, 9, 13]].any():
+            r = hand_rotation(kp, v)
+            out[i] = (math.cos(r), math.sin(r), 1.0)
     return out
 
 
@@ -213,6 +230,14 @@ def pools(cfg, train_samples, val_samples, rng):
     vr = np.random.default_rng(cfg.data.seed + 1)
     val = pose_pool(val_samples, m.input_size, m, vr, cfg.data.negatives, jitter=False,
                     hard_negatives=vhard, detections=detections)
+    if m.rotation_head:  # + every hand's first-pass crop: axis-aligned, the hand at its own angle
+        from dataclasses import replace
+
+        first = pose_pool(val_samples, m.input_size, replace(m, align=False), vr, 0.0, jitter=False,
+                          detections=detections)
+        n0, n1 = len(val["image"]), len(first["image"])
+        val = {k: np.concatenate([val[k], first[k]]) for k in val}
+        val["first_pass"] = np.concatenate([np.zeros(n0, bool), np.ones(n1, bool)])
     return train, val, None
 
 
@@ -308,6 +333,11 @@ def train_example(cfg, ex, augment):
         hm = gaussian_heatmaps_tf(kp, s, r, r, sigma)
         wm = tf.broadcast_to(w[None, None, :], (r, r, 21))
         targets[f"hm_s{stride}"] = tf.concat([hm, wm], -1)
+    if getattr(m, "rotation_head", False):
+        rot = tf.cast(ex["rotation"], tf.float32)
+        if augment:  # a mirrored hand turns the other way
+            rot = tf.cond(flip, lambda: rot * tf.constant([1.0, -1.0, 1.0]), lambda: rot)
+        targets["rotation"] = rot
     targets["presence"] = pres[None]
     targets["handedness"] = tf.where(pres > 0.5, hand, -1.0)[None]
     if m.coord_weight > 0:

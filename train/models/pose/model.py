@@ -6,13 +6,15 @@ regression with presence and handedness heads.
 Training model: inputs ``image`` (S, S, 3) [+ ``skeleton`` (S, S, 1)];
 outputs ``hm_s{stride}`` (S/stride, S/stride, 21) sigmoid per supervised
 scale, ``presence`` (1,), ``handedness`` (1,) [+ ``coords`` (21, 2) when the
-integral loss is on].
+integral loss is on] [+ ``rotation`` (2,) with ``model.rotation_head``].
 
 Exported (inference) model, from :func:`build_inference_model`: the same
 inputs; outputs ``heatmaps`` (S/output_stride, S/output_stride, 21) = the
 fixed weighted average of the scales resampled to one resolution,
 ``presence`` (1,), ``handedness`` (1,) = P(Right hand, image as given), and
-optionally ``keypoints`` (21, 2) soft-argmax in [0, 1] of the crop.
+optionally ``keypoints`` (21, 2) soft-argmax in [0, 1] of the crop and
+``rotation`` (2,) = (cos, sin) of the hand's angle in the crop
+(:func:`handsdk.keypoints.hand_rotation` of its keypoints; not normalised).
 """
 from __future__ import annotations
 
@@ -56,6 +58,10 @@ def build_pose(cfg) -> "keras.Model":
     for name in ("presence", "handedness"):
         h = L.Dense(32, activation="relu", name=f"{name}_fc")(g)
         outputs[name] = L.Dense(1, activation="sigmoid", name=name)(h)
+    if cfg.rotation_head:  # where the hand points needs the layout, not a pooled vector
+        r = L.Conv2D(16, 1, activation="relu", name="rotation_conv")(heads[bottom])
+        r = L.Dense(32, activation="relu", name="rotation_fc")(L.Flatten(name="rotation_flat")(r))
+        outputs["rotation"] = L.Dense(2, name="rotation")(r)
     if cfg.coord_weight > 0:
         avg = _average_heatmaps(outputs, cfg, name="avg_heatmaps")
         outputs["coords"] = SoftArgmax(power=2.0, name="coords")(avg)
@@ -83,6 +89,8 @@ def build_inference_model(training_model, cfg) -> "keras.Model":
             [f"hm_s{st}" for st in cfg.scales] + ["presence", "handedness"]}
     hm = _average_heatmaps(outs, cfg, name="heatmaps")
     outputs = {"heatmaps": hm, "presence": outs["presence"], "handedness": outs["handedness"]}
+    if getattr(cfg, "rotation_head", False):
+        outputs["rotation"] = training_model.get_layer("rotation").output
     if cfg.keypoints_output:
         outputs["keypoints"] = SoftArgmax(power=2.0, name="keypoints")(hm)
     return keras.Model(training_model.inputs, outputs, name="hand_landmarker")
@@ -101,16 +109,21 @@ def pose_metadata(model, cfg) -> dict:
                "handedness": {"shape": [1, 1], "dtype": "float32"}}
     if m.keypoints_output:
         outputs["keypoints"] = {"shape": [1, 21, 2], "dtype": "float32"}
+    if m.rotation_head:
+        outputs["rotation"] = {"shape": [1, 2], "dtype": "float32"}
+    decoding = {"type": "heatmaps", "crop_scale": m.crop_scale, "align": bool(m.align),
+                "skeleton_thickness": m.skeleton_thickness,
+                "heatmap_stride": int(m.output_stride), "scales": list(m.scales),
+                "scale_weights": list(m.scale_weights), "handedness": "P(Right), image as given"}
+    if m.rotation_head:
+        decoding["rotation"] = "cos, sin of the hand's angle in the crop (hand_rotation)"
     return {
         "role": "landmarker",
         "inputs": inputs,
         "outputs": outputs,
         "input_size": [s, s],
         "heatmap_size": [hs, hs],
-        "decoding": {"type": "heatmaps", "crop_scale": m.crop_scale, "align": bool(m.align),
-                     "skeleton_thickness": m.skeleton_thickness,
-                     "heatmap_stride": int(m.output_stride), "scales": list(m.scales),
-                     "scale_weights": list(m.scale_weights), "handedness": "P(Right), image as given"},
+        "decoding": decoding,
         "quantizable": not m.attention,
         "params": int(model.count_params()),
     }
@@ -132,6 +145,9 @@ def compile_pose(model, cfg, optimizer):
     weights["presence"] = m.presence_weight
     loss["handedness"] = LS.masked_bce()
     weights["handedness"] = m.handedness_weight
+    if m.rotation_head:
+        loss["rotation"] = LS.rotation_loss()
+        weights["rotation"] = m.rotation_weight
     if m.coord_weight > 0:
         loss["coords"] = LS.coord_l1_loss()
         weights["coords"] = m.coord_weight

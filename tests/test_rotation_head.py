@@ -1,0 +1,161 @@
+"""The landmarker's rotation head: training targets (the angle that turns
+the crop's hand upright), conversion with parity of the angle, and the
+runtime turning its second crop by the angle the model reads."""
+import math
+import types
+
+import numpy as np
+import pytest
+
+from handsdk.image import apply_affine, crop_matrix
+from handsdk.keypoints import hand_rotation
+from tests.conftest import red_stroke_frame
+from tests.test_align import _hand
+
+ANGLES = [-100, 0, 60, 150]  # image coordinates: 0 = pointing right, 90 = down
+
+
+def _sample(angle):
+    from handsdk.train.data.sample import Sample
+
+    kp = _hand(angle)
+    kp[:, 2] = 1
+    return Sample(image=np.zeros((240, 320, 3), np.uint8), boxes=np.zeros((1, 4), np.float32), keypoints=kp[None],
+                  handedness=["Right"])
+
+
+@pytest.mark.parametrize("angle", ANGLES)
+def test_rotation_targets_turn_an_axis_aligned_crop_upright(angle):
+    from handsdk.train.config import PoseModelConfig
+    from handsdk.train.models.data import pose_pool
+
+    rng = np.random.default_rng(0)
+    pool = pose_pool([_sample(angle)], 64, PoseModelConfig(align=False), rng, negatives=0.0, jitter=False)
+    c, s, w = pool["rotation"][0]
+    assert w == 1.0 and abs(c * c + s * s - 1) < 1e-5
+    # turning the crop by the target angle (the runtime's crop rule) puts the knuckles straight above the wrist
+    turned = apply_affine(crop_matrix((0, 0, 64, 64), 64, rotation=math.atan2(s, c)), pool["keypoints"][0, :, :2])
+    knuckles = turned[[5, 9, 13]].mean(axis=0)
+    assert abs(knuckles[0] - turned[0, 0]) < 1e-3 and knuckles[1] < turned[0, 1] - 5
+
+
+def test_upright_crops_have_angle_zero_and_hand_free_crops_weigh_nothing():
+    from handsdk.train.config import PoseModelConfig
+    from handsdk.train.models.data import pose_pool
+
+    rng = np.random.default_rng(0)
+    up = pose_pool([_sample(150)], 64, PoseModelConfig(align=True), rng, negatives=0.0, jitter=False)
+    np.testing.assert_allclose(up["rotation"][0], [1.0, 0.0, 1.0], atol=1e-5)
+    pool = pose_pool([_sample(60)], 64, PoseModelConfig(align=False), rng, negatives=50.0, jitter=False)
+    assert (pool["presence"] == 0).any()
+    assert (pool["rotation"][pool["presence"] == 0, 2] == 0).all()
+
+
+def test_mirrored_training_examples_get_the_mirrored_angle():
+    """train_example flips half of the crops: the target must stay the angle of
+    the keypoints it trains the heatmaps on (read back from the heatmap targets)."""
+    import tensorflow as tf
+
+    from handsdk.train.config import PoseModelConfig
+    from handsdk.train.models.data import pose_pool
+    from handsdk.train.models.pose.examples import train_example
+
+    m = PoseModelConfig(input_size=32, filters=[8, 12, 16], scales=[2], scale_weights=[1.0], align=False,
+                        rotation_head=True, sigma=1.0)
+    pool = pose_pool([_sample(60)], 32, m, np.random.default_rng(0), negatives=0.0, jitter=False)
+    ex = {k: tf.constant(v[0]) for k, v in pool.items()}
+    tf.random.set_seed(3)
+    signs = set()
+    for _ in range(12):
+        _, t = train_example(types.SimpleNamespace(model=m), ex, True)
+        hm = t["hm_s2"].numpy()[..., :21]
+        idx = hm.reshape(-1, 21).argmax(0)
+        kp = np.stack([idx % hm.shape[1], idx // hm.shape[1]], 1).astype(np.float32) * 2 + 1
+        c, s, w = t["rotation"].numpy()
+        want = hand_rotation(kp)
+        assert w == 1.0
+        assert abs((math.atan2(s, c) - want + math.pi) % (2 * math.pi) - math.pi) < math.radians(12)
+        signs.add(bool(s > 0))
+    assert signs == {True, False}  # both the crop and its mirror were drawn
+
+
+class _ReadsAngle:
+    """A landmarker model wrapper that also 'reads' a fixed angle."""
+
+    def __init__(self, model, angle):
+        self.model, self.angle = model, angle
+
+    def __call__(self, **feed):
+        out = dict(self.model(**feed))
+        out["rotation"] = np.array([[math.cos(self.angle), math.sin(self.angle)]], np.float32)
+        return out
+
+
+def test_the_second_crop_is_turned_by_the_angle_the_model_reads(tiny_tflite):
+    import handsdk
+    from handsdk.bundle import GestureSet, build_bundle
+
+    data = build_bundle(detector=tiny_tflite["detector"], landmarker=tiny_tflite["landmarker"],
+                        gestures={"commands": GestureSet(tiny_tflite["commands"], ("none", "open_palm", "fist"))},
+                        detector_decoding={"threshold": 0.5, "min_mass": 3.0, "min_size_frac": 0.05, "pad": 0.1},
+                        landmarker_decoding={"type": "heatmaps", "crop_scale": 1.4, "align": True})
+    lm = handsdk.HandLandmarker(data)
+    assert lm.align and not lm.reads_rotation  # the tiny model has no rotation output
+    turns = []
+    run = lm._run
+    lm._run = lambda rgb, box, det, prior, rotation: (turns.append(rotation), run(rgb, box, det, prior, rotation))[1]
+    frame = red_stroke_frame(240, 320, green_at=(150, 100))
+    first = lm.landmark(frame, (110, 70, 190, 150))
+    assert turns[0] == 0.0 and turns[1] == pytest.approx(hand_rotation(lm.landmark(frame, (110, 70, 190, 150),
+                                                                                  rotation=0.0).keypoints))
+    lm.model, lm.reads_rotation = _ReadsAngle(lm.model, 1.2), True
+    turns.clear()
+    res = lm.landmark(frame, (110, 70, 190, 150))
+    assert turns == [0.0, pytest.approx(1.2)]
+    assert res.keypoints.shape == first.keypoints.shape == (21, 3)
+    turns.clear()
+    lm.landmark(frame, (110, 70, 190, 150), rotation=0.3)  # a tracked hand's rotation is given: one pass
+    assert turns == [0.3]
+
+
+def test_a_landmarker_with_a_rotation_head_converts_and_the_runtime_reads_it():
+    from handsdk.backend import open_model
+    from handsdk.bundle import GestureSet, build_bundle
+    from handsdk.convert.api import Trained, convert_model, measure_parity
+    from handsdk.train.config import PoseModelConfig
+    from handsdk.train.models.pose import build_inference_model, build_pose, pose_metadata
+    from tests.fixtures import make_fixtures
+
+    import handsdk
+
+    cfg = PoseModelConfig(input_size=32, filters=[8, 12, 16], scales=[4, 2], scale_weights=[0.5, 1.0],
+                          align=True, rotation_head=True)
+    inf = build_inference_model(build_pose(cfg), cfg)
+    rng = np.random.default_rng(0)
+    inputs = [{"image": rng.uniform(0, 1, (1, 32, 32, 3)).astype(np.float32),
+               "skeleton": rng.uniform(0, 1, (1, 32, 32, 1)).astype(np.float32)} for _ in range(8)]
+    t = Trained("landmarker", inf, pose_metadata(inf, cfg), "mem")
+    data, _ = convert_model(t, "int8", inputs, progress=lambda m: None)
+    m = open_model(data)
+    assert m(**inputs[0])["rotation"].shape == (1, 2)
+    parity = measure_parity(t, data, inputs)
+    assert "rotation_error_deg" in parity and parity["rotation_error_deg"] < 8.0, parity
+    tiny = make_fixtures.load_fixtures() or make_fixtures.build_models()
+    bundle = build_bundle(detector=tiny["detector"], landmarker=data,
+                          gestures={"commands": GestureSet(tiny["commands"], ("none", "open_palm", "fist"))},
+                          detector_decoding={"threshold": 0.5, "min_mass": 3.0, "min_size_frac": 0.05, "pad": 0.1},
+                          landmarker_decoding=t.metadata["decoding"], quantization="int8")
+    lm = handsdk.HandLandmarker(bundle)
+    assert lm.reads_rotation
+    calls = []
+    run = lm._run
+
+    def spy(rgb, box, det, prior, rotation):
+        calls.append((rotation, run(rgb, box, det, prior, rotation)))
+        return calls[-1][1]
+
+    lm._run = spy
+    lm.landmark(red_stroke_frame(240, 320, green_at=(150, 100)), (110, 70, 190, 150))
+    (r0, (_, out0)), (r1, _) = calls
+    c, s = out0["rotation"].reshape(-1)
+    assert r0 == 0.0 and r1 == pytest.approx(math.atan2(s, c), abs=1e-6)

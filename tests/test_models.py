@@ -34,7 +34,7 @@ def test_detector_contract():
 
 @pytest.mark.parametrize("kw", [dict(), dict(use_skeleton=False), dict(scales=[2], scale_weights=[1.0]),
                                 dict(attention=True, keypoints_output=True, coord_weight=0.1),
-                                dict(rotation_head=True)])
+                                dict(rotation_head=True), dict(rotation_head=True, rotation_output=False)])
 def test_pose_contract(kw):
     from handsdk.train.models.pose import build_inference_model, build_pose, pose_metadata
 
@@ -44,7 +44,7 @@ def test_pose_contract(kw):
     want_in = ["image", "skeleton"] if cfg.use_skeleton else ["image"]
     assert inf.input_names == want_in
     want_out = {"heatmaps", "presence", "handedness"} | ({"keypoints"} if cfg.keypoints_output else set()) \
-        | ({"rotation"} if cfg.rotation_head else set())
+        | ({"rotation"} if cfg.rotation_head and cfg.rotation_output else set())
     assert set(inf.output_names) == want_out
     feed = {"image": np.random.rand(2, 32, 32, 3).astype(np.float32)}
     if cfg.use_skeleton:
@@ -52,9 +52,10 @@ def test_pose_contract(kw):
     out = inf(feed)
     assert out["heatmaps"].shape == (2, 16, 16, 21)
     assert out["presence"].shape == (2, 1) and out["handedness"].shape == (2, 1)
-    if cfg.rotation_head:
-        assert out["rotation"].shape == (2, 2)
+    if cfg.rotation_head:  # trained either way; exported when rotation_output
         assert set(train_m.output_names) >= {"rotation", "presence"}
+    if "rotation" in want_out:
+        assert out["rotation"].shape == (2, 2)
     if cfg.keypoints_output:
         k = out["keypoints"].numpy()
         assert k.shape == (2, 21, 2) and (k >= 0).all() and (k <= 1).all()

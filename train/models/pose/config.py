@@ -70,6 +70,9 @@ class PoseModelConfig:
     #: a turned hand still tend to come out upright (the heatmaps' prior)
     rotation_head: bool = False
     rotation_weight: float = 1.0
+    #: export the head's ``rotation`` output (the runtime then turns by it); false keeps
+    #: the head as an auxiliary training task only (its loss still shapes the features)
+    rotation_output: bool = True
     #: the validation pool also holds each hand's axis-aligned crop at its own angle in
     #: the frame (the runtime's first pass): ``val_rotation_ok30`` (share of hands whose
     #: angle, from the head or else from the keypoints, is within 30 degrees) is read there

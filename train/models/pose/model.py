@@ -12,9 +12,10 @@ Exported (inference) model, from :func:`build_inference_model`: the same
 inputs; outputs ``heatmaps`` (S/output_stride, S/output_stride, 21) = the
 fixed weighted average of the scales resampled to one resolution,
 ``presence`` (1,), ``handedness`` (1,) = P(Right hand, image as given), and
-optionally ``keypoints`` (21, 2) soft-argmax in [0, 1] of the crop and
-``rotation`` (2,) = (cos, sin) of the hand's angle in the crop
-(:func:`handsdk.keypoints.hand_rotation` of its keypoints; not normalised).
+optionally ``keypoints`` (21, 2) soft-argmax in [0, 1] of the crop and (with
+``model.rotation_output``) ``rotation`` (2,) = (cos, sin) of the hand's angle
+in the crop (:func:`handsdk.keypoints.hand_rotation` of its keypoints; not
+normalised).
 """
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ def build_inference_model(training_model, cfg) -> "keras.Model":
             [f"hm_s{st}" for st in cfg.scales] + ["presence", "handedness"]}
     hm = _average_heatmaps(outs, cfg, name="heatmaps")
     outputs = {"heatmaps": hm, "presence": outs["presence"], "handedness": outs["handedness"]}
-    if getattr(cfg, "rotation_head", False):
+    if getattr(cfg, "rotation_head", False) and getattr(cfg, "rotation_output", True):
         outputs["rotation"] = training_model.get_layer("rotation").output
     if cfg.keypoints_output:
         outputs["keypoints"] = SoftArgmax(power=2.0, name="keypoints")(hm)
@@ -109,13 +110,14 @@ def pose_metadata(model, cfg) -> dict:
                "handedness": {"shape": [1, 1], "dtype": "float32"}}
     if m.keypoints_output:
         outputs["keypoints"] = {"shape": [1, 21, 2], "dtype": "float32"}
-    if m.rotation_head:
+    exports_rotation = m.rotation_head and m.rotation_output
+    if exports_rotation:
         outputs["rotation"] = {"shape": [1, 2], "dtype": "float32"}
     decoding = {"type": "heatmaps", "crop_scale": m.crop_scale, "align": bool(m.align),
                 "skeleton_thickness": m.skeleton_thickness,
                 "heatmap_stride": int(m.output_stride), "scales": list(m.scales),
                 "scale_weights": list(m.scale_weights), "handedness": "P(Right), image as given"}
-    if m.rotation_head:
+    if exports_rotation:
         decoding["rotation"] = "cos, sin of the hand's angle in the crop (hand_rotation)"
     return {
         "role": "landmarker",

@@ -62,6 +62,12 @@ class DataConfig:
     #: (log-uniform; < 1 shrinks the hands, as a person at arm's length)
     zoom: list[float] | None = None
     zoom_prob: float = 0.0
+    #: detector frames with mined non-hand boxes (``hard_negatives``): this share of them is
+    #: zoomed in about one of those boxes (mostly a face) until it spans ``negative_zoom``
+    #: = (lo, hi) of the frame's height -- the face close to the camera of a selfie or a
+    #: phone held at arm's length, which the scene frames rarely show
+    negative_zoom: list[float] | None = None
+    negative_zoom_prob: float = 0.0
     #: hands per detector frame kept as targets
     max_hands: int = 2
     #: pose: a mined hard-negative file (``python -m handsdk.train.data.mining``): crops where a

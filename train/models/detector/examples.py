@@ -31,18 +31,38 @@ def zoom_matrix(m, kps, height: int, width: int, rng, zoom) -> np.ndarray:
     return compose([[z, 0.0, t[0] - z * a[0]], [0.0, z, t[1] - z * a[1]]], m)
 
 
+def negative_zoom_matrix(m, box, height: int, width: int, rng, frac) -> np.ndarray:
+    """``m`` (frame -> model) followed by a zoom about ``box`` (frame pixels: a
+    mined non-hand, mostly a face) until its larger side spans a share in
+    ``frac`` = (lo, hi) of the frame's height (never a zoom out), its centre
+    placed near the frame's centre."""
+    c = apply_affine(m, np.asarray(box, np.float64).reshape(2, 2))
+    side = max(float(c[1, 0] - c[0, 0]), float(c[1, 1] - c[0, 1]), 1.0)
+    z = max(rng.uniform(frac[0], frac[1]) * height / side, 1.0)
+    a = (c[0] + c[1]) / 2
+    canvas = np.array([width, height], np.float64)
+    t = canvas * (0.5 + rng.uniform(-0.2, 0.2, 2))
+    return compose([[z, 0.0, t[0] - z * a[0]], [0.0, z, t[1] - z * a[1]]], m)
+
+
 def detector_pool(samples, height: int, width: int, max_hands: int = 2, *, zoom=None, zoom_prob: float = 0.0,
-                  rng=None):
+                  rng=None, negatives: dict | None = None, negative_zoom=None, negative_zoom_prob: float = 0.0):
     """Letterboxed frames (N, H, W, 3) uint8 and keypoints (N, max_hands, 21, 3)
     in model pixels (absent hands: all -1). With ``zoom`` = (lo, hi) and
     ``zoom_prob`` > 0, that share of the frames is zoomed (see
-    :func:`zoom_matrix`), fixed for the run."""
+    :func:`zoom_matrix`), fixed for the run; with ``negatives`` ({image path:
+    mined non-hand boxes}) and ``negative_zoom_prob`` > 0, that share of the
+    frames that have such boxes is zoomed in about one of them instead (see
+    :func:`negative_zoom_matrix`)."""
     n = len(samples)
     imgs = np.zeros((n, height, width, 3), np.uint8)
     kps = np.full((n, max_hands, 21, 3), -1.0, np.float32)
     for i, s in enumerate(samples):
         m = letterbox_matrix(s.image.shape[:2], (height, width))
-        if zoom is not None and zoom_prob > 0 and rng is not None and rng.random() < zoom_prob:
+        mined = (negatives or {}).get(s.path) if negative_zoom_prob > 0 and rng is not None else None
+        if mined and rng.random() < negative_zoom_prob:
+            m = negative_zoom_matrix(m, mined[int(rng.integers(len(mined)))], height, width, rng, negative_zoom)
+        elif zoom is not None and zoom_prob > 0 and rng is not None and rng.random() < zoom_prob:
             m = zoom_matrix(m, s.keypoints, height, width, rng, zoom)
         imgs[i] = warp(s.image, m, (height, width))
         for j, kp in enumerate(s.keypoints[:max_hands]):
@@ -74,8 +94,21 @@ def pools(cfg, train_samples, val_samples, rng):
     """(train pool, val pool (with the boxes scored), labels None)."""
     m = cfg.model
     mh = int(cfg.data.max_hands)
-    train = detector_pool(train_samples, m.input_height, m.input_width, mh, zoom=cfg.data.zoom,
-                          zoom_prob=cfg.data.zoom_prob, rng=rng)
+    d = cfg.data
+    mined = None
+    if d.negative_zoom_prob > 0:
+        from handsdk.train.config import ConfigError
+        from handsdk.train.data import mining
+
+        if not d.hard_negatives or not d.negative_zoom or len(d.negative_zoom) != 2 \
+                or not 0 < d.negative_zoom[0] <= d.negative_zoom[1]:
+            raise ConfigError("data.negative_zoom_prob needs data.hard_negatives (mined boxes: "
+                              "python -m handsdk.train.data.mining) and data.negative_zoom = [lo, hi], "
+                              "0 < lo <= hi (the share of the frame height a mined box is zoomed to)")
+        mined = mining.load(d.hard_negatives)
+    train = detector_pool(train_samples, m.input_height, m.input_width, mh, zoom=d.zoom,
+                          zoom_prob=d.zoom_prob, rng=rng, negatives=mined, negative_zoom=d.negative_zoom,
+                          negative_zoom_prob=d.negative_zoom_prob)
     val = detector_pool(val_samples, m.input_height, m.input_width, mh)
     val["boxes"] = letterboxed_boxes(val_samples, m.input_height, m.input_width, mh)
     return train, val, None

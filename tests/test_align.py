@@ -59,14 +59,23 @@ def test_training_crops_are_upright_when_aligned():
     assert abs(flat[[5, 9, 13], 1].mean() - flat[0, 1]) < 1  # pointing right, as in the frame
 
 
-def test_an_upright_landmarker_still_maps_keypoints_back_to_the_frame(tiny_tflite):
-    import handsdk
+def upright_bundle(tiny, landmarker=None, landmarker_decoding=None, quantization="fp32") -> bytes:
+    """A bundle of the tiny models whose landmarker (``landmarker``, default the
+    tiny one) is an upright-crop one (two passes on a detection)."""
     from handsdk.bundle import GestureSet, build_bundle
 
-    data = build_bundle(detector=tiny_tflite["detector"], landmarker=tiny_tflite["landmarker"],
-                        gestures={"commands": GestureSet(tiny_tflite["commands"], ("none", "open_palm", "fist"))},
+    return build_bundle(detector=tiny["detector"], landmarker=landmarker or tiny["landmarker"],
+                        gestures={"commands": GestureSet(tiny["commands"], ("none", "open_palm", "fist"))},
                         detector_decoding={"threshold": 0.5, "min_mass": 3.0, "min_size_frac": 0.05, "pad": 0.1},
-                        landmarker_decoding={"type": "heatmaps", "crop_scale": 1.4, "align": True})
+                        landmarker_decoding=landmarker_decoding or {"type": "heatmaps", "crop_scale": 1.4,
+                                                                    "align": True},
+                        quantization=quantization)
+
+
+def test_an_upright_landmarker_still_maps_keypoints_back_to_the_frame(tiny_tflite):
+    import handsdk
+
+    data = upright_bundle(tiny_tflite)
     lm = handsdk.HandLandmarker(data)
     assert lm.align
     dot = (150, 100)

@@ -10,7 +10,7 @@ import pytest
 from handsdk.image import apply_affine, crop_matrix
 from handsdk.keypoints import hand_rotation
 from tests.conftest import red_stroke_frame
-from tests.test_align import _hand
+from tests.test_align import _hand, upright_bundle
 
 ANGLES = [-100, 0, 60, 150]  # image coordinates: 0 = pointing right, 90 = down
 
@@ -93,13 +93,8 @@ class _ReadsAngle:
 
 def test_the_second_crop_is_turned_by_the_angle_the_model_reads(tiny_tflite):
     import handsdk
-    from handsdk.bundle import GestureSet, build_bundle
 
-    data = build_bundle(detector=tiny_tflite["detector"], landmarker=tiny_tflite["landmarker"],
-                        gestures={"commands": GestureSet(tiny_tflite["commands"], ("none", "open_palm", "fist"))},
-                        detector_decoding={"threshold": 0.5, "min_mass": 3.0, "min_size_frac": 0.05, "pad": 0.1},
-                        landmarker_decoding={"type": "heatmaps", "crop_scale": 1.4, "align": True})
-    lm = handsdk.HandLandmarker(data)
+    lm = handsdk.HandLandmarker(upright_bundle(tiny_tflite))
     assert lm.align and not lm.reads_rotation  # the tiny model has no rotation output
     turns = []
     run = lm._run
@@ -120,7 +115,6 @@ def test_the_second_crop_is_turned_by_the_angle_the_model_reads(tiny_tflite):
 
 def test_a_landmarker_with_a_rotation_head_converts_and_the_runtime_reads_it():
     from handsdk.backend import open_model
-    from handsdk.bundle import GestureSet, build_bundle
     from handsdk.convert.api import Trained, convert_model, measure_parity
     from handsdk.train.config import PoseModelConfig
     from handsdk.train.models.pose import build_inference_model, build_pose, pose_metadata
@@ -141,11 +135,7 @@ def test_a_landmarker_with_a_rotation_head_converts_and_the_runtime_reads_it():
     parity = measure_parity(t, data, inputs)
     assert "rotation_error_deg" in parity and parity["rotation_error_deg"] < 8.0, parity
     tiny = make_fixtures.load_fixtures() or make_fixtures.build_models()
-    bundle = build_bundle(detector=tiny["detector"], landmarker=data,
-                          gestures={"commands": GestureSet(tiny["commands"], ("none", "open_palm", "fist"))},
-                          detector_decoding={"threshold": 0.5, "min_mass": 3.0, "min_size_frac": 0.05, "pad": 0.1},
-                          landmarker_decoding=t.metadata["decoding"], quantization="int8")
-    lm = handsdk.HandLandmarker(bundle)
+    lm = handsdk.HandLandmarker(upright_bundle(tiny, data, t.metadata["decoding"], quantization="int8"))
     assert lm.reads_rotation
     calls = []
     run = lm._run

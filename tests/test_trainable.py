@@ -49,3 +49,17 @@ def test_a_prefix_that_names_no_layer_or_none_is_refused():
         freeze_except(_model(), [])
     with pytest.raises(ValueError, match="name prefixes"):
         freeze_except(_model(), [""])
+
+
+@pytest.mark.parametrize("bad", [[], [""], "presence", [3]])
+def test_an_empty_or_malformed_trainable_list_is_refused_when_the_config_loads(tmp_path, bad):
+    import yaml
+
+    from handsdk.train.config import ConfigError, load_config
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"task": "pose", "train": {"trainable": bad}}))
+    with pytest.raises(ConfigError, match="train.trainable"):
+        load_config(cfg)
+    cfg.write_text(yaml.safe_dump({"task": "pose", "train": {"trainable": ["presence_fc", "presence"]}}))
+    assert load_config(cfg).train.trainable == ["presence_fc", "presence"]

@@ -223,6 +223,10 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"train.lr_schedule must be constant, cosine or step, got {t.lr_schedule!r}")
     if t.epochs < 1 or t.batch_size < 1:
         raise ConfigError("train.epochs and train.batch_size must be >= 1")
+    if t.trainable is not None and (not isinstance(t.trainable, (list, tuple)) or not t.trainable
+                                    or any(not isinstance(p, str) or not p for p in t.trainable)):
+        raise ConfigError("train.trainable: give a list of the name prefixes of the layers to train "
+                          "(e.g. [presence_fc, presence]); leave it out to train every layer")
     _models.get(cfg.task).validate(cfg.model)
     for split in ("train", "val"):
         for s in getattr(cfg.data, split):

@@ -63,3 +63,31 @@ def test_an_empty_or_malformed_trainable_list_is_refused_when_the_config_loads(t
         load_config(cfg)
     cfg.write_text(yaml.safe_dump({"task": "pose", "train": {"trainable": ["presence_fc", "presence"]}}))
     assert load_config(cfg).train.trainable == ["presence_fc", "presence"]
+
+
+@pytest.mark.parametrize("window, exported", [(1, [1, 2]), (3, [1, 2, 6])])
+def test_select_window_picks_the_end_of_the_best_stretch_not_a_spike(monkeypatch, tmp_path, window, exported):
+    import types
+
+    from handsdk.train import trainer
+    from handsdk.train.config import config_from_dict
+
+    cfg = config_from_dict({"task": "gesture", "train": {"select_window": window}})
+    data = types.SimpleNamespace(num_val=0, labels=None)  # no validation pass: the logs carry the monitor
+    calls = []
+    monkeypatch.setattr(trainer, "export_best", lambda model, cfg, out, labels, extra: calls.append(extra["epoch"]))
+    cb = trainer.EvalCallback(cfg, data, tmp_path, {}, chief=True)
+    for epoch, v in enumerate([0.5, 0.9, 0.5, 0.7, 0.72, 0.74]):
+        cb.on_epoch_end(epoch, {"val_macro_f1": v, "loss": 1.0})
+    assert calls == exported
+
+
+def test_select_window_below_one_is_refused(tmp_path):
+    import yaml
+
+    from handsdk.train.config import ConfigError, load_config
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"task": "gesture", "train": {"select_window": 0}}))
+    with pytest.raises(ConfigError, match="select_window"):
+        load_config(cfg)

@@ -92,6 +92,10 @@ class TrainSection:
     weight_decay: float = 0.0
     val_every: int = 1
     monitor: str | None = None  # metric that picks the best model (default per task)
+    #: pick the best model on the monitor's mean over this many validated epochs (the
+    #: epoch that ends the best stretch), not on one epoch's value: on a small
+    #: validation set one epoch's spike is mostly noise
+    select_window: int = 1
     distribute: str = "default"
     seed: int = 0
     verbose: int = 1  # Keras progress: 0 silent, 1 bar, 2 one line per epoch
@@ -223,6 +227,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"train.lr_schedule must be constant, cosine or step, got {t.lr_schedule!r}")
     if t.epochs < 1 or t.batch_size < 1:
         raise ConfigError("train.epochs and train.batch_size must be >= 1")
+    if t.select_window < 1:
+        raise ConfigError("train.select_window must be >= 1 (1: the best single epoch)")
     if t.trainable is not None and (not isinstance(t.trainable, (list, tuple)) or not t.trainable
                                     or any(not isinstance(p, str) or not p for p in t.trainable)):
         raise ConfigError("train.trainable: give a list of the name prefixes of the layers to train "

@@ -157,6 +157,8 @@ class EvalCallback(keras.callbacks.Callback):
         self.cfg, self.data, self.out, self.best = cfg, data, out, best
         self.chief = chief
         self.monitor = cfg.train.monitor or DEFAULT_MONITOR[cfg.task]
+        self.window = int(cfg.train.select_window)
+        self.values: list[float] = []  # the monitor of each validated epoch
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
@@ -172,11 +174,17 @@ class EvalCallback(keras.callbacks.Callback):
         value = logs.get(self.monitor)
         if value is None:  # no validation: fall back to the training loss
             value = -float(logs.get("loss", np.inf))
+        elif self.window > 1:  # the mean of the last `window` validated epochs
+            self.values.append(float(value))
+            value = float(np.mean(self.values[-self.window:]))
+            logs[f"{self.monitor}_mean{self.window}"] = value
         if self.chief and (self.best.get("value") is None or value > self.best["value"]):
             self.best.update(value=float(value), epoch=int(epoch + 1))
-            export_best(self.model, self.cfg, self.out, self.data.labels,
-                        extra={"epoch": epoch + 1, "monitor": self.monitor, "value": float(value),
-                               "metrics": {k: float(v) for k, v in logs.items()}})
+            extra = {"epoch": epoch + 1, "monitor": self.monitor, "value": float(value),
+                     "metrics": {k: float(v) for k, v in logs.items()}}
+            if self.window > 1:
+                extra["select_window"] = self.window
+            export_best(self.model, self.cfg, self.out, self.data.labels, extra=extra)
             (self.out / "best.json").write_text(json.dumps(self.best))
 
 
@@ -358,9 +366,13 @@ def train(cfg: Config, out: str | os.PathLike | None = None, resume: bool = Fals
         if t.init_from and not (resume and (backup).is_dir()):
             init_weights(model, t.init_from)
     best = json.loads((out / "best.json").read_text()) if resume and (out / "best.json").is_file() else {}
+    evaluator = EvalCallback(cfg, data, out, best, chief)
+    if resume and (out / "history.json").is_file():  # the selection window goes on where it stopped
+        evaluator.values = [float(r[evaluator.monitor]) for r in json.loads((out / "history.json").read_text())
+                            if evaluator.monitor in r]
     callbacks = [
         keras.callbacks.BackupAndRestore(str(backup)),
-        EvalCallback(cfg, data, out, best, chief),
+        evaluator,
         keras.callbacks.CSVLogger(str(out / "metrics.csv"), append=resume),
         HistoryWriter(out, resume),
         keras.callbacks.TerminateOnNaN(),

@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from handsdk.keypoints import angle_error_deg, rotation_from_output
 from handsdk.metrics import box_iou
 
 from .formats import get_format
@@ -335,8 +336,8 @@ def measure_parity(trained: Trained, tflite_bytes: bytes, inputs: list[dict]) ->
             size = x["image"].shape[1]
             errs.append(float(np.linalg.norm(_keypoints_from(ref, size) - _keypoints_from(got, size), axis=1).mean()))
             if "rotation" in ref:  # the angle the second crop is turned by
-                a, b = (np.arctan2(r.reshape(-1)[1], r.reshape(-1)[0]) for r in (ref["rotation"], got["rotation"]))
-                turns.append(float(np.degrees(abs((a - b + np.pi) % (2 * np.pi) - np.pi))))
+                turns.append(angle_error_deg(rotation_from_output(ref["rotation"].reshape(-1)),
+                                             rotation_from_output(got["rotation"].reshape(-1))))
         else:
             (k,) = ref
             agree.append(int(np.argmax(ref[k][0]) == np.argmax(got[k][0])))

@@ -158,6 +158,13 @@ def keypoints_box(keypoints, visible=None) -> np.ndarray:
 _PALM_TOP = (5, 9, 13)
 
 
+def has_hand_rotation(visible) -> bool:
+    """Whether :func:`hand_rotation` can tell the hand's direction from
+    keypoints with this visibility: the wrist and a knuckle are seen."""
+    v = np.asarray(visible) > 0
+    return bool(v[0] and v[list(_PALM_TOP)].any())
+
+
 def hand_rotation(keypoints, visible=None) -> float:
     """The crop rotation (radians, for :func:`handsdk.image.crop_matrix`) that
     turns the hand upright: the wrist -> knuckles direction points up in the
@@ -166,7 +173,7 @@ def hand_rotation(keypoints, visible=None) -> float:
     kp = _as_keypoints(keypoints)
     if visible is not None:
         v = np.asarray(visible) > 0
-        if not (v[0] and v[list(_PALM_TOP)].any()):
+        if not has_hand_rotation(v):
             return 0.0
         top = kp[[i for i in _PALM_TOP if v[i]], :2].mean(axis=0)
     else:
@@ -175,6 +182,20 @@ def hand_rotation(keypoints, visible=None) -> float:
     if not np.isfinite(d).all() or float(np.hypot(*d)) < 1e-6:
         return 0.0
     return float(np.arctan2(d[1], d[0]) + np.pi / 2)
+
+
+def rotation_from_output(cos_sin) -> np.ndarray | float:
+    """The angle (radians, :func:`hand_rotation`'s convention) of a landmarker's
+    ``rotation`` output, (..., 2) = cos, sin (not normalised); a float for one."""
+    v = np.asarray(cos_sin, np.float64)
+    a = np.arctan2(v[..., 1], v[..., 0])
+    return float(a) if a.ndim == 0 else a
+
+
+def angle_error_deg(a, b) -> np.ndarray | float:
+    """|a - b| of angles in radians, wrapped, in degrees (0-180)."""
+    d = np.degrees(np.abs((np.asarray(a, np.float64) - np.asarray(b, np.float64) + np.pi) % (2 * np.pi) - np.pi))
+    return float(d) if d.ndim == 0 else d
 
 
 def aligned_box(keypoints, rotation: float, visible=None) -> np.ndarray:

@@ -21,7 +21,7 @@ from .bundle import Bundle, ModelEntry, load_bundle
 from .decode import (LANDMARKER_DECODINGS, DetectorDecoding, check_split_aspect, check_zoom_above,
                      landmarker_keypoints, skeleton_to_boxes)
 from .image import apply_affine, crop_matrix, invert_affine, letterbox_matrix, to_rgb, warp
-from .keypoints import keypoint_features, render_skeleton
+from .keypoints import keypoint_features, render_skeleton, rotation_from_output
 from .results import Category
 from .tracking import upright_crop
 
@@ -270,7 +270,7 @@ class HandLandmarker(_Stage):
         first, out = self._run(rgb, box, detection, None, 0.0)
         # the angle of the hand in the (axis-aligned) first crop: read by the model's rotation
         # head when it has one, else from the first keypoints (which lean upright)
-        read = float(np.arctan2(*out["rotation"].reshape(-1)[[1, 0]])) if self.reads_rotation else None
+        read = rotation_from_output(out["rotation"].reshape(-1)) if self.reads_rotation else None
         ab, rot = upright_crop(first.keypoints, box, rotation=read)  # (guarded against collapsed keypoints)
         return self._landmark_once(rgb, ab, detection, None, rot)
 

@@ -1,7 +1,5 @@
 """Detector frames zoomed in about mined non-hand boxes (data.negative_zoom):
 a face close to the camera, with the frame's hands moved along."""
-import types
-
 import numpy as np
 import pytest
 
@@ -64,11 +62,14 @@ def test_pool_zooms_only_frames_with_mined_boxes_and_moves_their_hands():
 
 
 def test_negative_zoom_without_mined_boxes_is_a_clear_config_error():
-    from handsdk.train.config import ConfigError, DataConfig
-    from handsdk.train.models.detector.config import DetectorModelConfig
-    from handsdk.train.models.detector.examples import pools
+    """Refused when the config loads, before any frame is read."""
+    from handsdk.train.config import ConfigError, config_from_dict
 
-    cfg = types.SimpleNamespace(model=DetectorModelConfig(input_height=64, input_width=80),
-                                data=DataConfig(negative_zoom=[0.4, 0.8], negative_zoom_prob=0.5))
     with pytest.raises(ConfigError, match="hard_negatives"):
-        pools(cfg, [_frame("a.jpg")], [], np.random.default_rng(0))
+        config_from_dict({"task": "detector", "data": {"negative_zoom": [0.4, 0.8], "negative_zoom_prob": 0.5}})
+    with pytest.raises(ConfigError, match="hard_negatives"):  # a range that is not [lo, hi]
+        config_from_dict({"task": "detector", "data": {"negative_zoom": [0.8, 0.4], "negative_zoom_prob": 0.5,
+                                                       "hard_negatives": "mined.json"}})
+    cfg = config_from_dict({"task": "detector", "data": {"negative_zoom": [0.4, 0.8], "negative_zoom_prob": 0.5,
+                                                         "hard_negatives": "mined.json"}})
+    assert cfg.data.negative_zoom_prob == 0.5

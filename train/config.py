@@ -233,6 +233,12 @@ def validate(cfg: Config) -> None:
                                     or any(not isinstance(p, str) or not p for p in t.trainable)):
         raise ConfigError("train.trainable: give a list of the name prefixes of the layers to train "
                           "(e.g. [presence_fc, presence]); leave it out to train every layer")
+    d = cfg.data
+    if d.negative_zoom_prob > 0 and (not d.hard_negatives or not d.negative_zoom or len(d.negative_zoom) != 2
+                                     or not 0 < d.negative_zoom[0] <= d.negative_zoom[1]):
+        raise ConfigError("data.negative_zoom_prob needs data.hard_negatives (mined boxes: "
+                          "python -m handsdk.train.data.mining) and data.negative_zoom = [lo, hi], "
+                          "0 < lo <= hi (the share of the frame height a mined box is zoomed to)")
     _models.get(cfg.task).validate(cfg.model)
     for split in ("train", "val"):
         for s in getattr(cfg.data, split):

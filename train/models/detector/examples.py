@@ -11,6 +11,12 @@ from handsdk.image import apply_affine, letterbox_matrix, warp
 from handsdk.train.data.augment import compose
 
 
+def _scaled_about(m, z: float, a, t) -> np.ndarray:
+    """``m`` followed by a scale by ``z`` that moves the point ``a`` (model
+    pixels) to ``t``."""
+    return compose([[z, 0.0, t[0] - z * a[0]], [0.0, z, t[1] - z * a[1]]], m)
+
+
 def zoom_matrix(m, kps, height: int, width: int, rng, zoom) -> np.ndarray:
     """``m`` (frame -> model) followed by a random zoom in ``zoom`` = (lo, hi)
     (log-uniform) about a random hand (or point) placed at a random spot:
@@ -28,7 +34,7 @@ def zoom_matrix(m, kps, height: int, width: int, rng, zoom) -> np.ndarray:
         t = 0.5 * canvas
     else:  # the shrunken frame stays inside the canvas
         t = a * z + canvas * (1 - z) * rng.random(2)
-    return compose([[z, 0.0, t[0] - z * a[0]], [0.0, z, t[1] - z * a[1]]], m)
+    return _scaled_about(m, z, a, t)
 
 
 def negative_zoom_matrix(m, box, height: int, width: int, rng, frac) -> np.ndarray:
@@ -42,7 +48,7 @@ def negative_zoom_matrix(m, box, height: int, width: int, rng, frac) -> np.ndarr
     a = (c[0] + c[1]) / 2
     canvas = np.array([width, height], np.float64)
     t = canvas * (0.5 + rng.uniform(-0.2, 0.2, 2))
-    return compose([[z, 0.0, t[0] - z * a[0]], [0.0, z, t[1] - z * a[1]]], m)
+    return _scaled_about(m, z, a, t)
 
 
 def detector_pool(samples, height: int, width: int, max_hands: int = 2, *, zoom=None, zoom_prob: float = 0.0,
@@ -96,15 +102,9 @@ def pools(cfg, train_samples, val_samples, rng):
     mh = int(cfg.data.max_hands)
     d = cfg.data
     mined = None
-    if d.negative_zoom_prob > 0:
-        from handsdk.train.config import ConfigError
+    if d.negative_zoom_prob > 0:  # (data.hard_negatives and data.negative_zoom: checked with the config)
         from handsdk.train.data import mining
 
-        if not d.hard_negatives or not d.negative_zoom or len(d.negative_zoom) != 2 \
-                or not 0 < d.negative_zoom[0] <= d.negative_zoom[1]:
-            raise ConfigError("data.negative_zoom_prob needs data.hard_negatives (mined boxes: "
-                              "python -m handsdk.train.data.mining) and data.negative_zoom = [lo, hi], "
-                              "0 < lo <= hi (the share of the frame height a mined box is zoomed to)")
         mined = mining.load(d.hard_negatives)
     train = detector_pool(train_samples, m.input_height, m.input_width, mh, zoom=d.zoom,
                           zoom_prob=d.zoom_prob, rng=rng, negatives=mined, negative_zoom=d.negative_zoom,

@@ -59,23 +59,23 @@ class PoseModelConfig:
     #: that detector's map (what the first pass on a detection sees) instead of the noisy
     #: rendered keypoints (what a tracked frame sees)
     detector_skeleton_prob: float = 0.5
-    #: photometric augmentation besides brightness/contrast/saturation: this share of
-    #: the crops is blurred (Gaussian, sigma up to ``blur_sigma`` px along x and y
-    #: independently: defocus and motion along an axis), ``gray_prob`` turned grey,
-    #: and every crop gets pixel noise of up to ``noise_std`` (in [0, 1] units)
     #: a head that reads the hand's angle in the crop (cos, sin of
     #: :func:`handsdk.keypoints.hand_rotation` of the crop's keypoints) from the
     #: deepest features: on a detection the runtime turns its second, upright crop by
     #: it instead of by the first pass's keypoints, which on an axis-aligned crop of
-    #: a turned hand still tend to come out upright (the heatmaps' prior)
+    #: a turned hand still tend to come out upright (the heatmaps' prior). The validation
+    #: pool then also holds each hand's axis-aligned crop at its own angle in the frame
+    #: (the runtime's first pass): ``val_rotation_ok30`` (share of hands whose angle, from
+    #: the exported head or else from the keypoints, is within 30 degrees) is read there
     rotation_head: bool = False
     rotation_weight: float = 1.0
     #: export the head's ``rotation`` output (the runtime then turns by it); false keeps
     #: the head as an auxiliary training task only (its loss still shapes the features)
     rotation_output: bool = True
-    #: the validation pool also holds each hand's axis-aligned crop at its own angle in
-    #: the frame (the runtime's first pass): ``val_rotation_ok30`` (share of hands whose
-    #: angle, from the head or else from the keypoints, is within 30 degrees) is read there
+    #: photometric augmentation besides brightness/contrast/saturation: this share of
+    #: the crops is blurred (Gaussian, sigma up to ``blur_sigma`` px along x and y
+    #: independently: defocus and motion along an axis), ``gray_prob`` turned grey,
+    #: and every crop gets pixel noise of up to ``noise_std`` (in [0, 1] units)
     blur_prob: float = 0.0
     blur_sigma: float = 1.5
     gray_prob: float = 0.0

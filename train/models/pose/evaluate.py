@@ -97,11 +97,7 @@ def evaluate_pool(model, cfg, pool: dict, labels=None, plots_dir=None) -> dict:
         return res
     skel = gt = "gt"
     if "det_skeleton" in pool and m.use_skeleton:
-        # data.skeleton_bundle: the detector's map, as the runtime's first pass sees it (the
-        # selection metric), where the frame had one; rendered keypoints elsewhere
-        gt = pose_skeletons(pool["keypoints"], pool["image"].shape[1], m.skeleton_thickness, "gt")
-        has = pool["has_det_skeleton"].reshape(-1, 1, 1, 1) > 0.5
-        skel = np.where(has, pool["det_skeleton"][..., None].astype(np.float32) / 255.0, gt)
+        skel, gt = _skeleton_inputs(cfg, pool)
     res = evaluate_pose(model, pool, skeleton=skel, thickness=m.skeleton_thickness, plots_dir=plots_dir)
     res.pop("_pred", None)
     if skel is not gt and plots_dir is not None:  # also with the keypoints drawn (rendered once, above)
@@ -117,15 +113,15 @@ def evaluate_pool(model, cfg, pool: dict, labels=None, plots_dir=None) -> dict:
     return res
 
 
-def _skeleton_input(cfg, pool):
-    """The skeleton input the selection metric uses: the detector's map where
-    the pool has one (``data.skeleton_bundle``), else the rendered keypoints."""
-    m = cfg.model
-    gt = pose_skeletons(pool["keypoints"], pool["image"].shape[1], m.skeleton_thickness, "gt")
+def _skeleton_inputs(cfg, pool) -> tuple[np.ndarray, np.ndarray]:
+    """(the skeleton input the selection metric uses, the rendered keypoints):
+    with ``data.skeleton_bundle``, the detector's map as the runtime's first
+    pass sees it, where the frame had one; the rendered keypoints elsewhere."""
+    gt = pose_skeletons(pool["keypoints"], pool["image"].shape[1], cfg.model.skeleton_thickness, "gt")
     if "det_skeleton" not in pool:
-        return gt
+        return gt, gt
     has = pool["has_det_skeleton"].reshape(-1, 1, 1, 1) > 0.5
-    return np.where(has, pool["det_skeleton"][..., None].astype(np.float32) / 255.0, gt)
+    return np.where(has, pool["det_skeleton"][..., None].astype(np.float32) / 255.0, gt), gt
 
 
 def first_pass_rotation(model, cfg, pool: dict) -> dict:
@@ -135,7 +131,7 @@ def first_pass_rotation(model, cfg, pool: dict) -> dict:
     degrees (from the ``rotation`` head when the model has one, else from the
     keypoints); ``rotation_ok30_keypoints``: from the keypoints; ``rotation_err_deg``:
     the median error; ``pck20_first``: PCK@0.2 of that pass."""
-    from handsdk.keypoints import hand_rotation
+    from handsdk.keypoints import angle_error_deg, hand_rotation, rotation_from_output
 
     keep = pool["rotation"][:, 2] > 0.5
     if not keep.any():
@@ -144,17 +140,12 @@ def first_pass_rotation(model, cfg, pool: dict) -> dict:
     s = pool["image"].shape[1]
     feed = {"image": pool["image"].astype(np.float32) / 255.0}
     if "skeleton" in model.input_names:
-        feed["skeleton"] = _skeleton_input(cfg, pool)
+        feed["skeleton"] = _skeleton_inputs(cfg, pool)[0]
     out = predict(model, feed, 64)
     pred = decode_heatmaps(out["heatmaps"], s)
-    truth = np.arctan2(pool["rotation"][:, 1], pool["rotation"][:, 0])
-    from_kp = np.array([hand_rotation(k) for k in pred])
-
-    def err(a):
-        return np.degrees(np.abs((a - truth + np.pi) % (2 * np.pi) - np.pi))
-
-    e_kp = err(from_kp)
-    e = err(np.arctan2(out["rotation"][:, 1], out["rotation"][:, 0])) if "rotation" in out else e_kp
+    truth = rotation_from_output(pool["rotation"][:, :2])
+    e_kp = angle_error_deg(np.array([hand_rotation(k) for k in pred]), truth)
+    e = angle_error_deg(rotation_from_output(out["rotation"]), truth) if "rotation" in out else e_kp
     gt = pool["keypoints"]
     return {"rotation_ok30": float((e <= 30).mean()), "rotation_ok30_keypoints": float((e_kp <= 30).mean()),
             "rotation_err_deg": float(np.median(e)),

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from handsdk.image import apply_affine, crop_matrix, warp
-from handsdk.keypoints import aligned_box, hand_rotation, keypoints_box
+from handsdk.keypoints import aligned_box, hand_rotation, has_hand_rotation, keypoints_box
 from handsdk.train.data.augment import compose
 
 
@@ -131,7 +131,7 @@ def rotation_targets(keypoints, presence) -> np.ndarray:
     out[:, 0] = 1.0
     for i, (kp, p) in enumerate(zip(keypoints, presence)):
         v = kp[:, 2] >= 0
-        if p > 0.5 and v[0] and v[[5, 9, 13]].any():
+        if p > 0.5 and has_hand_rotation(v):
             r = hand_rotation(kp, v)
             out[i] = (math.cos(r), math.sin(r), 1.0)
     return out

@@ -409,6 +409,43 @@ def test_pose_zoomed_out_negatives_show_a_small_hand_with_presence_zero():
         load_config(CONFIGS / "pose_smoke.yaml", {"model.zoom_negative_range": [1.0, 2.0]})
 
 
+def test_pose_zoomed_out_positives_keep_the_hand_and_skip_crops_with_another_hand():
+    rng = np.random.default_rng(5)
+    samples = [dot_sample(rng, h=160, w=160, handedness="Left") for _ in range(6)]
+    cfg = PoseModelConfig(zoom_positives=1.0, zoom_positive_range=[1.5, 1.6], rotation=0.0)
+    pool = pose_pool(samples, 64, cfg, np.random.default_rng(0), negatives=0.0, jitter=True)
+    assert len(pool["presence"]) == 12 and (pool["presence"] == 1).all()  # every hand twice, both hands
+    assert (pool["handedness"] == 0).all()  # Left, on the zoomed-out crop too
+    for i in range(0, 12, 2):
+        a, b = pool["keypoints"][i], pool["keypoints"][i + 1]
+        va, vb = a[:, 2] >= 0, b[:, 2] >= 0
+        assert np.ptp(b[vb, :2], axis=0).max() < 0.8 * np.ptp(a[va, :2], axis=0).max()  # the hand, smaller
+        assert (b[vb, :2] > 0).all() and (b[vb, :2] < 64).all()
+        img = pool["image"][i + 1].astype(np.float32).mean(-1)
+        on = [img[int(y), int(x)] for x, y in b[b[:, 2] > 0, :2]]  # the bright dots are where the keypoints say
+        assert min(on) > 40 and np.median(img) < 5
+
+    def two_hands(gap):  # one hand and its copy ``gap`` px to the right
+        a = dot_sample(np.random.default_rng(1), h=160, w=160)
+        img = np.zeros((160, 160 + int(gap), 3), np.uint8)
+        img[:, :160] = a.image
+        img[:, int(gap):int(gap) + 160] = np.maximum(img[:, int(gap):int(gap) + 160], a.image)
+        kb = a.keypoints.copy()
+        kb[0, :, 0] += gap
+        return Sample(image=img, keypoints=np.concatenate([a.keypoints, kb]), keypoint_source="synthetic",
+                      handedness=["Right", "Left"], source="dots")
+
+    wide = PoseModelConfig(zoom_positives=1.0, zoom_positive_range=[3.0, 4.0], rotation=0.0)
+    near = pose_pool([two_hands(40.0)], 64, wide, rng, negatives=0.0, jitter=True)
+    assert len(near["presence"]) == 2  # the other hand would be in every wide crop: none made
+    far = pose_pool([two_hands(400.0)], 64, cfg, rng, negatives=0.0, jitter=True)
+    assert len(far["presence"]) == 4 and (far["presence"] == 1).all()
+    with pytest.raises(Exception, match="zoom_positive_range"):
+        load_config(CONFIGS / "pose_smoke.yaml", {"model.zoom_positive_range": [1.0, 2.0]})
+    with pytest.raises(Exception, match="zoom_positives"):
+        load_config(CONFIGS / "pose_smoke.yaml", {"model.zoom_positives": 1.5})
+
+
 def test_pose_detector_skeleton_input_is_cut_with_each_crops_own_matrix():
     """data.skeleton_bundle: every crop (hand, zoomed-out, hard and random
     negatives; squeezed and rotated) gets the detector's map cut with the

@@ -55,6 +55,13 @@ class PoseModelConfig:
     #: the skeleton input: a detector box round a whole person must not pass as a hand
     zoom_negatives: float = 0.0
     zoom_negative_range: list[float] = field(default_factory=lambda: [2.2, 5.0])
+    #: zoomed-out positives: for this share of the hands, also a crop ``zoom_positive_range``
+    #: times wider than the hand's, holding no other hand, with presence 1 and the hand's
+    #: keypoints: a detector box much larger than its hand (a person's face, chest and
+    #: hand in one blob) is then landmarked on the hand, and the second, upright pass
+    #: (cut from the first pass's keypoints) lands on it
+    zoom_positives: float = 0.0
+    zoom_positive_range: list[float] = field(default_factory=lambda: [1.5, 4.0])
     #: with ``data.skeleton_bundle``: the share of training crops whose skeleton input is
     #: that detector's map (what the first pass on a detection sees) instead of the noisy
     #: rendered keypoints (what a tracked frame sees)
@@ -98,6 +105,12 @@ def validate(m: PoseModelConfig) -> None:
     if len(zr) != 2 or not 1.5 <= zr[0] <= zr[1]:
         raise ConfigError("model.zoom_negative_range must be [low, high] with 1.5 <= low <= high "
                           "(a crop this many times the hand's is not a hand crop)")
+    if not 0.0 <= m.zoom_positives <= 1.0:
+        raise ConfigError("model.zoom_positives must be in [0, 1]")
+    zp = m.zoom_positive_range
+    if len(zp) != 2 or not 1.0 < zp[0] <= zp[1] <= 8.0:
+        raise ConfigError("model.zoom_positive_range must be [low, high] with 1 < low <= high <= 8 "
+                          "(times the hand's crop)")
     if m.crops_per_hand < 1:
         raise ConfigError("model.crops_per_hand must be >= 1")
     for k in ("blur_prob", "gray_prob", "detector_skeleton_prob"):

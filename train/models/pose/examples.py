@@ -73,6 +73,16 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
             pres.append(1.0)
             hv = s.handedness[j] if j < len(s.handedness) else None
             hand.append(_hand_lr(hv))
+            if jitter and rng.random() < float(getattr(cfg, "zoom_positives", 0.0) or 0.0):
+                others = [keypoints_box(o[:, :2], o[:, 2] >= 0) for i, o in enumerate(s.keypoints)
+                          if i != j and (o[:, 2] >= 0).any()]
+                zoomed = _zoomed_out(s.image, kp, vis, size, cfg, rng, cfg.zoom_positive_range, others)
+                if zoomed is not None:  # the same hand, small in a wide crop: still a hand, to be found
+                    imgs.append(zoomed[0])
+                    mats.append(zoomed[2])
+                    kps.append(zoomed[1])
+                    pres.append(1.0)
+                    hand.append(_hand_lr(hv))
             if jitter and rng.random() < float(getattr(cfg, "zoom_negatives", 0.0) or 0.0):
                 zi, zk, zm = _zoomed_out(s.image, kp, vis, size, cfg, rng)
                 imgs.append(zi)
@@ -137,19 +147,28 @@ def rotation_targets(keypoints, presence) -> np.ndarray:
     return out
 
 
-def _zoomed_out(image, kp, vis, size: int, cfg, rng):
-    """A crop ``cfg.zoom_negative_range`` times wider than the hand's runtime
-    crop, placed so the hand lies anywhere inside it, turned by any angle:
-    (crop, keypoints in crop px, frame -> crop matrix). The keypoints stay visible (the skeleton
-    input shows the hand, small, as a detector map would) but the example's
-    presence is 0, so they carry no heatmap loss."""
+def _zoomed_out(image, kp, vis, size: int, cfg, rng, zoom_range=None, others=None, tries: int = 5):
+    """A crop ``zoom_range`` (default ``cfg.zoom_negative_range``) times wider
+    than the hand's runtime crop, placed so the hand lies anywhere inside it,
+    turned by any angle: (crop, keypoints in crop px, frame -> crop matrix).
+    The keypoints stay visible (the skeleton input shows the hand, small, as a
+    detector map would); a zoomed-out negative's presence is 0, so they carry
+    no heatmap loss, a zoomed-out positive's is 1. With ``others`` (boxes of
+    the frame's other hands), the crop must hold none of their centres (else
+    which hand it shows is ambiguous): None after ``tries`` placements."""
     box = keypoints_box(kp[:, :2], vis)
     side = max(box[2] - box[0], box[3] - box[1], 4.0)
-    lo, hi = cfg.zoom_negative_range
-    f = math.exp(rng.uniform(math.log(lo), math.log(hi)))
-    half = side * f / 2
-    c = (box[:2] + box[2:]) / 2 + rng.uniform(-1, 1, 2) * max(half - side / 2, 0.0) * 0.8
-    big = np.array([c[0] - half, c[1] - half, c[0] + half, c[1] + half], np.float32)
+    lo, hi = zoom_range if zoom_range is not None else cfg.zoom_negative_range
+    for _ in range(tries if others else 1):
+        f = math.exp(rng.uniform(math.log(lo), math.log(hi)))
+        half = side * f / 2
+        c = (box[:2] + box[2:]) / 2 + rng.uniform(-1, 1, 2) * max(half - side / 2, 0.0) * 0.8
+        big = np.array([c[0] - half, c[1] - half, c[0] + half, c[1] + half], np.float32)
+        reach = half * cfg.crop_scale * math.sqrt(2)  # the turned crop's corner
+        if not any(np.linalg.norm((o[:2] + o[2:]) / 2 - c) < reach for o in (others or [])):
+            break
+    else:
+        return None
     m = crop_matrix(big, size, scale=cfg.crop_scale, rotation=math.radians(rng.uniform(-180, 180)))
     k = apply_affine(m, kp).astype(np.float32)
     k[:, 2] = kp[:, 2]

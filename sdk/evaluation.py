@@ -57,7 +57,7 @@ def evaluate(recognizer, samples: Iterable, *, gesture_set: str | None = None,
                 gb = np.asarray(hb, np.float32).reshape(-1, 4)
             kb = np.array([keypoints_box(h.keypoints[:, :2]) for h in r.hands], np.float32).reshape(-1, 4)
             refs = np.array([keypoints_box(k[:, :2]) for k in s.keypoints], np.float32).reshape(-1, 4)
-            scene.append(M.scene_counts(kb, hb, refs))
+            scene.append(M.scene_counts(kb, hb, refs, frame_hw=s.image.shape[:2]))
         det = None
         preds.append((pb, ps))
         gts.append(gb)

@@ -52,7 +52,20 @@ FALSE_IOU = 0.1
 FALSE_INSIDE = 0.3
 
 
-def scene_counts(pred_boxes, human_boxes=None, ref_boxes=None) -> dict:
+#: hand size classes for "hands found": the human box's longer side over the
+#: frame's longer side (a hand at arm's length in a webcam frame is about 1/10)
+HAND_SIZES = (("small", 0.0, 0.125), ("medium", 0.125, 0.25), ("large", 0.25, float("inf")))
+
+
+def hand_size_class(box, frame_hw) -> str:
+    """``small``, ``medium`` or ``large`` (:data:`HAND_SIZES`) for a hand box in a
+    frame of ``frame_hw`` (height, width) pixels."""
+    b = np.asarray(box, np.float64).reshape(4)
+    r = max(b[2] - b[0], b[3] - b[1]) / max(float(frame_hw[0]), float(frame_hw[1]), 1.0)
+    return next(name for name, lo, hi in HAND_SIZES if lo <= r < hi)
+
+
+def scene_counts(pred_boxes, human_boxes=None, ref_boxes=None, frame_hw=None) -> dict:
     """Per-image counts of what a user meets in a camera scene.
 
     ``pred_boxes`` (N, 4): the hands a system reported; ``human_boxes``
@@ -60,26 +73,46 @@ def scene_counts(pred_boxes, human_boxes=None, ref_boxes=None) -> dict:
     hands (e.g. MediaPipe's). Returns ``humans`` (M), ``found`` (human boxes
     with a reported hand on them: IoU >= :data:`FOUND_IOU` or the hand >=
     :data:`FOUND_INSIDE` inside the box), ``reported`` (N) and ``false`` (reported
-    hands overlapping no human or reference hand)."""
+    hands overlapping no human or reference hand). With ``frame_hw`` (the
+    frame's height, width), also ``by_size``: {size class: [found, humans]}
+    (:func:`hand_size_class` of each human box)."""
     pred = np.asarray(pred_boxes, np.float64).reshape(-1, 4)
     hb = np.zeros((0, 4)) if human_boxes is None else np.asarray(human_boxes, np.float64).reshape(-1, 4)
     rb = np.zeros((0, 4)) if ref_boxes is None else np.asarray(ref_boxes, np.float64).reshape(-1, 4)
     on = (box_iou(hb, pred) >= FOUND_IOU) | (box_inside(pred, hb).T >= FOUND_INSIDE)
     refs = np.concatenate([hb, rb], 0)
     hit = (box_iou(pred, refs) >= FALSE_IOU) | (box_inside(pred, refs) >= FALSE_INSIDE)
-    return {"humans": int(len(hb)), "found": int(on.any(axis=1).sum()) if len(pred) else 0,
-            "reported": int(len(pred)), "false": int((~hit.any(axis=1)).sum()) if len(refs) else int(len(pred))}
+    found = on.any(axis=1) if len(pred) else np.zeros(len(hb), bool)
+    out = {"humans": int(len(hb)), "found": int(found.sum()),
+           "reported": int(len(pred)), "false": int((~hit.any(axis=1)).sum()) if len(refs) else int(len(pred))}
+    if frame_hw is not None:
+        by = {name: [0, 0] for name, _, _ in HAND_SIZES}
+        for b, f in zip(hb, found):
+            c = by[hand_size_class(b, frame_hw)]
+            c[0] += int(f)
+            c[1] += 1
+        out["by_size"] = by
+    return out
 
 
 def scene_summary(counts: Sequence[dict]) -> dict:
     """Totals of :func:`scene_counts` over images: ``found_rate`` (found /
-    human boxes, None without human boxes), ``false_per_image``, ``images``."""
+    human boxes, None without human boxes), ``false_per_image``, ``images``;
+    where the counts have ``by_size``, ``found_by_size``: {size class:
+    {"humans", "found_rate" (None without human boxes of that size)}}."""
     humans = sum(c["humans"] for c in counts)
     found = sum(c["found"] for c in counts)
     n = len(counts)
-    return {"images": n, "humans": humans, "found_rate": found / humans if humans else None,
-            "false_per_image": sum(c["false"] for c in counts) / n if n else None,
-            "images_with_false": sum(c["false"] > 0 for c in counts) / n if n else None}
+    out = {"images": n, "humans": humans, "found_rate": found / humans if humans else None,
+           "false_per_image": sum(c["false"] for c in counts) / n if n else None,
+           "images_with_false": sum(c["false"] > 0 for c in counts) / n if n else None}
+    sized = [c["by_size"] for c in counts if "by_size" in c]
+    if sized:
+        out["found_by_size"] = {}
+        for name, _, _ in HAND_SIZES:
+            f, h = sum(c[name][0] for c in sized), sum(c[name][1] for c in sized)
+            out["found_by_size"][name] = {"humans": h, "found_rate": f / h if h else None}
+    return out
 
 
 def _match(pred, scores, gt, iou_thr):

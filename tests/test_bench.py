@@ -230,6 +230,19 @@ def test_select_samples_on_shared_data():
         assert B.latency_images(chosen, 2)
 
 
+@needs_data
+@pytest.mark.data
+def test_select_samples_far_view_shrinks_a_scene_set_and_its_labels():
+    near, _ = B.select_samples(["webcam_finger_counts"], limit=2, log=lambda m: None)
+    far, _ = B.select_samples(["webcam_finger_counts@0.4"], limit=2, log=lambda m: None)
+    for a, b in zip(near["webcam_finger_counts"], far["webcam_finger_counts@0.4"]):
+        assert a.image.shape == b.image.shape and a.path == b.path
+        ha, hb = np.asarray(a.extras["human_boxes"]), np.asarray(b.extras["human_boxes"])
+        np.testing.assert_allclose((hb[:, 2:] - hb[:, :2]), 0.4 * (ha[:, 2:] - ha[:, :2]), rtol=0.02)
+    with pytest.raises(ValueError, match="shrink factor"):
+        B.select_samples(["webcam_finger_counts@2"], limit=1, log=lambda m: None)
+
+
 def _gesture_folder(root: Path) -> Path:
     import cv2
 

@@ -129,6 +129,22 @@ def test_scene_counts_found_and_false():
     s = M.scene_summary([c, M.scene_counts(np.zeros((0, 4)), human[:1])])
     assert s["found_rate"] == pytest.approx(2 / 3) and s["false_per_image"] == 0.5
     assert s["images_with_false"] == 0.5
+    assert "found_by_size" not in s  # no frame size given
+
+
+def test_scene_counts_by_hand_size():
+    # a 400x300 frame: hands 30 px (small, < 1/8 of 400), 80 px (medium) and 150 px (large)
+    human = np.array([[10, 10, 40, 30], [100, 100, 180, 160], [200, 100, 350, 250]], np.float32)
+    assert [M.hand_size_class(b, (300, 400)) for b in human] == ["small", "medium", "large"]
+    assert M.hand_size_class(human[1], (600, 800)) == "small"  # the same hand in a frame twice as big
+    pred = np.array([[12, 12, 38, 28], [210, 110, 340, 240]], np.float32)  # the small and the large one
+    c = M.scene_counts(pred, human, frame_hw=(300, 400))
+    assert c["found"] == 2 and c["by_size"] == {"small": [1, 1], "medium": [0, 1], "large": [1, 1]}
+    c2 = M.scene_counts(np.zeros((0, 4)), human[:1], frame_hw=(300, 400))
+    s = M.scene_summary([c, c2])
+    assert s["found_by_size"]["small"] == {"humans": 2, "found_rate": 0.5}
+    assert s["found_by_size"]["medium"]["found_rate"] == 0.0 and s["found_by_size"]["large"]["found_rate"] == 1.0
+    assert M.scene_summary([c2])["found_by_size"]["large"] == {"humans": 0, "found_rate": None}
 
 
 def _scene_sample(human, kps):
@@ -166,6 +182,10 @@ def test_bench_scene_rows_and_worst_png(tmp_path):
     text = B.format_text({"scenes": [row], "detection": [], "agreement": [], "gestures": [], "latency": [],
                           "keypoints_human": None, "targets": []})
     assert "Camera scenes" in text and "50.0% / 100.0%" in text
+    # the 44 px boxes are over 1/4 of the 160 px frames: large hands, one of two found by the SDK
+    assert row["sdk"]["found_by_size"]["large"] == {"humans": 2, "found_rate": 0.5}
+    assert row["mediapipe"]["found_by_size"]["small"] == {"humans": 0, "found_rate": None}
+    assert "by hand size" in text and "2: 50.0% / 100.0%" in text
     png = B.worst_frames_png({"webcam_finger_counts": ss}, {"webcam_finger_counts": keys}, sdk, mp,
                              tmp_path / "worst.png", n=2)
     img = cv2.imread(str(png))
@@ -239,3 +259,36 @@ def test_real_webcam_finger_counts_valid_sessions():
     labelled = sum(len(s.keypoints) for s in ss)
     assert boxed > 200 and labelled > 200
     assert {s.label for s in ss} <= {"0", "1", "2", "3", "4", "5"}
+
+
+def test_far_view_moves_the_image_and_every_coordinate_together():
+    from handsdk.train.data.sample import Sample, far_view, split_far
+
+    img = np.full((120, 160, 3), 40, np.uint8)
+    img[30:50, 80:100] = (250, 10, 10)  # a red square: where its corners go, the labels must go
+    kp = np.zeros((1, 21, 3), np.float32)
+    kp[0, :, :2] = [80, 30]
+    kp[0, 1:, :2] = [100, 50]
+    kp[0, 5, 2] = -1  # not labelled: stays so
+    s = Sample(image=img, boxes=np.array([[80, 30, 100, 50]], np.float32), keypoints=kp,
+               keypoint_source="mediapipe", source="webcam_finger_counts",
+               extras={"human_boxes": np.array([[80, 30, 100, 50]], np.float32), "pseudo_keypoints": kp.copy()})
+    f = far_view(s, 0.5)
+    assert f.image.shape == img.shape and f.extras["far_view"] == 0.5
+    red = np.argwhere((f.image[..., 0] > 150) & (f.image[..., 1] < 60))
+    (y0, x0), (y1, x1) = red.min(0), red.max(0) + 1  # the square, half as big, moved to the middle
+    np.testing.assert_allclose(f.boxes[0], [x0, y0, x1, y1], atol=1)
+    np.testing.assert_allclose(f.extras["human_boxes"][0], f.boxes[0])
+    np.testing.assert_allclose(f.keypoints[0, 0, :2], [x0, y0], atol=1)
+    np.testing.assert_allclose(f.extras["pseudo_keypoints"][0, 3, :2], [x1, y1], atol=1)
+    assert f.keypoints[0, 5, 2] == -1 and s.boxes[0, 0] == 80  # the original is untouched
+    assert (f.image[:10, :10] == img.mean((0, 1)).round().astype(np.uint8)).all()  # mean-colour border
+    assert M.hand_size_class(f.extras["human_boxes"][0], f.image.shape[:2]) == "small"
+    assert M.hand_size_class(s.extras["human_boxes"][0], img.shape[:2]) == "medium"
+    assert split_far("webcam_finger_counts:valid@0.4") == ("webcam_finger_counts:valid", 0.4)
+    assert split_far("asl_letters") == ("asl_letters", None)
+    for bad in ("x@0", "x@1.5", "x@far"):
+        with pytest.raises(ValueError, match="shrink factor"):
+            split_far(bad)
+    with pytest.raises(ValueError, match="in \\(0, 1\\]"):
+        far_view(s, 0.0)

@@ -242,7 +242,8 @@ def scene_frame_counts(sample, hands: list[dict]) -> dict:
     (reference hands: the human boxes and MediaPipe's pseudo-labels)."""
     pk = pseudo_keypoints(sample)
     refs = _boxes_of([{"keypoints": k} for k in pk]) if pk is not None and len(pk) else None
-    return M.scene_counts(_boxes_of(hands), human_boxes(sample), refs)
+    hw = None if sample.image is None else sample.image.shape[:2]
+    return M.scene_counts(_boxes_of(hands), human_boxes(sample), refs, frame_hw=hw)
 
 
 def scene_rows(samples: dict, keys: dict, sdk: dict, mp: dict | None) -> list[dict]:

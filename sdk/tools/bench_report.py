@@ -77,6 +77,24 @@ def report_sections(report: dict) -> list[tuple[str, list[str], list[list[str]],
                       f"reported hand overlapping no human box and no MediaPipe pseudo-labelled hand (IoU < "
                       f"{M.FALSE_IOU:g} and < {M.FALSE_INSIDE:g} inside); PCK on the pseudo-labelled hands that both "
                       "systems found (vs MediaPipe full's pseudo-labels, so MediaPipe's own column is ~100%)"]))
+        rows = []
+        for r in report["scenes"]:
+            sb, mb = r["sdk"].get("found_by_size") or {}, (r["mediapipe"] or {}).get("found_by_size") or {}
+            if not any(v["humans"] for v in sb.values()):
+                continue
+            rows.append([r["set"]] + [
+                "-" if not sb[n]["humans"] else
+                f"{sb[n]['humans']}: {_pct(sb[n]['found_rate'])} / {_pct((mb.get(n) or {}).get('found_rate'))}"
+                for n, _, _ in M.HAND_SIZES])
+        if rows:
+            def _edge(v):
+                return "" if v == float("inf") else f"{v:g}"
+
+            secs.append(("Camera scenes: hands found on the human box, by hand size",
+                         ["set"] + [f"{n} ({_edge(lo) or '0'}-{_edge(hi) or ''} of the frame): boxes: SDK / MP"
+                                    for n, lo, hi in M.HAND_SIZES], rows,
+                         ["size: the human box's longer side over the frame's longer side; a set@F is the set's "
+                          "frames shrunk to F in the middle of the frame (a person farther away)"]))
     kh = report.get("keypoints_human")
     if kh:
         rows = []

@@ -4,6 +4,7 @@ hand, its pseudo-label keypoints and human boxes, and the fixed latency
 frames (real images with one hand, letterboxed to 4:3)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -16,7 +17,10 @@ from ..keypoints import keypoints_box
 #: human boxes, false hands and keypoint agreement (validation parts only);
 #: selfie_people: faces close to the camera (phone selfies, few hands; no
 #: shipped model trains on it), scored for false hands
-SCENE_SETS = ("webcam_finger_counts", "webcam_signs", "asl_signers_studio", "selfie_people")
+#: webcam_finger_counts@0.4: its frames shrunk to 0.4 in the middle of the frame
+#: (a person farther away; hands 1/12-1/5 of the frame instead of 1/5-1/2)
+SCENE_SETS = ("webcam_finger_counts", "webcam_finger_counts@0.4", "webcam_signs", "asl_signers_studio",
+              "selfie_people")
 DEFAULT_SETS = ("asl_letters", "sign_language_digits", "asl_alphabet_subset", "asl_two_signers",
                 "hand_keypoints_gt") + SCENE_SETS
 SET_SPLITS = {"asl_letters": "valid", "sign_language_digits": "valid", "asl_alphabet_subset": None,
@@ -67,17 +71,21 @@ def pseudo_keypoints(sample) -> np.ndarray | None:
 
 def select_samples(sets, root=None, limit: int | None = 100, log: Callable[[str], None] = print):
     """{set: [Sample with image]} and {set: reason skipped}. ``sets`` entries
-    are dataset names, ``name:split`` or a folder of ``<class>/<images>``."""
+    are dataset names, ``name:split`` or a folder of ``<class>/<images>``; a
+    name ending in ``@F`` (e.g. ``webcam_finger_counts@0.4``) is read as a
+    camera F times as near would see it (:func:`handsdk.train.data.sample.far_view`:
+    the frame shrunk in the middle of a canvas of its size; small hands)."""
     from handsdk.train.data.real import ensure_image, load_dataset
+    from handsdk.train.data.sample import far_view, split_far
 
     chosen, skipped = {}, {}
     for name in sets:
         split = None
-        base = name
-        if ":" in name and not Path(name).exists():
-            base, split = name.split(":", 1)
-        elif name in SET_SPLITS:
-            split = SET_SPLITS[name]
+        base, far = (name, None) if Path(name).exists() else split_far(name)
+        if ":" in base and not Path(base).exists():
+            base, split = base.split(":", 1)
+        elif base in SET_SPLITS:
+            split = SET_SPLITS[base]
         try:
             ss = load_dataset(base, split, root, load_image=False)
         except (FileNotFoundError, KeyError, ValueError) as e:
@@ -87,6 +95,8 @@ def select_samples(sets, root=None, limit: int | None = 100, log: Callable[[str]
         ss = [ss[i] for i in spread(len(ss), limit)]
         for s in ss:
             ensure_image(s)
+        if far is not None:
+            ss = [far_view(s, far) for s in ss if s.image is not None]
         if not ss:
             skipped[name] = "no images"
             continue
@@ -102,7 +112,7 @@ def sample_frames(chosen: dict) -> tuple[dict, dict, dict]:
     for name, ss in chosen.items():
         keys[name] = []
         for i, s in enumerate(ss):
-            k = f"{name.replace('/', '_').replace(':', '_')}__{i:05d}"
+            k = f"{re.sub(r'[^A-Za-z0-9_-]', '_', name)}__{i:05d}"
             frames[k] = np.ascontiguousarray(s.image)
             keys[name].append(k)
             if s.keypoint_source == "human":

@@ -48,3 +48,67 @@ class Sample:
     @property
     def num_hands(self) -> int:
         return max(len(self.boxes), len(self.keypoints))
+
+
+def far_view(sample: Sample, factor: float) -> Sample:
+    """``sample`` as a camera farther away would see it: its image shrunk by
+    ``factor`` (0 < factor <= 1) in the middle of a canvas of the original
+    size, filled with the image's mean colour (no mirrored copy of a person:
+    that would be an unlabelled hand), with its boxes, keypoints and the
+    coordinates in its extras (human and missed boxes, pseudo-label
+    keypoints) moved with it. Evaluation only: hands at arm's length are
+    small in a webcam frame, and few validation frames show them so."""
+    import cv2
+
+    f = float(factor)
+    if not 0.0 < f <= 1.0:
+        raise ValueError(f"far_view factor must be in (0, 1], got {factor!r}")
+    if sample.image is None:
+        raise ValueError("far_view needs a sample with an image (keypoint-only rows have no frame)")
+    h, w = sample.image.shape[:2]
+    nw, nh = max(1, int(round(w * f))), max(1, int(round(h * f)))
+    sx, sy = nw / w, nh / h
+    x0, y0 = (w - nw) // 2, (h - nh) // 2
+    img = sample.image[..., :3]
+    canvas = np.empty((h, w, 3), np.uint8)
+    canvas[:] = np.round(img.reshape(-1, 3).mean(0)).astype(np.uint8)
+    canvas[y0:y0 + nh, x0:x0 + nw] = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA)
+
+    def boxes(b):
+        b = np.asarray(b, np.float32).reshape(-1, 4).copy()
+        b[:, [0, 2]] = b[:, [0, 2]] * sx + x0
+        b[:, [1, 3]] = b[:, [1, 3]] * sy + y0
+        return b
+
+    def points(k):
+        k = np.asarray(k, np.float32).copy()
+        k[..., 0] = k[..., 0] * sx + x0
+        k[..., 1] = k[..., 1] * sy + y0
+        return k
+
+    extras = dict(sample.extras)
+    for key in ("human_boxes", "missed_boxes"):
+        if extras.get(key) is not None:
+            extras[key] = boxes(extras[key])
+    if extras.get("pseudo_keypoints") is not None:
+        extras["pseudo_keypoints"] = points(np.asarray(extras["pseudo_keypoints"], np.float32).reshape(-1, 21, 3))
+    extras["far_view"] = f
+    return Sample(image=canvas, boxes=boxes(sample.boxes), keypoints=points(sample.keypoints),
+                  keypoint_source=sample.keypoint_source, handedness=list(sample.handedness),
+                  label=sample.label, label_set=sample.label_set, source=sample.source, path=sample.path,
+                  extras=extras)
+
+
+def split_far(spec: str) -> tuple[str, float | None]:
+    """``"webcam_finger_counts:valid@0.4"`` -> ``("webcam_finger_counts:valid",
+    0.4)``: a set read through :func:`far_view`; no ``@``: (spec, None)."""
+    if "@" not in spec:
+        return spec, None
+    base, f = spec.rsplit("@", 1)
+    try:
+        factor = float(f)
+    except ValueError:
+        raise ValueError(f"{spec!r}: after '@' give the shrink factor in (0, 1], e.g. {base}@0.4") from None
+    if not 0.0 < factor <= 1.0:
+        raise ValueError(f"{spec!r}: the shrink factor after '@' must be in (0, 1], e.g. {base}@0.4")
+    return base, factor

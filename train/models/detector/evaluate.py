@@ -29,7 +29,9 @@ def evaluate_detector(model, images, gt_boxes, *, decoding: dict | None = None, 
     ``found03`` (human boxes with a reported hand on them, see
     :func:`handsdk.metrics.scene_counts`), ``false_per_image`` and
     ``scene_score`` = found03 - false_per_image (the model-selection measure:
-    the steadier of the two across epochs)."""
+    the steadier of the two across epochs); ``found03_small`` / ``_medium`` /
+    ``_large`` by the human box's size in the frame
+    (:data:`handsdk.metrics.HAND_SIZES`; nan where there is none)."""
     dec = DetectorDecoding.from_dict(decoding).as_dict()
     skel = predict(model, {"image": images.astype(np.float32) / 255.0}, batch_size)["skeleton"][..., 0]
     preds, gts, hand_y, hand_score, hand_found = [], [], [], [], []
@@ -44,9 +46,12 @@ def evaluate_detector(model, images, gt_boxes, *, decoding: dict | None = None, 
         hand_score.append(float(s[s >= dec["threshold"]].sum()))
         hand_found.append(float(len(found) > 0))
     out = M.detection_metrics(preds, gts, 0.5)
-    sc = M.scene_summary([M.scene_counts(pb, gts[i], None if ref_boxes is None else _unpadded(ref_boxes[i]))
+    sc = M.scene_summary([M.scene_counts(pb, gts[i], None if ref_boxes is None else _unpadded(ref_boxes[i]),
+                                         frame_hw=images.shape[1:3])
                           for i, (pb, _) in enumerate(preds)])
     out["found03"] = sc["found_rate"] if sc["found_rate"] is not None else 0.0
+    for size, v in sc["found_by_size"].items():  # hands found by size (nan: none of that size)
+        out[f"found03_{size}"] = float("nan") if v["found_rate"] is None else v["found_rate"]
     out["false_per_image"] = sc["false_per_image"] or 0.0
     out["scene_score"] = out["found03"] - out["false_per_image"]
     hb = M.binary_metrics(hand_y, hand_found, 0.5)

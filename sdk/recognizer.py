@@ -85,6 +85,14 @@ class GestureRecognizerOptions:
         is called when processing a frame fails. Without it, the next
         ``recognize()`` raises that exception. Either way the stream goes on.
     max_hands: 1..4. Scores left None come from the bundle's thresholds.
+    min_presence_score: a hand the detector finds is reported when the
+        landmarker's presence is at least this (every hand in IMAGE mode).
+    min_tracking_presence: VIDEO / LIVE_STREAM: a hand already tracked (or
+        found again where its track was just lost) is kept while its presence
+        stays at least this; never above ``min_presence_score``. None: the
+        bundle's ``min_tracking_presence``, else ``min_presence_score``. A new
+        hand must be surer than a tracked one (faces close to the camera
+        reach 0.9), and a tracked hand is not lost on a blurred frame.
     gesture_sets: which of the bundle's gesture sets to run: a name, a list of
         names, or None for all.
     color_order: of the frames you pass ("BGR" as OpenCV reads them, or "RGB").
@@ -115,6 +123,7 @@ class GestureRecognizerOptions:
     max_hands: int = 2
     min_detection_score: float | None = None
     min_presence_score: float | None = None
+    min_tracking_presence: float | None = None
     min_gesture_score: float | None = None
     gesture_sets: tuple | None = None
     num_threads: int = 2
@@ -143,7 +152,7 @@ class GestureRecognizerOptions:
             raise ValueError(f"running_mode must be a RunningMode, got {mode!r}")
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen: normalise in place)
         set_("max_hands", _int("max_hands", self.max_hands, 1, 4))
-        for n in ("min_detection_score", "min_presence_score", "min_gesture_score"):
+        for n in ("min_detection_score", "min_presence_score", "min_tracking_presence", "min_gesture_score"):
             if getattr(self, n) is not None:
                 set_(n, _unit(n, getattr(self, n)))
         set_("num_threads", _int("num_threads", self.num_threads, 1, 64))
@@ -257,6 +266,10 @@ class GestureRecognizer:
         th = self.bundle.thresholds
         o = options
         self.min_presence = o.min_presence_score if o.min_presence_score is not None else th.get("min_presence_score", 0.5)
+        track = (o.min_tracking_presence if o.min_tracking_presence is not None
+                 else th.get("min_tracking_presence", self.min_presence))
+        #: a tracked hand is kept while its presence is at least this (<= min_presence)
+        self.min_tracking_presence = min(float(track), float(self.min_presence))
         self.min_gesture = o.min_gesture_score if o.min_gesture_score is not None else th.get("min_gesture_score", 0.5)
         self.detector = HandDetector(self.bundle, num_threads=o.num_threads, backend=o.backend,
                                      max_hands=o.max_hands, min_score=o.min_detection_score,
@@ -279,6 +292,7 @@ class GestureRecognizer:
         self._last_ts: int | None = None
         #: the hands of the video (VIDEO / LIVE_STREAM): tracks, crops, re-detection
         self._tracker = Tracker(max_hands=o.max_hands, min_presence=self.min_presence,
+                                min_tracking_presence=self.min_tracking_presence,
                                 redetect_interval=o.redetect_interval)
         self._lock = threading.Lock()
         self._live: _Live | None = None

@@ -161,18 +161,24 @@ Landmark = Callable[..., object]
 class Tracker:
     """The hands of a video across frames.
 
-    max_hands: at most this many hands. min_presence: landmarks below it are
-    no hand. redetect_interval: run the detector at least every this many
-    frames (0: only when tracking needs it).
+    max_hands: at most this many hands. min_presence: a detection whose
+    landmarks are below it is no hand. min_tracking_presence (None: as
+    min_presence; never above it): a tracked hand, or a detection where a
+    track was just lost, is kept while its landmarks stay at least this.
+    redetect_interval: run the detector at least every this many frames (0:
+    only when tracking needs it).
 
     :meth:`step` finds this frame's hands and updates the tracks;
     :attr:`tracks`, :attr:`tracks_lost` and :attr:`tracks_merged` say how it
     went; :meth:`reset` forgets everything (a new video).
     """
 
-    def __init__(self, *, max_hands: int = 2, min_presence: float = 0.5, redetect_interval: int = 10):
+    def __init__(self, *, max_hands: int = 2, min_presence: float = 0.5, redetect_interval: int = 10,
+                 min_tracking_presence: float | None = None):
         self.max_hands = int(max_hands)
         self.min_presence = float(min_presence)
+        self.min_tracking_presence = min(self.min_presence, float(
+            self.min_presence if min_tracking_presence is None else min_tracking_presence))
         self.redetect_interval = int(redetect_interval)
         self.tracks: list[Track] = []
         self.next_id = 1
@@ -231,13 +237,14 @@ class _Frame:
         self.found: list[Found] = []
         self.lost: list[Track] = []
 
-    def landmark(self, box, det, prior, rotation=None, exclude=None):
-        """Landmarks in ``box``, or None: too small a box, no hand, or a hand
-        already found (two tracks, or a track and a detection, on one hand)."""
+    def landmark(self, box, det, prior, rotation=None, exclude=None, tracked: bool = False):
+        """Landmarks in ``box``, or None: too small a box, no hand (below
+        ``min_tracking_presence`` for a ``tracked`` hand, else ``min_presence``),
+        or a hand already found (two tracks, or a track and a detection, on one hand)."""
         if box[2] - box[0] < 2 or box[3] - box[1] < 2:
             return None
         lm = self.raw(box, detection=det, prior_keypoints=prior, rotation=rotation)
-        if lm.presence < self.t.min_presence:
+        if lm.presence < (self.t.min_tracking_presence if tracked else self.t.min_presence):
             return None
         if any(same_hand(lm.keypoints, f.landmarks.keypoints, box) for j, f in enumerate(self.found) if j != exclude):
             return None
@@ -261,7 +268,7 @@ class _Frame:
             if gap(box, kb) > 0.25 * max(side(box), side(kb)):
                 continue
             u = union(box, kb)
-            lm = self.landmark(u, det, None, exclude=j)
+            lm = self.landmark(u, det, None, exclude=j, tracked=f.track is not None)
             if lm is None:
                 continue
             ku = keypoints_box(lm.keypoints)
@@ -301,7 +308,7 @@ class _Frame:
                 # part of it, landmark it again from the detection (same track id)
                 lm_j, tr = found[j].landmarks, found[j].track
                 if side(keypoints_box(lm_j.keypoints)) < COLLAPSED * side(box):
-                    lm = self.landmark(box, det, None, exclude=j)
+                    lm = self.landmark(box, det, None, exclude=j, tracked=tr is not None)
                     if lm is not None and side(keypoints_box(lm.keypoints)) > side(keypoints_box(lm_j.keypoints)):
                         found[j] = Found(lm, tr, float(score), box)
                 # other tracks inside this one detection are parts of the same hand: merge them
@@ -316,23 +323,25 @@ class _Frame:
                 continue
             if len(found) >= self.t.max_hands:
                 break
-            lm = self.landmark(box, det, None)
-            if lm is None:
-                continue
-            # a detection where a track was just lost keeps that track's id
+            # a detection where a track was just lost keeps that track's id (and, being
+            # that hand found again, needs only the tracking presence)
             heir = None
             if lost:
                 best = max(lost, key=lambda tr: box_iou(box, tr.box)[0, 0])
                 if box_iou(box, best.box)[0, 0] > 0.2:
                     heir = best
-                    lost.remove(best)
+            lm = self.landmark(box, det, None, tracked=heir is not None)
+            if lm is None:
+                continue
+            if heir is not None:
+                lost.remove(heir)
             found.append(Found(lm, heir, float(score), box))
 
     def run(self, detect, tracking: bool, align: bool) -> list[Found]:
         t = self.t
         if tracking:
             for tr in list(t.tracks)[: t.max_hands]:
-                lm = self.landmark(tr.box, None, tr.keypoints, tr.rotation)
+                lm = self.landmark(tr.box, None, tr.keypoints, tr.rotation, tracked=True)
                 if lm is None:
                     self.lost.append(tr)
                     t.tracks_lost += 1  # (a detection in this frame may recover it, same id)

@@ -144,6 +144,8 @@ def test_options_are_validated():
         GestureRecognizerOptions(max_hands=0)
     with pytest.raises(ValueError, match="min_presence_score"):
         GestureRecognizerOptions(min_presence_score=1.5)
+    with pytest.raises(ValueError, match="min_tracking_presence"):
+        GestureRecognizerOptions(min_tracking_presence=-0.1)
     with pytest.raises(ValueError, match="running_mode"):
         GestureRecognizerOptions(running_mode="fast")
     with pytest.raises(ValueError, match="result_callback"):
@@ -155,6 +157,19 @@ def test_options_are_validated():
     with pytest.raises(ValueError, match="backend"):
         GestureRecognizerOptions(backend="cuda")
     assert GestureRecognizerOptions(running_mode="video").running_mode is RunningMode.VIDEO
+
+
+def test_tracking_presence_defaults_to_the_bundles_and_never_exceeds_the_new_hand_threshold(bundle_path):
+    from handsdk.bundle import load_bundle
+
+    th = load_bundle(bundle_path).thresholds
+    with GestureRecognizer.create(bundle_path) as rec:  # the bundle names none: as min_presence_score
+        assert "min_tracking_presence" not in th and rec.min_tracking_presence == rec.min_presence
+    with GestureRecognizer.create(bundle_path, min_presence_score=0.9, min_tracking_presence=0.5) as rec:
+        assert (rec.min_presence, rec.min_tracking_presence) == (0.9, 0.5)
+        assert rec._tracker.min_tracking_presence == 0.5 and rec._tracker.min_presence == 0.9
+    with GestureRecognizer.create(bundle_path, min_presence_score=0.6, min_tracking_presence=0.8) as rec:
+        assert rec.min_tracking_presence == 0.6
 
 
 def test_unknown_gesture_set_and_missing_bundle(bundle_path, tmp_path):

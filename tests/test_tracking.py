@@ -117,6 +117,38 @@ def test_a_lost_track_is_redetected_with_its_id_and_a_far_hand_is_new():
     assert t.tracks_lost == 2 and [f.track.id for f in found] == [2]
 
 
+class Sure(Scene):
+    """A Scene whose hand has a given presence (from a detection box, or on the tracked crop)."""
+
+    def __init__(self, hands, detected: float, tracked: float):
+        super().__init__(hands)
+        self.p = {True: detected, False: tracked}
+
+    def landmark(self, box, detection=None, prior_keypoints=None, rotation=None):
+        lm = super().landmark(box, detection, prior_keypoints, rotation)
+        if lm.presence > 0.5:
+            lm.presence = self.p[detection is not None]
+        return lm
+
+
+def test_a_new_hand_must_be_surer_than_a_tracked_one():
+    t = Tracker(max_hands=1, redetect_interval=0, min_presence=0.95, min_tracking_presence=0.7)
+    box = (100, 60, 180, 160)
+    assert step(t, Sure([box], detected=0.9, tracked=0.9)) == []  # a new hand at 0.9: not sure enough
+    assert step(t, Sure([box], detected=0.9, tracked=0.9), tracking=False) == []  # IMAGE mode: every hand is new
+    assert [f.track.id for f in step(t, Sure([box], detected=0.97, tracked=0.97))] == [1]
+    assert [f.track.id for f in step(t, Sure([box], detected=0.8, tracked=0.8))] == [1]  # tracked at 0.8: kept
+    # lost on the tracked crop (0.6), found again by the detector where it was lost at 0.8: same hand, same id
+    s = Sure([(110, 60, 190, 160)], detected=0.8, tracked=0.6)
+    assert [f.track.id for f in step(t, s)] == [1] and s.detect_calls == 1 and t.tracks_lost == 1
+    # a detection far from any lost track is a new hand: 0.8 is not enough
+    t.reset()
+    assert step(t, Sure([(10, 10, 70, 90)], detected=0.8, tracked=0.8)) == []
+    # never above min_presence; None: the same
+    assert Tracker(min_presence=0.6, min_tracking_presence=0.9).min_tracking_presence == 0.6
+    assert Tracker(min_presence=0.6).min_tracking_presence == 0.6
+
+
 def test_image_mode_keeps_no_tracks():
     t = Tracker(max_hands=2)
     for _ in range(2):

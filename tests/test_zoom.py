@@ -140,9 +140,13 @@ def test_the_shipped_bundle_zooms_as_its_detector_config_and_weights_say():
 
     if default_bundle_path() is None:
         pytest.skip("no default bundle in this install")
+    from handsdk.train.release import FINAL, STEPS
+
     root = Path(__file__).resolve().parents[1]
-    cfg = yaml.safe_load((root / "train" / "configs" / "detector_scene_ft.yaml").read_text())
-    meta = json.loads((root / "train" / "weights" / "detector_ft" / "metadata.json").read_text())
+    run = FINAL["detector"]
+    config = next(cfg for _, cfg, name, _ in STEPS if name == run)
+    cfg = yaml.safe_load((root / "train" / "configs" / f"{config}.yaml").read_text())
+    meta = json.loads((root / "train" / "weights" / run / "metadata.json").read_text())
     shipped = load_bundle(default_bundle_path()).models["detector"].decoding
     for k in ("zoom_above", "split_aspect"):
         assert cfg["model"][k] == meta["decoding"][k] == shipped[k] > 0, k

@@ -73,7 +73,8 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
             pres.append(1.0)
             hv = s.handedness[j] if j < len(s.handedness) else None
             hand.append(_hand_lr(hv))
-            if jitter and rng.random() < float(getattr(cfg, "zoom_positives", 0.0) or 0.0):
+            zp = float(getattr(cfg, "zoom_positives", 0.0) or 0.0)
+            if jitter and zp > 0 and rng.random() < zp:  # (no draw when off: pools stay as they were)
                 others = [keypoints_box(o[:, :2], o[:, 2] >= 0) for i, o in enumerate(s.keypoints)
                           if i != j and (o[:, 2] >= 0).any()]
                 zoomed = _zoomed_out(s.image, kp, vis, size, cfg, rng, cfg.zoom_positive_range, others)

@@ -82,7 +82,7 @@ def scene_counts(pred_boxes, human_boxes=None, ref_boxes=None, frame_hw=None) ->
     on = (box_iou(hb, pred) >= FOUND_IOU) | (box_inside(pred, hb).T >= FOUND_INSIDE)
     refs = np.concatenate([hb, rb], 0)
     hit = (box_iou(pred, refs) >= FALSE_IOU) | (box_inside(pred, refs) >= FALSE_INSIDE)
-    found = on.any(axis=1) if len(pred) else np.zeros(len(hb), bool)
+    found = on.any(axis=1)  # (M,): False for every human box when nothing was reported
     out = {"humans": int(len(hb)), "found": int(found.sum()),
            "reported": int(len(pred)), "false": int((~hit.any(axis=1)).sum()) if len(refs) else int(len(pred))}
     if frame_hw is not None:

@@ -268,8 +268,6 @@ class GestureRecognizer:
         self.min_presence = o.min_presence_score if o.min_presence_score is not None else th.get("min_presence_score", 0.5)
         track = (o.min_tracking_presence if o.min_tracking_presence is not None
                  else th.get("min_tracking_presence", self.min_presence))
-        #: a tracked hand is kept while its presence is at least this (<= min_presence)
-        self.min_tracking_presence = min(float(track), float(self.min_presence))
         self.min_gesture = o.min_gesture_score if o.min_gesture_score is not None else th.get("min_gesture_score", 0.5)
         self.detector = HandDetector(self.bundle, num_threads=o.num_threads, backend=o.backend,
                                      max_hands=o.max_hands, min_score=o.min_detection_score,
@@ -292,8 +290,9 @@ class GestureRecognizer:
         self._last_ts: int | None = None
         #: the hands of the video (VIDEO / LIVE_STREAM): tracks, crops, re-detection
         self._tracker = Tracker(max_hands=o.max_hands, min_presence=self.min_presence,
-                                min_tracking_presence=self.min_tracking_presence,
-                                redetect_interval=o.redetect_interval)
+                                min_tracking_presence=track, redetect_interval=o.redetect_interval)
+        #: a tracked hand is kept while its presence is at least this (the tracker keeps it <= min_presence)
+        self.min_tracking_presence = self._tracker.min_tracking_presence
         self._lock = threading.Lock()
         self._live: _Live | None = None
         self._worker = None

@@ -87,12 +87,9 @@ def report_sections(report: dict) -> list[tuple[str, list[str], list[list[str]],
                 f"{sb[n]['humans']}: {_pct(sb[n]['found_rate'])} / {_pct((mb.get(n) or {}).get('found_rate'))}"
                 for n, _, _ in M.HAND_SIZES])
         if rows:
-            def _edge(v):
-                return "" if v == float("inf") else f"{v:g}"
-
             secs.append(("Camera scenes: hands found on the human box, by hand size",
-                         ["set"] + [f"{n} ({_edge(lo) or '0'}-{_edge(hi) or ''} of the frame): boxes: SDK / MP"
-                                    for n, lo, hi in M.HAND_SIZES], rows,
+                         ["set"] + [f"{n} ({lo:g}-{'' if hi == float('inf') else f'{hi:g}'} of the frame): "
+                                    "boxes: SDK / MP" for n, lo, hi in M.HAND_SIZES], rows,
                          ["size: the human box's longer side over the frame's longer side; a set@F is the set's "
                           "frames shrunk to F in the middle of the frame (a person farther away)"]))
     kh = report.get("keypoints_human")

@@ -73,6 +73,9 @@ class DataConfig:
     #: pose: a mined hard-negative file (``python -m handsdk.train.data.mining``): crops where a
     #: detector fired on no hand train the presence score to say "no hand"
     hard_negatives: str | None = None
+    #: pose: at most this many of a frame's mined boxes become crops (in file order:
+    #: a comma-separated list of files is read in turn)
+    hard_per_frame: int = 2
     #: the same for the validation pool (presence ROC AUC on hands vs. mined non-hands)
     val_hard_negatives: str | None = None
     #: pose: a .handsdk bundle whose detector makes the skeleton input of the crops, as at
@@ -234,6 +237,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError("train.trainable: give a list of the name prefixes of the layers to train "
                           "(e.g. [presence_fc, presence]); leave it out to train every layer")
     d = cfg.data
+    if not isinstance(d.hard_per_frame, int) or isinstance(d.hard_per_frame, bool) or d.hard_per_frame < 0:
+        raise ConfigError(f"data.hard_per_frame must be an integer >= 0, got {d.hard_per_frame!r}")
     if d.negative_zoom_prob > 0 and (not d.hard_negatives or not d.negative_zoom or len(d.negative_zoom) != 2
                                      or not 0 < d.negative_zoom[0] <= d.negative_zoom[1]):
         raise ConfigError("data.negative_zoom_prob needs data.hard_negatives (mined boxes: "

@@ -76,6 +76,10 @@ class PoseModelConfig:
     #: the exported head or else from the keypoints, is within 30 degrees) is read there
     rotation_head: bool = False
     rotation_weight: float = 1.0
+    #: mined non-hand boxes (``data.hard_negatives``: faces, mostly) are also scaled by
+    #: exp(U(-x, x)) when jittered: a detector boxes a face anywhere from the eyes to
+    #: the head and shoulders (0 draws nothing: pools as before)
+    hard_scale_jitter: float = 0.0
     #: export the head's ``rotation`` output (the runtime then turns by it); false keeps
     #: the head as an auxiliary training task only (its loss still shapes the features)
     rotation_output: bool = True
@@ -97,6 +101,8 @@ def validate(m: PoseModelConfig) -> None:
     for s in m.scales:
         if s < 1 or s & (s - 1) or s > 2 ** (len(m.filters) - 1):
             raise ConfigError(f"model.scales: {s} must be a power of two <= 2**(len(filters)-1)")
+    if not 0.0 <= m.hard_scale_jitter <= 1.5:
+        raise ConfigError("model.hard_scale_jitter must be in [0, 1.5] (log scale)")
     if m.output_stride not in m.scales:
         raise ConfigError("model.output_stride must be one of model.scales")
     if not 0.0 <= m.zoom_negatives <= 1.0:

@@ -58,7 +58,14 @@ def evaluate_pose(model, pool: dict, *, skeleton: str | np.ndarray = "gt", thick
         res["num_hands"] = int(pos.sum())
         res["_pred"] = pred
     if "presence" in out and (~pos).any() and pos.any():
-        res["presence_auc"] = M.roc_auc(pos, out["presence"].reshape(-1))
+        pr = out["presence"].reshape(-1)
+        res["presence_auc"] = M.roc_auc(pos, pr)
+        # at the shipped new-hand threshold: the mean of hands kept and non-hands refused
+        # (informative where the AUC is saturated; the monitor of a presence-only stage)
+        from handsdk.train.release import THRESHOLDS
+
+        t = THRESHOLDS["min_presence_score"]
+        res["presence_bacc"] = float(((pr[pos] >= t).mean() + (pr[~pos] < t).mean()) / 2)
     if "handedness" in out:
         h = pool["handedness"]
         known = (h >= 0) & pos

@@ -99,6 +99,12 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
                 side = max(b[2] - b[0], b[3] - b[1], 4.0)
                 c = rng.normal(0, cfg.box_jitter, 2) * side
                 b = b + np.array([c[0], c[1], c[0], c[1]], np.float32)
+                hs = float(getattr(cfg, "hard_scale_jitter", 0.0) or 0.0)
+                if hs > 0:  # (no draw when off)
+                    f = math.exp(rng.uniform(-hs, hs))
+                    cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+                    hw, hh = (b[2] - b[0]) / 2 * f, (b[3] - b[1]) / 2 * f
+                    b = np.array([cx - hw, cy - hh, cx + hw, cy + hh], np.float32)
             m = crop_matrix(b, size, scale=cfg.crop_scale, rotation=rot)
             m = _squeeze(m, size, cfg, rng) if jitter else m
             imgs.append(warp(s.image, m, (size, size)))
@@ -245,11 +251,12 @@ def pools(cfg, train_samples, val_samples, rng):
     detections = _detector(cfg.data.skeleton_bundle) if getattr(cfg.data, "skeleton_bundle", None) else None
     reps = m.crops_per_hand if cfg.data.augment else 1  # (validated >= 1)
     parts = [pose_pool(train_samples, m.input_size, m, rng, cfg.data.negatives, jitter=cfg.data.augment,
-                       hard_negatives=hard, detections=detections) for _ in range(reps)]
+                       hard_negatives=hard, hard_per_frame=cfg.data.hard_per_frame, detections=detections)
+             for _ in range(reps)]
     train = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     vr = np.random.default_rng(cfg.data.seed + 1)
     val = pose_pool(val_samples, m.input_size, m, vr, cfg.data.negatives, jitter=False,
-                    hard_negatives=vhard, detections=detections)
+                    hard_negatives=vhard, hard_per_frame=cfg.data.hard_per_frame, detections=detections)
     if m.rotation_head:  # + every hand's first-pass crop: axis-aligned, the hand at its own angle
         from dataclasses import replace
 

@@ -1,0 +1,106 @@
+"""Faces as presence negatives (handsdk.train.data.faces): faces near a hand are
+dropped, the grown head box only where it holds no hand, the file reads back
+as hard negatives, and the pose pool takes data.hard_per_frame of a frame's boxes."""
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from handsdk.train.data import faces as F
+from handsdk.train.data import face_worker, mining
+from handsdk.train.data.sample import Sample
+from handsdk.train.models import data as D
+
+
+def _hand(x0, y0, size=30.0):
+    t = np.linspace(0, 1, 21)
+    kp = np.stack([x0 + size * t, y0 + size * ((t * 7) % 1)], 1)
+    return np.concatenate([kp, np.ones((21, 1))], 1).astype(np.float32)
+
+
+def _sample(path, hands):
+    s = Sample(image=np.zeros((240, 320, 3), np.uint8), keypoints=np.asarray(hands, np.float32).reshape(-1, 21, 3),
+               keypoint_source="mediapipe", source="webcam_finger_counts", path=path)
+    from handsdk.keypoints import keypoints_box
+
+    s.boxes = np.array([keypoints_box(k[:, :2]) for k in s.keypoints], np.float32).reshape(-1, 4)
+    return s
+
+
+def test_head_box_grows_the_face_and_moves_down():
+    hb = F.head_box([100, 100, 140, 140])
+    assert hb[2] - hb[0] == pytest.approx(40 * F.HEAD_GROW) and hb[3] - hb[1] == pytest.approx(40 * F.HEAD_GROW)
+    assert (hb[1] + hb[3]) / 2 == pytest.approx(120 + F.HEAD_SHIFT * 40)
+    assert (hb[0] + hb[2]) / 2 == pytest.approx(120)
+
+
+def test_faces_near_hands_are_dropped_and_the_file_reads_as_hard_negatives(monkeypatch, tmp_path):
+    frames = {"a.jpg": _sample("a.jpg", [_hand(250, 150)]),      # hand far from the face
+              "b.jpg": _sample("b.jpg", [_hand(105, 110, 20)]),  # hand over the mouth
+              "c.jpg": _sample("c.jpg", [_hand(145, 70, 20)])}   # hand beside the head: face kept, head box not
+    face = [100.0, 80.0, 140.0, 120.0]
+    from handsdk.train.data import real
+
+    monkeypatch.setattr(real, "load_dataset", lambda name, split, root: list(frames.values()))
+    monkeypatch.setattr(F.Path, "is_file", lambda self: True)
+    monkeypatch.setattr(F, "run_cascades", lambda paths, **kw: {p: [face] for p in paths})
+    res = F.mine_faces(["webcam_finger_counts/train"], log=lambda *a: None)
+    assert res["faces"] == 2 and res["frames"] == 3
+    assert res["boxes"]["a.jpg"] == [face, F.head_box(face)]
+    assert "b.jpg" not in res["boxes"]
+    assert res["boxes"]["c.jpg"] == [face]
+    for p, bs in res["boxes"].items():  # nothing kept touches a known hand
+        assert all(mining.is_far(b, mining.known_hands(frames[p])) for b in bs)
+    f = tmp_path / "faces.json"
+    f.write_text(json.dumps(res))
+    assert mining.load(str(f)) == res["boxes"]
+
+
+def test_worker_merges_overlapping_cascade_boxes():
+    kept = face_worker._nms([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]])
+    assert kept in ([[0, 0, 10, 10], [50, 50, 60, 60]], [[1, 1, 11, 11], [50, 50, 60, 60]])
+    assert len(face_worker._nms([[0, 0, 10, 10], [20, 0, 30, 10]])) == 2
+
+
+def test_pose_pool_takes_hard_per_frame_boxes():
+    img = np.full((120, 160, 3), 60, np.uint8)
+    s = Sample(image=img, keypoints=_hand(10, 10)[None], keypoint_source="mediapipe", handedness=["Right"],
+               path="/x/f.jpg")
+    cfg = SimpleNamespace(align=False, rotation=0.0, box_jitter=0.0, scale_jitter=0.0, crop_scale=1.4,
+                          near_negatives=0.0, align_prob=0.0, align_jitter=0.0)
+    boxes = {"/x/f.jpg": [[100, 60, 140, 100], [60, 60, 90, 90], [120, 10, 150, 40], [70, 5, 95, 30]]}
+    for k in (0, 2, 4, 9):
+        pool = D.pose_pool([s], 32, cfg, np.random.default_rng(0), negatives=0.0, jitter=False,
+                           hard_negatives=boxes, hard_per_frame=k)
+        assert list(pool["presence"]).count(0.0) == min(k, 4)
+        assert list(pool["presence"]).count(1.0) == 1
+
+
+def test_hard_per_frame_is_validated():
+    from handsdk.train.config import ConfigError, config_from_dict
+
+    with pytest.raises(ConfigError, match="hard_per_frame"):
+        config_from_dict({"task": "pose", "data": {"hard_per_frame": -1}})
+    assert config_from_dict({"task": "pose", "data": {"hard_per_frame": 4}}).data.hard_per_frame == 4
+
+
+def test_hard_negative_scale_jitter_scales_the_crop_and_draws_nothing_when_off():
+    img = np.zeros((200, 200, 3), np.uint8)
+    img[90:110, 90:110] = 255  # a white square at the mined box's centre: its size in the crop shows the scale
+    s = Sample(image=img, keypoints=np.zeros((0, 21, 3), np.float32), keypoint_source="mediapipe", path="/x/g.jpg")
+    boxes = {"/x/g.jpg": [[80, 80, 120, 120]]}
+    base = dict(align=False, rotation=0.0, box_jitter=0.0, scale_jitter=0.0, crop_scale=1.4, near_negatives=0.0,
+                align_prob=0.0, align_jitter=0.0, aspect_prob=0.0, aspect_jitter=0.0)
+    sizes = []
+    for seed in range(12):
+        cfg = SimpleNamespace(**base, hard_scale_jitter=0.7)
+        pool = D.pose_pool([s], 64, cfg, np.random.default_rng(seed), negatives=0.0, jitter=True, hard_negatives=boxes)
+        sizes.append((pool["image"][0].mean(-1) > 127).sum())
+    assert max(sizes) > 1.5 * min(sizes)  # the white square's area in the crop varies with the scale
+    # off: the generator is not touched (pools of existing configs stay as they were)
+    r0, r1 = np.random.default_rng(3), np.random.default_rng(3)
+    D.pose_pool([s], 64, SimpleNamespace(**base, hard_scale_jitter=0.0), r0, negatives=0.0, jitter=True,
+                hard_negatives=boxes)
+    D.pose_pool([s], 64, SimpleNamespace(**base), r1, negatives=0.0, jitter=True, hard_negatives=boxes)
+    assert r0.random() == r1.random()

@@ -149,3 +149,25 @@ def test_a_landmarker_with_a_rotation_head_converts_and_the_runtime_reads_it():
     (r0, (_, out0)), (r1, _) = calls
     c, s = out0["rotation"].reshape(-1)
     assert r0 == 0.0 and r1 == pytest.approx(math.atan2(s, c), abs=1e-6)
+
+
+def test_an_unexported_rotation_head_is_saved_for_the_next_stage(tmp_path):
+    """rotation_output false: best.keras has no rotation output, but a copy with the
+    head is saved, and a later stage's train.init_from takes the head's weights from it."""
+    from handsdk.train.config import config_from_dict
+    from handsdk.train.models import build_model
+    from handsdk.train.trainer import export_best, init_weights, load_exported
+
+    cfg = config_from_dict({"task": "pose", "model": {"input_size": 32, "filters": [8, 12, 16], "scales": [4, 2],
+                                                      "scale_weights": [0.5, 1.0], "rotation_head": True,
+                                                      "rotation_output": False}})
+    model = build_model(cfg)
+    export_best(model, cfg, tmp_path)
+    assert "rotation" not in load_exported(tmp_path / "best.keras").output_names
+    full = load_exported(tmp_path / "best_with_rotation.keras")
+    assert "rotation" in full.output_names
+    fresh = build_model(cfg)
+    want = model.get_layer("rotation").get_weights()[0]
+    assert not np.allclose(fresh.get_layer("rotation").get_weights()[0], want)
+    init_weights(fresh, tmp_path / "best_with_rotation.keras")
+    np.testing.assert_allclose(fresh.get_layer("rotation").get_weights()[0], want)

@@ -74,6 +74,20 @@ STEPS = (
                                                                    "{runs}/hard_negatives_scene.json",
                                             "data.val_hard_negatives": "{runs}/hard_negatives_val.json",
                                             "data.skeleton_bundle": "{shipped}"}),
+    # presence that rejects faces: every face OpenCV's Haar cascades find in the shippable
+    # scene frames, far from every known hand (python -m handsdk.train.data.faces), and the
+    # boxes on no hand where the 224x176 detector fires, as presence negatives
+    ("mine", "hard_negatives_s224", "hard_negatives_s224.json", {"bundle": "{shipped}"}),
+    ("faces", "faces", "faces.json", {}),
+    ("faces", "faces_val", "faces_val.json", {}),
+    ("pose", "pose_scene_face2", "pose_face", {"train.init_from": "{runs}/pose_rot2/best_with_rotation.keras",
+                                              "data.hard_negatives": "{runs}/faces.json,"
+                                                                     "{runs}/hard_negatives.json,"
+                                                                     "{runs}/hard_negatives_scene.json,"
+                                                                     "{runs}/hard_negatives_s224.json",
+                                              "data.val_hard_negatives": "{runs}/faces_val.json,"
+                                                                         "{runs}/hard_negatives_val.json",
+                                              "data.skeleton_bundle": "{shipped}"}),
     ("gesture", "gesture_commands_pipeline", "gesture_commands_pipeline",
      {"data.pipeline": "{runs}/interim.handsdk"}),
     # the letters GestureNet learns the keypoints of the landmarker that ships (an fp32
@@ -87,17 +101,19 @@ STEPS = (
 #: the frames each mining step reads (shippable scene sets only)
 MINE_SETS = {"hard_negatives": None,  # None: handsdk.train.data.mining.DEFAULT_SETS
              "hard_negatives_val": ("webcam_finger_counts/valid", "webcam_signs/valid"),
-             "hard_negatives_scene": None}
+             "hard_negatives_scene": None, "hard_negatives_s224": None,
+             # the face steps (None: handsdk.train.data.faces.DEFAULT_SETS)
+             "faces": None, "faces_val": ("webcam_finger_counts/valid", "webcam_signs/valid")}
 
 #: the runs that go into the shipped bundle
-FINAL = {"detector": "detector_s224", "pose": "pose_rot2",
+FINAL = {"detector": "detector_s224", "pose": "pose_face",
          "gestures": ("gesture_commands_pipeline", "gesture_asl_pipeline")}
 #: the bundles the pipeline GestureNets' keypoints come from (fp32, built before they
 #: train), by file name: the first-stage models (also the scene detector's mining) and the
 #: final detector and landmarker
 INTERIMS = {"interim.handsdk": {"detector": "detector", "pose": "pose",
                                 "gestures": ("gesture_commands", "gesture_asl")},
-            "interim_final.handsdk": {"detector": "detector_s224", "pose": "pose_rot2",
+            "interim_final.handsdk": {"detector": "detector_s224", "pose": "pose_face",
                                       "gestures": ("gesture_commands", "gesture_asl")}}
 
 #: the shipped bundle's score thresholds. Presence, end to end (int8 bundle with the
@@ -259,8 +275,10 @@ def mined_sources() -> list[str]:
     # only the mined files that train (data.hard_negatives), not those that validate
     train_files = {Path(f).name for _, _, _, ov in STEPS
                    for f in str(ov.get("data.hard_negatives", "")).split(",") if f}
-    sets = {x for task, cfg, name, _ in STEPS if task == "mine" and name in train_files
-            for x in (MINE_SETS[cfg] or DEFAULT_SETS)}
+    from handsdk.train.data.faces import DEFAULT_SETS as FACE_SETS
+
+    sets = {x for task, cfg, name, _ in STEPS if task in ("mine", "faces") and name in train_files
+            for x in (MINE_SETS[cfg] or (DEFAULT_SETS if task == "mine" else FACE_SETS))}
     return sorted(f"real:{x}" for x in sets)
 
 
@@ -337,11 +355,22 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
             from handsdk.train.data import mining
 
             bundle = overrides.get("bundle")
-            if bundle:
+            if bundle and Path(bundle).name in INTERIMS:  # (else the bundle that ships today)
                 _interim(runs, bundle, built, train, data_root, progress)
             progress(f"mining {name} with the detector of {bundle or 'the shipped bundle'} ...")
             res = mining.mine(bundle or default_bundle_path(), MINE_SETS[cfg] or mining.DEFAULT_SETS,
                               root=data_root, progress=progress)
+            run.parent.mkdir(parents=True, exist_ok=True)
+            run.write_text(json.dumps(res))
+            continue
+        if task == "faces":
+            if not train and run.is_file():
+                progress(f"reusing {run}")
+                continue
+            from handsdk.train.data import faces
+
+            progress(f"finding faces for {name} (OpenCV's Haar cascades, in the MediaPipe environment) ...")
+            res = faces.mine_faces(MINE_SETS[cfg] or faces.DEFAULT_SETS, root=data_root, log=progress)
             run.parent.mkdir(parents=True, exist_ok=True)
             run.write_text(json.dumps(res))
             continue

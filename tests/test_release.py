@@ -24,7 +24,7 @@ def _tiny_runs(root):
                                           "data": {"train": ["synth"]}}),
     }
     specs["pose_ft"] = specs["pose_ft2"] = specs["pose_ft7"] = specs["pose_rot"] = specs["pose_rot2"] = specs["pose_face"] = specs["pose"]
-    specs["detector_ft"] = specs["detector_s224"] = specs["detector"]
+    specs["detector_ft"] = specs["detector_s224"] = specs["detector_small"] = specs["detector"]
     specs["gesture_asl_pipeline"] = specs["gesture_asl"]
     specs["gesture_commands_pipeline"] = specs["gesture_commands"]
     for name in ("hard_negatives.json", "hard_negatives_val.json", "hard_negatives_scene.json",  # mined
@@ -50,7 +50,7 @@ def test_build_default_reuses_runs_and_records_provenance(tmp_path):
     rep = build_default_bundle(out, runs=tmp_path / "runs", fmt="fp32", train=False, evaluate=False,
                                weights_dir=tmp_path / "weights", progress=lambda m: None)
     # the Keras weights of the shipped models are exported beside the bundle (to be committed)
-    assert set(rep["weights"]) == {"detector_s224", "pose_face", "gesture_commands_pipeline", "gesture_asl_pipeline"}
+    assert set(rep["weights"]) == {"detector_small", "pose_face", "gesture_commands_pipeline", "gesture_asl_pipeline"}
     from handsdk.train.trainer import load_exported
 
     assert load_exported(tmp_path / "weights" / "pose_face" / "best.keras").count_params() > 0

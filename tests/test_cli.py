@@ -98,3 +98,20 @@ def test_console_script_is_installed(bundle_path):
     out = subprocess.run([exe, "bundle", "inspect", str(bundle_path)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "landmarker" in out.stdout
+
+
+def test_run_takes_the_presence_thresholds(bundle_path, tmp_path):
+    """--min-presence reaches the recognizer: a threshold no presence reaches
+    reports no hand where the bundle's own finds one; out-of-range values are refused."""
+    import cv2
+
+    for i in range(2):
+        cv2.imwrite(str(tmp_path / f"{i}.jpg"), red_stroke_frame())
+    base = ["run", "--source", str(tmp_path), "--bundle", str(bundle_path), "--json"]
+    found = [len(json.loads(x)["hands"]) for x in runner.invoke(app, base).output.strip().splitlines()]
+    assert found == [1, 1]
+    r = runner.invoke(app, base + ["--min-presence", "1.0", "--min-tracking-presence", "1.0"])
+    assert r.exit_code == 0, r.output
+    assert [len(json.loads(x)["hands"]) for x in r.output.strip().splitlines()] == [0, 0]
+    r = runner.invoke(app, base + ["--min-presence", "1.5"])
+    assert r.exit_code == 2 and "Traceback" not in r.output

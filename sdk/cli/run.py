@@ -73,6 +73,13 @@ def register(app: typer.Typer):
         running_mode: str = typer.Option("auto", "--running-mode",
                                          help="auto (video for cameras and videos, image for images), image or video"),
         smoothing: bool = typer.Option(True, "--smoothing/--no-smoothing", help="One-Euro keypoint smoothing"),
+        min_presence: Optional[float] = typer.Option(
+            None, "--min-presence", min=0.0, max=1.0,
+            help="landmarker presence a new hand needs (default: the bundle's, 0.99 for the shipped one; "
+                 "lower finds more hands and takes more faces for hands)"),
+        min_tracking_presence: Optional[float] = typer.Option(
+            None, "--min-tracking-presence", min=0.0, max=1.0,
+            help="presence a tracked hand needs to stay (default: the bundle's, 0.75; never above --min-presence)"),
         actions: Optional[Path] = typer.Option(None, "--actions", help="JSON map of gestures to actions "
                                                                        "(key / shell)"),
         allow_shell: bool = typer.Option(False, "--allow-shell",
@@ -160,7 +167,9 @@ def register(app: typer.Typer):
         try:
             session = Session(SessionOptions(
                 recognizer=GestureRecognizerOptions(bundle=bundle, running_mode=rm, max_hands=max_hands,
-                                                    num_threads=threads, smoothing=smoothing),
+                                                    num_threads=threads, smoothing=smoothing,
+                                                    min_presence_score=min_presence,
+                                                    min_tracking_presence=min_tracking_presence),
                 camera_size=(cam_w, cam_h) if cam_w is not None else None, reconnect=reconnect,
                 max_frames=max_frames, start_score=start_score, end_score=end_score, min_hold_ms=min_hold_ms,
                 hold_interval_ms=hold_interval_ms, spelling=spell_opts, require_spelling=mode == "spelling",

@@ -373,3 +373,16 @@ def classification_metrics(y_true, y_pred, num_classes: int | None = None, label
     if labels is not None:
         out["labels"] = [str(x) for x in labels]
     return out
+
+
+def far_from_all(box, boxes, max_iou: float = 0.02, max_inside: float = 0.05) -> bool:
+    """True when ``box`` neither overlaps any of ``boxes`` (IoU under
+    ``max_iou``) nor holds or lies in one (each side's share inside the other
+    under ``max_inside``): a region that surely shows none of those hands (a
+    face as a presence negative, mined or measured)."""
+    hands = np.asarray(boxes, np.float32).reshape(-1, 4)
+    if not len(hands):
+        return True
+    b = np.asarray(box, np.float32).reshape(1, 4)
+    return bool((box_iou(b, hands) < max_iou).all() and (box_inside(b, hands) < max_inside).all()
+                and (box_inside(hands, b) < max_inside).all())

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from handsdk.train.data import faces as F
-from handsdk.train.data import face_worker, mining
+from handsdk.tools import face_worker
+from handsdk.train.data import mining
 from handsdk.train.data.sample import Sample
 from handsdk.train.models import data as D
 
@@ -104,3 +105,52 @@ def test_hard_negative_scale_jitter_scales_the_crop_and_draws_nothing_when_off()
                 hard_negatives=boxes)
     D.pose_pool([s], 64, SimpleNamespace(**base), r1, negatives=0.0, jitter=True, hard_negatives=boxes)
     assert r0.random() == r1.random()
+
+
+def _scene(image, kp, human):
+    s = Sample(image=image, keypoints=np.asarray(kp, np.float32).reshape(-1, 21, 3), keypoint_source="mediapipe",
+               source="webcam_finger_counts")
+    s.extras["human_boxes"] = np.asarray(human, np.float32).reshape(-1, 4)
+    s.extras["pseudo_labelled"] = True
+    return s
+
+
+def test_bench_presence_table_scores_hands_against_faces_far_from_them(bundle_path):
+    """The bench's presence table: MediaPipe's hands vs faces, a face touching a
+    known hand left out, counts and rates per scene set, rendered in the report."""
+    from handsdk.tools.bench_presence import face_keys, presence_rows
+    from handsdk.tools.bench_report import format_markdown, report_sections
+    from tests.conftest import red_stroke_frame
+
+    img = red_stroke_frame()  # the tiny test bundle finds a hand in the red stroke (100..180, 60..160)
+    hand = _hand(110, 70, 60)
+    samples = {"webcam_finger_counts": [_scene(img, [hand], [[100, 60, 180, 160]]) for _ in range(2)],
+               "asl_letters": [_scene(img, [hand], [[100, 60, 180, 160]])]}  # not a scene set: no row
+    keys = {"webcam_finger_counts": ["a", "b"], "asl_letters": ["c"]}
+    assert face_keys(keys) == ["a", "b"]
+    faces = {"a": [[250, 20, 300, 70], [120, 80, 170, 130]],  # the second lies on the hand: dropped
+             "b": [[10, 150, 60, 200]]}
+    rows = presence_rows(bundle_path, samples, keys, faces)
+    assert [r["set"] for r in rows] == ["webcam_finger_counts"]
+    r = rows[0]
+    assert r["hands"] == 2 and r["faces"] == 2
+    assert r["auc"] is not None and 0.0 <= r["auc"] <= 1.0
+    assert 0.0 <= r["hands_kept"] <= 1.0 and 0.0 <= r["faces_refused"] <= 1.0
+    rep = {"presence": rows, "detection": [], "agreement": [], "gestures": [], "latency": [], "targets": [],
+           "keypoints_human": None}
+    titles = [t for t, *_ in report_sections(rep)]
+    assert "Presence: hands vs faces (SDK landmarker)" in titles
+    assert f"faces refused at {r['threshold']:g}" in format_markdown(dict(rep, machine={}, bundle="b"))
+
+
+def test_the_face_worker_reads_frames_from_an_npz(tmp_path):
+    """Run for real where the MediaPipe environment (with opencv-contrib) exists:
+    a blank frame has no face, every key comes back."""
+    from handsdk.tools.mediapipe_env import DEFAULT_VENV, run_face_worker, venv_python
+
+    py = venv_python(DEFAULT_VENV)
+    if not py.is_file():
+        pytest.skip("no MediaPipe environment")
+    np.savez(tmp_path / "f.npz", k1=np.zeros((120, 160, 3), np.uint8), k2=np.full((120, 160, 3), 200, np.uint8))
+    faces = run_face_worker(py, {"frames": str(tmp_path / "f.npz"), "keys": ["k1", "k2"]}, tmp_path)
+    assert faces == {"k1": [], "k2": []}

@@ -57,8 +57,10 @@ from .bench_samples import (ALWAYS_HAND_SETS, DEFAULT_SETS, NO_HAND_LABELS, SCEN
                             sample_frames, select_samples, spread)
 from .bench_systems import (GESTURE_ALIASES, _gesture_map, gesture_classifiers, run_mediapipe_accuracy,
                             run_mediapipe_latency, run_sdk_accuracy, run_sdk_latency, sdk_hands)
+from .bench_presence import face_keys, presence_rows
 from .mediapipe_env import (DEFAULT_VENV, MODEL_FILES, REPO, WORKER, MediaPipeUnavailable,
-                            anchors_dir, ensure_mediapipe, mediapipe_version, model_path, run_worker, venv_python)
+                            anchors_dir, ensure_mediapipe, mediapipe_version, model_path, run_face_worker,
+                            run_worker, venv_python)
 
 __all__ = [
     "machine_info", "run_bench", "LOCALISED_IOU", "MP_README_MS", "TARGET_FALSE_PER_IMAGE", "TARGET_GESTURE_GAP",
@@ -69,7 +71,8 @@ __all__ = [
     "sample_frames", "select_samples", "spread", "GESTURE_ALIASES", "_gesture_map", "gesture_classifiers",
     "run_mediapipe_accuracy", "run_mediapipe_latency", "run_sdk_accuracy", "run_sdk_latency", "sdk_hands",
     "DEFAULT_VENV", "MODEL_FILES", "REPO", "WORKER", "MediaPipeUnavailable", "anchors_dir", "ensure_mediapipe",
-    "mediapipe_version", "model_path", "run_worker", "venv_python",
+    "mediapipe_version", "model_path", "run_worker", "venv_python", "face_keys", "presence_rows",
+    "run_face_worker",
 ]
 
 
@@ -178,6 +181,18 @@ def run_bench(bundle=None, *, sets=DEFAULT_SETS, data_root=None, limit: int | No
                 report["mediapipe"] = {"available": False, "message": str(e)}
                 log(f"MediaPipe failed: {e}\n-> continuing with the SDK columns only")
                 mp_py = None
+        if mp_py is not None and face_keys(keys):
+            # presence: MediaPipe's hands vs the faces OpenCV's cascades find (they run in the
+            # MediaPipe environment: the project's OpenCV has no cascade files)
+            try:
+                log("faces (OpenCV's Haar cascades) for the presence table ...")
+                t = time.perf_counter()
+                faces = run_face_worker(mp_py, {"frames": str(npz), "keys": face_keys(keys)}, tmp)
+                report["presence"] = presence_rows(b, chosen, keys, faces, threads=threads)
+                report["timing_s"]["presence"] = round(time.perf_counter() - t, 1)
+            except MediaPipeUnavailable as e:
+                log(f"presence table skipped: {e}")
+                report["presence_error"] = str(e)
         # latency: per frame size, SDK and MediaPipe blocks back to back, ``repeats``
         # times in alternating order, timings pooled: a change of load on the
         # machine hits both alike

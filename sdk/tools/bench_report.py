@@ -92,6 +92,20 @@ def report_sections(report: dict) -> list[tuple[str, list[str], list[list[str]],
                                     "boxes: SDK / MP" for n, lo, hi in M.HAND_SIZES], rows,
                          ["size: the human box's longer side over the frame's longer side; a set@F is the set's "
                           "frames shrunk to F in the middle of the frame (a person farther away)"]))
+    if report.get("presence"):
+        rows = []
+        for r in report["presence"]:
+            rows.append([r["set"], str(r["hands"]), str(r["faces"]),
+                         "-" if r["auc"] is None else f"{r['auc']:.3f}",
+                         _pct(r["hands_kept"]), _pct(r["faces_refused"])])
+        thr = report["presence"][0]["threshold"]
+        secs.append(("Presence: hands vs faces (SDK landmarker)",
+                     ["set", "hands (MediaPipe's)", "faces (OpenCV Haar)", "ROC AUC", f"hands kept at {thr:g}",
+                      f"faces refused at {thr:g}"], rows,
+                     ["the landmarker's presence score on MediaPipe's pseudo-labelled hands (their keypoint boxes) "
+                      "and on the faces OpenCV's Haar cascades find in the same frames, each far from every known "
+                      "hand; run as on a detection (the detector's map as skeleton input); the threshold is the "
+                      "bundle's for a new hand"]))
     kh = report.get("keypoints_human")
     if kh:
         rows = []

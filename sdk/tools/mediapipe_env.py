@@ -16,6 +16,7 @@ from typing import Callable
 
 REPO = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("mediapipe_worker.py")  # run as a script in the MediaPipe venv
+FACE_WORKER = Path(__file__).with_name("face_worker.py")  # OpenCV's Haar cascades (opencv-contrib there)
 DEFAULT_VENV = Path("~/.cache/handsdk/mediapipe-venv")
 MODEL_FILES = {"full": "hand_landmarker_full.task", "lite": "hand_landmarker_alllite.task"}
 
@@ -136,3 +137,22 @@ def run_worker(python, job: dict, workdir, *, worker=None, timeout: int = 1800) 
         why = (res or {}).get("error") or (r.stderr or r.stdout).strip()[-1500:] or f"exit code {r.returncode}"
         raise MediaPipeUnavailable(f"the MediaPipe worker failed: {why}")
     return res
+
+
+def run_face_worker(python, job: dict, workdir, *, timeout: int = 3600) -> dict:
+    """Faces found by OpenCV's Haar cascades (``face_worker.py`` in the MediaPipe
+    environment, whose opencv-contrib has the cascade files): ``job`` holds
+    ``images`` (paths) or ``frames`` (an .npz) and ``keys``; returns {path or
+    key: [[x0, y0, x1, y1], ...]}. Raises :class:`MediaPipeUnavailable` saying why."""
+    workdir = Path(workdir)
+    out = workdir / f"faces_{time.monotonic_ns()}.json"
+    jp = workdir / f"faces_job_{time.monotonic_ns()}.json"
+    jp.write_text(json.dumps(dict(job, out=str(out))))
+    try:
+        r = subprocess.run([str(python), str(FACE_WORKER), str(jp)], capture_output=True, text=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise MediaPipeUnavailable(f"the face worker did not finish in {timeout} s") from None
+    if r.returncode != 0 or not out.is_file():
+        raise MediaPipeUnavailable(f"the face worker failed ({python}): {(r.stderr or r.stdout).strip()[-800:]}")
+    return json.loads(out.read_text())["faces"]

@@ -16,7 +16,8 @@ holds no hand::
     python -m handsdk.train.data.faces -o runs/faces.json [--sets ...]
 
 The cascades run in the MediaPipe environment (the project's OpenCV has no
-cascade files; ``face_worker.py``), created on demand as for ``handsdk bench``.
+cascade files; ``handsdk/tools/face_worker.py``), created on demand as for
+``handsdk bench``.
 """
 from __future__ import annotations
 
@@ -53,19 +54,11 @@ def head_box(face) -> list[float]:
 def run_cascades(paths, *, venv=None, install: bool = True, min_size: int = 16, log=print,
                  timeout: int = 3600) -> dict[str, list]:
     """{path: [[x0, y0, x1, y1], ...]} of the faces in image files."""
-    import subprocess
-
-    from handsdk.tools.mediapipe_env import ensure_mediapipe
+    from handsdk.tools.mediapipe_env import ensure_mediapipe, run_face_worker
 
     py = ensure_mediapipe(venv, install=install, log=log)
-    worker = Path(__file__).with_name("face_worker.py")
     with tempfile.TemporaryDirectory(prefix="handsdk-faces-") as td:
-        job, out = Path(td) / "job.json", Path(td) / "out.json"
-        job.write_text(json.dumps({"images": [str(p) for p in paths], "out": str(out), "min_size": min_size}))
-        r = subprocess.run([str(py), str(worker), str(job)], capture_output=True, text=True, timeout=timeout)
-        if r.returncode != 0 or not out.is_file():
-            raise RuntimeError(f"the face worker failed ({py}): {(r.stderr or r.stdout).strip()[-800:]}")
-        return json.loads(out.read_text())["faces"]
+        return run_face_worker(py, {"images": [str(p) for p in paths], "min_size": min_size}, td, timeout=timeout)
 
 
 def mine_faces(sets=DEFAULT_SETS, *, root=None, venv=None, install: bool = True, log=print) -> dict:

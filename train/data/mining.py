@@ -43,11 +43,7 @@ def known_hands(sample) -> np.ndarray:
 
 
 def is_far(box, hands: np.ndarray) -> bool:
-    if not len(hands):
-        return True
-    b = np.asarray(box, np.float32)[None]
-    return bool((M.box_iou(b, hands) < MAX_IOU).all() and (M.box_inside(b, hands) < MAX_INSIDE).all()
-                and (M.box_inside(hands, b) < MAX_INSIDE).all())
+    return M.far_from_all(box, hands, MAX_IOU, MAX_INSIDE)
 
 
 def mine(bundle, sets=DEFAULT_SETS, *, root=None, max_hands: int = 4, min_score: float = 0.3,

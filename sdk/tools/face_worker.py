@@ -1,5 +1,5 @@
-"""Find faces in image files with OpenCV's Haar cascades, for
-:mod:`handsdk.train.data.faces`.
+"""Find faces with OpenCV's Haar cascades, for :mod:`handsdk.train.data.faces`
+(presence negatives) and ``handsdk bench`` (presence: hands vs faces).
 
 Standalone: the project's ``opencv-python-headless`` ships no cascade files,
 so this runs in the MediaPipe environment (``pip install mediapipe`` pulls
@@ -8,9 +8,11 @@ standard library.
 
     python face_worker.py job.json
 
-job.json: ``{"images": [path, ...], "out": "result.json", "min_size": 16}``;
-result.json: ``{"cascades": [...], "faces": {path: [[x0, y0, x1, y1], ...]}}``
-(frontal faces and profiles looking either way, pixels of the stored image).
+job.json: ``{"images": [path, ...], "out": "result.json", "min_size": 16}``, or
+``{"frames": "frames.npz", "keys": [key, ...], ...}`` (RGB uint8 arrays, as for
+the MediaPipe worker); result.json: ``{"cascades": [...], "faces": {path or
+key: [[x0, y0, x1, y1], ...]}}`` (frontal faces and profiles looking either
+way, in the image's pixels).
 """
 from __future__ import annotations
 
@@ -51,8 +53,14 @@ def main(job_path) -> int:
         cc.append((name, c))
     ms = int(job.get("min_size", 16))
     faces = {}
-    for p in job["images"]:
-        img = cv2.imread(p, cv2.IMREAD_GRAYSCALE)
+    if job.get("frames"):
+        import numpy as np
+
+        arrays = np.load(job["frames"])
+        items = ((k, cv2.cvtColor(arrays[k], cv2.COLOR_RGB2GRAY)) for k in job["keys"] if k in arrays.files)
+    else:
+        items = ((p, cv2.imread(p, cv2.IMREAD_GRAYSCALE)) for p in job["images"])
+    for p, img in items:
         if img is None:
             continue
         img = cv2.equalizeHist(img)

@@ -34,7 +34,7 @@ STEPS = (
     # 4 more epochs at a lower rate, selected on the scene score (the copy-paste
     # composite variant, detector_comp.yaml, was measured and not kept)
     ("detector", "detector_scene_ft", "detector_ft", {"train.init_from": "{runs}/detector"}),
-    # the shipped detector: the first stage fine-tuned at 224x176 instead of 160x128 (small
+    # the second detector stage: the first fine-tuned at 224x176 instead of 160x128 (small
     # hands: webcam_finger_counts/valid@0.4 found 0.73 -> 0.90), with presence 0.99 for a new hand
     ("detector", "detector_s224", "detector_s224", {"train.init_from": "{runs}/detector"}),
     # the shipped detector: 4 more epochs with smaller hands (60% of the frames zoomed
@@ -80,7 +80,8 @@ STEPS = (
                                             "data.skeleton_bundle": "{shipped}"}),
     # presence that rejects faces: every face OpenCV's Haar cascades find in the shippable
     # scene frames, far from every known hand (python -m handsdk.train.data.faces), and the
-    # boxes on no hand where the 224x176 detector fires, as presence negatives
+    # boxes on no hand where the detector of the bundle that ships today fires (it was the
+    # 224x176 stage when this ran), as presence negatives
     ("mine", "hard_negatives_s224", "hard_negatives_s224.json", {"bundle": "{shipped}"}),
     ("faces", "faces", "faces.json", {}),
     ("faces", "faces_val", "faces_val.json", {}),

@@ -43,7 +43,7 @@ def test_faces_near_hands_are_dropped_and_the_file_reads_as_hard_negatives(monke
     face = [100.0, 80.0, 140.0, 120.0]
     from handsdk.train.data import real
 
-    monkeypatch.setattr(real, "load_dataset", lambda name, split, root: list(frames.values()))
+    monkeypatch.setattr(real, "load_dataset", lambda name, split, root, **kw: list(frames.values()))
     monkeypatch.setattr(F.Path, "is_file", lambda self: True)
     monkeypatch.setattr(F, "run_cascades", lambda paths, **kw: {p: [face] for p in paths})
     res = F.mine_faces(["webcam_finger_counts/train"], log=lambda *a: None)

@@ -366,21 +366,17 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
             if bundle and Path(bundle).name in INTERIMS:  # (else the bundle that ships today)
                 _interim(runs, bundle, built, train, data_root, progress)
             progress(f"mining {name} with the detector of {bundle or 'the shipped bundle'} ...")
-            res = mining.mine(bundle or default_bundle_path(), MINE_SETS[cfg] or mining.DEFAULT_SETS,
-                              root=data_root, progress=progress)
-            run.parent.mkdir(parents=True, exist_ok=True)
-            run.write_text(json.dumps(res))
+            mining.save(mining.mine(bundle or default_bundle_path(), MINE_SETS[cfg] or mining.DEFAULT_SETS,
+                                    root=data_root, progress=progress), run)
             continue
         if task == "faces":
             if not train and run.is_file():
                 progress(f"reusing {run}")
                 continue
-            from handsdk.train.data import faces
+            from handsdk.train.data import faces, mining
 
             progress(f"finding faces for {name} (OpenCV's Haar cascades, in the MediaPipe environment) ...")
-            res = faces.mine_faces(MINE_SETS[cfg] or faces.DEFAULT_SETS, root=data_root, log=progress)
-            run.parent.mkdir(parents=True, exist_ok=True)
-            run.write_text(json.dumps(res))
+            mining.save(faces.mine_faces(MINE_SETS[cfg] or faces.DEFAULT_SETS, root=data_root, log=progress), run)
             continue
         if not train and (run / "best.keras").exists():
             progress(f"reusing {run}")

@@ -27,9 +27,9 @@ def register(app: typer.Typer):
         data_root: Optional[Path] = typer.Option(None, "--data-root", help="shared data (or $HANDSDK_DATA)"),
         evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate"),
     ):
-        """Train the default models (15 steps: 12 trainings, 3 hard-negative minings) on the
-        shippable shared data, convert them into one bundle and evaluate it (about 2 hours
-        15 minutes on 2 CPU cores)."""
+        """Train the default models (21 steps: 15 trainings, 4 hard-negative minings, 2 face
+        findings) on the shippable shared data, convert them into one bundle and evaluate it
+        (about 2 hours 40 minutes on 2 CPU cores)."""
         if fmt not in FORMATS:
             fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         need_train_extra("handsdk build-default")

@@ -22,13 +22,10 @@ cascade files; ``handsdk/tools/face_worker.py``), created on demand as for
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
 from pathlib import Path
-
-import numpy as np
 
 from handsdk.train.data import mining
 
@@ -69,7 +66,8 @@ def mine_faces(sets=DEFAULT_SETS, *, root=None, venv=None, install: bool = True,
     samples = []
     for spec in sets:
         name, _, split = spec.partition("/")
-        got = [s for s in real.load_dataset(name, split or None, root) if s.path and Path(s.path).is_file()]
+        got = [s for s in real.load_dataset(name, split or None, root, load_image=False)  # (the worker reads them)
+               if s.path and Path(s.path).is_file()]
         log(f"  {spec}: {len(got)} frames")
         samples += got
     faces = run_cascades([s.path for s in samples], venv=venv, install=install, log=log)
@@ -100,10 +98,9 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     res = mine_faces([s for s in a.sets.split(",") if s], root=a.data_root, venv=a.mediapipe_venv,
                      install=not a.no_install)
-    Path(a.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.output).write_text(json.dumps(res))
-    print(f"{res['faces']} faces ({sum(len(v) for v in res['boxes'].values())} boxes) in {len(res['boxes'])} of {res['frames']} frames "
-          f"-> {a.output}")
+    mining.save(res, a.output)
+    print(f"{res['faces']} faces ({sum(len(v) for v in res['boxes'].values())} boxes) in {len(res['boxes'])} "
+          f"of {res['frames']} frames -> {a.output}")
     return 0
 
 

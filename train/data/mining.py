@@ -92,6 +92,14 @@ def load(path) -> dict[str, list]:
     return d["boxes"]
 
 
+def save(result: dict, path) -> Path:
+    """Write a mined file (``{"boxes": ...}`` and what made it) where :func:`load` reads it."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(result))
+    return p
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m handsdk.train.data.mining", description=__doc__.split("\n\n")[0])
     ap.add_argument("--bundle", default=None, help="bundle whose detector is mined (default: the shipped one)")
@@ -105,8 +113,7 @@ def main(argv=None) -> int:
 
         bundle = default_bundle_path()
     res = mine(bundle, [s for s in a.sets.split(",") if s], root=a.data_root)
-    Path(a.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.output).write_text(json.dumps(res))
+    save(res, a.output)
     print(f"{sum(len(v) for v in res['boxes'].values())} boxes on no hand in {len(res['boxes'])} of "
           f"{res['frames']} frames -> {a.output}")
     return 0

@@ -243,6 +243,19 @@ def test_select_samples_far_view_shrinks_a_scene_set_and_its_labels():
         B.select_samples(["webcam_finger_counts@2"], limit=1, log=lambda m: None)
 
 
+@needs_data
+@pytest.mark.data
+def test_select_samples_aspect_view_widens_the_stretched_studio_frames():
+    stored, _ = B.select_samples(["asl_signers_studio"], limit=2, log=lambda m: None)
+    wide, _ = B.select_samples(["asl_signers_studio~4:3"], limit=2, log=lambda m: None)
+    assert "asl_signers_studio~4:3" in B.SCENE_SETS
+    for a, b in zip(stored["asl_signers_studio"], wide["asl_signers_studio~4:3"]):
+        assert a.path == b.path and b.image.shape[0] == a.image.shape[0]
+        assert b.image.shape[1] == round(a.image.shape[0] * 4 / 3)
+        ka, kb = B.pseudo_keypoints(a), B.pseudo_keypoints(b)
+        np.testing.assert_allclose(kb[..., 0], ka[..., 0] * b.image.shape[1] / a.image.shape[1], rtol=1e-5)
+
+
 def _gesture_folder(root: Path) -> Path:
     import cv2
 

@@ -292,3 +292,37 @@ def test_far_view_moves_the_image_and_every_coordinate_together():
             split_far(bad)
     with pytest.raises(ValueError, match="in \\(0, 1\\]"):
         far_view(s, 0.0)
+
+
+def test_aspect_view_widens_the_frame_and_its_labels_and_split_view_reads_both_views():
+    from handsdk.train.data.sample import Sample, aspect_view, split_view
+
+    img = np.full((120, 120, 3), 40, np.uint8)
+    img[30:50, 60:80] = (250, 10, 10)  # a red square: squeezed in the stored (stretched) frame
+    kp = np.zeros((1, 21, 3), np.float32)
+    kp[0, :, :2] = [60, 30]
+    kp[0, 1:, :2] = [80, 50]
+    kp[0, 5, 2] = -1
+    s = Sample(image=img, boxes=np.array([[60, 30, 80, 50]], np.float32), keypoints=kp,
+               keypoint_source="mediapipe", source="asl_signers_studio",
+               extras={"human_boxes": np.array([[60, 30, 80, 50]], np.float32), "pseudo_keypoints": kp.copy()})
+    f = aspect_view(s, 4 / 3)
+    assert f.image.shape == (120, 160, 3) and f.extras["aspect_view"] == pytest.approx(4 / 3)
+    red = np.argwhere((f.image[..., 0] > 150) & (f.image[..., 1] < 60))
+    (y0, x0), (y1, x1) = red.min(0), red.max(0) + 1  # wider by 4/3, same height
+    np.testing.assert_allclose(f.boxes[0], [x0, y0, x1, y1], atol=1.5)
+    np.testing.assert_allclose(f.extras["human_boxes"][0], f.boxes[0])
+    np.testing.assert_allclose(f.extras["pseudo_keypoints"][0, 3, :2], [x1, y1], atol=1.5)
+    assert f.keypoints[0, 5, 2] == -1 and s.image.shape == (120, 120, 3)
+    name, view = split_view("asl_signers_studio~4:3")
+    assert name == "asl_signers_studio" and view(s).image.shape == (120, 160, 3)
+    name, view = split_view("asl_signers_studio~1.5@0.5")  # widened, then shrunk in its own canvas
+    both = view(s)
+    assert name == "asl_signers_studio" and both.image.shape == (120, 180, 3) and both.extras["far_view"] == 0.5
+    assert split_view("webcam_signs:valid") == ("webcam_signs:valid", None)
+    assert split_view("webcam_finger_counts:valid@0.4")[0] == "webcam_finger_counts:valid"
+    for bad in ("x~wide", "x~4:0", "x~9"):
+        with pytest.raises(ValueError, match="aspect"):
+            split_view(bad)
+    with pytest.raises(ValueError, match="aspect"):
+        aspect_view(s, 0.0)

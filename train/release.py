@@ -156,6 +156,7 @@ EVALUATION = (
     ("webcam_finger_counts@0.4", "valid", None),  # the same frames shrunk: small hands (far_view)
     ("webcam_signs", "valid", None),
     ("asl_signers_studio", None, None),
+    ("asl_signers_studio~4:3", None, None),  # the same frames widened back to 4:3 (stored stretched)
     ("selfie_people", None, None),  # faces close to the camera: false hands
 )
 
@@ -184,19 +185,19 @@ def evaluate_bundle(bundle_path, *, data_root=None, limit: int = 300, progress=p
     from handsdk.evaluation import evaluate
     from handsdk.tools.bench_samples import spread
     from handsdk.train.data.real import ensure_image, has_data, load_dataset
-    from handsdk.train.data.sample import far_view, split_far
+    from handsdk.train.data.sample import split_view
 
     out = {}
     for name, split, gset in EVALUATION:
-        base, far = split_far(name)
+        base, view = split_view(name)
         if not has_data(data_root, base):
             continue
         samples = [s for s in load_dataset(base, split=split, root=data_root, load_image=False) if s.path]
         # spread over the set (its files are sorted by class: the first N would be a few letters);
         # only the chosen images are decoded
         samples = [ensure_image(samples[i]) for i in spread(len(samples), limit)]
-        if far is not None:
-            samples = [far_view(s, far) for s in samples if s.image is not None]
+        if view is not None:
+            samples = [view(s) for s in samples if s.image is not None]
         with GestureRecognizer(GestureRecognizerOptions(bundle=bundle_path, color_order="RGB", max_hands=2)) as rec:
             t0 = time.perf_counter()
             r = evaluate(rec, samples, gesture_set=gset if gset in rec.classifiers else None)

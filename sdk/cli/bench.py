@@ -28,7 +28,7 @@ def register(app: typer.Typer):
                                                                            "or ../shared/data)"),
         sets: str = typer.Option(
             ",".join(DEFAULT_SETS), "--sets",
-            help="comma-separated sets (name, name:split, or a folder of <class>/<images>; name@0.4: its frames shrunk to 0.4 in the middle, small hands)"),
+            help="comma-separated sets (name, name:split, or a folder of <class>/<images>; name@0.4: its frames shrunk to 0.4 in the middle, small hands; name~4:3: its frames shown at aspect 4:3, for a set stored stretched)"),
         limit: int = typer.Option(100, "--limit", min=1, help="at most this many images per set (spread evenly)"),
         threads: Optional[int] = typer.Option(None, "--threads", min=1, help="SDK interpreter threads "
                                                                             "(default: usable cores, max 4)"),

@@ -18,9 +18,11 @@ from ..keypoints import keypoints_box
 #: selfie_people: faces close to the camera (phone selfies, few hands; no
 #: shipped model trains on it), scored for false hands
 #: webcam_finger_counts@0.4: its frames shrunk to 0.4 in the middle of the frame
-#: (a person farther away; hands 1/12-1/5 of the frame instead of 1/5-1/2)
+#: (a person farther away; hands 1/12-1/5 of the frame instead of 1/5-1/2);
+#: asl_signers_studio~4:3: its frames (4:3 and 16:9 videos stored stretched to
+#: squares, people squeezed) widened back to 4:3, as a camera sees a signer
 SCENE_SETS = ("webcam_finger_counts", "webcam_finger_counts@0.4", "webcam_signs", "asl_signers_studio",
-              "selfie_people")
+              "asl_signers_studio~4:3", "selfie_people")
 DEFAULT_SETS = ("asl_letters", "sign_language_digits", "asl_alphabet_subset", "asl_two_signers",
                 "hand_keypoints_gt") + SCENE_SETS
 SET_SPLITS = {"asl_letters": "valid", "sign_language_digits": "valid", "asl_alphabet_subset": None,
@@ -74,14 +76,17 @@ def select_samples(sets, root=None, limit: int | None = 100, log: Callable[[str]
     are dataset names, ``name:split`` or a folder of ``<class>/<images>``; a
     name ending in ``@F`` (e.g. ``webcam_finger_counts@0.4``) is read as a
     camera F times as near would see it (:func:`handsdk.train.data.sample.far_view`:
-    the frame shrunk in the middle of a canvas of its size; small hands)."""
+    the frame shrunk in the middle of a canvas of its size; small hands); one
+    ending in ``~W:H`` (``asl_signers_studio~4:3``) with its frames shown at
+    that aspect (:func:`handsdk.train.data.sample.aspect_view`: a set stored
+    stretched, as its camera saw it)."""
     from handsdk.train.data.real import ensure_image, load_dataset
-    from handsdk.train.data.sample import far_view, split_far
+    from handsdk.train.data.sample import split_view
 
     chosen, skipped = {}, {}
     for name in sets:
         split = None
-        base, far = (name, None) if Path(name).exists() else split_far(name)
+        base, view = (name, None) if Path(name).exists() else split_view(name)
         if ":" in base and not Path(base).exists():
             base, split = base.split(":", 1)
         elif base in SET_SPLITS:
@@ -95,8 +100,8 @@ def select_samples(sets, root=None, limit: int | None = 100, log: Callable[[str]
         ss = [ss[i] for i in spread(len(ss), limit)]
         for s in ss:
             ensure_image(s)
-        if far is not None:
-            ss = [far_view(s, far) for s in ss if s.image is not None]
+        if view is not None:
+            ss = [view(s) for s in ss if s.image is not None]
         if not ss:
             skipped[name] = "no images"
             continue

@@ -192,6 +192,27 @@ def test_bench_scene_rows_and_worst_png(tmp_path):
     assert img is not None and img.shape[1] == 4 * 240  # 2 frames per row, SDK beside MediaPipe
 
 
+def test_bench_scene_rows_score_a_reshaped_view_against_live_mediapipe():
+    """On a set~W:H view the stored pseudo-labels are of the stretched frame:
+    MediaPipe run on the view finds other hands, so its live hands are the
+    reference (the SDK's hand that MediaPipe also finds is no false hand) and
+    MediaPipe's own false hands are not counted."""
+    h1, h2 = _hand(10, 10), _hand(100, 60)
+    s = _scene_sample(None, [h1])  # the pseudo-labels know h1 only
+    s.extras["aspect_view"] = 4 / 3
+    sdk = {"f0": [_hd(h1), _hd(h2)]}
+    mp = {"f0": [{**_hd(h1), "keypoints": np.c_[h1[:, :2], -np.ones(21)].tolist()}, _hd(h2)]}  # (3rd column: depth)
+    (row,) = B.scene_rows({"x~4:3": [s]}, {"x~4:3": ["f0"]}, sdk, mp)
+    assert row["reference"] == "live MediaPipe"
+    assert row["sdk"]["false_per_image"] == 0.0 and row["mediapipe"]["false_per_image"] is None
+    assert row["sdk_keypoints"]["hands"] == 2 and row["sdk_keypoints"]["pck@0.2"] == 1.0
+    (plain,) = B.scene_rows({"x": [_scene_sample(None, [h1])]}, {"x": ["f0"]}, sdk, mp)
+    assert plain["reference"] == "pseudo-labels" and plain["sdk"]["false_per_image"] == 1.0
+    assert plain["mediapipe"]["false_per_image"] == 1.0
+    (alone,) = B.scene_rows({"x~4:3": [s]}, {"x~4:3": ["f0"]}, sdk, None)  # no MediaPipe: the pseudo-labels
+    assert alone["sdk"]["false_per_image"] == 1.0
+
+
 def test_mined_boxes_stay_away_from_every_known_hand():
     s = _scene_sample([[100, 0, 150, 50]], [_hand(10, 10)])
     hands = mining.known_hands(s)

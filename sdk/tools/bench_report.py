@@ -76,7 +76,10 @@ def report_sections(report: dict) -> list[tuple[str, list[str], list[list[str]],
                       f"lies >= {M.FOUND_INSIDE:g} inside it (one box may hold both hands of a sign); false hand: a "
                       f"reported hand overlapping no human box and no MediaPipe pseudo-labelled hand (IoU < "
                       f"{M.FALSE_IOU:g} and < {M.FALSE_INSIDE:g} inside); PCK on the pseudo-labelled hands that both "
-                      "systems found (vs MediaPipe full's pseudo-labels, so MediaPipe's own column is ~100%)"]))
+                      "systems found (vs MediaPipe full's pseudo-labels, so MediaPipe's own column is ~100%); "
+                      "a set~W:H is the set's frames shown at aspect W:H (stored stretched): MediaPipe run on those "
+                      "frames finds other hands than its pseudo-labels of the stored ones, so its live hands are the "
+                      "reference there (false hands and PCK) and its own false hands are not counted"]))
         rows = []
         for r in report["scenes"]:
             sb, mb = r["sdk"].get("found_by_size") or {}, (r["mediapipe"] or {}).get("found_by_size") or {}

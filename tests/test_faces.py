@@ -136,11 +136,61 @@ def test_bench_presence_table_scores_hands_against_faces_far_from_them(bundle_pa
     assert r["hands"] == 2 and r["faces"] == 2
     assert r["auc"] is not None and 0.0 <= r["auc"] <= 1.0
     assert 0.0 <= r["hands_kept"] <= 1.0 and 0.0 <= r["faces_refused"] <= 1.0
+    assert r["background"] >= 2 and r["auc_background"] is not None and 0.0 <= r["background_refused"] <= 1.0
+    assert r["forearms"] == 2 * len(F_boxes(hand, img.shape))
     rep = {"presence": rows, "detection": [], "agreement": [], "gestures": [], "latency": [], "targets": [],
            "keypoints_human": None}
     titles = [t for t, *_ in report_sections(rep)]
     assert "Presence: hands vs faces (SDK landmarker)" in titles
     assert f"faces refused at {r['threshold']:g}" in format_markdown(dict(rep, machine={}, bundle="b"))
+
+
+def F_boxes(hand, shape):
+    from handsdk.metrics import far_from_all
+    from handsdk.stages import hand_box
+    from handsdk.tools.bench_presence import forearm_boxes
+
+    return [b for b in forearm_boxes(hand[None], shape) if far_from_all(b, [hand_box(hand[:, :2])])]
+
+
+def _upright_hand(wrist=(100.0, 150.0), size=40.0):
+    """Wrist at the bottom, fingers up (MediaPipe order: 9 is the middle knuckle)."""
+    kp = np.zeros((21, 3), np.float32)
+    kp[:, 2] = 1
+    kp[0, :2] = wrist
+    for i in range(1, 21):
+        finger, joint = (i - 1) // 4, (i - 1) % 4
+        kp[i, :2] = (wrist[0] + (finger - 2) * size / 6, wrist[1] - size * (0.4 + 0.2 * joint))
+    return kp
+
+
+def test_forearm_crop_lies_beyond_the_wrist_away_from_the_fingers():
+    from handsdk.tools.bench_presence import FOREARM_OFFSET, forearm_boxes
+
+    hand = _upright_hand()
+    (arm,) = forearm_boxes(hand[None], (300, 200))
+    side = arm[2] - arm[0]
+    assert side == pytest.approx(arm[3] - arm[1])
+    assert (arm[0] + arm[2]) / 2 == pytest.approx(100, abs=1e-3)  # straight below the wrist
+    assert (arm[1] + arm[3]) / 2 == pytest.approx(150 + FOREARM_OFFSET * side, abs=1e-3)
+    assert forearm_boxes(hand[None], (170, 200)) == []  # mostly out of the frame: none
+    gone = hand.copy()
+    gone[0, 2] = -1
+    assert forearm_boxes(gone[None], (300, 200)) == []  # no wrist: none
+
+
+def test_background_crops_stay_far_from_everything_known():
+    from handsdk.metrics import far_from_all
+    from handsdk.tools.bench_presence import background_boxes
+
+    avoid = [np.array([0, 0, 100, 100], np.float32), np.array([150, 150, 300, 240], np.float32)]
+    rng = np.random.default_rng(0)
+    got = background_boxes((240, 320), avoid, 40.0, rng, n=3)
+    assert 1 <= len(got) <= 3
+    for i, b in enumerate(got):
+        assert b[2] - b[0] == pytest.approx(40) and 0 <= b[0] and b[2] <= 320 and 0 <= b[1] and b[3] <= 240
+        assert far_from_all(b, avoid + got[:i] + got[i + 1:])
+    assert background_boxes((240, 320), [np.array([0, 0, 320, 240], np.float32)], 40.0, rng) == []
 
 
 def test_the_face_worker_reads_frames_from_an_npz(tmp_path):

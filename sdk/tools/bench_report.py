@@ -97,18 +97,24 @@ def report_sections(report: dict) -> list[tuple[str, list[str], list[list[str]],
                           "frames shrunk to F in the middle of the frame (a person farther away)"]))
     if report.get("presence"):
         rows = []
+        auc = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
         for r in report["presence"]:
-            rows.append([r["set"], str(r["hands"]), str(r["faces"]),
-                         "-" if r["auc"] is None else f"{r['auc']:.3f}",
-                         _pct(r["hands_kept"]), _pct(r["faces_refused"])])
+            rows.append([r["set"], str(r["hands"]), str(r["faces"]), auc(r["auc"]),
+                         _pct(r["hands_kept"]), _pct(r["faces_refused"]),
+                         f"{r.get('forearms', 0)} / {r.get('background', 0)}",
+                         f"{auc(r.get('auc_forearms'))} / {auc(r.get('auc_background'))}",
+                         f"{_pct(r.get('forearms_refused'))} / {_pct(r.get('background_refused'))}"])
         thr = report["presence"][0]["threshold"]
         secs.append(("Presence: hands vs faces (SDK landmarker)",
                      ["set", "hands (MediaPipe's)", "faces (OpenCV Haar)", "ROC AUC", f"hands kept at {thr:g}",
-                      f"faces refused at {thr:g}"], rows,
+                      f"faces refused at {thr:g}", "forearm / background crops", "ROC AUC: forearms / background",
+                      f"refused at {thr:g}: forearms / background"], rows,
                      ["the landmarker's presence score on MediaPipe's pseudo-labelled hands (their keypoint boxes) "
                       "and on the faces OpenCV's Haar cascades find in the same frames, each far from every known "
-                      "hand; run as on a detection (the detector's map as skeleton input); the threshold is the "
-                      "bundle's for a new hand"]))
+                      "hand; on forearms (a hand-sized square beyond each wrist, away from the knuckles) and on "
+                      "background (hand-sized squares far from every hand, face and forearm, 2 a frame); run as "
+                      "on a detection (the detector's map as skeleton input); the threshold is the bundle's for "
+                      "a new hand"]))
     kh = report.get("keypoints_human")
     if kh:
         rows = []

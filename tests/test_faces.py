@@ -174,6 +174,8 @@ def test_forearm_crop_lies_beyond_the_wrist_away_from_the_fingers():
     assert (arm[0] + arm[2]) / 2 == pytest.approx(100, abs=1e-3)  # straight below the wrist
     assert (arm[1] + arm[3]) / 2 == pytest.approx(150 + FOREARM_OFFSET * side, abs=1e-3)
     assert forearm_boxes(hand[None], (170, 200)) == []  # mostly out of the frame: none
+    far = _upright_hand(wrist=(-100.0, -200.0))  # far off the frame's corner: its forearm too
+    assert forearm_boxes(far[None], (300, 200)) == []
     gone = hand.copy()
     gone[0, 2] = -1
     assert forearm_boxes(gone[None], (300, 200)) == []  # no wrist: none

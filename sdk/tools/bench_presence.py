@@ -65,7 +65,8 @@ def forearm_boxes(kps, frame_hw) -> list[np.ndarray]:
         side = float(max(b[2] - b[0], b[3] - b[1]))
         c = k[0, :2] + d / n * FOREARM_OFFSET * side
         box = np.array([c[0] - side / 2, c[1] - side / 2, c[0] + side / 2, c[1] + side / 2], np.float32)
-        inside = (min(box[2], w) - max(box[0], 0)) * (min(box[3], h) - max(box[1], 0)) / (side * side)
+        inside = (max(0.0, min(box[2], w) - max(box[0], 0)) * max(0.0, min(box[3], h) - max(box[1], 0))
+                  / (side * side))
         if inside >= 0.8:
             out.append(box)
     return out
@@ -97,7 +98,9 @@ def _auc(pos: np.ndarray, neg: np.ndarray) -> float | None:
 
 def presence_rows(bundle, samples: dict, keys: dict, faces: dict, *, threads: int = 2) -> list[dict]:
     """One row per camera-scene set: hands, faces, ROC AUC (hands vs faces),
-    hands kept and faces refused at the bundle's ``min_presence_score``.
+    hands kept and faces refused at the bundle's ``min_presence_score``; the
+    same for forearm and background crops (``forearms``, ``auc_forearms``,
+    ``forearms_refused``, ``background``, ...).
     ``faces``: {frame key: [face box, ...]} (pixels of the frame)."""
     from handsdk.stages import HandDetector, HandLandmarker, _bundle, hand_box
 

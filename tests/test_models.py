@@ -34,7 +34,8 @@ def test_detector_contract():
 
 @pytest.mark.parametrize("kw", [dict(), dict(use_skeleton=False), dict(scales=[2], scale_weights=[1.0]),
                                 dict(attention=True, keypoints_output=True, coord_weight=0.1),
-                                dict(rotation_head=True), dict(rotation_head=True, rotation_output=False)])
+                                dict(rotation_head=True), dict(rotation_head=True, rotation_output=False),
+                                dict(presence_from="scales")])
 def test_pose_contract(kw):
     from handsdk.train.models.pose import build_inference_model, build_pose, pose_metadata
 
@@ -202,3 +203,17 @@ def test_metadata_specs_parse_as_manifest_tensors():
         if "image" in meta["inputs"]:
             spec = TensorSpec.from_json("image", meta["inputs"]["image"], task)
             assert spec.std == (255.0, 255.0, 255.0) and spec.color == "RGB"
+
+
+def test_presence_from_scales_reads_every_decoder_scale_and_is_validated():
+    from handsdk.train.models.pose import build_pose
+
+    cfg = PoseModelConfig(input_size=32, filters=[8, 12, 16, 16], presence_from="scales")
+    m = build_pose(cfg)
+    # the deepest features (16) and the decoder's stride-4 (16) and stride-2 (12) ones, each averaged
+    assert m.get_layer("presence_fc").input.shape[-1] == 16 + 16 + 12
+    assert m.get_layer("handedness_fc").input.shape[-1] == 16  # handedness still reads the deepest alone
+    assert build_pose(PoseModelConfig(input_size=32, filters=[8, 12, 16, 16])).get_layer(
+        "presence_fc").input.shape[-1] == 16
+    with pytest.raises(ConfigError, match="presence_from"):
+        config_from_dict({"task": "pose", "model": {"presence_from": "everything"}})

@@ -23,7 +23,8 @@ def _tiny_runs(root):
                                           "decoding": {"kind": "fingerspelling", "none_label": None},
                                           "data": {"train": ["synth"]}}),
     }
-    specs["pose_ft"] = specs["pose_ft2"] = specs["pose_ft7"] = specs["pose_rot"] = specs["pose_rot2"] = specs["pose_face"] = specs["pose"]
+    specs["pose_ft"] = specs["pose_ft2"] = specs["pose_ft7"] = specs["pose_rot"] = specs["pose_rot2"] = specs["pose_face"] = \
+        specs["pose_scales"] = specs["pose"]
     specs["detector_ft"] = specs["detector_s224"] = specs["detector_small"] = specs["detector"]
     specs["gesture_asl_pipeline"] = specs["gesture_asl"]
     specs["gesture_commands_pipeline"] = specs["gesture_commands"]
@@ -50,10 +51,10 @@ def test_build_default_reuses_runs_and_records_provenance(tmp_path):
     rep = build_default_bundle(out, runs=tmp_path / "runs", fmt="fp32", train=False, evaluate=False,
                                weights_dir=tmp_path / "weights", progress=lambda m: None)
     # the Keras weights of the shipped models are exported beside the bundle (to be committed)
-    assert set(rep["weights"]) == {"detector_small", "pose_face", "gesture_commands_pipeline", "gesture_asl_pipeline"}
+    assert set(rep["weights"]) == {"detector_small", "pose_scales", "gesture_commands_pipeline", "gesture_asl_pipeline"}
     from handsdk.train.trainer import load_exported
 
-    assert load_exported(tmp_path / "weights" / "pose_face" / "best.keras").count_params() > 0
+    assert load_exported(tmp_path / "weights" / "pose_scales" / "best.keras").count_params() > 0
     assert not stale.exists() and (tmp_path / "weights" / "README.txt").is_file()
     assert rep["size_bytes"] == out.stat().st_size
     b = load_bundle(out)

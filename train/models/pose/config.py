@@ -20,6 +20,10 @@ class PoseModelConfig:
     heatmap_weight: float = 1.0
     coord_weight: float = 0.0  # integral (soft-argmax) L1 loss weight, normalised coordinates
     presence_weight: float = 0.5
+    #: what the presence head reads: ``bottom`` (the deepest features, averaged) or
+    #: ``scales`` (the features of every decoder scale, each averaged, side by side:
+    #: texture and keypoint-structure evidence besides the coarse shape)
+    presence_from: str = "bottom"
     handedness_weight: float = 0.3
     crop_scale: float = 1.4
     skeleton_thickness: float = 0.02
@@ -96,6 +100,8 @@ class PoseModelConfig:
 def validate(m: PoseModelConfig) -> None:
     from handsdk.train.config import ConfigError
 
+    if m.presence_from not in ("bottom", "scales"):
+        raise ConfigError(f"model.presence_from must be 'bottom' or 'scales', got {m.presence_from!r}")
     if len(m.scales) != len(m.scale_weights) or not m.scales:
         raise ConfigError("model.scales and model.scale_weights must have the same (non-zero) length")
     for s in m.scales:

@@ -56,8 +56,13 @@ def build_pose(cfg) -> "keras.Model":
             NUM_KEYPOINTS, 1, activation="sigmoid", name=f"hm_s{stride}",
             bias_initializer=keras.initializers.Constant(-3.0))(heads[stride])
     g = L.GlobalAveragePooling2D(name="pool")(heads[bottom])
+    pg = g
+    if getattr(cfg, "presence_from", "bottom") == "scales":
+        pg = L.Concatenate(name="presence_pool")(
+            [g] + [L.GlobalAveragePooling2D(name=f"presence_pool_s{st}")(heads[st])
+                   for st in sorted(heads, reverse=True) if st != bottom])
     for name in ("presence", "handedness"):
-        h = L.Dense(32, activation="relu", name=f"{name}_fc")(g)
+        h = L.Dense(32, activation="relu", name=f"{name}_fc")(pg if name == "presence" else g)
         outputs[name] = L.Dense(1, activation="sigmoid", name=name)(h)
     if cfg.rotation_head:  # where the hand points needs the layout, not a pooled vector
         r = L.Conv2D(16, 1, activation="relu", name="rotation_conv")(heads[bottom])

@@ -75,7 +75,7 @@ def register(app: typer.Typer):
         smoothing: bool = typer.Option(True, "--smoothing/--no-smoothing", help="One-Euro keypoint smoothing"),
         min_presence: Optional[float] = typer.Option(
             None, "--min-presence", min=0.0, max=1.0,
-            help="landmarker presence a new hand needs (default: the bundle's, 0.99 for the shipped one; "
+            help="landmarker presence a new hand needs (default: the bundle's, 0.97 for the shipped one; "
                  "lower finds more hands and takes more faces for hands)"),
         min_tracking_presence: Optional[float] = typer.Option(
             None, "--min-tracking-presence", min=0.0, max=1.0,

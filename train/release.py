@@ -148,7 +148,7 @@ INTERIMS = {"interim.handsdk": {"detector": "detector", "pose": "pose",
 #: 0.530 / 0.477 (faces close to the camera reach 0.9; 0.996 is the int8 maximum), and
 #: asl_letters / asl_two_signers letters unchanged (0.576 / 0.623 at 0.99).
 #:
-#: With the seventh-stage landmarker (pose_scales: the presence reads every decoder scale)
+#: With the sixth-stage landmarker that ships (pose_scales: the presence reads every decoder scale)
 #: a new hand needs 0.97: 0.99 / 0.97 / 0.95 give webcam_signs/valid found 0.926 / 0.941 /
 #: 0.956, webcam_finger_counts/valid@0.4 0.816 / 0.938 / 0.956, false hands per image on
 #: asl_signers_studio 0.070 / 0.187 / 0.267 and selfie_people 0.037 / 0.070 / 0.099 (the

@@ -181,13 +181,14 @@ def run_bench(bundle=None, *, sets=DEFAULT_SETS, data_root=None, limit: int | No
                 report["mediapipe"] = {"available": False, "message": str(e)}
                 log(f"MediaPipe failed: {e}\n-> continuing with the SDK columns only")
                 mp_py = None
-        if mp_py is not None and face_keys(keys):
+        fkeys = face_keys(keys)
+        if mp_py is not None and fkeys:
             # presence: MediaPipe's hands vs the faces OpenCV's cascades find (they run in the
             # MediaPipe environment: the project's OpenCV has no cascade files)
             try:
                 log("faces (OpenCV's Haar cascades) for the presence table ...")
                 t = time.perf_counter()
-                faces = run_face_worker(mp_py, {"frames": str(npz), "keys": face_keys(keys)}, tmp)
+                faces = run_face_worker(mp_py, {"frames": str(npz), "keys": fkeys}, tmp)
                 report["presence"] = presence_rows(b, chosen, keys, faces, threads=threads)
                 report["timing_s"]["presence"] = round(time.perf_counter() - t, 1)
             except MediaPipeUnavailable as e:

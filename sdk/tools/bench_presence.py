@@ -121,7 +121,7 @@ def presence_rows(bundle, samples: dict, keys: dict, faces: dict, *, threads: in
             fs = [f for f in faces.get(k, []) if M.far_from_all(f, hands)]
             kp = pseudo_keypoints(s)
             arms = [a for a in forearm_boxes(kp, s.image.shape) if M.far_from_all(a, hands)]
-            sides = [max(b[2] - b[0], b[3] - b[1]) for b in hands]
+            sides = [max(h[2] - h[0], h[3] - h[1]) for h in hands]
             side = float(np.median(sides)) if sides else min(s.image.shape[:2]) / 4
             avoid = list(hands) + [np.asarray(f, np.float32) for f in faces.get(k, [])] + arms
             crops = {"faces": [np.asarray(f, np.float32) for f in fs], "forearms": arms,
@@ -132,7 +132,7 @@ def presence_rows(bundle, samples: dict, keys: dict, faces: dict, *, threads: in
                 if vis.any():
                     pos.append(lm.landmark_rgb(s.image, hand_box(one[vis, :2]), detection=d).presence)
             for kind, boxes in crops.items():
-                neg[kind] += [lm.landmark_rgb(s.image, b, detection=d).presence for b in boxes]
+                neg[kind] += [lm.landmark_rgb(s.image, box, detection=d).presence for box in boxes]
         pos_a = np.asarray(pos, np.float64)
         row = {"set": name, "hands": int(len(pos_a)), "threshold": thr,
                "hands_kept": float((pos_a >= thr).mean()) if len(pos_a) else None}

@@ -106,6 +106,10 @@ def far_view(sample: Sample, factor: float) -> Sample:
     return _moved(sample, canvas, nw / w, nh / h, x0, y0, "far_view", f)
 
 
+#: the aspects (width / height) :func:`aspect_view` and ``name~W:H`` accept
+ASPECT_RANGE = (0.2, 5.0)
+
+
 def aspect_view(sample: Sample, aspect: float) -> Sample:
     """``sample`` with its image widened or narrowed (height kept) to
     ``aspect`` = width / height, coordinates moved with it: a set stored
@@ -115,8 +119,8 @@ def aspect_view(sample: Sample, aspect: float) -> Sample:
     import cv2
 
     a = float(aspect)
-    if not 0.2 <= a <= 5.0:
-        raise ValueError(f"aspect_view aspect (width / height) must be in [0.2, 5], got {aspect!r}")
+    if not ASPECT_RANGE[0] <= a <= ASPECT_RANGE[1]:
+        raise ValueError(f"aspect_view aspect (width / height) must be in {list(ASPECT_RANGE)}, got {aspect!r}")
     if sample.image is None:
         raise ValueError("aspect_view needs a sample with an image (keypoint-only rows have no frame)")
     h, w = sample.image.shape[:2]
@@ -140,8 +144,8 @@ def split_view(spec: str):
         except (ValueError, ZeroDivisionError):
             raise ValueError(f"{spec!r}: after '~' give the frames' aspect, width:height (e.g. {base}~4:3) "
                              f"or width / height (e.g. {base}~1.333)") from None
-        if not 0.2 <= aspect <= 5.0:
-            raise ValueError(f"{spec!r}: the aspect after '~' must be in [0.2, 5] (width / height)")
+        if not ASPECT_RANGE[0] <= aspect <= ASPECT_RANGE[1]:
+            raise ValueError(f"{spec!r}: the aspect after '~' must be in {list(ASPECT_RANGE)} (width / height)")
     if far is None and aspect is None:
         return base, None
 

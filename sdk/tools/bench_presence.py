@@ -65,9 +65,7 @@ def forearm_boxes(kps, frame_hw) -> list[np.ndarray]:
         side = float(max(b[2] - b[0], b[3] - b[1]))
         c = k[0, :2] + d / n * FOREARM_OFFSET * side
         box = np.array([c[0] - side / 2, c[1] - side / 2, c[0] + side / 2, c[1] + side / 2], np.float32)
-        inside = (max(0.0, min(box[2], w) - max(box[0], 0)) * max(0.0, min(box[3], h) - max(box[1], 0))
-                  / (side * side))
-        if inside >= 0.8:
+        if M.box_inside(box, [0, 0, w, h])[0, 0] >= 0.8:
             out.append(box)
     return out
 

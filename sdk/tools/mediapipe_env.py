@@ -112,8 +112,10 @@ def ensure_mediapipe(venv=None, *, install: bool = True, log: Callable[[str], No
     return venv_python(venv)
 
 
-def run_worker(python, job: dict, workdir, *, worker=None, timeout: int = 1800) -> dict:
-    """Run the MediaPipe worker on ``job`` (its "out" is set here)."""
+def run_worker(python, job: dict, workdir, *, worker=None, timeout: int = 1800,
+               what: str = "the MediaPipe worker") -> dict:
+    """Run the MediaPipe worker (or another script ``worker`` of the MediaPipe
+    environment, named ``what`` in errors) on ``job`` (its "out" is set here)."""
     workdir = Path(workdir)
     out = workdir / f"mp_result_{time.monotonic_ns()}.json"
     job = dict(job, out=str(out))
@@ -126,7 +128,7 @@ def run_worker(python, job: dict, workdir, *, worker=None, timeout: int = 1800) 
         r = subprocess.run([str(python), str(worker or WORKER), str(jp)], capture_output=True, text=True,
                            timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
-        raise MediaPipeUnavailable(f"the MediaPipe worker ran past {timeout} s") from None
+        raise MediaPipeUnavailable(f"{what} ran past {timeout} s") from None
     res = None
     if out.is_file():
         try:
@@ -135,7 +137,7 @@ def run_worker(python, job: dict, workdir, *, worker=None, timeout: int = 1800) 
             res = None
     if res is None or "error" in res or r.returncode != 0:
         why = (res or {}).get("error") or (r.stderr or r.stdout).strip()[-1500:] or f"exit code {r.returncode}"
-        raise MediaPipeUnavailable(f"the MediaPipe worker failed: {why}")
+        raise MediaPipeUnavailable(f"{what} failed ({python}): {why}")
     return res
 
 
@@ -144,15 +146,4 @@ def run_face_worker(python, job: dict, workdir, *, timeout: int = 3600) -> dict:
     environment, whose opencv-contrib has the cascade files): ``job`` holds
     ``images`` (paths) or ``frames`` (an .npz) and ``keys``; returns {path or
     key: [[x0, y0, x1, y1], ...]}. Raises :class:`MediaPipeUnavailable` saying why."""
-    workdir = Path(workdir)
-    out = workdir / f"faces_{time.monotonic_ns()}.json"
-    jp = workdir / f"faces_job_{time.monotonic_ns()}.json"
-    jp.write_text(json.dumps(dict(job, out=str(out))))
-    try:
-        r = subprocess.run([str(python), str(FACE_WORKER), str(jp)], capture_output=True, text=True,
-                           timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise MediaPipeUnavailable(f"the face worker did not finish in {timeout} s") from None
-    if r.returncode != 0 or not out.is_file():
-        raise MediaPipeUnavailable(f"the face worker failed ({python}): {(r.stderr or r.stdout).strip()[-800:]}")
-    return json.loads(out.read_text())["faces"]
+    return run_worker(python, job, workdir, worker=FACE_WORKER, timeout=timeout, what="the face worker")["faces"]

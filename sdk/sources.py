@@ -100,6 +100,7 @@ def iter_capture(cap, name: str, live: bool, reconnect: int = 0, reopen=None,
     cv2 = _cv2()
     t0 = time.monotonic()
     n = 0
+    last_ts = -1
     failures = 0
     try:
         while True:
@@ -135,12 +136,15 @@ def iter_capture(cap, name: str, live: bool, reconnect: int = 0, reopen=None,
                 continue
             failures = 0
             if live:
-                ts = int((time.monotonic() - t0) * 1000)
+                # whole ms of the clock; two frames within 1 ms (a buffered stream on a fast
+                # machine) would share one, so a live timestamp is at least the last one + 1
+                ts = max(int((time.monotonic() - t0) * 1000), last_ts + 1)
             else:
                 pos = cap.get(cv2.CAP_PROP_POS_MSEC)
                 fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
                 ts = int(pos) if pos and pos > 0 else int(round(n * 1000.0 / fps))
             n += 1
+            last_ts = ts
             yield frame, ts
     finally:
         try:

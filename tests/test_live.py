@@ -498,6 +498,22 @@ def _fake_cameras(monkeypatch, counts):
     return calls
 
 
+def test_live_timestamps_strictly_increase_when_frames_arrive_within_a_millisecond(bundle_path, monkeypatch):
+    import handsdk.sources as src
+
+    # a buffered stream on a fast machine: every frame is read at the same clock reading
+    monkeypatch.setattr(src.time, "monotonic", lambda: 100.0)
+    ts = []
+    with pytest.raises(src.SourceError, match="stopped delivering"):  # (after its 6 frames)
+        for _, t in src.iter_capture(FakeCapture(6), "camera 0", live=True):
+            ts.append(t)
+    assert ts == [0, 1, 2, 3, 4, 5]
+    # and handsdk run takes all of them in VIDEO mode, no "timestamps must increase"
+    _fake_cameras(monkeypatch, [6])
+    r = runner.invoke(app(), ["run", "--camera", "0", "--bundle", str(bundle_path), "--no-window"])
+    assert "timestamps must increase" not in r.output and r.output.count("1 hand(s)") == 6, r.output
+
+
 def test_run_camera_unplugged_mid_run_is_a_clean_error(bundle_path, monkeypatch):
     calls = _fake_cameras(monkeypatch, [5])  # 5 frames, then every reopen fails
     r = runner.invoke(app(), ["run", "--camera", "0", "--bundle", str(bundle_path), "--no-window"])

@@ -274,8 +274,11 @@ def register(app: typer.Typer):
             typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
             code = 1
         except FrameError as e:
-            typer.secho(f"error: {e} (is the bundle corrupt? `handsdk bundle inspect` checks it)",
-                        fg=typer.colors.RED, err=True)
+            # a ValueError is about the frame or its timestamp (the message says which); only an
+            # interpreter that fails on a good frame points at the bundle
+            hint = ("" if isinstance(e.error, ValueError)
+                    else " (is the bundle corrupt? `handsdk bundle inspect` checks it)")
+            typer.secho(f"error: {e}{hint}", fg=typer.colors.RED, err=True)
             code = 1
         except KeyboardInterrupt:
             _err("stopped")

@@ -29,13 +29,32 @@ def res_block(x, filters, strides=1, *, name=None):
     return L.ReLU(name=n("out"))(y)
 
 
-def up_block(x, skip, filters, *, name=None):
-    """x2 nearest upsampling, concatenation with the skip, residual block."""
+def inverted_residual(x, filters, strides=1, expansion=4, *, name=None):
+    """MobileNetV2's inverted residual block: 1x1 expansion (Conv+BN+ReLU), 3x3
+    depthwise (stride 1 or 2, BN+ReLU), linear 1x1 projection (Conv+BN), and
+    the identity shortcut when the shape is kept. QAT-friendly (no Multiply)."""
+    n = (lambda s: None) if name is None else (lambda s: f"{name}_{s}")
+    cin = int(x.shape[-1])
+    y = x
+    if expansion != 1:
+        y = conv_bn(y, cin * int(expansion), 1, 1, name=n("expand"))
+    y = L.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False, name=n("dw"))(y)
+    y = L.BatchNormalization(name=n("dw_bn"))(y)
+    y = L.ReLU(name=n("dw_relu"))(y)
+    y = conv_bn(y, filters, 1, 1, act=False, name=n("project"))
+    if strides == 1 and cin == filters:
+        y = L.Add(name=n("add"))([x, y])
+    return y
+
+
+def up_block(x, skip, filters, *, name=None, block=None):
+    """x2 nearest upsampling, concatenation with the skip, then ``block(x,
+    filters, name=...)`` (default: :func:`res_block`)."""
     n = (lambda s: None) if name is None else (lambda s: f"{name}_{s}")
     x = L.UpSampling2D(2, interpolation="nearest", name=n("up"))(x)
     if skip is not None:
         x = L.Concatenate(name=n("cat"))([x, skip])
-    return res_block(x, filters, name=n("res"))
+    return (block or res_block)(x, filters, name=n("res"))
 
 
 def attention_bottleneck(x, heads=2, *, name="attn"):
@@ -103,3 +122,22 @@ def fixed_weighted_average(maps, weights, *, name="heatmaps"):
     y = conv(x)
     conv.set_weights([kernel])  # fixed weights (saved with the model, not an initializer config)
     return y
+
+
+def multiply_adds(model) -> int:
+    """Multiply-adds of one sample through ``model``'s convolutions and dense
+    layers (the cost that the encoder choice changes; pooling, additions and
+    resampling are left out)."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, (L.DepthwiseConv2D, L.Conv2D, L.Dense)):
+            out = layer.output.shape
+            spatial = 1
+            for d in out[1:-1]:
+                spatial *= int(d)
+            k = layer.weights[0].shape  # (kernel) Conv2D (kh, kw, cin, cout); depthwise (kh, kw, cin, mult); Dense (cin, cout)
+            per = 1
+            for d in k:
+                per *= int(d)
+            total += spatial * per
+    return int(total)

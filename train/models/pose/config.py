@@ -9,6 +9,13 @@ class PoseModelConfig:
     input_size: int = 64
     filters: list[int] = field(default_factory=lambda: [16, 32, 48, 64])
     use_skeleton: bool = True
+    #: ``resnet`` (a full-resolution stem, then a residual block per level) or
+    #: ``mobilenet`` (built for cost: a stride-2 stem, then ``blocks[i]`` inverted
+    #: residual blocks of expansion ``expansion`` per level; the decoder's blocks are
+    #: inverted residual too); either way level ``i`` has stride 2**i and ``filters[i]``
+    encoder: str = "resnet"
+    expansion: int = 4
+    blocks: list[int] = field(default_factory=list)
     #: heatmap output strides supervised (e.g. [8, 4, 2] -> S/8, S/4, S/2) with their weights
     scales: list[int] = field(default_factory=lambda: [8, 4, 2])
     scale_weights: list[float] = field(default_factory=lambda: [0.25, 0.5, 1.0])
@@ -100,6 +107,12 @@ class PoseModelConfig:
 def validate(m: PoseModelConfig) -> None:
     from handsdk.train.config import ConfigError
 
+    if m.encoder not in ("resnet", "mobilenet"):
+        raise ConfigError(f"model.encoder must be 'resnet' or 'mobilenet', got {m.encoder!r}")
+    if m.blocks and (len(m.blocks) != len(m.filters) or min(m.blocks) < 0):
+        raise ConfigError("model.blocks: one count >= 0 per level of model.filters")
+    if m.expansion < 1:
+        raise ConfigError("model.expansion must be >= 1")
     if m.presence_from not in ("bottom", "scales"):
         raise ConfigError(f"model.presence_from must be 'bottom' or 'scales', got {m.presence_from!r}")
     if len(m.scales) != len(m.scale_weights) or not m.scales:

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from handsdk.train.tf import keras
 
-from ..layers import L, SoftArgmax, attention_bottleneck, conv_bn, fixed_weighted_average, res_block, up_block
+from ..layers import (L, SoftArgmax, attention_bottleneck, conv_bn, fixed_weighted_average, inverted_residual,
+                      res_block, up_block)
 
 NUM_KEYPOINTS = 21
 
@@ -38,17 +39,22 @@ def build_pose(cfg) -> "keras.Model":
         skel = keras.Input((s, s, 1), name="skeleton", dtype="float32")
         inputs.append(skel)
         x = L.Concatenate(name="image_skeleton")([image, skel])
-    x = conv_bn(x, f[0], 3, 1, name="stem")
-    feats = {1: x}
-    for i in range(1, len(f)):
-        x = res_block(x, f[i], strides=2, name=f"down{i}")
-        feats[2 ** i] = x
+    if getattr(cfg, "encoder", "resnet") == "mobilenet":
+        feats, up = _mobilenet_encoder(x, cfg)
+        x = feats[2 ** (len(f) - 1)]
+    else:
+        x = conv_bn(x, f[0], 3, 1, name="stem")
+        feats = {1: x}
+        for i in range(1, len(f)):
+            x = res_block(x, f[i], strides=2, name=f"down{i}")
+            feats[2 ** i] = x
+        up = None
     bottom = 2 ** (len(f) - 1)
     if cfg.attention:
         x = attention_bottleneck(x, cfg.attention_heads, name="attn")
     heads = {bottom: x}
     for i in range(len(f) - 2, 0, -1):
-        x = up_block(x, feats[2 ** i], f[i], name=f"up{i}")
+        x = up_block(x, feats[2 ** i], f[i], name=f"up{i}", block=up)
         heads[2 ** i] = x
     outputs = {}
     for stride in sorted(cfg.scales, reverse=True):
@@ -72,6 +78,31 @@ def build_pose(cfg) -> "keras.Model":
         avg = _average_heatmaps(outputs, cfg, name="avg_heatmaps")
         outputs["coords"] = SoftArgmax(power=2.0, name="coords")(avg)
     return keras.Model(inputs, outputs, name="hand_landmarker_train")
+
+
+def _mobilenet_encoder(x, cfg):
+    """An encoder built for cost (MobileNetV2): a stride-2 stem, then per
+    level ``i`` (stride 2**i, ``filters[i]`` channels) ``blocks[i]`` inverted
+    residual blocks, the first of each level >= 2 with stride 2. Returns the
+    features by stride and the decoder's block (a 1x1 reduction of the
+    concatenated skip, then an inverted residual block)."""
+    f = list(cfg.filters)
+    t = int(cfg.expansion)
+    blocks = list(cfg.blocks) if cfg.blocks else [1] * len(f)
+    x = conv_bn(x, f[0], 3, 2, name="stem")
+    feats = {}
+    for i in range(1, len(f)):
+        for b in range(max(1, blocks[i])):
+            stride = 2 if (b == 0 and i >= 2) else 1
+            x = inverted_residual(x, f[i], stride, 1 if i == 1 and b == 0 else t,
+                                  name=f"down{i}" if b == 0 else f"down{i}_{b}")
+        feats[2 ** i] = x
+
+    def up(y, filters, name=None):
+        y = conv_bn(y, filters, 1, 1, name=f"{name}_reduce")
+        return inverted_residual(y, filters, 1, t, name=name)
+
+    return feats, up
 
 
 def _average_heatmaps(outputs, cfg, name="heatmaps"):

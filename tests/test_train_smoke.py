@@ -77,6 +77,20 @@ def test_resume_continues(tmp_path):
     assert [r["epoch"] for r in hist] == [1, 2, 3]
 
 
+def test_a_run_stopped_by_its_time_limit_keeps_its_backup_and_resumes(tmp_path):
+    """train.time_limit_min ends a run early (a session's CPU budget): its
+    checkpoint stays, --resume runs the remaining epochs from it, and the
+    finished run removes the backup."""
+    cfg = load_config(CONFIGS / "gesture_smoke.yaml", {"train.epochs": 3, "train.time_limit_min": 1e-9})
+    s = train(cfg, out=tmp_path)
+    assert not s["finished"] and len(s["history"]["loss"]) == 1
+    assert (tmp_path / "backup").is_dir()
+    s = train(load_config(CONFIGS / "gesture_smoke.yaml", {"train.epochs": 3}), out=tmp_path, resume=True)
+    assert s["finished"] and len(s["history"]["loss"]) == 2  # epochs 2 and 3 only
+    assert [r["epoch"] for r in json.loads((tmp_path / "history.json").read_text())] == [1, 2, 3]
+    assert not (tmp_path / "backup").exists()
+
+
 def test_mirrored_strategy_on_cpu(tmp_path):
     cfg = load_config(CONFIGS / "detector_smoke.yaml",
                       {"train.distribute": "mirrored", "train.epochs": 1, "train.steps_per_epoch": 1})

@@ -191,15 +191,18 @@ class EvalCallback(keras.callbacks.Callback):
 class TimeLimit(keras.callbacks.Callback):
     """Stop at the end of the epoch that passes ``minutes`` of training."""
 
-    def __init__(self, minutes: float):
+    def __init__(self, minutes: float, epochs: int | None = None):
         super().__init__()
         self.limit = minutes * 60.0
+        self.epochs = epochs
         self.t0 = time.time()
+        self.stopped = False  # stopped before the last epoch: the run is to be resumed
 
     def on_epoch_end(self, epoch, logs=None):
-        if time.time() - self.t0 > self.limit:
-            print(f"[handsdk] time limit reached after epoch {epoch + 1}", flush=True)
+        if time.time() - self.t0 > self.limit and (self.epochs is None or epoch + 1 < self.epochs):
+            print(f"[handsdk] time limit reached after epoch {epoch + 1}; continue with --resume", flush=True)
             self.model.stop_training = True
+            self.stopped = True
 
 
 class HistoryWriter(keras.callbacks.Callback):
@@ -380,20 +383,27 @@ def train(cfg: Config, out: str | os.PathLike | None = None, resume: bool = Fals
     if resume and (out / "history.json").is_file():  # the selection window goes on where it stopped
         evaluator.values = [float(r[evaluator.monitor]) for r in json.loads((out / "history.json").read_text())
                             if evaluator.monitor in r]
+    # the backup (weights, optimizer, epoch) is kept until the last epoch is done, also
+    # when the time limit stops the run: `--resume` continues it (a later session)
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(backup)),
+        keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=False),
         evaluator,
         keras.callbacks.CSVLogger(str(out / "metrics.csv"), append=resume),
         HistoryWriter(out, resume),
         keras.callbacks.TerminateOnNaN(),
     ]
-    if t.time_limit_min:
-        callbacks.append(TimeLimit(t.time_limit_min))
+    limit = TimeLimit(t.time_limit_min, t.epochs) if t.time_limit_min else None
+    if limit is not None:
+        callbacks.append(limit)
     t0 = time.time()
     hist = model.fit(train_ds, epochs=t.epochs, steps_per_epoch=steps, callbacks=callbacks,
                      verbose=t.verbose)
     seconds = time.time() - t0
+    unfinished = limit is not None and limit.stopped
+    if not unfinished:
+        shutil.rmtree(backup, ignore_errors=True)
     summary = {"task": cfg.task, "out": str(out), "best": best, "seconds": round(seconds, 2),
+               "finished": not unfinished,
                "steps_per_epoch": steps, "params": int(model.count_params()),
                "history": {k: [float(x) for x in v] for k, v in hist.history.items()},
                "labels": data.labels}

@@ -34,7 +34,7 @@ def register(app: typer.Typer):
                                                                             "(default: usable cores, max 4)"),
         sizes: str = typer.Option("160x120,320x240,640x480", "--sizes", help="latency frame sizes WxH"),
         latency_images: int = typer.Option(10, "--latency-images", min=1, help="real images used for latency"),
-        warmup: int = typer.Option(5, "--warmup", min=0),
+        warmup: int = typer.Option(5, "--warmup", min=0, help="untimed runs per system and size before the timed ones"),
         rounds: int = typer.Option(5, "--rounds", min=1, help="IMAGE-mode passes over the latency images"),
         clip_len: int = typer.Option(6, "--clip-len", min=2, help="VIDEO-mode frames per latency image"),
         repeats: int = typer.Option(2, "--repeats", min=1, help="latency blocks per system and size (alternating "

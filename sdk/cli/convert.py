@@ -55,7 +55,7 @@ def register(app: typer.Typer):
         data_root: Optional[Path] = typer.Option(None, "--data-root", help="shared data folder (or $HANDSDK_DATA)"),
         calibration: int = typer.Option(64, "--calibration", min=4, help="calibration samples"),
         parity: int = typer.Option(32, "--parity", min=1, help="samples to measure parity on"),
-        qat_steps: int = typer.Option(200, "--qat-steps", min=1),
+        qat_steps: int = typer.Option(200, "--qat-steps", min=1, help="qat-int8: quantisation-aware fine-tuning steps"),
         strict: bool = typer.Option(False, "--strict", help="fail when a model loses more than the tolerance"),
         fallback: Optional[str] = typer.Option(None, "--fallback", metavar=_choices(FALLBACK_FORMATS),
                                                autocompletion=lambda: list(FALLBACK_FORMATS),

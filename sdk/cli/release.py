@@ -25,7 +25,8 @@ def register(app: typer.Typer):
                                 help="bundle format, a row of the formats table (int8 is the shipped one)"),
         train: bool = typer.Option(True, "--train/--no-train", help="retrain, or reuse finished runs"),
         data_root: Optional[Path] = typer.Option(None, "--data-root", help="shared data (or $HANDSDK_DATA)"),
-        evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate"),
+        evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate",
+                                      help="evaluate the bundle on the validation sets (its manifest records it)"),
     ):
         """Train the default models (21 steps: 15 trainings, 4 hard-negative minings, 2 face
         findings) on the shippable shared data, convert them into one bundle and evaluate it
@@ -42,7 +43,7 @@ def register(app: typer.Typer):
 
         t0 = time.monotonic()
 
-        def progress(m: str):  # each step's lines carry the elapsed time (the whole run takes ~1.5 h)
+        def progress(m: str):  # each step's lines carry the elapsed time (the whole run: about 2 h 40 min)
             s = int(time.monotonic() - t0)
             typer.echo(f"[{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}] {m}", err=True)
         try:

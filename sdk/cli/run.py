@@ -46,6 +46,20 @@ def _err(msg: str):
     typer.echo(msg, err=True)
 
 
+def _demo_steps(session, frames, fps: float, started: list):
+    """The session's steps on the demo clip: the speller reads the word's
+    frames only (the command hand shapes read as letters too: an open palm
+    is a B); ``started`` collects the commands that start."""
+    from handsdk.tools.demo import word_frames
+
+    n_word = word_frames(fps)
+    for i, st in enumerate(session.run(frames)):
+        if i == n_word - 1:
+            session.speller = None  # (the CLI keeps its own reference for the text)
+        started.extend(e.label for e in st.events if e.type == "start")
+        yield st
+
+
 def register(app: typer.Typer):
     @app.command("run")
     def run(
@@ -100,7 +114,8 @@ def register(app: typer.Typer):
         delete_gesture: Optional[str] = typer.Option(None, "--delete-gesture",
                                                      help="set:label that deletes, e.g. commands:thumbs_down"),
         reconnect: int = typer.Option(2, "--reconnect", min=0, help="camera reconnect attempts"),
-        seed: int = typer.Option(0, "--seed", help="seed of the --demo clip"),
+        seed: Optional[int] = typer.Option(None, "--seed", help="seed of the --demo clip (default 1: the hand "
+                                                                "the shipped bundle reads; others may be misread)"),
     ):
         """Run detection, keypoints and gestures on frames: per-frame lines with
         per-stage timings, command events (--mode commands), fingerspelled
@@ -197,6 +212,7 @@ def register(app: typer.Typer):
             if not show:
                 _err(f"(no window: {why}; running headless)")
         code = 0
+        started: list = []  # (--demo) the commands that started
         out_fps = 15.0 if demo else source_fps(src)
         import warnings
 
@@ -206,11 +222,16 @@ def register(app: typer.Typer):
         warnings.showwarning = lambda message, *a, **k: _err(f"warning: {message}")  # (camera reconnects...)
         try:
             if demo:
-                from handsdk.tools.demo import DEMO_WORD, demo_frames, demo_length
+                from handsdk.tools.demo import DEMO_COMMANDS, DEMO_SEED, DEMO_WORD, demo_frames, demo_length
 
-                _err(f"demo: a synthetic hand spells {DEMO_WORD!r}, then makes commands "
-                     f"({demo_length(out_fps)} frames at {out_fps:g} fps, rendered on the fly)")
-                steps = session.run(demo_frames(seed=seed, fps=out_fps))
+                note = ("" if seed is None or seed == DEMO_SEED else
+                        f"; seed {seed} renders another hand and scene than seed {DEMO_SEED}, the one the shipped "
+                        f"bundle is checked on: it may misread them")
+                _err(f"demo: a synthetic hand spells {DEMO_WORD!r}, then makes the commands "
+                     f"{', '.join(DEMO_COMMANDS)} ({demo_length(out_fps)} frames at {out_fps:g} fps, rendered on "
+                     f"the fly{note})")
+                steps = _demo_steps(session, demo_frames(seed=DEMO_SEED if seed is None else seed, fps=out_fps),
+                                    out_fps, started)
             else:
                 steps = session.run(src)
                 if is_camera(src) or is_stream_url(src):
@@ -299,6 +320,8 @@ def register(app: typer.Typer):
             fail("no frames were read from the source")
         if mode in ("spelling", "all") and speller is not None and not as_json:
             (typer.echo if mode == "spelling" else _err)(f"spelled: {speller.text!r}")
+        if demo and mode in ("commands", "all") and not as_json:
+            _err(f"commands: {', '.join(started) or 'none'}")
         if not as_json:
             rows = {k: stats_ms(v) for k, v in session.times.items()}
             summary(f"\n{n} frames; per-stage latency in ms:")

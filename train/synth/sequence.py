@@ -42,6 +42,18 @@ def render_sequence(steps, size=(240, 320), seed: int = 0, transition_frames: in
     ``transition_frames`` frames of smoothly interpolated joint angles and
     view. The camera, background and lighting stay fixed; the hand drifts
     slowly. Deterministic from ``seed``."""
+    samples = list(iter_sequence(steps, size, seed, transition_frames, handedness=handedness,
+                                 hand_scale=hand_scale, noise=noise, sensor_noise=sensor_noise, config=config))
+    h, w = int(size[0]), int(size[1])
+    frames = np.stack([s.image for s in samples]) if samples else np.zeros((0, h, w, 3), np.uint8)
+    return SequenceClip(frames, samples, [s.label for s in samples], [s.label_set for s in samples])
+
+
+def iter_sequence(steps, size=(240, 320), seed: int = 0, transition_frames: int = 8, *,
+                  handedness: str | None = None, hand_scale: float = 0.55, noise: float = 3.0,
+                  sensor_noise: float = 2.0, config: SceneConfig | None = None):
+    """The frames of :func:`render_sequence` (the same ones), one
+    :class:`Sample` at a time as each is rendered: the first comes at once."""
     steps = list(steps)
     if not steps:
         raise ValueError("steps is empty")
@@ -76,7 +88,6 @@ def render_sequence(steps, size=(240, 320), seed: int = 0, transition_frames: in
     om = rng.uniform(0.05, 0.12, 2)
     size_px = hand_scale * min(h, w)
     tremor = rng.normal(0, 1, (4, 22)) * np.radians(1.0)
-    samples = []
     for k, (a, b, t, label, lset) in enumerate(sched):
         pose = a.copy()
         pose.angles = clip_to_limits((1 - t) * a.angles + t * b.angles
@@ -92,6 +103,4 @@ def render_sequence(steps, size=(240, 320), seed: int = 0, transition_frames: in
             img = s.image.astype(np.float32) + rng.normal(0, sensor_noise, s.image.shape)
             s.image = np.clip(img, 0, 255).astype(np.uint8)
         s.extras["frame"] = k
-        samples.append(s)
-    frames = np.stack([s.image for s in samples]) if samples else np.zeros((0, h, w, 3), np.uint8)
-    return SequenceClip(frames, samples, [s.label for s in samples], [s.label_set for s in samples])
+        yield s

@@ -48,6 +48,7 @@ def main():
             events.update(result)
 
     options = GestureRecognizerOptions(bundle=a.bundle, running_mode=RunningMode.LIVE_STREAM,
+                                       color_order="BGR",           # frames() reads with OpenCV
                                        result_callback=on_result)
     with GestureRecognizer(options) as rec:
         live = is_camera(a.source)

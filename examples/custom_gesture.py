@@ -87,7 +87,8 @@ def main():
         bundle = a.bundle
 
     n = 0
-    with GestureRecognizer(GestureRecognizerOptions(bundle=bundle, running_mode=RunningMode.VIDEO)) as rec:
+    with GestureRecognizer(GestureRecognizerOptions(bundle=bundle, running_mode=RunningMode.VIDEO,
+                                                    color_order="BGR")) as rec:  # frames() reads with OpenCV
         try:
             for frame, ts in frames(a.source):
                 result = rec.recognize(frame, ts)

@@ -172,6 +172,15 @@ class Bundle:
     def model_bytes(self, role: str) -> bytes:
         return self.files[self.models[role].file]
 
+    @property
+    def quantization(self) -> str:
+        """The models' quantization (``int8``, ``fp16`` ...), read from each
+        model's entry, or ``mixed`` when they differ (the provenance's
+        ``format`` is what the conversion was asked for; a model that fell
+        back to another format differs from it)."""
+        q = {e.quantization for e in self.models.values()}
+        return q.pop() if len(q) == 1 else "mixed"
+
     def summary(self) -> dict:
         """A JSON-able summary for `handsdk bundle inspect`."""
         return {
@@ -179,6 +188,8 @@ class Bundle:
             "format_version": self.manifest["format_version"],
             "name": self.manifest.get("name"),
             "size_bytes": sum(len(b) for b in self.files.values()),
+            "quantization": {"bundle": self.quantization,
+                             "by_model": {r: e.quantization for r, e in self.models.items()}},
             "models": {r: {"file": e.file, "size_bytes": len(self.files[e.file]),
                            "quantization": e.quantization,
                            "inputs": {k: [list(v.shape), v.dtype] for k, v in e.inputs.items()},
@@ -565,6 +576,12 @@ def _check_contract(role: str, e: ModelEntry) -> None:
         spec = e.inputs.get(name)
         need(spec is not None and len(spec.shape) == 4 and spec.shape[-1] == 3,
              f"needs an input {name!r} of shape [1, H, W, 3]")
+        if spec.mean is None or spec.std is None:  # (pixels fed unscaled find nothing, with no error)
+            raise BundleError(f"manifest key models.{role}.inputs.{name}.normalization: missing "
+                              f"{'mean and std' if spec.mean is None and spec.std is None else 'mean' if spec.mean is None else 'std'}"
+                              f" (the model's input is (pixel - mean) / std per channel, e.g. mean "
+                              f"[0, 0, 0] and std [255, 255, 255] for inputs in [0, 1]; "
+                              f"handsdk.build_bundle writes them)")
         for k in ("mean", "std"):
             v = getattr(spec, k)
             need(v is None or len(v) in (1, 3), f"inputs.{name}.normalization.{k}: 1 or 3 values")
@@ -595,6 +612,10 @@ def _check_contract(role: str, e: ModelEntry) -> None:
         if "rotation" in e.outputs:
             need(int(np.prod(e.outputs["rotation"].shape)) == 2,
                  "outputs.rotation must hold 2 values (cos, sin of the hand's angle in the crop)")
+    elif e.decoding.get("kind") == "motion" or e.decoding.get("input") == "keypoint_history":
+        from .motion import check_motion_entry  # a motion set reads a keypoint history, not one hand
+
+        check_motion_entry(e, need)
     else:
         need(len(e.inputs) == 1 and tuple(next(iter(e.inputs.values())).shape) == (1, 21, 2),
              "a gesture model takes one input of shape [1, 21, 2] (the keypoint features)")
@@ -603,6 +624,31 @@ def _check_contract(role: str, e: ModelEntry) -> None:
         need(out.shape[-1] == len(e.labels) and int(np.prod(out.shape)) == len(e.labels),
              f"the model has {out.shape[-1]} outputs but {len(e.labels)} labels")
         need(len(set(e.labels)) == len(e.labels), "duplicate labels")
+        none = e.decoding.get("none_label")
+        if none is not None and none not in e.labels:
+            raise BundleError(f"manifest key models.{role}.decoding.none_label: {none!r} is not one of the "
+                              f"set's labels {list(e.labels)[:8]}{' ...' if len(e.labels) > 8 else ''} (name the "
+                              f"label that means 'no gesture', or null when the set has none)")
+
+
+#: the thresholds a bundle must name: the landmarker presence a hand needs decides
+#: how many hands are reported (a bundle calibrated at 0.97 run at 0.5 takes faces for
+#: hands), so no default stands in for it
+REQUIRED_THRESHOLDS = ("min_presence_score",)
+
+
+def _check_thresholds(manifest: dict) -> None:
+    th = manifest.get("thresholds")
+    if th is None:
+        raise BundleError("manifest key thresholds: missing (it needs at least "
+                          f"{', '.join(REQUIRED_THRESHOLDS)}; defaults of the others: "
+                          f"{', '.join(f'{k} {v}' for k, v in THRESHOLD_DEFAULTS.items())}; "
+                          f"handsdk.build_bundle writes them)")
+    for k in REQUIRED_THRESHOLDS:
+        if k not in th:
+            raise BundleError(f"manifest key thresholds.{k}: missing (the landmarker presence score a new "
+                              f"hand needs, the value the bundle's models were calibrated with, e.g. 0.97 "
+                              f"for the shipped bundle)")
 
 
 def parse_manifest(manifest: dict, files: Mapping[str, bytes], source: str = "<bytes>") -> Bundle:
@@ -618,6 +664,10 @@ def parse_manifest(manifest: dict, files: Mapping[str, bytes], source: str = "<b
                           f"({FORMAT_VERSION}); upgrade handsdk")
     try:
         manifest = validate_manifest(manifest)
+    except BundleError as e:
+        raise BundleError(f"{source}: {e}") from None
+    try:
+        _check_thresholds(manifest)
     except BundleError as e:
         raise BundleError(f"{source}: {e}") from None
     kp = manifest.get("keypoints") or {}
@@ -765,9 +815,25 @@ class GestureSet:
     model: Any  # bytes or path of the .tflite
     labels: tuple
     kind: str = "commands"  # "commands" or "spelling"
+    #: the label that means "no gesture" (below the set's score gate it is reported first);
+    #: the default "none" is written only when the labels have it, any other name must be one
     none_label: str | None = "none"
     quantization: str = "fp32"
     metrics: dict = field(default_factory=dict)
+    #: more of the set's manifest ``decoding`` (a motion set: ``{"input": "keypoint_history", ...}``)
+    decoding: dict = field(default_factory=dict)
+
+
+def _none_label(none_label, labels, set_name: str):
+    """The ``none_label`` a manifest records for a set with ``labels``: the
+    default ``"none"`` only when the set has that label (else null); any other
+    name must be one of the labels."""
+    if none_label is None or none_label in tuple(labels):
+        return none_label
+    if none_label == "none":
+        return None
+    raise ValueError(f"gesture set {set_name!r}: none_label {none_label!r} is not one of its labels "
+                     f"{list(labels)[:8]} (name the label that means 'no gesture', or None)")
 
 
 #: what a gesture set name may hold (it names the role ``gesture:<name>`` and the file)
@@ -823,10 +889,13 @@ def build_bundle(output=None, *, detector, landmarker, gestures: Mapping[str, Ge
         b = _read(g.model)
         fname = f"gesture_{set_name}{_suffix(b)}"
         files[fname] = b
-        entry = _model_json(b, fname, g.quantization, {"kind": g.kind, "none_label": g.none_label},
+        entry = _model_json(b, fname, g.quantization,
+                            {"kind": g.kind, "none_label": _none_label(g.none_label, g.labels, set_name)},
                             labels=g.labels, image_inputs=())
         if g.metrics:
             entry["metrics"] = g.metrics
+        if g.decoding:
+            entry["decoding"].update(g.decoding)
         models[f"gesture:{set_name}"] = entry
     from . import __version__
 
@@ -850,13 +919,17 @@ def build_bundle(output=None, *, detector, landmarker, gestures: Mapping[str, Ge
 
 def add_gesture_set(base, set_name: str, model, labels, *, output=None, kind: str = "commands",
                     none_label: str | None = "none", quantization: str = "fp32", metrics: dict | None = None,
-                    provenance: dict | None = None, name: str | None = None) -> bytes:
+                    provenance: dict | None = None, name: str | None = None,
+                    decoding: dict | None = None) -> bytes:
     """A copy of the bundle ``base`` (a :class:`Bundle`, or a path / bytes
     of one) with the gesture set ``set_name`` added, or replaced when the
     base has it: ``model`` (bytes or path of the classifier over
     :func:`handsdk.keypoint_features`) with its ``labels``. The detector,
     landmarker and other sets keep their files and manifest entries
-    unchanged. ``provenance`` is merged into the manifest's (dict values key
+    unchanged. ``decoding`` adds to the set's manifest ``decoding`` (a
+    motion set, :mod:`handsdk.motion`: ``kind="motion"`` and
+    ``{"input": "keypoint_history", "feature": "motion_features", "frames":
+    32, "rate_hz": 20, ...}``). ``provenance`` is merged into the manifest's (dict values key
     by key); each model's quantization is recorded, the bundle's format
     becoming ``mixed`` when they differ. Returns the bytes (written to
     ``output`` when given); the result is loaded and checked first."""
@@ -865,6 +938,7 @@ def add_gesture_set(base, set_name: str, model, labels, *, output=None, kind: st
     from . import __version__
 
     check_gesture_set_name(set_name)
+    labels = tuple(labels)
     if not isinstance(base, Bundle):
         base = load_bundle(base, check=False)
     model = _read(model)
@@ -882,10 +956,15 @@ def add_gesture_set(base, set_name: str, model, labels, *, output=None, kind: st
         fname = f"gesture_{set_name}_{k}.tflite"
         k += 1
     entry = _model_json(model, fname, quantization,
-                        {"kind": kind, "none_label": none_label, "feature": "keypoint_features",
+                        {"kind": kind, "none_label": _none_label(none_label, labels, set_name),
+                         "feature": "keypoint_features",
                          "canonical_hand": "Right"}, labels=tuple(labels), image_inputs=())
     if metrics:
         entry["metrics"] = metrics
+    if decoding:
+        entry["decoding"].update(decoding)
+    if entry["decoding"].get("kind") == "motion":
+        entry["decoding"].pop("canonical_hand", None)  # (no hand is canonicalised: directions are kept)
     models[role] = entry
     files[fname] = model
     manifest["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -917,9 +996,19 @@ def add_gesture_set(base, set_name: str, model, labels, *, output=None, kind: st
     return data
 
 
+#: what :func:`build_bundle` writes for the thresholds it is not given
 DEFAULT_THRESHOLDS = {
     "min_detection_score": 0.5,
     "min_presence_score": 0.5,
+    "min_gesture_score": 0.5,
+}
+
+#: the values the runtime uses for optional thresholds a manifest leaves out
+#: (``min_presence_score`` is required: :data:`REQUIRED_THRESHOLDS`);
+#: ``min_tracking_presence`` left out is ``min_presence_score``, and
+#: ``min_gesture_score:<set>`` left out is ``min_gesture_score``
+THRESHOLD_DEFAULTS = {
+    "min_detection_score": 0.5,
     "min_gesture_score": 0.5,
 }
 

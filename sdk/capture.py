@@ -318,7 +318,7 @@ def _recognizer_options(bundle, image_mode: bool, check_bundle: bool = True):
         if not p.is_file():
             raise CaptureError(f"bundle not found: {p}")
     return GestureRecognizerOptions(bundle=bundle, running_mode=RunningMode.IMAGE if image_mode else RunningMode.VIDEO,
-                                    max_hands=2, smoothing=False)
+                                    max_hands=2, smoothing=False, color_order="BGR")  # (OpenCV reads every source)
 
 
 def _recognizer(bundle, image_mode: bool, recognizer=None):

@@ -19,8 +19,12 @@ def to_rgb(image, color_order: str = "BGR") -> np.ndarray:
 
     Accepts HxW (grayscale), HxWx1, HxWx3 (``color_order``) and HxWx4 (BGRA or
     RGBA) arrays of uint8; float arrays in [0, 1] (or, when any value is above
-    1, in [0, 255]) and uint16 are converted; floats outside [0, 255] raise.
-    Raises ``ValueError`` for anything that is not an image.
+    1, in [0, 255]) are converted; floats outside [0, 255] raise. Integer
+    arrays (:func:`_integer_to_uint8`): uint16 holds 16-bit values (scaled to
+    8 bits); any other integer type holds 8-bit values when they all lie in
+    [0, 255] and 16-bit values (scaled like uint16) when they lie in
+    [0, 65535]; negative or larger values raise. Raises ``ValueError`` for
+    anything that is not an image.
     """
     if color_order not in COLOR_ORDERS:
         raise ValueError(f"color_order must be one of {COLOR_ORDERS}, got {color_order!r}")
@@ -53,12 +57,10 @@ def to_rgb(image, color_order: str = "BGR") -> np.ndarray:
             # [0, 1] (the usual float convention) or [0, 255] (uint8 frames cast to float)
             scale = 255.0 if hi <= 1.0 + 1e-3 else 1.0
             image = np.clip(image * scale + 0.5, 0, 255).astype(np.uint8)
-        elif image.dtype == np.uint16:
-            image = (image >> 8).astype(np.uint8)
         elif image.dtype == np.bool_:
             image = image.astype(np.uint8) * 255
         else:
-            image = np.clip(image, 0, 255).astype(np.uint8)
+            image = _integer_to_uint8(image)
     cv2 = _cv2()
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
@@ -68,6 +70,24 @@ def to_rgb(image, color_order: str = "BGR") -> np.ndarray:
     if color_order == "BGR":
         return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2RGB)
     return np.ascontiguousarray(image)
+
+
+def _integer_to_uint8(image: np.ndarray) -> np.ndarray:
+    """An integer frame as uint8, the same way whatever its dtype: values
+    that fit 8 bits are kept (an int32 or int64 frame made from a uint8 one),
+    16-bit values are scaled by 1/256 (a uint16 frame always is: its type
+    says 16 bits, as an int32 frame of 16-bit values does by its range);
+    negative values or values above 65535 are no image this knows how to
+    read (a ValueError saying so, never silently clipped to black or white)."""
+    if image.dtype == np.uint16:
+        return (image >> 8).astype(np.uint8)
+    lo, hi = int(image.min()), int(image.max())
+    if lo < 0 or hi > 65535:
+        raise ValueError(f"integer image values must lie in [0, 255] (8-bit) or [0, 65535] (16-bit), got "
+                         f"{lo}..{hi} (scale it, or pass uint8)")
+    if hi <= 255:
+        return image.astype(np.uint8)
+    return (image >> 8).astype(np.uint8)
 
 
 def letterbox_matrix(src_hw, dst_hw) -> np.ndarray:

@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .bundle import Bundle, load_bundle
+from .bundle import THRESHOLD_DEFAULTS, Bundle, _check_thresholds, load_bundle
 from .decode import check_split_aspect, check_zoom_above
 from .image import to_rgb
 from .keypoints import keypoints_box
@@ -61,10 +61,28 @@ def _int(name, v, lo, hi=None):
     return int(v)
 
 
+#: timestamps are milliseconds in [0, MAX_TIMESTAMP_MS]: time.monotonic() * 1000, a video's
+#: position, or epoch milliseconds (time.time() * 1000, about 1.7e12) all fit; epoch
+#: microseconds or nanoseconds (1e15 and more) do not, and a timestamp that large would make
+#: every later frame's timestamp "not increasing" until reset()
+MAX_TIMESTAMP_MS = 10**13
+
+
 def _timestamp(v) -> int:
-    if not _is_number(v):
+    ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+    if ok and isinstance(v, (float, np.floating)):
+        ok = bool(np.isfinite(v))
+    if not ok:
         raise ValueError(f"timestamp_ms must be a finite number of milliseconds, got {v!r}")
+    if not 0 <= v <= MAX_TIMESTAMP_MS:  # (a Python int of any size compares exactly)
+        raise ValueError(f"timestamp_ms must lie in [0, {MAX_TIMESTAMP_MS:.0e}] milliseconds, got {v!r}: pass "
+                         f"milliseconds (time.monotonic() * 1000, a video position, epoch milliseconds), not "
+                         f"microseconds or nanoseconds (divide by 1000 or 1e6)")
     return int(v)
+
+
+class ColorOrderWarning(UserWarning):
+    """A frame's colour order was assumed (``color_order`` not given)."""
 
 
 #: a big or wide detector box (``zoom_above``, ``split_aspect``) whose landmarks
@@ -95,7 +113,13 @@ class GestureRecognizerOptions:
         reach 0.9), and a tracked hand is not lost on a blurred frame.
     gesture_sets: which of the bundle's gesture sets to run: a name, a list of
         names, or None for all.
-    color_order: of the frames you pass ("BGR" as OpenCV reads them, or "RGB").
+    color_order: the channel order of the frames you pass: "BGR" (OpenCV's:
+        cv2.imread, cv2.VideoCapture) or "RGB" (PIL, imageio, matplotlib,
+        MediaPipe's mp.Image). Not given: "BGR", and the first colour frame
+        passed to :meth:`GestureRecognizer.recognize` warns once
+        (:class:`ColorOrderWarning`) that its order was assumed, since an RGB
+        frame read as BGR finds far fewer hands; frames that :meth:`GestureRecognizer.stream` reads itself
+        (camera, video, image files, stream URLs) are OpenCV's and never warn.
     redetect_interval: in VIDEO/LIVE_STREAM, run the detector at least every
         this many frames to find new hands (0: only when tracking is lost).
     smoothing: in VIDEO/LIVE_STREAM, smooth each track's keypoints over time
@@ -128,7 +152,7 @@ class GestureRecognizerOptions:
     gesture_sets: tuple | None = None
     num_threads: int = 2
     backend: str = "auto"
-    color_order: str = "BGR"
+    color_order: str | None = None
     redetect_interval: int = 10
     zoom_above: float | None = None
     split_aspect: float | None = None
@@ -165,6 +189,10 @@ class GestureRecognizerOptions:
         if not isinstance(self.smoothing, (bool, np.bool_)):
             raise ValueError(f"smoothing must be True or False, got {self.smoothing!r}")
         set_("smoothing", bool(self.smoothing))
+        #: color_order was not given: BGR is assumed, and recognize() says so once
+        set_("_color_order_assumed", self.color_order is None)
+        if self.color_order is None:
+            set_("color_order", "BGR")
         if self.color_order not in ("BGR", "RGB"):
             raise ValueError(f"color_order must be 'BGR' or 'RGB', got {self.color_order!r}")
         set_("redetect_interval", _int("redetect_interval", self.redetect_interval, 0))
@@ -263,12 +291,14 @@ class GestureRecognizer:
             raise TypeError("pass either options or keyword arguments, not both")
         self.options = options
         self.bundle: Bundle = _bundle(options.bundle)
+        _check_thresholds(self.bundle.manifest)  # (load_bundle has; a Bundle made by hand may not)
         th = self.bundle.thresholds
         o = options
-        self.min_presence = o.min_presence_score if o.min_presence_score is not None else th.get("min_presence_score", 0.5)
+        self.min_presence = o.min_presence_score if o.min_presence_score is not None else th["min_presence_score"]
         track = (o.min_tracking_presence if o.min_tracking_presence is not None
                  else th.get("min_tracking_presence", self.min_presence))
-        self.min_gesture = o.min_gesture_score if o.min_gesture_score is not None else th.get("min_gesture_score", 0.5)
+        self.min_gesture = (o.min_gesture_score if o.min_gesture_score is not None
+                            else th.get("min_gesture_score", THRESHOLD_DEFAULTS["min_gesture_score"]))
         self.detector = HandDetector(self.bundle, num_threads=o.num_threads, backend=o.backend,
                                      max_hands=o.max_hands, min_score=o.min_detection_score,
                                      color_order=o.color_order, zoom_above=o.zoom_above,
@@ -287,6 +317,8 @@ class GestureRecognizer:
             s: float(o.min_gesture_score if o.min_gesture_score is not None
                      else th.get(f"min_gesture_score:{s}", self.min_gesture)) for s in sets}
         self._closed = False
+        #: color_order was not given and no frame has said so yet (see _warn_color_order)
+        self._color_unconfirmed = bool(getattr(o, "_color_order_assumed", False))
         self._last_ts: int | None = None
         #: the hands of the video (VIDEO / LIVE_STREAM): tracks, crops, re-detection
         self._tracker = Tracker(max_hands=o.max_hands, min_presence=self.min_presence,
@@ -317,8 +349,17 @@ class GestureRecognizer:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+            return
+        try:  # an exception already on its way out wins over a frame's error reported by close()
+            self.close()
+        except Exception as e:
+            import warnings
+
+            warnings.warn(f"GestureRecognizer.close(): a live-stream frame had also failed: {e!r}",
+                          RuntimeWarning, stacklevel=2)
 
     def close(self, timeout: float | None = None) -> None:
         """Stop the live-stream worker and release the models (idempotent).
@@ -326,7 +367,10 @@ class GestureRecognizer:
         In LIVE_STREAM mode a frame still waiting is dropped, and close waits
         for the frame being processed (and its ``result_callback``) to finish;
         with a ``timeout`` (seconds) that passes first, it warns that the worker
-        is still running and returns (the worker then stops after that frame)."""
+        is still running and returns (the worker then stops after that frame).
+        A frame whose processing failed and whose error no ``error_callback``
+        took and no later ``recognize()`` raised is raised here (once; the
+        recognizer is closed all the same)."""
         if self._closed:
             return
         self._closed = True
@@ -340,6 +384,10 @@ class GestureRecognizer:
                     warnings.warn(f"GestureRecognizer.close(): the live-stream worker is still busy after "
                                   f"{timeout} s (a slow result_callback?); it stops when that frame is done",
                                   RuntimeWarning, stacklevel=2)
+            with self._live.cond:
+                err, self._live.error = self._live.error, None
+            if err is not None:
+                raise err
 
     @property
     def closed(self) -> bool:
@@ -360,17 +408,32 @@ class GestureRecognizer:
             raise ValueError(f"{mode.name} mode needs timestamp_ms for every frame")
         ts = _timestamp(timestamp_ms)
         if self._last_ts is not None and ts <= self._last_ts:
-            raise ValueError(f"timestamps must increase: got {ts} ms after {self._last_ts} ms "
-                             f"(call reset() to start a new video)")
+            raise ValueError(f"timestamps must increase: got {ts} ms after {self._last_ts} ms (each frame's "
+                             f"timestamp_ms must be larger than the last one's; call reset() to start a new "
+                             f"video or clock)")
         self._last_ts = ts
         return ts
 
     def recognize(self, image, timestamp_ms: int | None = None):
         """Recognise hands and gestures in one frame.
 
+        ``image``: HxWx3 uint8 in the options' ``color_order``: **BGR** (the
+        default: OpenCV's cv2.imread / cv2.VideoCapture) or **RGB** (PIL,
+        imageio, MediaPipe; pass ``color_order="RGB"``). An RGB frame read as
+        BGR finds far fewer hands, with no error; when ``color_order`` was not
+        given, the first colour frame warns once (:class:`ColorOrderWarning`).
+        Grayscale, 4-channel, float and other integer frames are converted
+        (:func:`handsdk.image.to_rgb`).
+
+        ``timestamp_ms``: milliseconds in [0, 10**13], increasing from frame to
+        frame (needed in VIDEO and LIVE_STREAM mode; call :meth:`reset` to
+        start a new video).
+
         IMAGE and VIDEO mode return a :class:`RecognitionResult`. LIVE_STREAM
         mode returns None at once; the result goes to the callback (a frame
-        still waiting when a newer one arrives is dropped). When processing an
+        still waiting when a newer one arrives is dropped). The frame is
+        copied before this returns, so its buffer may be reused at once (the
+        callback's ``frame`` is that copy). When processing an
         earlier frame failed and no ``error_callback`` took the error, this
         call raises it (the frame passed is not queued; the stream goes on
         with the next call)."""
@@ -386,8 +449,17 @@ class GestureRecognizer:
                 raise RuntimeError("the live-stream worker has stopped; close() this recognizer and create "
                                    "a new one")
         rgb = to_rgb(image, self.options.color_order)
+        if self._color_unconfirmed and rgb.ndim == 3 and np.ndim(image) == 3 and np.shape(image)[2] in (3, 4):
+            self._warn_color_order()
         if self._live is not None:
             ts = self._check_ts(timestamp_ms)
+            # the caller owns `image` and may refill its buffer as soon as this returns (a capture
+            # loop does): the worker and the callback get a copy made now, as MediaPipe's Image does
+            if isinstance(image, np.ndarray):
+                held = image.copy()
+                if np.may_share_memory(rgb, image):  # (an RGB uint8 frame is used as it is)
+                    rgb = held if rgb.shape == held.shape and rgb.dtype == held.dtype else rgb.copy()
+                image = held
             with live.cond:
                 if live.pending is not None:
                     self.dropped_frames += 1
@@ -399,6 +471,25 @@ class GestureRecognizer:
             return self._process(rgb, ts)
 
     recognize_async = recognize
+
+    def _warn_color_order(self):
+        import warnings
+
+        self._color_unconfirmed = False
+        warnings.warn("handsdk: color_order was not given, so this frame is read as BGR (OpenCV's order: "
+                      "cv2.imread, cv2.VideoCapture). Frames from PIL, imageio, matplotlib or MediaPipe are RGB: "
+                      "pass color_order='RGB', or an RGB frame read as BGR finds far fewer hands. Pass "
+                      "color_order='BGR' to say these are OpenCV frames (and silence this warning).",
+                      ColorOrderWarning, stacklevel=3)
+
+    def _frames_from(self, source) -> None:
+        """Frames of ``source`` come from :func:`handsdk.sources.frames`: a
+        camera, video, image or stream URL it reads with OpenCV is BGR, so the
+        colour order assumed by default is right (no warning)."""
+        from .sources import reads_bgr
+
+        if reads_bgr(source):
+            self._color_unconfirmed = False
 
     @property
     def pending_frames(self) -> int:
@@ -571,6 +662,7 @@ class GestureRecognizer:
         if self.options.running_mode is RunningMode.LIVE_STREAM:
             raise ValueError("stream() returns results directly; use IMAGE or VIDEO mode, or call "
                              "recognize() in LIVE_STREAM mode")
+        self._frames_from(source)
         last = None
         for frame, ts in frames(source, **kw):
             if self.options.running_mode is RunningMode.VIDEO and last is not None and ts <= last:

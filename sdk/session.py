@@ -358,6 +358,9 @@ class Session:
 
             self._save_fps = source_fps(src)
         w, h = self.options.camera_size or (None, None)
+        known = getattr(self.recognizer, "_frames_from", None)
+        if known is not None:  # (a camera, video, image or URL: OpenCV's BGR, no colour-order warning)
+            known(src)
         return self._loop(frames(src, width=w, height=h, reconnect=self.options.reconnect, info=True))
 
     def _loop(self, it) -> Iterator[SessionStep]:

@@ -96,7 +96,8 @@ def iter_capture(cap, name: str, live: bool, reconnect: int = 0, reopen=None,
 
     A live camera that stops delivering frames is reopened with ``reopen()``
     up to ``reconnect`` times in a row (waiting ``reconnect_delay`` s between
-    tries); then :class:`SourceError` says so. A video simply ends."""
+    tries); then :class:`SourceError` says so. A video (a file, or a finite
+    video over HTTP: :func:`is_finite_stream`) simply ends."""
     cv2 = _cv2()
     t0 = time.monotonic()
     n = 0
@@ -196,6 +197,30 @@ def open_camera(index: int, width: int | None = None, height: int | None = None)
     return cap
 
 
+def is_finite_stream(url: str, cap) -> bool:
+    """Whether the stream at ``url`` (opened as ``cap``) is a finite video:
+    an http(s) URL whose path names a video file (``.mp4``, ``.avi`` ...) or
+    whose stream reports a frame count, as a served file does (a live MJPEG,
+    HLS or RTSP stream reports none). It ends when its last frame is read,
+    with the frame timestamps of its position, like a local file; a live
+    stream that stops is reconnected instead. RTSP and the other schemes are
+    always live (their URLs often end in ``.mp4`` too)."""
+    from urllib.parse import urlsplit
+
+    if not url.lower().startswith(("http://", "https://")):
+        return False
+    try:
+        if urlsplit(url).path.lower().endswith(VIDEO_SUFFIXES):
+            return True
+    except ValueError:
+        pass
+    try:
+        n = float(cap.get(_cv2().CAP_PROP_FRAME_COUNT) or 0)
+    except Exception:
+        return False
+    return bool(np.isfinite(n)) and n >= 1
+
+
 def open_stream(url: str):
     """A network stream (RTSP, HTTP MJPEG/HLS, ...) through OpenCV."""
     cap = _cv2().VideoCapture(url)
@@ -204,6 +229,13 @@ def open_stream(url: str):
         raise SourceError(f"cannot open the stream {url} (unreachable, wrong address or credentials, or this "
                           f"OpenCV build has no FFmpeg/GStreamer support for it)")
     return cap
+
+
+def reads_bgr(source) -> bool:
+    """Whether :func:`frames` reads ``source`` itself with OpenCV (a camera,
+    a stream URL, a video, an image or a folder of images), so its frames are
+    BGR; an iterable of frames is the caller's, in whatever order it has."""
+    return is_camera(source) or is_stream_url(source) or isinstance(source, (str, os.PathLike))
 
 
 def is_camera(source) -> bool:
@@ -238,6 +270,8 @@ def frames(source, *, width: int | None = None, height: int | None = None, fps: 
     if is_stream_url(source):
         url = source.strip()
         cap = open_stream(url)
+        if is_finite_stream(url, cap):  # a video file served over HTTP ends; reopening it would replay it
+            return iter_capture(cap, url, live=False)
         return iter_capture(cap, url, live=True, reconnect=reconnect, reopen=lambda: open_stream(url),
                             reconnect_delay=reconnect_delay)
     if is_camera(source):

@@ -8,8 +8,12 @@ boundary, with the scale and zero point read from the interpreter.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import re
+import sys
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -25,6 +29,64 @@ _MODULES = {
 
 class BackendError(RuntimeError):
     """No usable interpreter, or a model the interpreter cannot load."""
+
+
+#: what the interpreters' C++ runtimes print on file descriptor 2 when a model is
+#: loaded ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU."): LiteRT has no
+#: option or environment variable for it (TF_CPP_MIN_LOG_LEVEL does not reach it)
+_LOAD_NOISE = re.compile(rb"^(INFO: Created TensorFlow Lite|INFO: Initialized TensorFlow Lite)")
+#: set (to anything but 0) to keep those lines; `handsdk --verbose` sets it
+NATIVE_LOGS_ENV = "HANDSDK_NATIVE_LOGS"
+_STDERR_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def quiet_model_loading():
+    """While a model is loaded, file descriptor 2 goes to a temporary file;
+    afterwards everything written there is passed on to it except the
+    runtime's start-up lines (:data:`_LOAD_NOISE`), errors included. No-op
+    when ``$HANDSDK_NATIVE_LOGS`` is set or there is no fd 2."""
+    if os.environ.get(NATIVE_LOGS_ENV, "") not in ("", "0"):
+        yield
+        return
+    with _STDERR_LOCK:
+        saved = tmp = None
+        try:
+            try:
+                sys.stderr.flush()
+            except Exception:
+                pass
+            import tempfile
+
+            tmp = tempfile.TemporaryFile()
+            saved = os.dup(2)
+            os.dup2(tmp.fileno(), 2)
+        except (OSError, ValueError):
+            if saved is not None:
+                os.close(saved)
+            saved = None
+        if saved is None:
+            if tmp is not None:
+                tmp.close()
+            yield
+            return
+        try:
+            yield
+        finally:
+            try:
+                sys.stderr.flush()
+            except Exception:
+                pass
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            kept = b"".join(ln for ln in tmp.read().splitlines(keepends=True) if not _LOAD_NOISE.match(ln))
+            tmp.close()
+            if kept:
+                try:
+                    os.write(2, kept)
+                except OSError:
+                    pass
 
 
 def _interpreter_module(name: str):
@@ -104,7 +166,7 @@ class Model:
         if delegates:
             kwargs["experimental_delegates"] = list(delegates)
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), quiet_model_loading():
                 warnings.simplefilter("ignore")
                 self._interp = mod.Interpreter(**kwargs)
                 sigs = self._interp.get_signature_list()
@@ -123,6 +185,7 @@ class Model:
         self.inputs = {k: _info(k, v) for k, v in ins.items()}
         self.outputs = {k: _info(k, v) for k, v in outs.items()}
         self._in_details = ins
+        self._invoked = False
 
     @staticmethod
     def _quantize(x: np.ndarray, info: TensorInfo) -> np.ndarray:
@@ -149,15 +212,22 @@ class Model:
             if x.shape != info.shape:
                 raise ValueError(f"{self.name}: input {k!r} has shape {x.shape}, the model expects {info.shape}")
             feed[k] = self._quantize(x, info)
-        if self._runner is not None:
-            out = self._runner(**feed)
-        else:
-            for k, d in self._in_details.items():
-                self._interp.set_tensor(d["index"], feed[k])
-            self._interp.invoke()
-            out = {k: self._interp.get_tensor(d["index"]) for k, d in
-                   {d["name"]: d for d in self._interp.get_output_details()}.items()}
+        if self._invoked:
+            out = self._invoke(feed)
+        else:  # the runtime applies its delegate (and says so on fd 2) at the first invoke
+            with quiet_model_loading():
+                out = self._invoke(feed)
+            self._invoked = True
         return {k: self._dequantize(v, self.outputs[k]) for k, v in out.items()}
+
+    def _invoke(self, feed: dict) -> dict:
+        if self._runner is not None:
+            return self._runner(**feed)
+        for k, d in self._in_details.items():
+            self._interp.set_tensor(d["index"], feed[k])
+        self._interp.invoke()
+        return {k: self._interp.get_tensor(d["index"]) for k, d in
+                {d["name"]: d for d in self._interp.get_output_details()}.items()}
 
 
 def is_onnx(content: bytes) -> bool:
@@ -189,6 +259,7 @@ class OnnxModel:
             raise BackendError(f"{name}: this is an ONNX model; install onnxruntime (pip install "
                                f"'handsdk[onnx]') or use a .tflite bundle") from e
         so = ort.SessionOptions()
+        so.log_severity_level = 3  # errors only: its warnings (coloured, about shapes) are not the user's to act on
         if num_threads:
             so.intra_op_num_threads = int(num_threads)
         try:

@@ -399,7 +399,7 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
         _train(task, CONFIG_DIR / f"{cfg}.yaml", run, progress, overrides)
     output.parent.mkdir(parents=True, exist_ok=True)
     rep = convert_bundle(runs / FINAL["detector"], runs / FINAL["pose"], [runs / g for g in FINAL["gestures"]],
-                         fmt=fmt, output=output, device="rpi4" if fmt in ("int8", "qat-int8") else None,
+                         fmt=fmt, output=output, device=None,  # (the default bundle is for every device)
                          data="auto", data_root=data_root, name="handsdk-default", parity_samples=128,
                          fallback="fp16" if fmt in ("int8", "qat-int8") else None, thresholds=THRESHOLDS,
                          progress=progress)

@@ -66,6 +66,71 @@ for _mod, _name in _GROUPS:
         app.add_typer(m.app, name=_name or _mod)
 
 
+def _reflow(text: str) -> str:
+    """Help text with the line breaks of its source joined: each paragraph
+    (blank-line separated) becomes one line that the terminal wraps (typer
+    keeps a docstring's breaks, so paragraphs came out cut at 80 columns).
+    A paragraph marked ``\\b``, or with an indented or bulleted line, keeps
+    its lines."""
+    out = []
+    for para in text.split("\n\n"):
+        lines = para.split("\n")
+        keep = para.lstrip().startswith("\b") or any(
+            ln[:1].isspace() or ln.lstrip().startswith(("- ", "* ", "• ")) for ln in lines[1:])
+        out.append(para if keep else " ".join(ln.strip() for ln in lines if ln.strip()))
+    return "\n\n".join(out)
+
+
+def _list_metavar(annotation) -> str | None:
+    """``<path>`` / ``<str>`` for a repeatable option (``List[Path]``, whose
+    metavar typer would print as ``<list[Path]>``)."""
+    import typing
+
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) is typing.Union and len(args) == 1:
+        annotation = args[0]
+    if typing.get_origin(annotation) is not list:
+        return None
+    (item,) = typing.get_args(annotation) or (str,)
+    return f"<{getattr(item, '__name__', 'str').lower()}>"
+
+
+def _tidy_help(typer_app: typer.Typer) -> None:
+    """Every command's help as paragraphs (:func:`_reflow`), and repeatable
+    options with the metavar of one value (:func:`_list_metavar`); applied to
+    the registered commands and groups before typer builds the CLI."""
+    import inspect
+    import typing
+
+    from typer.models import ParameterInfo
+
+    for info in typer_app.registered_commands:
+        cb = info.callback
+        if cb is None:
+            continue
+        doc = info.help if isinstance(info.help, str) else inspect.getdoc(cb)
+        if doc:
+            info.help = _reflow(doc)
+        try:
+            hints = typing.get_type_hints(cb)
+        except Exception:
+            hints = {}
+        for name, par in inspect.signature(cb).parameters.items():
+            d = par.default
+            if isinstance(d, ParameterInfo) and getattr(d, "metavar", None) is None:
+                mv = _list_metavar(hints.get(name))
+                if mv is not None:
+                    d.metavar = mv
+    for g in typer_app.registered_groups:
+        if isinstance(g.help, str):
+            g.help = _reflow(g.help)
+        sub = g.typer_instance
+        if sub is not None:
+            if isinstance(sub.info.help, str):
+                sub.info.help = _reflow(sub.info.help)
+            _tidy_help(sub)
+
+
 @app.command("version")
 def version():
     """Print the handsdk version and the available interpreters."""
@@ -75,10 +140,17 @@ def version():
     typer.echo(f"handsdk {__version__}; interpreters: {', '.join(available_backends()) or 'none'}")
 
 
-#: native start-up and log lines of TensorFlow, absl, LiteRT and FFmpeg (OpenCV)
-_NOISE = re.compile(rb"^(WARNING: All log messages before absl::InitializeLog|[IWE]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ "
+#: native start-up and log lines of TensorFlow and absl (``I0000 00:00:1712345678.123456   1234 port.cc:153]``,
+#: ``W1205 12:34:56.789012 ...``), LiteRT, the TFLite converter (``fully_quantize: 0, inference_type: 6,
+#: ...``, once per converted model), onnxruntime (``2025-01-01 12:00:00.123 [W:onnxruntime:...]``, often
+#: in ANSI colour) and FFmpeg (OpenCV)
+_NOISE = re.compile(rb"^(WARNING: All log messages before absl::InitializeLog"
+                    rb"|[IWEF]\d{4} \d\d:\d\d:[\d.]+ +\d+ [\w.+-]+:\d+\] "
                     rb"|INFO: Created TensorFlow Lite|INFO: Initialized TensorFlow Lite|\[[\w:-]+ @ 0x[0-9a-f]+\] "
-                    rb"|\[ WARN:\d+@|libpng warning: )")
+                    rb"|\[ WARN:\d+@|libpng warning: |fully_quantize: \d"
+                    rb"|(\x1b\[[\d;]*m)*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \[[VIWE]:onnxruntime:)")
+#: what a partial line (no newline yet) starting like noise may become: held until its line ends
+_NOISE_START = re.compile(rb"^(WARNING|[IWEF]\d|INFO|\[|libpng|fully_quantize|\x1b\[|\d{4}-)")
 
 
 def quiet_native_logs():
@@ -112,7 +184,7 @@ def quiet_native_logs():
             buf = parts.pop()  # an unfinished line
             for seg in parts:
                 forward(seg)
-            if buf and not re.match(rb"^(WARNING|[IWE]\d|INFO|\[|libpng)", buf):
+            if buf and not _NOISE_START.match(buf):
                 os.write(real, buf)  # a prompt or progress text without newline: no need to wait
                 buf = b""
         if buf:
@@ -145,6 +217,11 @@ def quiet_python_logs():
     logging.getLogger("absl").setLevel(logging.ERROR)
     for mod in ("tensorflow", "tf_keras", "keras", "tf2onnx", "onnx", "google.protobuf", "absl"):
         warnings.filterwarnings("ignore", module=mod)
+    # the shared data's one known malformed CSV row (zoo_gabesf), skipped on every convert and train
+    warnings.filterwarnings("ignore", message=r".*: malformed landmark row ")
+
+
+_tidy_help(app)
 
 
 def main():  # the console script
@@ -152,6 +229,9 @@ def main():  # the console script
     verbose = "--verbose" in argv
     if verbose:  # accepted in any position
         sys.argv = [sys.argv[0]] + [a for a in argv if a != "--verbose"]
+        import os
+
+        os.environ.setdefault("HANDSDK_NATIVE_LOGS", "1")  # (handsdk.backend keeps the runtime's lines)
     restore = None
     if not verbose:
         quiet_python_logs()

@@ -32,10 +32,27 @@ def gui_available() -> tuple[bool, str]:
     return True, gui
 
 
-def _hand_text(hand) -> str:
+def _gates(rec) -> dict:
+    """{gesture set: (its none label, the score its top class needs)} of a recognizer."""
+    by_set = getattr(rec, "min_gesture_by_set", {}) or {}
+    return {n: (getattr(c, "none_label", None), by_set.get(n))
+            for n, c in (getattr(rec, "classifiers", {}) or {}).items()}
+
+
+def _hand_text(hand, gates=None) -> str:
+    """``#1 Right commands=point 0.93``; when no class of a set reached its
+    gate, the recognizer reports the set's none label first (scores
+    unchanged): ``commands=none (top pinch 0.20 < 0.80)``."""
     parts = [hand.handedness.name]
     for name, cats in hand.gestures.items():
-        if cats:
+        if not cats:
+            continue
+        none, gate = (gates or {}).get(name, (None, None))
+        top = max(cats, key=lambda c: c.score)
+        if none is not None and cats[0].name == none and top.name != none:
+            below = f" < {gate:.2f}" if gate is not None else " below the gate"
+            parts.append(f"{name}={none} (top {top.name} {top.score:.2f}{below})")
+        else:
             parts.append(f"{name}={cats[0].name} {cats[0].score:.2f}")
     if hand.track_id is not None:
         parts.insert(0, f"#{hand.track_id}")
@@ -106,7 +123,8 @@ def register(app: typer.Typer):
         hold_interval_ms: int = typer.Option(500, "--hold-interval-ms", min=0,
                                              help="period of 'hold' events (0: none)"),
         spell_hold_ms: int = typer.Option(400, "--spell-hold-ms", min=0, help="hold before a letter is committed"),
-        spell_min_score: float = typer.Option(0.6, "--spell-min-score", min=0.0, max=1.0),
+        spell_min_score: float = typer.Option(0.6, "--spell-min-score", min=0.0, max=1.0,
+                                              help="a letter counts only with at least this score"),
         space_pause_ms: int = typer.Option(1000, "--space-pause-ms", min=0,
                                            help="no hand this long adds a space (0: off)"),
         space_gesture: Optional[str] = typer.Option(None, "--space-gesture",
@@ -182,6 +200,7 @@ def register(app: typer.Typer):
         try:
             session = Session(SessionOptions(
                 recognizer=GestureRecognizerOptions(bundle=bundle, running_mode=rm, max_hands=max_hands,
+                                                    color_order="BGR",  # (OpenCV's frames, and the demo's)
                                                     num_threads=threads, smoothing=smoothing,
                                                     min_presence_score=min_presence,
                                                     min_tracking_presence=min_tracking_presence),
@@ -194,6 +213,7 @@ def register(app: typer.Typer):
         except (BundleError, FileNotFoundError, ValueError) as e:
             fail(str(e))
         rec, speller = session.recognizer, session.speller
+        gates = _gates(rec)
         letters = speller.options.gesture_set if speller is not None else None
         command_sets = session.command_sets
         if mode == "frames":
@@ -255,7 +275,7 @@ def register(app: typer.Typer):
                     typer.echo(json.dumps(d))
                 else:
                     if mode == "frames":
-                        hands = "; ".join(_hand_text(h) for h in result.hands) or "no hand"
+                        hands = "; ".join(_hand_text(h, gates) for h in result.hands) or "no hand"
                         t = result.timings_ms
                         where = (f"image {info['index']}/{info['count']} path: {info['path']} " if "path" in info
                                  else f"frame {info.get('index', n):5d} ")

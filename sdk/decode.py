@@ -167,6 +167,36 @@ def heatmaps_to_keypoints(heatmaps) -> tuple[np.ndarray, np.ndarray]:
     return out, peaks
 
 
+#: the channels of a detector's ``anchors`` output (a Gaussian peak of 1 at each
+#: hand's wrist, and at its palm's top, :func:`handsdk.keypoints.palm_top`)
+ANCHOR_CHANNELS = ("wrist", "palm_top")
+
+
+def anchor_rotation(anchors, box, *, min_peak: float = 0.3, grow: float = 0.15) -> float | None:
+    """The angle of the hand in ``box`` from a detector's anchor maps (the
+    rotation that turns it upright, :func:`handsdk.keypoints.hand_rotation`'s
+    convention), as MediaPipe's palm detector gives its landmarker an upright
+    crop: the peak of each channel (:data:`ANCHOR_CHANNELS`) inside the box
+    grown by ``grow`` of its sides, refined as the landmarker's heatmaps are
+    (:func:`heatmaps_to_keypoints`). ``anchors`` (h, w, 2); ``box`` (x0, y0,
+    x1, y1) in the anchor map's pixels. None when a peak is below
+    ``min_peak`` (the caller then finds the angle another way)."""
+    from .keypoints import rotation_from_points
+
+    a = np.asarray(anchors, np.float32)
+    h, w = a.shape[:2]
+    x0, y0, x1, y1 = (float(v) for v in box)
+    gx, gy = grow * (x1 - x0), grow * (y1 - y0)
+    ix0, iy0 = max(0, int(np.floor(x0 - gx))), max(0, int(np.floor(y0 - gy)))
+    ix1, iy1 = min(w, int(np.ceil(x1 + gx))), min(h, int(np.ceil(y1 + gy)))
+    if ix1 <= ix0 or iy1 <= iy0:
+        return None
+    xy, peaks = heatmaps_to_keypoints(a[iy0:iy1, ix0:ix1, :2])
+    if float(peaks.min()) < min_peak:
+        return None
+    return rotation_from_points(xy[0] + (ix0, iy0), xy[1] + (ix0, iy0))
+
+
 #: how a landmarker's output becomes keypoints: ``heatmaps`` (K heatmaps,
 #: argmax with sub-pixel refinement) or ``keypoints`` (regressed x, y in [0, 1]
 #: of the crop)

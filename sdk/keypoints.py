@@ -156,6 +156,7 @@ def keypoints_box(keypoints, visible=None) -> np.ndarray:
 
 #: the palm's "up": from the wrist to the middle of the index, middle and ring knuckles
 _PALM_TOP = (5, 9, 13)
+PALM_TOP = _PALM_TOP
 
 
 def has_hand_rotation(visible) -> bool:
@@ -171,14 +172,24 @@ def hand_rotation(keypoints, visible=None) -> float:
     crop (MediaPipe aligns its landmark crops the same way). 0 when the wrist
     or the knuckles are not visible."""
     kp = _as_keypoints(keypoints)
-    if visible is not None:
-        v = np.asarray(visible) > 0
-        if not has_hand_rotation(v):
-            return 0.0
-        top = kp[[i for i in _PALM_TOP if v[i]], :2].mean(axis=0)
-    else:
-        top = kp[list(_PALM_TOP), :2].mean(axis=0)
-    d = top - kp[0, :2]
+    if visible is not None and not has_hand_rotation(visible):
+        return 0.0
+    return rotation_from_points(kp[0, :2], palm_top(kp, visible))
+
+
+def palm_top(keypoints, visible=None) -> np.ndarray:
+    """The palm's "up" point (x, y): the mean of the index, middle and ring
+    knuckles that are visible (all of them when ``visible`` is None)."""
+    kp = _as_keypoints(keypoints)
+    idx = list(_PALM_TOP) if visible is None else [i for i in _PALM_TOP if np.asarray(visible)[i] > 0]
+    return kp[idx or list(_PALM_TOP), :2].mean(axis=0)
+
+
+def rotation_from_points(wrist, top) -> float:
+    """The crop rotation (radians, :func:`hand_rotation`'s convention) that
+    turns the direction wrist -> ``top`` (the palm's top) upright; 0 when the
+    two points coincide."""
+    d = np.asarray(top, np.float64)[:2] - np.asarray(wrist, np.float64)[:2]
     if not np.isfinite(d).all() or float(np.hypot(*d)) < 1e-6:
         return 0.0
     return float(np.arctan2(d[1], d[0]) + np.pi / 2)

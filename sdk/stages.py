@@ -18,8 +18,8 @@ import numpy as np
 
 from .backend import open_model
 from .bundle import Bundle, ModelEntry, load_bundle
-from .decode import (LANDMARKER_DECODINGS, DetectorDecoding, check_split_aspect, check_zoom_above,
-                     landmarker_keypoints, skeleton_to_boxes)
+from .decode import (LANDMARKER_DECODINGS, DetectorDecoding, anchor_rotation, check_split_aspect,
+                     check_zoom_above, landmarker_keypoints, skeleton_to_boxes)
 from .image import apply_affine, crop_matrix, invert_affine, letterbox_matrix, to_rgb, warp
 from .keypoints import keypoint_features, render_skeleton, rotation_from_output
 from .results import Category
@@ -73,6 +73,23 @@ class Detection:
     #: maps of zoomed-in regions (skeleton, map_to_frame) (:meth:`HandDetector.zoom`):
     #: over the frame's map, where they reach
     zoomed: tuple = ()
+    #: the detector's anchor maps (h, w, 2: wrist, palm top) when it has them, at
+    #: its own resolution over the skeleton map's extent; a weaker peak than
+    #: ``anchor_min_peak`` gives no angle
+    anchors: np.ndarray | None = None
+    anchor_min_peak: float = 0.3
+
+    def box_rotation(self, box) -> float | None:
+        """The angle that turns the hand in ``box`` (frame pixels) upright, read
+        from the anchor maps (:func:`handsdk.decode.anchor_rotation`); None
+        without anchors or where they show no clear wrist and palm top."""
+        if self.anchors is None:
+            return None
+        c = apply_affine(invert_affine(self.map_to_frame), np.asarray(box, np.float64).reshape(2, 2))
+        sy = self.anchors.shape[0] / self.skeleton.shape[0]
+        sx = self.anchors.shape[1] / self.skeleton.shape[1]
+        return anchor_rotation(self.anchors, (c[0, 0] * sx, c[0, 1] * sy, c[1, 0] * sx, c[1, 1] * sy),
+                               min_peak=self.anchor_min_peak)
 
     def with_zoomed(self, sub: "Detection") -> "Detection":
         """This detection with ``sub``'s map (a zoomed-in look) over its own."""
@@ -134,6 +151,10 @@ class HandDetector(_Stage):
         #: the recognizer decides)
         self.split_aspect = check_split_aspect(dd.split_aspect if split_aspect is None else split_aspect)
         self.color_order = color_order
+        #: the detector reads where each hand's wrist and palm top are (an ``anchors``
+        #: output): a new hand's landmarker crop is then upright from the start
+        self.reads_anchors = "anchors" in self.entry.outputs
+        self.anchor_min_peak = float((dec or {}).get("anchor_min_peak", 0.3))
 
     def detect_rgb(self, rgb: np.ndarray, region=None) -> Detection:
         """Hands in an RGB frame; ``region`` (x0, y0, x1, y1, frame pixels): look
@@ -151,6 +172,7 @@ class HandDetector(_Stage):
         patch = warp(rgb, m, self.input_hw)
         out = self.model(image=_prepare(patch, self.spec, self._mean, self._std))
         skel = out["skeleton"][0, :, :, 0]
+        anchors = out["anchors"][0] if "anchors" in out else None
         found = skeleton_to_boxes(skel, threshold=self.threshold, min_mass=self.min_mass,
                                   min_size_frac=self.min_size_frac, max_hands=self.max_hands, pad=self.pad)
         found = [f for f in found if f.score >= self.min_score]
@@ -166,7 +188,7 @@ class HandDetector(_Stage):
         return Detection(boxes=np.array(boxes, np.float32).reshape(-1, 4),
                          scores=np.array([f.score for f in found], np.float32),
                          masses=np.array([f.mass for f in found], np.float32),
-                         skeleton=skel, map_to_frame=inv)
+                         skeleton=skel, map_to_frame=inv, anchors=anchors, anchor_min_peak=self.anchor_min_peak)
 
     def detect(self, image, color_order: str | None = None) -> Detection:
         return self.detect_rgb(to_rgb(image, color_order or self.color_order))
@@ -265,6 +287,8 @@ class HandLandmarker(_Stage):
         """Keypoints in ``box`` (frame pixels). ``rotation`` (radians, see
         :func:`handsdk.image.crop_matrix`): None lets the model decide (an
         upright-crop model gets a second, rotated pass from its first keypoints)."""
+        if rotation is None and self.align and prior_keypoints is None and detection is not None:
+            rotation = detection.box_rotation(box)  # a detector that reads the hand's angle: one pass
         if rotation is not None or not self.align or prior_keypoints is not None:
             return self._landmark_once(rgb, box, detection, prior_keypoints, rotation or 0.0)
         first, out = self._run(rgb, box, detection, None, 0.0)

@@ -59,6 +59,32 @@ def gaussian_heatmaps_tf(keypoints, size: int, height: int, width: int, sigma: f
     return tf.transpose(hm, [1, 2, 0])
 
 
+def anchor_targets_tf(keypoints, height: int, width: int, stride: int, sigma: float):
+    """The detector's ``anchors`` target: keypoints (N, 21, 3) in model pixels
+    (hands whose wrist or palm-top knuckles are all unseen draw nothing) ->
+    (height / stride, width / stride, 2): a Gaussian peak of 1 (``sigma`` in
+    map pixels) at each hand's wrist (channel 0) and palm top (channel 1: the
+    mean of its visible :data:`handsdk.keypoints.PALM_TOP` knuckles, as
+    :func:`handsdk.keypoints.palm_top`), the maximum over the hands."""
+    from handsdk.keypoints import PALM_TOP
+
+    kp = tf.convert_to_tensor(keypoints, tf.float32)
+    vis = kp[..., 2] >= 0
+    tv = tf.cast(tf.gather(vis, list(PALM_TOP), axis=1), tf.float32)  # (N, 3)
+    tops = tf.gather(kp[..., :2], list(PALM_TOP), axis=1)  # (N, 3, 2)
+    n_top = tf.reduce_sum(tv, axis=1)
+    top = tf.reduce_sum(tops * tv[..., None], axis=1) / tf.maximum(n_top, 1.0)[:, None]
+    ok = tf.cast(vis[:, 0] & (n_top > 0), tf.float32)  # (N,)
+    pts = tf.stack([kp[:, 0, :2], top], axis=1) / float(stride)  # (N, 2, 2)
+    hs, ws = height // stride, width // stride
+    xs = tf.range(ws, dtype=tf.float32) + 0.5
+    ys = tf.range(hs, dtype=tf.float32) + 0.5
+    dx = tf.square(xs[None, None, None, :] - pts[..., 0][..., None, None])  # (N, 2, 1, W)
+    dy = tf.square(ys[None, None, :, None] - pts[..., 1][..., None, None])  # (N, 2, H, 1)
+    g = tf.exp(-(dx + dy) / (2.0 * sigma * sigma)) * ok[:, None, None, None]
+    return tf.transpose(tf.reduce_max(g, axis=0), [1, 2, 0])
+
+
 def blur_tf(img, sigma_x, sigma_y, radius: int = 3):
     """A float image (H, W, C) blurred by a separable Gaussian with its own
     sigma along x and y (pixels, scalar tensors; taps out to ``radius``)."""

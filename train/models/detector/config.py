@@ -22,6 +22,14 @@ class DetectorModelConfig:
     pad: float = DetectorDecoding.pad
     zoom_above: float = DetectorDecoding.zoom_above  # runtime: boxes above it get a zoomed second look
     split_aspect: float = DetectorDecoding.split_aspect  # runtime: boxes this wide get their halves tried
+    #: a second output, ``anchors`` (H/stem_stride, W/stem_stride, 2): Gaussian peaks at
+    #: each hand's wrist and palm top (:data:`handsdk.decode.ANCHOR_CHANNELS`), from
+    #: which the runtime turns a new hand's first and only landmarker crop upright
+    #: (:func:`handsdk.decode.anchor_rotation`), as MediaPipe's palm detector does
+    anchors: bool = False
+    anchor_sigma: float = 1.5  # the peaks' sigma, in pixels of the anchor map
+    anchor_weight: float = 0.5  # its loss weight beside the skeleton's
+    anchor_min_peak: float = 0.3  # decoding: a weaker peak gives no angle
 
 
 def validate(m: DetectorModelConfig) -> None:
@@ -34,6 +42,9 @@ def validate(m: DetectorModelConfig) -> None:
         check_split_aspect(m.split_aspect, "model.split_aspect")
     except ValueError as e:
         raise ConfigError(str(e)) from None
+    if m.anchor_sigma <= 0 or m.anchor_weight < 0 or not 0.0 < m.anchor_min_peak < 1.0:
+        raise ConfigError("model.anchor_sigma must be > 0, model.anchor_weight >= 0 and "
+                          "model.anchor_min_peak in (0, 1)")
     if m.stem_stride not in (1, 2):
         raise ConfigError("model.stem_stride must be 1 or 2")
     if m.input_height % (m.stem_stride * 2 ** (len(m.filters) - 1)) or \

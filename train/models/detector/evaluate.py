@@ -19,7 +19,7 @@ def _unpadded(boxes) -> np.ndarray:
 
 
 def evaluate_detector(model, images, gt_boxes, *, decoding: dict | None = None, batch_size: int = 32,
-                      ref_boxes=None) -> dict:
+                      ref_boxes=None, keypoints=None) -> dict:
     """``images`` (N, H, W, 3) uint8 model-sized frames; ``gt_boxes`` (N, k, 4)
     in model pixels (rows of -1 are padding); ``ref_boxes`` (N, j, 4): other
     known hands (MediaPipe's), so that a hand people did not box is not
@@ -31,9 +31,13 @@ def evaluate_detector(model, images, gt_boxes, *, decoding: dict | None = None, 
     ``scene_score`` = found03 - false_per_image (the model-selection measure:
     the steadier of the two across epochs); ``found03_small`` / ``_medium`` /
     ``_large`` by the human box's size in the frame
-    (:data:`handsdk.metrics.HAND_SIZES`; nan where there is none)."""
+    (:data:`handsdk.metrics.HAND_SIZES`; nan where there is none).
+
+    With an ``anchors`` output and ``keypoints`` (N, k, 21, 3) model pixels:
+    the angle a new hand's crop gets from them (:func:`angle_metrics`)."""
     dec = DetectorDecoding.from_dict(decoding).as_dict()
-    skel = predict(model, {"image": images.astype(np.float32) / 255.0}, batch_size)["skeleton"][..., 0]
+    out_maps = predict(model, {"image": images.astype(np.float32) / 255.0}, batch_size)
+    skel = out_maps["skeleton"][..., 0]
     preds, gts, hand_y, hand_score, hand_found = [], [], [], [], []
     for i in range(len(images)):
         found = skeleton_to_boxes(skel[i], max_hands=2, **dec)
@@ -58,7 +62,44 @@ def evaluate_detector(model, images, gt_boxes, *, decoding: dict | None = None, 
     out.update({f"hand_{k}": v for k, v in hb.items() if k in ("accuracy", "precision", "recall", "f1")})
     out["hand_auc"] = M.roc_auc(hand_y, hand_score)
     out["iou"] = out["mean_iou"]
+    if "anchors" in out_maps and keypoints is not None:
+        out.update(angle_metrics(out_maps["anchors"], [p for p, _ in preds], keypoints, skel.shape[1:3],
+                                 min_peak=float((decoding or {}).get("anchor_min_peak", 0.3))))
     return out
+
+
+def angle_metrics(anchors, pred_boxes, keypoints, map_hw, *, min_peak: float = 0.3) -> dict:
+    """How well the detector's anchors turn a new hand upright: for every
+    hand with a known angle (:func:`handsdk.keypoints.hand_rotation` of its
+    keypoints) whose keypoint box a predicted box covers (IoU >= 0.3), the
+    angle :func:`handsdk.decode.anchor_rotation` reads in that box.
+    ``angle_ok30``: share of those hands within 30 degrees (no angle read
+    counts as a miss), ``angle_read``: share with an angle read,
+    ``angle_err_deg``: median error where read."""
+    from handsdk.decode import anchor_rotation
+    from handsdk.keypoints import angle_error_deg, has_hand_rotation, hand_rotation
+
+    errs, n = [], 0
+    for i in range(len(pred_boxes)):
+        a = anchors[i]
+        sy, sx = a.shape[0] / map_hw[0], a.shape[1] / map_hw[1]
+        for kp in np.asarray(keypoints[i]).reshape(-1, 21, 3):
+            vis = kp[:, 2] >= 0
+            if not vis.any() or not has_hand_rotation(vis):
+                continue
+            ious = M.box_iou(keypoints_box(kp[:, :2], vis), pred_boxes[i]).reshape(-1)
+            if not ious.size or ious.max() < 0.3:
+                continue
+            n += 1
+            b = np.asarray(pred_boxes[i]).reshape(-1, 4)[int(np.argmax(ious))]
+            r = anchor_rotation(a, (b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy), min_peak=min_peak)
+            errs.append(np.inf if r is None else angle_error_deg(r, hand_rotation(kp, vis)))
+    e = np.asarray(errs, np.float64)
+    read = e[np.isfinite(e)]
+    return {"angle_ok30": float((e <= 30).mean()) if n else float("nan"),
+            "angle_read": float(np.isfinite(e).mean()) if n else float("nan"),
+            "angle_err_deg": float(np.median(read)) if read.size else float("nan"),
+            "angle_hands": float(n)}
 
 
 def _boxes_from_keypoints(kps):
@@ -79,7 +120,8 @@ def evaluate_pool(model, cfg, pool: dict, labels=None, plots_dir=None) -> dict:
     refs = _boxes_from_keypoints(pool["keypoints"])
     if boxes is None:
         boxes = refs
-    return evaluate_detector(model, pool["image"], boxes, decoding=vars(m), ref_boxes=refs)
+    return evaluate_detector(model, pool["image"], boxes, decoding=vars(m), ref_boxes=refs,
+                             keypoints=pool["keypoints"])
 
 
 def evaluate_samples(model, cfg, samples, rng, *, meta: dict, plots_dir=None, tag: str = "", **_) -> dict:
@@ -90,4 +132,5 @@ def evaluate_samples(model, cfg, samples, rng, *, meta: dict, plots_dir=None, ta
     m = cfg.model
     pool = detector_pool(samples, m.input_height, m.input_width)
     boxes = letterboxed_boxes(samples, m.input_height, m.input_width)
-    return evaluate_detector(model, pool["image"], boxes, decoding=meta.get("decoding") or vars(m))
+    return evaluate_detector(model, pool["image"], boxes, decoding=meta.get("decoding") or vars(m),
+                             keypoints=pool["keypoints"])

@@ -150,7 +150,7 @@ def train_example(cfg, ex, augment):
     (:func:`negative_weight_map`)."""
     from handsdk.train.tf import tf
 
-    from ..targets import color_jitter_tf, render_skeleton_tf
+    from ..targets import anchor_targets_tf, color_jitter_tf, render_skeleton_tf
 
     m = cfg.model
     img = tf.cast(ex["image"], tf.float32) / 255.0
@@ -170,4 +170,8 @@ def train_example(cfg, ex, augment):
             nb = tf.cond(flip, lambda: fb, lambda: nb)
         weight = negative_weight_map(nb, m.input_height, m.input_width, cfg.data.negative_weight)
         skel = tf.concat([skel, weight], -1)
-    return {"image": img}, {"skeleton": skel}
+    targets = {"skeleton": skel}
+    if getattr(m, "anchors", False):  # the peaks, then the heatmap loss's weights (every pixel counts)
+        a = anchor_targets_tf(kp, m.input_height, m.input_width, m.stem_stride, m.anchor_sigma)
+        targets["anchors"] = tf.concat([a, tf.ones_like(a)], -1)
+    return {"image": img}, targets

@@ -8,6 +8,7 @@ Exported contract: input ``image`` (H, W, 3) float32 RGB in [0, 1]; output
 """
 from __future__ import annotations
 
+from handsdk.decode import ANCHOR_CHANNELS
 from handsdk.train.tf import keras
 
 from ..layers import L, conv_bn
@@ -31,12 +32,19 @@ def build_detector(cfg) -> "keras.Model":
         x = L.Concatenate(name=f"up{i}_cat")([x, skips[i]])
         x = conv_bn(x, f, name=f"up{i}_a")
         x = conv_bn(x, f, name=f"up{i}_b")
+    outputs = {}
+    if getattr(cfg, "anchors", False):  # wrist and palm-top peaks, at the decoder's last resolution
+        a = conv_bn(x, max(cfg.filters[0], 8), name="anchors_head")
+        outputs["anchors"] = L.Conv2D(2, 1, activation="sigmoid", name="anchors",
+                                      bias_initializer=keras.initializers.Constant(-4.0))(a)
     if cfg.stem_stride == 2:
         x = L.UpSampling2D(2, interpolation="bilinear", name="head_up")(x)
         x = conv_bn(x, max(cfg.filters[0] // 2, 4), name="head")
     out = L.Conv2D(1, 1, activation="sigmoid", name="skeleton",
                    bias_initializer=keras.initializers.Constant(-2.0))(x)
-    return keras.Model(inp, out, name="hand_detector")
+    if not outputs:
+        return keras.Model(inp, out, name="hand_detector")
+    return keras.Model(inp, {"skeleton": out, **outputs}, name="hand_detector")
 
 
 def detector_metadata(model, cfg) -> dict:
@@ -47,12 +55,15 @@ def detector_metadata(model, cfg) -> dict:
         "inputs": {"image": {"shape": [1, m.input_height, m.input_width, 3], "dtype": "float32",
                              "range": [0.0, 1.0], "color": "RGB", "layout": "NHWC",
                              "normalization": {"mean": [0.0, 0.0, 0.0], "std": [255.0, 255.0, 255.0]}}},
-        "outputs": {"skeleton": {"shape": [1, m.input_height, m.input_width, 1], "dtype": "float32"}},
+        "outputs": {"skeleton": {"shape": [1, m.input_height, m.input_width, 1], "dtype": "float32"},
+                    **({"anchors": {"shape": [1, m.input_height // m.stem_stride, m.input_width // m.stem_stride,
+                                              2], "dtype": "float32"}} if getattr(m, "anchors", False) else {})},
         "input_size": [m.input_height, m.input_width],
         "decoding": {"type": "skeleton", "threshold": m.threshold, "min_mass": m.min_mass,
                      "min_size_frac": m.min_size_frac, "pad": m.pad, "zoom_above": m.zoom_above,
                      "split_aspect": m.split_aspect,
-                     "skeleton_thickness": m.skeleton_thickness, "letterbox": True},
+                     "skeleton_thickness": m.skeleton_thickness, "letterbox": True,
+                     **({"anchors": list(ANCHOR_CHANNELS), "anchor_min_peak": m.anchor_min_peak} if getattr(m, "anchors", False) else {})},
         "params": int(model.count_params()),
     }
 
@@ -62,5 +73,10 @@ def compile_detector(model, cfg, optimizer):
     from handsdk.train.models import losses as LS
 
     m = cfg.model
-    model.compile(optimizer, loss={"skeleton": LS.skeleton_loss(m.l1_weight, m.dice_weight)})
+    loss = {"skeleton": LS.skeleton_loss(m.l1_weight, m.dice_weight)}
+    weights = {"skeleton": 1.0}
+    if getattr(m, "anchors", False):
+        loss["anchors"] = LS.heatmap_loss(m.anchor_sigma)
+        weights["anchors"] = m.anchor_weight
+    model.compile(optimizer, loss=loss, loss_weights=weights)
     return model

@@ -235,6 +235,9 @@ class Landmarks:
     presence: float
     right_score: float
     crop_box: np.ndarray
+    #: the rotation (radians, :func:`handsdk.image.crop_matrix`) of the crop the
+    #: keypoints come from: the hand's angle as the runtime saw it
+    crop_rotation: float = 0.0
 
     @property
     def handedness(self) -> Category:
@@ -323,7 +326,7 @@ class HandLandmarker(_Stage):
         right = float(out["handedness"].reshape(-1)[0]) if "handedness" in out else 0.5
         corners = apply_affine(invert_affine(m), np.array([[0, 0], [self.size, self.size]], np.float64))
         return Landmarks(keypoints=kp, presence=presence, right_score=right,
-                         crop_box=np.array(corners.reshape(-1), np.float32)), out
+                         crop_box=np.array(corners.reshape(-1), np.float32), crop_rotation=float(rotation)), out
 
     def landmark(self, image, box, color_order: str | None = None, **kw) -> Landmarks:
         box = np.asarray(box, np.float32).reshape(-1)

@@ -178,3 +178,33 @@ def test_a_detector_with_anchors_builds_trains_and_describes_them():
     assert meta["decoding"]["anchors"] == ["wrist", "palm_top"]
     with pytest.raises(Exception, match="anchor"):
         config_from_dict({"task": "detector", "model": {"anchors": True, "anchor_sigma": 0}})
+
+
+def test_crop_angles_tool_reports_one_upright_pass_with_anchors(tiny_tflite, tmp_path):
+    from handsdk.bundle import GestureSet, build_bundle
+    from handsdk.convert.api import Trained, convert_model
+    from handsdk.tools.crop_angles import crop_angles
+    from handsdk.train.data.sample import Sample
+    from tests.test_align import upright_bundle
+
+    model, meta = _anchor_detector()
+    data, _ = convert_model(Trained("detector", model, meta, "mem"), "fp32", None, progress=lambda m: None)
+    with_anchors = build_bundle(
+        detector=data, landmarker=tiny_tflite["landmarker"],
+        gestures={"commands": GestureSet(tiny_tflite["commands"], ("none", "open_palm", "fist"))},
+        detector_decoding={**meta["decoding"], "min_mass": 3.0, "min_size_frac": 0.05},
+        landmarker_decoding={"type": "heatmaps", "crop_scale": 1.4, "align": True},
+        thresholds={"min_presence_score": 0.0})
+    samples = []
+    for angle in (0, 60, 150):
+        bgr, truth = _frame(angle)
+        wrist = np.array([120.0, 120.0]) - 40 * np.array([math.cos(math.radians(angle)), math.sin(math.radians(angle))])
+        kp = _hand(angle, tuple(wrist), 80 / 0.6)
+        kp[:, 2] = 0
+        kp[[0, 5, 9, 13], 2] = 1  # the wrist and the knuckles are what the human marked
+        samples.append(Sample(image=bgr[..., ::-1].copy(), keypoints=kp[None], keypoint_source="human"))
+    r = crop_angles(with_anchors, samples, min_iou=0.1)
+    assert r["reads_anchors"] and r["hands"] == 3 and r["passes"] == 1.0 and r["off30"] == 0.0, r
+    # the tiny upright bundle (no anchors) takes two passes per new hand
+    r2 = crop_angles(upright_bundle(tiny_tflite), samples, min_iou=0.1)
+    assert not r2["reads_anchors"] and r2["passes"] == 2.0, r2

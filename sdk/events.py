@@ -14,7 +14,19 @@ best label with a score >= ``start_score`` for ``min_hold_ms``; it then
 sends **hold** every ``hold_interval_ms`` while its score stays >=
 ``end_score`` (the lower threshold: hysteresis), and **ends** when its score
 drops below ``end_score``, another gesture takes over, or the hand is lost.
-Labels in ``ignore`` (the sets' "none") never start.
+Labels in ``ignore`` (the sets' "none") never start. After a gesture ends,
+the same hand's set starts nothing for ``cooldown_ms``.
+
+**Motion gestures** (a set of kind ``motion``, :mod:`handsdk.motion`: the
+hand's ``motion`` holds its reading) are events of a movement that is over:
+once a label has led with a score >= ``start_score`` for
+``motion_hold_ms``, a ``start`` and an ``end`` event come together, with the
+movement's span: ``start_ms`` when it began, ``end_ms`` when it ended
+(``duration_ms`` = ``end_ms`` - ``start_ms``, ``reason`` "completed"); no
+``hold`` events. The label is then latched until its score drops below
+``end_score`` (hysteresis) or a new movement begins after it ended (a second
+Z right after the first), and the set starts nothing for
+``motion_cooldown_ms``.
 
 :class:`handsdk.actions.ActionMap` maps the events to actions (``key``: emit
 a key name; ``shell``: run a command, only with ``allow_shell=True``); its
@@ -38,7 +50,9 @@ class GestureEvent:
     mode); gesture_set, label, score (the label's score in this frame);
     timestamp_ms: this frame; start_ms: when the gesture started (for hold
     and end); duration_ms: timestamp_ms - start_ms; reason (end only):
-    "released", "changed" or "lost"."""
+    "released", "changed" or "lost". Motion gestures: start_ms and end_ms
+    are when the movement began and ended, duration_ms = end_ms - start_ms,
+    reason "completed"."""
 
     type: str
     track_id: int | None
@@ -49,6 +63,7 @@ class GestureEvent:
     start_ms: int
     duration_ms: int = 0
     reason: str | None = None
+    end_ms: int | None = None  # motion gestures: when the movement ended
 
     def to_dict(self) -> dict:
         d = {"event": self.type, "hand": self.track_id, "set": self.gesture_set, "label": self.label,
@@ -56,6 +71,8 @@ class GestureEvent:
              "start_ms": self.start_ms, "duration_ms": self.duration_ms}
         if self.reason:
             d["reason"] = self.reason
+        if self.end_ms is not None:
+            d["end_ms"] = self.end_ms
         return d
 
     def to_json(self) -> str:
@@ -70,6 +87,10 @@ class _State:
     start: int = 0
     last_hold: int = 0
     score: float = 0.0
+    cooldown_until: float = float("-inf")
+    motion: bool = False  # a motion set: its events are already over when they are sent
+    last_label: str | None = None  # (motion) the label of the last event, and when its movement ended
+    last_end: int | None = None
 
 
 class GestureEvents:
@@ -82,12 +103,15 @@ class GestureEvents:
     min_hold_ms: how long a gesture must hold above start_score to start.
     hold_interval_ms: period of "hold" events (0: none).
     ignore: labels that never start an event.
+    cooldown_ms: after a gesture ends, its hand's set starts nothing for this long.
+    motion_hold_ms, motion_cooldown_ms: the same for motion sets (see the module).
     on_event: optional callback(event) called for each event.
     """
 
     def __init__(self, gesture_sets=None, *, start_score: float = 0.6, end_score: float = 0.4,
                  min_hold_ms: int = 200, hold_interval_ms: int = 500, ignore=("none",),
-                 on_event: Callable | None = None):
+                 on_event: Callable | None = None, cooldown_ms: int = 0, motion_hold_ms: int = 100,
+                 motion_cooldown_ms: int = 300):
         for n, v in (("start_score", start_score), ("end_score", end_score)):
             if not (isinstance(v, (int, float)) and 0 <= v <= 1):
                 raise ValueError(f"{n} must be in [0, 1], got {v!r}")
@@ -95,6 +119,12 @@ class GestureEvents:
             raise ValueError(f"end_score ({end_score}) must not exceed start_score ({start_score})")
         if min_hold_ms < 0 or hold_interval_ms < 0:
             raise ValueError("min_hold_ms and hold_interval_ms must be >= 0")
+        for n, v in (("cooldown_ms", cooldown_ms), ("motion_hold_ms", motion_hold_ms),
+                     ("motion_cooldown_ms", motion_cooldown_ms)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{n} must be an int >= 0 (milliseconds), got {v!r}")
+        self.cooldown_ms, self.motion_hold_ms = int(cooldown_ms), int(motion_hold_ms)
+        self.motion_cooldown_ms = int(motion_cooldown_ms)
         if on_event is not None and not callable(on_event):
             raise ValueError("on_event must be callable")
         self.gesture_sets = None if gesture_sets is None else tuple(
@@ -135,11 +165,15 @@ class GestureEvents:
                 key = (tid if tid is not None else f"#{i}", gset)
                 seen.add(key)
                 st = self._states.setdefault(key, _State())
-                self._step(out, st, tid, gset, cats, ts)
+                motion = (getattr(hand, "motion", None) or {}).get(gset)
+                if motion is not None:
+                    self._step_motion(out, st, tid, gset, cats, ts, motion)
+                else:
+                    self._step(out, st, tid, gset, cats, ts)
         for key in list(self._states):
             if key not in seen:
                 st = self._states.pop(key)
-                if st.active is not None:
+                if st.active is not None and not st.motion:
                     tid = key[0] if not isinstance(key[0], str) else None
                     self._emit(out, GestureEvent("end", tid, key[1], st.active, st.score, ts, st.start,
                                                  ts - st.start, "lost"))
@@ -161,7 +195,8 @@ class GestureEvents:
             self._emit(out, GestureEvent("end", tid, gset, st.active, s, ts, st.start, ts - st.start,
                                          "changed" if changed else "released"))
             st.active = None
-        if top is None or top.name in self.ignore or top.score < self.start_score:
+            st.cooldown_until = ts + self.cooldown_ms
+        if top is None or top.name in self.ignore or top.score < self.start_score or ts < st.cooldown_until:
             st.candidate = None
             return
         if st.candidate != top.name:
@@ -171,12 +206,46 @@ class GestureEvents:
             st.candidate = None
             self._emit(out, GestureEvent("start", tid, gset, top.name, float(top.score), ts, ts, 0))
 
+    def _step_motion(self, out, st: _State, tid, gset, cats, ts, motion):
+        st.motion = True
+        top = cats[0] if cats else None
+        if st.active is not None:  # latched since its event
+            s = next((float(c.score) for c in cats if c.name == st.active), 0.0)
+            fresh = (motion.start_ms is not None and st.last_end is not None and motion.start_ms > st.last_end
+                     and motion.end_ms - motion.start_ms >= 250)  # (a new movement, not a settling hand)
+            other = (top is not None and top.name != st.active and top.name not in self.ignore
+                     and top.score >= self.start_score)
+            if s >= self.end_score and not fresh and not other:
+                return
+            st.active = None
+            st.candidate = None
+        if top is None or top.name in self.ignore or top.score < self.start_score or ts < st.cooldown_until:
+            st.candidate = None
+            return
+        if st.candidate != top.name:
+            st.candidate, st.since = top.name, ts
+        if ts - st.since < self.motion_hold_ms:
+            return
+        end = int(motion.end_ms) if motion.end_ms is not None else ts
+        start = min(int(motion.start_ms) if motion.start_ms is not None else st.since, end)
+        if top.name == st.last_label and st.last_end is not None and end <= st.last_end + 100:
+            st.candidate = None  # the movement already reported (its score came back)
+            st.active = top.name
+            return
+        score = float(top.score)
+        self._emit(out, GestureEvent("start", tid, gset, top.name, score, ts, start, ts - start))
+        self._emit(out, GestureEvent("end", tid, gset, top.name, score, ts, start, end - start, "completed",
+                                     end_ms=end))
+        st.active, st.start, st.score, st.candidate = top.name, start, score, None
+        st.last_label, st.last_end = top.name, end
+        st.cooldown_until = ts + self.motion_cooldown_ms
+
     def flush(self, timestamp_ms: int | None = None) -> list[GestureEvent]:
         """End every active gesture (at the end of a stream)."""
         ts = self._last_ts if timestamp_ms is None else int(timestamp_ms)
         out: list[GestureEvent] = []
         for key, st in list(self._states.items()):
-            if st.active is not None:
+            if st.active is not None and not st.motion:
                 tid = key[0] if not isinstance(key[0], str) else None
                 self._emit(out, GestureEvent("end", tid, key[1], st.active, st.score, ts, st.start,
                                              ts - st.start, "lost"))

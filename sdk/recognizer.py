@@ -30,6 +30,7 @@ from .image import to_rgb
 from .keypoints import keypoints_box
 from .results import Category, Hand, RecognitionResult
 from .stages import GestureClassifier, HandDetector, HandLandmarker, _bundle, hand_box
+from .motion import MotionClassifier, MotionHistory, is_motion_entry
 from .tracking import Tracker
 
 
@@ -309,13 +310,19 @@ class GestureRecognizer:
         unknown = [s for s in sets if s not in self.bundle.gesture_sets]
         if unknown:
             raise ValueError(f"unknown gesture sets {unknown}; the bundle has {sorted(self.bundle.gesture_sets)}")
-        self.classifiers = {s: GestureClassifier(self.bundle, s, num_threads=1, backend=o.backend) for s in sets}
+        self.classifiers = {s: (MotionClassifier if is_motion_entry(self.bundle.gesture_sets[s]) else GestureClassifier)(
+            self.bundle, s, num_threads=1, backend=o.backend) for s in sets}
+        #: the motion sets among them: in VIDEO / LIVE_STREAM they read each track's keypoint
+        #: history (handsdk.motion); IMAGE mode has no history, and reports none of them
+        self.motion_classifiers = {s: c for s, c in self.classifiers.items() if c.kind == "motion"}
         #: per gesture set: below this top score, a set with a ``none`` label reports it first
         #: (the option for every set, else the bundle's ``min_gesture_score:<set>``, else
         #: its ``min_gesture_score``)
         self.min_gesture_by_set = {
             s: float(o.min_gesture_score if o.min_gesture_score is not None
                      else th.get(f"min_gesture_score:{s}", self.min_gesture)) for s in sets}
+        for s, c in self.motion_classifiers.items():
+            c.min_score = self.min_gesture_by_set[s]
         self._closed = False
         #: color_order was not given and no frame has said so yet (see _warn_color_order)
         self._color_unconfirmed = bool(getattr(o, "_color_order_assumed", False))
@@ -594,6 +601,8 @@ class GestureRecognizer:
         tracking = o.running_mode is not RunningMode.IMAGE
         smoothing = tracking and o.smoothing and ts is not None
         timings = {"detect": 0.0, "landmark": 0.0, "gesture": 0.0}
+        if self.motion_classifiers and tracking:
+            timings["motion"] = 0.0
         t_start = time.perf_counter()
         h, w = rgb.shape[:2]
 
@@ -633,13 +642,25 @@ class GestureRecognizer:
             handed = Category("Right" if is_right else "Left", right if is_right else 1 - right, int(is_right))
             t = time.perf_counter()
             gestures = {name: self._gated(name, clf.classify(kp, handed.name))
-                        for name, clf in self.classifiers.items()}
+                        for name, clf in self.classifiers.items() if clf.kind != "motion"}
             timings["gesture"] += (time.perf_counter() - t) * 1000
+            motion = {}
+            if self.motion_classifiers and tracking:  # the track's keypoint history -> motion gestures
+                t = time.perf_counter()
+                if track.history is None:
+                    track.history = MotionHistory()
+                track.history.add(ts, kp)
+                for name, mc in self.motion_classifiers.items():
+                    motion[name] = m = mc.update(track.history, ts)
+                    gestures[name] = m.categories
+                gestures = {name: gestures[name] for name in self.classifiers}  # (the bundle's order)
+                timings["motion"] += (time.perf_counter() - t) * 1000
             kpn = kp / np.array([w, h, w], np.float32)
             box = np.clip(hand_box(kp, self.landmarker.box_pad), 0, [w, h, w, h]).astype(np.float32)
             hands.append(Hand(box=box, keypoints=kp, keypoints_normalized=kpn,
                               presence=lm.presence, handedness=handed, gestures=gestures,
-                              detection_score=f.score, track_id=track.id if tracking else None))
+                              detection_score=f.score, track_id=track.id if tracking else None,
+                              motion=motion))
         self.frames_processed += 1
         timings["total"] = (time.perf_counter() - t_start) * 1000
         return RecognitionResult(hands=tuple(hands), image_size=(w, h), timestamp_ms=ts, timings_ms=timings)

@@ -43,6 +43,9 @@ class Hand:
     handedness: Category "Left" / "Right" (for the image as given).
     gestures: per gesture set, categories sorted by score (best first).
     track_id: stable id across frames in VIDEO / LIVE_STREAM mode.
+    motion: per motion gesture set (VIDEO / LIVE_STREAM mode), the
+        :class:`handsdk.motion.Motion` of the hand's keypoint history: its
+        best label and the span of the movement (``start_ms``, ``end_ms``).
     """
 
     box: np.ndarray
@@ -53,12 +56,14 @@ class Hand:
     gestures: dict = field(default_factory=dict)
     detection_score: float | None = None
     track_id: int | None = None
+    motion: dict = field(default_factory=dict)
 
     def __post_init__(self):
         object.__setattr__(self, "box", _frozen_array(self.box))
         object.__setattr__(self, "keypoints", _frozen_array(self.keypoints))
         object.__setattr__(self, "keypoints_normalized", _frozen_array(self.keypoints_normalized))
         object.__setattr__(self, "gestures", {k: tuple(v) for k, v in self.gestures.items()})
+        object.__setattr__(self, "motion", dict(self.motion or {}))
 
     def gesture(self, gesture_set: str | None = None) -> Category | None:
         """Best category of ``gesture_set`` (default: the first set)."""
@@ -79,6 +84,7 @@ class Hand:
             "handedness": self.handedness.to_dict(),
             "gestures": {k: [c.to_dict() for c in v] for k, v in self.gestures.items()},
             "track_id": self.track_id,
+            **({"motion": {k: m.to_dict() for k, m in self.motion.items()}} if self.motion else {}),
         }
 
 

@@ -20,9 +20,18 @@ Rules (every number is in :class:`SpellingOptions`):
   ``space_gesture`` such as ``"commands:open_palm"`` held like a letter;
   **delete**: a ``delete_gesture`` (e.g. ``"commands:thumbs_down"``) removes
   the last character. Control gestures win over letters while they are up.
-* J and Z are motion letters (a traced J / Z); the static classifiers have no
-  such labels, so they cannot be spelled yet (future work: a temporal model
-  over the keypoint track). :data:`MOTION_LETTERS` lists them.
+* J and Z are motion letters (:data:`MOTION_LETTERS`: a J traced with the
+  pinky, a Z with the index): they come from a **motion set** of the bundle
+  (:mod:`handsdk.motion`, read from ``hand.motion``) through the event
+  machinery of :class:`handsdk.events.GestureEvents` (hysteresis, cooldown),
+  while the static letters come from the letters set. A J starts from the
+  hand shape of I and a Z from a pointing index (read as D or X): such a
+  **prefix letter** (``motion_prefixes``) that completes its hold is not
+  committed at once but *pending*: a motion letter that follows drops it (no
+  I before a J, no D/X before a Z); it is committed when the hand stays
+  steady for ``motion_wait_ms`` more, when another letter is committed, when
+  the hand leaves, or after ``motion_timeout_ms``. Without a motion set
+  letters commit as before.
 
 Character and word error rates on synthetic spelled words are a tool, not
 runtime: :mod:`handsdk.tools.spelling_eval` (``python -m
@@ -71,6 +80,12 @@ class SpellingOptions:
     space_pause_ms: no hand for this long adds a space (0: off).
     space_gesture, delete_gesture: "set:label" control gestures (None: off).
     top_k: candidates reported in the state.
+    motion_set: the motion gesture set with J and Z (None: the hand's motion
+        set that has them, when the bundle has one).
+    motion_prefixes: (motion letter, (static letters it starts from)) pairs.
+    motion_wait_ms, motion_timeout_ms: a prefix letter is committed once the
+        hand has stayed steady this long after its hold, or at the latest
+        after motion_timeout_ms (when no motion letter came).
     """
 
     gesture_set: str | None = None
@@ -83,11 +98,21 @@ class SpellingOptions:
     space_gesture: object = None
     delete_gesture: object = None
     top_k: int = 3
+    motion_set: str | None = None
+    motion_prefixes: tuple = (("J", ("I",)), ("Z", ("D", "X")))
+    motion_wait_ms: int = 500
+    motion_timeout_ms: int = 1800
 
     def __post_init__(self):
         if not 0 <= self.min_score <= 1:
             raise ValueError(f"min_score must be in [0, 1], got {self.min_score!r}")
-        for n in ("hold_ms", "release_ms", "space_pause_ms"):
+        try:
+            pre = tuple((str(m), tuple(str(x) for x in p)) for m, p in dict(self.motion_prefixes).items())
+        except (TypeError, ValueError):
+            raise ValueError(f"motion_prefixes must be (motion letter, (letters, ...)) pairs, got "
+                             f"{self.motion_prefixes!r}") from None
+        object.__setattr__(self, "motion_prefixes", pre)
+        for n in ("hold_ms", "release_ms", "space_pause_ms", "motion_wait_ms", "motion_timeout_ms"):
             if not isinstance(getattr(self, n), int) or getattr(self, n) < 0:
                 raise ValueError(f"{n} must be an int >= 0 (milliseconds), got {getattr(self, n)!r}")
         if self.max_motion <= 0 or self.release_move <= 0:
@@ -183,8 +208,30 @@ class Speller:
         self._space_done = False
         self._track = None
         self._frame = 0
+        self._pending = None  # (letter, ts, position, moved): a prefix letter waiting for a motion letter
+        self._motion_events = None
 
     # ------------------------------------------------------------ per frame
+    def _motion_letter(self, result, hand):
+        """(a motion set is running, the motion letter this frame completed or None)."""
+        readings = getattr(hand, "motion", None) or {}
+        want = {m for m, _ in self.options.motion_prefixes}
+        name = self.options.motion_set
+        if name is None:
+            name = next((n for n in readings if want & {c.name for c in hand.gestures.get(n, ())}), None)
+        if name is None or name not in readings:
+            return False, None
+        if self._motion_events is None or self._motion_events.gesture_sets != (name,):
+            from .events import GestureEvents
+
+            self._motion_events = GestureEvents(name, start_score=self.options.min_score,
+                                                end_score=min(0.4, self.options.min_score), hold_interval_ms=0)
+        letter = None
+        for ev in self._motion_events.update(result):
+            if ev.type == "start" and ev.track_id == hand.track_id and ev.label in want:
+                letter = ev.label
+        return True, letter
+
     def _pick_hand(self, hands):
         gset = self._set_name(hands[0]) if hands else None
         if not hands:
@@ -227,21 +274,32 @@ class Speller:
         kp = np.asarray(hand.keypoints)
         # (a floor of a fifth of the frame, so that collapsed keypoints do not make every jitter a "move")
         size = max(_hand_size(kp), 0.2 * max(result.image_size))
+        running, letter = self._motion_letter(result, hand)
         return self.feed(ts, hand.gestures.get(gset) or (), position=kp[:, :2].mean(axis=0),
-                         hand_size=size, control=control, hand=hand.track_id)
+                         hand_size=size, control=control, hand=hand.track_id, motion=letter,
+                         motion_running=running, keypoints=kp[:, :2])
 
     def feed(self, timestamp_ms: int, categories, *, position=None, hand_size: float | None = None,
-             control: str | None = None, hand: int | None = None) -> SpellingState:
+             control: str | None = None, hand: int | None = None, motion: str | None = None,
+             motion_running: bool = False, keypoints=None) -> SpellingState:
         """The speller's core: ``categories`` are this frame's letter scores
         (Category objects or (name, score) pairs, any order), or None when no
         hand is seen; ``control`` is SPACE / DELETE when a control gesture is
         up; ``position`` (x, y) and ``hand_size`` (same units) drive the
-        steadiness and move-release rules (skipped when None)."""
+        steadiness and move-release rules (skipped when None). ``motion``: a
+        motion letter (J, Z) completed this frame; ``motion_running``: a
+        motion set is running (prefix letters then wait, see the module);
+        ``keypoints`` (21, 2): a pending prefix letter has moved when any of
+        them moved (a J moves the pinky more than the hand)."""
         o = self.options
         ts = int(timestamp_ms)
         self._frame += 1
         committed = None
         cands: tuple = ()
+        pos = None if position is None else np.asarray(position, np.float64)
+        size = hand_size or 0.0
+        kps = None if keypoints is None else np.asarray(keypoints, np.float64)[:, :2]
+        committed = self._resolve_pending(ts, categories is None, motion, pos, size, kps)
         if categories is None:
             token = None
             self._track = None
@@ -249,7 +307,7 @@ class Speller:
                 self._absent_since = ts
             if (o.space_pause_ms and not self._space_done and self.text and not self.text.endswith(" ")
                     and ts - self._absent_since >= o.space_pause_ms):
-                committed = self._commit(" ", ts)
+                committed = (committed or "") + self._commit(" ", ts)
                 self._space_done = True
         else:
             self._absent_since = None
@@ -261,8 +319,9 @@ class Speller:
                 token = control
             else:
                 token = cats[0].name if cats and cats[0].score >= o.min_score else None
-        pos = None if position is None else np.asarray(position, np.float64)
-        size = hand_size or 0.0
+        if motion is not None:  # the end pose of the traced letter is no letter until released
+            self._last, self._commit_pos = self._cand, pos
+            self._since, self._anchor = ts, pos
         # the candidate, debounced: a different token takes over when it has lasted release_ms
         # (or at once when nothing was held), so one-frame misreads neither end a hold nor
         # release a letter
@@ -293,13 +352,55 @@ class Speller:
                 held = ts - self._since
                 progress = min(1.0, held / o.hold_ms) if o.hold_ms else 1.0
                 if held >= o.hold_ms:
-                    committed = self._commit(token, ts)
+                    if motion_running and token in self._prefix_letters and control is None:
+                        if self._pending is not None:
+                            committed = self._commit(self._pending[0], ts)
+                        self._pending = [token, ts, pos, False, kps]  # a motion letter may follow
+                    else:
+                        committed = (self._flush_pending(ts) or "") + self._commit(token, ts)
                     self._last, self._commit_pos = token, pos
                     progress = 1.0
             else:
                 progress = 1.0
         return SpellingState(self.text, cands, token, progress, committed,
                              hand if categories is not None else None, ts)
+
+    @property
+    def _prefix_letters(self) -> set:
+        return {x for _, p in self.options.motion_prefixes for x in p}
+
+    @property
+    def pending(self) -> str | None:
+        """The prefix letter waiting for a motion letter (not yet in the text)."""
+        return None if self._pending is None else self._pending[0]
+
+    def _flush_pending(self, ts):
+        if self._pending is None:
+            return None
+        letter, self._pending = self._pending[0], None
+        return self._commit(letter, ts)
+
+    def _resolve_pending(self, ts, absent: bool, motion, pos, size, kps=None):
+        """What the pending prefix letter becomes this frame, and the motion letter's commit."""
+        o = self.options
+        out = None
+        if motion is not None:
+            p = self._pending
+            prefixes = dict(o.motion_prefixes).get(motion, ())
+            if p is not None and p[0] not in prefixes:
+                out = self._flush_pending(ts)
+            self._pending = None
+            return (out or "") + self._commit(motion, ts)
+        p = self._pending
+        if p is None:
+            return None
+        if size > 0 and ((p[4] is not None and kps is not None
+                          and np.linalg.norm(kps - p[4], axis=1).max() > o.max_motion * size)
+                         or (p[2] is not None and pos is not None and np.linalg.norm(pos - p[2]) > o.max_motion * size)):
+            p[3] = True  # the hand moved: a motion letter may be on its way
+        if absent or ts - p[1] >= o.motion_timeout_ms or (not p[3] and ts - p[1] >= o.motion_wait_ms):
+            return self._flush_pending(ts)
+        return None
 
     def _commit(self, token, ts):
         if token == DELETE:

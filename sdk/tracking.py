@@ -123,7 +123,8 @@ def upright_crop(keypoints, box, min_frac: float = 0.6, rotation: float | None =
 # ------------------------------------------------------------------ tracks
 @dataclass
 class Track:
-    """One tracked hand: its last raw keypoints and the crop of the next frame."""
+    """One tracked hand: its last raw keypoints and the crop of the next frame
+    (and, for motion gesture sets, the history of its keypoints)."""
 
     id: int
     keypoints: np.ndarray
@@ -133,6 +134,7 @@ class Track:
     filter: object = None  # OneEuroFilter of the keypoints, when smoothing
     rotation: float = 0.0  # crop rotation (upright-crop landmarkers)
     anchor_side: float = 0.0  # size of its keypoints' box when the detector last ran
+    history: object = None  # handsdk.motion.MotionHistory of its keypoints, when a motion set runs
 
     @property
     def right_score(self) -> float:

@@ -1,0 +1,83 @@
+"""Motion evaluation: per-class precision / recall / F1, macro-F1 over the
+classes present, the confusion matrix (PNG)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from handsdk import metrics as M
+
+
+def per_class(cm, labels) -> dict:
+    """{label: {precision, recall, f1, n}} from a confusion matrix (rows: true)."""
+    cm = np.asarray(cm, np.float64)
+    tp = np.diag(cm)
+    prec = tp / np.maximum(cm.sum(0), 1e-12)
+    rec = tp / np.maximum(cm.sum(1), 1e-12)
+    f1 = 2 * prec * rec / np.maximum(prec + rec, 1e-12)
+    out = {}
+    for i, lab in enumerate(labels):
+        if cm[i].sum() == 0 and cm[:, i].sum() == 0:
+            continue
+        out[str(lab)] = {"precision": round(float(prec[i]), 4) if cm[:, i].sum() else None,
+                         "recall": round(float(rec[i]), 4) if cm[i].sum() else None,
+                         "f1": round(float(f1[i]), 4), "n": int(cm[i].sum())}
+    return out
+
+
+def classification_report(y_true, y_pred, labels, *, plots_dir=None, tag: str = "", title: str = "") -> dict:
+    res = M.classification_metrics(y_true, y_pred, len(labels), labels)
+    res["per_class"] = per_class(res["confusion_matrix"], labels)
+    if plots_dir is not None:
+        png = Path(plots_dir) / f"confusion{tag}.png"
+        plot_confusion(np.array(res["confusion_matrix"]), list(labels), png, title=title)
+        res["confusion_png"] = str(png)
+    return res
+
+
+def plot_confusion(cm, names, path, title: str = ""):
+    """The confusion matrix (row-normalised colours, counts written)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(cm)
+    n = len(names)
+    fig, ax = plt.subplots(figsize=(max(4, 0.55 * n + 2), max(4, 0.55 * n + 2)))
+    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(n)), ax.set_yticks(range(n))
+    ax.set_xticklabels(names, rotation=60, ha="right", fontsize=8), ax.set_yticklabels(names, fontsize=8)
+    ax.set_xlabel("predicted"), ax.set_ylabel("true")
+    if title:
+        ax.set_title(title, fontsize=9)
+    for i in range(n):
+        for j in range(n):
+            if cm[i, j]:
+                ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=7,
+                        color="white" if norm[i, j] > 0.5 else "black")
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def predict_keras(model, X, batch: int = 1024) -> np.ndarray:
+    out = []
+    for i in range(0, len(X), batch):
+        out.append(np.asarray(model(np.asarray(X[i:i + batch], np.float32), training=False)))
+    return np.concatenate(out) if out else np.zeros((0, model.output_shape[-1]), np.float32)
+
+
+def evaluate_pool(model, cfg, pool: dict, labels=None, plots_dir=None) -> dict:
+    """The registry's validation metrics of a pool (Keras model)."""
+    labels = list(labels or cfg.model.labels)
+    p = predict_keras(model, pool["history"]).argmax(-1)
+    return classification_report(pool["label"], p, labels, plots_dir=plots_dir)
+
+
+def evaluate_samples(model, cfg, samples, rng, **_) -> dict:
+    raise ValueError("the motion model reads keypoint histories, not image samples: evaluate it with "
+                     "python -m handsdk.tools.motion_eval (or handsdk.train.models.motion.train)")

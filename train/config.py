@@ -86,6 +86,10 @@ class DataConfig:
     #: runtime (its map cropped with the crop's own matrix); the share of training crops
     #: that get it is ``model.detector_skeleton_prob``, validation crops always get it
     skeleton_bundle: str | None = None
+    #: teacher keypoints (``python -m handsdk.train.data.teacher``: MediaPipe's landmark
+    #: model on the human boxes that no pseudo-label covers) added to the training
+    #: samples' hands, for any task (comma-separated files)
+    teacher: str | None = None
 
 
 @dataclass

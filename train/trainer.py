@@ -69,6 +69,12 @@ class TaskData:
         kw = dict(root=root, task=spec.source_task, size=spec.frame_size(cfg), pipeline=cfg.data.pipeline)
         t0 = time.time()
         train_s = D.mixed_samples(cfg.data.train, rng, cfg.data.num_train, **kw)
+        self.teacher_hands = 0
+        if cfg.data.teacher:  # hands MediaPipe's pipeline missed, labelled by its landmark model
+            from handsdk.train.data import teacher
+
+            for path in cfg.data.teacher.split(","):
+                self.teacher_hands += teacher.merge(train_s, teacher.load(path.strip()))
         vkw = dict(kw, task=spec.eval_source_task)
         val_s = D.mixed_samples(cfg.data.val, rng, cfg.data.num_val, **vkw) if cfg.data.val else []
         self.train, self.val, self.labels = spec.pools(cfg, train_s, val_s, rng)
@@ -362,7 +368,8 @@ def train(cfg: Config, out: str | os.PathLike | None = None, resume: bool = Fals
     if data is None:
         data = TaskData(cfg)
     print(f"[handsdk] {cfg.task}: {data.num_train} training / {data.num_val} validation examples "
-          f"(pools built in {data.seconds:.1f}s); strategy {type(strategy).__name__} "
+          + (f"({data.teacher_hands} teacher hands) " if getattr(data, "teacher_hands", 0) else "")
+          + f"(pools built in {data.seconds:.1f}s); strategy {type(strategy).__name__} "
           f"with {strategy.num_replicas_in_sync} replica(s)", flush=True)
     global_batch = t.batch_size * strategy.num_replicas_in_sync
     steps = t.steps_per_epoch or max(1, data.num_train // global_batch)

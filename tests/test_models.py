@@ -175,6 +175,24 @@ def test_config_rejects_unknown_keys(tmp_path):
     assert c.model.input_width == 96 and c.train.batch_size == 4 and c.name == "c"
 
 
+def test_options_of_dropped_experiments_are_refused():
+    """Options only measured-and-not-kept configs used (docs/experiments.md)
+    are gone: a config that still sets one fails with the key's path."""
+    for task, section, key, value in (("detector", "data", "negative_weight", 10.0),
+                                      ("detector", "data", "negative_zoom_prob", 0.5),
+                                      ("pose", "model", "crops_per_hand", 3),
+                                      ("pose", "model", "zoom_negatives", 0.3),
+                                      ("pose", "model", "zoom_positives", 0.3),
+                                      ("pose", "model", "blur_prob", 0.35)):
+        with pytest.raises(ConfigError, match=f"{section}.{key}"):
+            config_from_dict({"task": task, section: {key: value}})
+    from handsdk.train.config import SourceConfig
+    from handsdk.train.data.sources import iter_source
+
+    with pytest.raises(ValueError, match="unknown data source 'composite'"):
+        list(iter_source(SourceConfig(name="composite"), np.random.default_rng(0), 1))
+
+
 def test_shipped_configs_load():
     from pathlib import Path
 

@@ -332,124 +332,10 @@ def test_synthetic_sources_when_available():
     assert pipeline.synthetic_source is S.synthetic_source
 
 
-def test_pose_crops_per_hand_gives_distinct_views():
-    from handsdk.train.models import get
-
-    rng = np.random.default_rng(5)
-    samples = [dot_sample(rng, h=64, w=64) for _ in range(4)]
-    pools = {}
-    for k in (1, 3):
-        cfg = load_config(CONFIGS / "pose_smoke.yaml", {"model.crops_per_hand": k, "model.rotation": 180,
-                                                        "data.negatives": 0.0})
-        train, val, _ = get("pose").pools(cfg, samples, samples[:1], np.random.default_rng(0))
-        pools[k] = train
-        assert len(val["image"]) == 1  # validation crops are not repeated
-    assert len(pools[3]["image"]) == 3 * len(pools[1]["image"]) == 12
-    # the three views of a hand differ (own rotation / centre / scale jitter)
-    views = pools[3]["keypoints"][[0, 4, 8], 0, :2]
-    assert np.abs(views[0] - views[1]).max() > 0.5 and np.abs(views[0] - views[2]).max() > 0.5
-    with pytest.raises(Exception, match="crops_per_hand"):
-        load_config(CONFIGS / "pose_smoke.yaml", {"model.crops_per_hand": 0})
-
-
-def test_pose_blur_grey_noise_change_pixels_never_targets():
-    pytest.importorskip("tf_keras")
-    rng = np.random.default_rng(3)
-    pool = pose_pool([dot_sample(rng, h=64, w=64)], 32, PoseModelConfig(), rng, 0.0, jitter=False)
-    plain_x, plain_y = _example("pose", pool, True, 1)
-    x, y = _example("pose", pool, True, 1, **{"model.blur_prob": 1.0, "model.blur_sigma": 1.5,
-                                              "model.gray_prob": 1.0, "model.noise_std": 0.02})
-    for k in plain_y:  # same seed: the same flip, so the same targets
-        np.testing.assert_allclose(y[k], plain_y[k], atol=1e-6)
-    img = x["image"]
-    assert 0 <= img.min() and img.max() <= 1
-    assert np.abs(img - plain_x["image"]).max() > 0.05  # changed
-    # grey: the channels agree up to the noise
-    assert np.abs(img[..., 0] - img[..., 1]).max() < 0.2
-    # blurred: the bright dots are spread (their peak drops), content stays put
-    assert img.max() < plain_x["image"].max()
-
-
-def test_blur_tf_keeps_mass_and_position():
-    pytest.importorskip("tf_keras")
-    from handsdk.train.models.targets import blur_tf
-    from handsdk.train.tf import tf
-
-    im = np.zeros((32, 32, 3), np.float32)
-    im[16, 10] = 1.0
-    b = blur_tf(tf.constant(im), tf.constant(2.0), tf.constant(0.3)).numpy()
-    np.testing.assert_allclose(b.sum(), 3.0, rtol=1e-4)  # no light lost away from the border
-    row = b[16, :, 0]
-    assert int(np.argmax(row)) == 10 and row[8] > 0.05 and b[14, 10, 0] < 1e-3  # spread along x only
-    flat = blur_tf(tf.constant(np.full((8, 8, 3), 0.7, np.float32)), tf.constant(1.5), tf.constant(1.5)).numpy()
-    np.testing.assert_allclose(flat, 0.7, atol=1e-5)  # borders reflect: no dark frame
-
-
-def test_pose_zoomed_out_negatives_show_a_small_hand_with_presence_zero():
-    rng = np.random.default_rng(2)
-    samples = [dot_sample(rng, h=160, w=160) for _ in range(6)]
-    cfg = PoseModelConfig(zoom_negatives=1.0, zoom_negative_range=[3.0, 4.0], rotation=0.0)
-    pool = pose_pool(samples, 32, cfg, np.random.default_rng(0), negatives=0.0, jitter=True)
-    assert len(pool["presence"]) == 12  # every hand: its crop, then a zoomed-out one
-    hands, zoomed = pool["presence"] == 1, pool["presence"] == 0
-    assert hands.sum() == 6 and zoomed.sum() == 6 and (pool["handedness"][zoomed] == -1).all()
-
-    def spread(k):
-        v = k[:, 2] >= 0
-        return np.ptp(k[v, :2], axis=0).max()
-
-    for a, b in zip(pool["keypoints"][hands], pool["keypoints"][zoomed]):
-        assert (b[:, 2] >= 0).any()  # keypoints kept (the skeleton input), presence says no hand
-        assert spread(b) < 0.45 * spread(a)  # the same hand, 3-4x smaller in its crop
-        assert (b[b[:, 2] >= 0, :2] > -1).all() and (b[b[:, 2] >= 0, :2] < 33).all()  # inside the crop
-    # no zoomed-out crops without jitter (validation) or with the option off
-    assert len(pose_pool(samples, 32, cfg, rng, negatives=0.0, jitter=False)["presence"]) == 6
-    assert len(pose_pool(samples, 32, PoseModelConfig(), rng, negatives=0.0, jitter=True)["presence"]) == 6
-    with pytest.raises(Exception, match="zoom_negative_range"):
-        load_config(CONFIGS / "pose_smoke.yaml", {"model.zoom_negative_range": [1.0, 2.0]})
-
-
-def test_pose_zoomed_out_positives_keep_the_hand_and_skip_crops_with_another_hand():
-    rng = np.random.default_rng(5)
-    samples = [dot_sample(rng, h=160, w=160, handedness="Left") for _ in range(6)]
-    cfg = PoseModelConfig(zoom_positives=1.0, zoom_positive_range=[1.5, 1.6], rotation=0.0)
-    pool = pose_pool(samples, 64, cfg, np.random.default_rng(0), negatives=0.0, jitter=True)
-    assert len(pool["presence"]) == 12 and (pool["presence"] == 1).all()  # every hand twice, both hands
-    assert (pool["handedness"] == 0).all()  # Left, on the zoomed-out crop too
-    for i in range(0, 12, 2):
-        a, b = pool["keypoints"][i], pool["keypoints"][i + 1]
-        va, vb = a[:, 2] >= 0, b[:, 2] >= 0
-        assert np.ptp(b[vb, :2], axis=0).max() < 0.8 * np.ptp(a[va, :2], axis=0).max()  # the hand, smaller
-        assert (b[vb, :2] > 0).all() and (b[vb, :2] < 64).all()
-        img = pool["image"][i + 1].astype(np.float32).mean(-1)
-        on = [img[int(y), int(x)] for x, y in b[b[:, 2] > 0, :2]]  # the bright dots are where the keypoints say
-        assert min(on) > 40 and np.median(img) < 5
-
-    def two_hands(gap):  # one hand and its copy ``gap`` px to the right
-        a = dot_sample(np.random.default_rng(1), h=160, w=160)
-        img = np.zeros((160, 160 + int(gap), 3), np.uint8)
-        img[:, :160] = a.image
-        img[:, int(gap):int(gap) + 160] = np.maximum(img[:, int(gap):int(gap) + 160], a.image)
-        kb = a.keypoints.copy()
-        kb[0, :, 0] += gap
-        return Sample(image=img, keypoints=np.concatenate([a.keypoints, kb]), keypoint_source="synthetic",
-                      handedness=["Right", "Left"], source="dots")
-
-    wide = PoseModelConfig(zoom_positives=1.0, zoom_positive_range=[3.0, 4.0], rotation=0.0)
-    near = pose_pool([two_hands(40.0)], 64, wide, rng, negatives=0.0, jitter=True)
-    assert len(near["presence"]) == 2  # the other hand would be in every wide crop: none made
-    far = pose_pool([two_hands(400.0)], 64, cfg, rng, negatives=0.0, jitter=True)
-    assert len(far["presence"]) == 4 and (far["presence"] == 1).all()
-    with pytest.raises(Exception, match="zoom_positive_range"):
-        load_config(CONFIGS / "pose_smoke.yaml", {"model.zoom_positive_range": [1.0, 2.0]})
-    with pytest.raises(Exception, match="zoom_positives"):
-        load_config(CONFIGS / "pose_smoke.yaml", {"model.zoom_positives": 1.5})
-
-
 def test_pose_detector_skeleton_input_is_cut_with_each_crops_own_matrix():
-    """data.skeleton_bundle: every crop (hand, zoomed-out, hard and random
-    negatives; squeezed and rotated) gets the detector's map cut with the
-    crop's own matrix, so the map lies on the crop's keypoints."""
+    """data.skeleton_bundle: every crop (hand, hard and random negatives;
+    squeezed and rotated) gets the detector's map cut with the crop's own
+    matrix, so the map lies on the crop's keypoints."""
     from handsdk.keypoints import render_skeleton
     from handsdk.stages import Detection
 
@@ -462,15 +348,14 @@ def test_pose_detector_skeleton_input_is_cut_with_each_crops_own_matrix():
                          masses=np.zeros(0, np.float32), skeleton=sk.astype(np.float32),
                          map_to_frame=np.eye(3)[:2])
 
-    cfg = PoseModelConfig(rotation=90, aspect_jitter=0.4, aspect_prob=1.0, zoom_negatives=1.0)
+    cfg = PoseModelConfig(rotation=90, aspect_jitter=0.4, aspect_prob=1.0)
     pool = pose_pool(samples, 48, cfg, np.random.default_rng(0), negatives=1.0, jitter=True,
                      detections=detections)
     n = len(pool["image"])
     assert pool["det_skeleton"].shape == (n, 48, 48) and (pool["has_det_skeleton"] == 1).all()
     hands = np.flatnonzero(pool["presence"] == 1)
-    zoomed = [i for i in np.flatnonzero(pool["presence"] == 0) if (pool["keypoints"][i, :, 2] >= 0).any()]
-    assert len(hands) == 6 and len(zoomed) == 6
-    for i in [*hands, *zoomed]:
+    assert len(hands) == 6 and n > 6  # the hands and hand-free crops
+    for i in hands:
         k = pool["keypoints"][i]
         inside = (k[:, 0] > 1) & (k[:, 0] < 47) & (k[:, 1] > 1) & (k[:, 1] < 47) & (k[:, 2] >= 0)
         xy = np.round(k[inside, :2] - 0.5).astype(int)

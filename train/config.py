@@ -62,16 +62,6 @@ class DataConfig:
     #: (log-uniform; < 1 shrinks the hands, as a person at arm's length)
     zoom: list[float] | None = None
     zoom_prob: float = 0.0
-    #: detector frames with mined non-hand boxes (``hard_negatives``): this share of them is
-    #: zoomed in about one of those boxes (mostly a face) until it spans ``negative_zoom``
-    #: = (lo, hi) of the frame's height -- the face close to the camera of a selfie or a
-    #: phone held at arm's length, which the scene frames rarely show
-    negative_zoom: list[float] | None = None
-    negative_zoom_prob: float = 0.0
-    #: detector: the skeleton map's pixels inside a frame's mined non-hand boxes
-    #: (``hard_negatives``: faces and where a detector fired on no hand) weigh 1 + this in
-    #: the L1 term of the loss (0: every pixel alike): a face the map lights up costs more
-    negative_weight: float = 0.0
     #: hands per detector frame kept as targets
     max_hands: int = 2
     #: pose: a mined hard-negative file (``python -m handsdk.train.data.mining``): crops where a
@@ -247,17 +237,6 @@ def validate(cfg: Config) -> None:
     d = cfg.data
     if not isinstance(d.hard_per_frame, int) or isinstance(d.hard_per_frame, bool) or d.hard_per_frame < 0:
         raise ConfigError(f"data.hard_per_frame must be an integer >= 0, got {d.hard_per_frame!r}")
-    if not isinstance(d.negative_weight, (int, float)) or isinstance(d.negative_weight, bool) \
-            or not 0 <= d.negative_weight <= 1000:
-        raise ConfigError(f"data.negative_weight must be a number in [0, 1000], got {d.negative_weight!r}")
-    if d.negative_weight > 0 and not d.hard_negatives:
-        raise ConfigError("data.negative_weight needs data.hard_negatives (mined boxes: python -m "
-                          "handsdk.train.data.mining, or faces: python -m handsdk.train.data.faces)")
-    if d.negative_zoom_prob > 0 and (not d.hard_negatives or not d.negative_zoom or len(d.negative_zoom) != 2
-                                     or not 0 < d.negative_zoom[0] <= d.negative_zoom[1]):
-        raise ConfigError("data.negative_zoom_prob needs data.hard_negatives (mined boxes: "
-                          "python -m handsdk.train.data.mining) and data.negative_zoom = [lo, hi], "
-                          "0 < lo <= hi (the share of the frame height a mined box is zoomed to)")
     _models.get(cfg.task).validate(cfg.model)
     for split in ("train", "val"):
         for s in getattr(cfg.data, split):

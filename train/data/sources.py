@@ -17,15 +17,11 @@ Sources (``SourceConfig.name``):
 * ``pipeline:<set>[/<split>]``: a real set whose keypoints are the SDK's own
   (a bundle's detector + landmarker run over the images, as at runtime), so
   a GestureNet learns the keypoints it will be fed; the bundle comes from the
-  source's ``bundle`` option or ``data.pipeline``. Results are cached;
-* ``composite``: real hands pasted into real scenes
-  (:mod:`handsdk.train.data.composite`).
+  source's ``bundle`` option or ``data.pipeline``. Results are cached.
 
 Endless streams for previews and custom training: :func:`synthetic_source`
 (rendered scenes) and :func:`synthetic_keypoint_source` (keypoint-only
 gesture templates), objects with ``sample(rng)``.
-
-(Formerly ``handsdk.train.models.data``, which still re-exports it.)
 """
 from __future__ import annotations
 
@@ -163,9 +159,6 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
         order = rng.permutation(len(samples))[:count]
         yield from pipeline_keypoints([samples[int(i)] for i in order], bundle)
         return
-    if name == "composite":  # real hands cut out of close-ups, pasted into real scenes
-        yield from composite_source(opts, rng, count, root=root)
-        return
     if name.startswith("gestures:"):  # command keypoints of every real source, mapped by pose
         from handsdk.train.data import gestures
 
@@ -227,37 +220,6 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
         return
     raise ValueError(f"unknown data source {name!r} (toy, synth, real:<set>[/<split>], csv:<folder>, "
                      f"pipeline:<set>[/<split>])")
-
-
-def composite_source(opts: dict, rng, count: int, *, root=None) -> list[Sample]:
-    """``count`` copy-paste composites (:mod:`handsdk.train.data.composite`):
-    donor hands from ``opts["hands"]`` (real sources, one hand each with all
-    keypoints) pasted into ``opts["backgrounds"]`` (real scene sources),
-    beside the distractor boxes of ``opts["near"]`` (a mining JSON) for a
-    share ``p_near`` of the hands."""
-    from handsdk.train.data import composite, mining
-
-    opts = dict(opts)
-    r = np.random.default_rng(opts.pop("seed", rng.integers(1 << 30)))
-    hands, backs = opts.pop("hands", None), opts.pop("backgrounds", None)
-    if not hands or not backs:
-        raise ValueError("the composite source needs options.hands and options.backgrounds "
-                         "(lists of real:<set>[/<split>] sources)")
-    max_donors = int(opts.pop("max_donors", 600))
-    donor_samples = [s for h in hands for s in iter_source(_Source(h, {}), r, 10 ** 9, root=root, task="pose")]
-    donor_samples = [donor_samples[int(i)] for i in r.permutation(len(donor_samples))]
-    donors = []
-    for s in donor_samples:
-        if len(donors) >= max_donors:
-            break
-        if s.num_hands == 1:
-            d = composite.make_donor(s, 0)
-            if d is not None:
-                donors.append(d)
-    backgrounds = [s for b in backs for s in iter_source(_Source(b, {}), r, 10 ** 9, root=root, task="pose")]
-    near = opts.pop("near", None)
-    near = mining.load(near) if near else None
-    return composite.composite_samples(donors, backgrounds, count, r, near=near, **opts)
 
 
 @dataclass
@@ -405,6 +367,6 @@ def synthetic_keypoint_source(gesture_set: str, labels=None, *, noise: float = 6
     return StreamSource(fn, name)
 
 
-__all__ = ["TOY_GESTURES", "toy_hand", "toy_sample", "KeypointRows", "iter_source", "composite_source",
+__all__ = ["TOY_GESTURES", "toy_hand", "toy_sample", "KeypointRows", "iter_source",
            "pipeline_keypoints", "mixed_samples", "StreamSource", "synthetic_source",
            "synthetic_keypoint_source"]

@@ -4,7 +4,7 @@ each model's pools its ``examples`` module
 (``handsdk.train.models.{detector,pose,gesture}.examples``)."""
 from handsdk.train.data.sources import *  # noqa: F401,F403
 from handsdk.train.data.sources import (_DIR, _MCP, _SEG, KeypointRows, _draw_hand, _pipeline_cache,  # noqa: F401
-                                        _Source, composite_source, iter_source, mixed_samples,
+                                        _Source, iter_source, mixed_samples,
                                         pipeline_keypoints, toy_hand, toy_sample, TOY_GESTURES)
 from handsdk.train.models.detector.examples import detector_pool, zoom_matrix  # noqa: F401
 from handsdk.train.models.gesture.examples import gesture_pool  # noqa: F401

@@ -24,16 +24,9 @@ def l1_map_loss(y_true, y_pred):
 
 def skeleton_loss(l1_weight: float = 0.4, dice_weight: float = 0.6):
     """Detector loss: l1_weight * L1 + dice_weight * SoftDice (0.4/0.6 as in
-    Skeleton-aware multi-scale heatmap regression, Kourbane & Genc). A target
-    with two channels carries each pixel's L1 weight in the second (mined
-    non-hands weigh more: ``data.negative_weight``)."""
+    Skeleton-aware multi-scale heatmap regression, Kourbane & Genc)."""
 
     def loss(y_true, y_pred):
-        if y_true.shape[-1] == 2 and y_pred.shape[-1] == 1:
-            y_true = tf.cast(y_true, y_pred.dtype)
-            target, w = y_true[..., :1], y_true[..., 1:]
-            l1 = tf.reduce_mean(w * tf.abs(target - y_pred), axis=list(range(1, len(y_pred.shape))))
-            return l1_weight * l1 + dice_weight * soft_dice_loss(target, y_pred)
         return l1_weight * l1_map_loss(y_true, y_pred) + dice_weight * soft_dice_loss(y_true, y_pred)
 
     loss.__name__ = "skeleton_loss"

@@ -85,24 +85,6 @@ def anchor_targets_tf(keypoints, height: int, width: int, stride: int, sigma: fl
     return tf.transpose(tf.reduce_max(g, axis=0), [1, 2, 0])
 
 
-def blur_tf(img, sigma_x, sigma_y, radius: int = 3):
-    """A float image (H, W, C) blurred by a separable Gaussian with its own
-    sigma along x and y (pixels, scalar tensors; taps out to ``radius``)."""
-    x = tf.range(-radius, radius + 1, dtype=tf.float32)
-
-    def kernel(s):
-        k = tf.exp(-0.5 * tf.square(x / tf.maximum(s, 1e-3)))
-        return k / tf.reduce_sum(k)
-
-    c = tf.shape(img)[-1]
-    b = tf.pad(img[None], [[0, 0], [radius, radius], [radius, radius], [0, 0]], "REFLECT")
-    kx = tf.tile(tf.reshape(kernel(sigma_x), (1, -1, 1, 1)), [1, 1, c, 1])
-    ky = tf.tile(tf.reshape(kernel(sigma_y), (-1, 1, 1, 1)), [1, 1, c, 1])
-    b = tf.nn.depthwise_conv2d(b, kx, [1, 1, 1, 1], "VALID")
-    b = tf.nn.depthwise_conv2d(b, ky, [1, 1, 1, 1], "VALID")
-    return b[0]
-
-
 def color_jitter_tf(img):
     """The photometric augmentation of the image models (brightness,
     contrast, saturation) on a float image in [0, 1]."""

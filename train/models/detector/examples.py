@@ -37,60 +37,25 @@ def zoom_matrix(m, kps, height: int, width: int, rng, zoom) -> np.ndarray:
     return _scaled_about(m, z, a, t)
 
 
-def negative_zoom_matrix(m, box, height: int, width: int, rng, frac) -> np.ndarray:
-    """``m`` (frame -> model) followed by a zoom about ``box`` (frame pixels: a
-    mined non-hand, mostly a face) until its larger side spans a share in
-    ``frac`` = (lo, hi) of the frame's height (never a zoom out), its centre
-    placed near the frame's centre."""
-    c = apply_affine(m, np.asarray(box, np.float64).reshape(2, 2))
-    side = max(float(c[1, 0] - c[0, 0]), float(c[1, 1] - c[0, 1]), 1.0)
-    z = max(rng.uniform(frac[0], frac[1]) * height / side, 1.0)
-    a = (c[0] + c[1]) / 2
-    canvas = np.array([width, height], np.float64)
-    t = canvas * (0.5 + rng.uniform(-0.2, 0.2, 2))
-    return _scaled_about(m, z, a, t)
-
-
-#: at most this many mined non-hand boxes of a frame weigh in the loss (``data.negative_weight``)
-MAX_NEGATIVE_BOXES = 8
-
-
 def detector_pool(samples, height: int, width: int, max_hands: int = 2, *, zoom=None, zoom_prob: float = 0.0,
-                  rng=None, negatives: dict | None = None, negative_zoom=None, negative_zoom_prob: float = 0.0,
-                  negative_boxes: bool = False):
+                  rng=None):
     """Letterboxed frames (N, H, W, 3) uint8 and keypoints (N, max_hands, 21, 3)
     in model pixels (absent hands: all -1). With ``zoom`` = (lo, hi) and
     ``zoom_prob`` > 0, that share of the frames is zoomed (see
-    :func:`zoom_matrix`), fixed for the run; with ``negatives`` ({image path:
-    mined non-hand boxes}) and ``negative_zoom_prob`` > 0, that share of the
-    frames that have such boxes is zoomed in about one of them instead (see
-    :func:`negative_zoom_matrix`). ``negative_boxes``: the pool also keeps each
-    frame's mined boxes in model pixels (``neg_boxes`` (N, MAX_NEGATIVE_BOXES,
-    4), rows of -1 pad) for the weighted loss (``data.negative_weight``)."""
+    :func:`zoom_matrix`), fixed for the run."""
     n = len(samples)
     imgs = np.zeros((n, height, width, 3), np.uint8)
     kps = np.full((n, max_hands, 21, 3), -1.0, np.float32)
-    negs = np.full((n, MAX_NEGATIVE_BOXES, 4), -1.0, np.float32)
     for i, s in enumerate(samples):
         m = letterbox_matrix(s.image.shape[:2], (height, width))
-        mined = (negatives or {}).get(s.path) if negative_zoom_prob > 0 and rng is not None else None
-        if mined and rng.random() < negative_zoom_prob:
-            m = negative_zoom_matrix(m, mined[int(rng.integers(len(mined)))], height, width, rng, negative_zoom)
-        elif zoom is not None and zoom_prob > 0 and rng is not None and rng.random() < zoom_prob:
+        if zoom is not None and zoom_prob > 0 and rng is not None and rng.random() < zoom_prob:
             m = zoom_matrix(m, s.keypoints, height, width, rng, zoom)
         imgs[i] = warp(s.image, m, (height, width))
         for j, kp in enumerate(s.keypoints[:max_hands]):
             k = apply_affine(m, kp).astype(np.float32)
             k[:, 2] = np.where(kp[:, 2] < 0, -1.0, np.maximum(kp[:, 2], 0.0))
             kps[i, j] = k
-        if negative_boxes:
-            for j, b in enumerate(((negatives or {}).get(s.path) or [])[:MAX_NEGATIVE_BOXES]):
-                c = apply_affine(m, np.asarray(b, np.float64).reshape(2, 2))  # (zoom and letterbox: no rotation)
-                negs[i, j] = [c[:, 0].min(), c[:, 1].min(), c[:, 0].max(), c[:, 1].max()]
-    out = {"image": imgs, "keypoints": kps}
-    if negative_boxes:
-        out["neg_boxes"] = negs
-    return out
+    return {"image": imgs, "keypoints": kps}
 
 
 def letterboxed_boxes(samples, h, w, max_hands=2):
@@ -116,38 +81,16 @@ def pools(cfg, train_samples, val_samples, rng):
     m = cfg.model
     mh = int(cfg.data.max_hands)
     d = cfg.data
-    mined = None
-    if d.negative_zoom_prob > 0 or d.negative_weight > 0:  # (data.hard_negatives: checked with the config)
-        from handsdk.train.data import mining
-
-        mined = mining.load(d.hard_negatives)
     train = detector_pool(train_samples, m.input_height, m.input_width, mh, zoom=d.zoom,
-                          zoom_prob=d.zoom_prob, rng=rng, negatives=mined, negative_zoom=d.negative_zoom,
-                          negative_zoom_prob=d.negative_zoom_prob, negative_boxes=d.negative_weight > 0)
+                          zoom_prob=d.zoom_prob, rng=rng)
     val = detector_pool(val_samples, m.input_height, m.input_width, mh)
     val["boxes"] = letterboxed_boxes(val_samples, m.input_height, m.input_width, mh)
     return train, val, None
 
 
-def negative_weight_map(boxes, height: int, width: int, weight: float):
-    """(H, W, 1): 1 + ``weight`` inside any of ``boxes`` ((B, 4) model pixels,
-    rows of -1 pad), 1 elsewhere (tf)."""
-    from handsdk.train.tf import tf
-
-    ys = tf.range(height, dtype=tf.float32)[:, None, None] + 0.5
-    xs = tf.range(width, dtype=tf.float32)[None, :, None] + 0.5
-    b = tf.cast(boxes, tf.float32)
-    real = tf.cast(b[:, 2] > b[:, 0], tf.float32)
-    inside = ((xs >= b[:, 0]) & (xs < b[:, 2]) & (ys >= b[:, 1]) & (ys < b[:, 3]))
-    hit = tf.reduce_max(tf.cast(inside, tf.float32) * real, axis=-1, keepdims=True)
-    return 1.0 + float(weight) * hit
-
-
 def train_example(cfg, ex, augment):
     """A pool row -> ({"image"}, {"skeleton"}), random flip + colour when
-    ``augment``. With ``neg_boxes`` in the row (``data.negative_weight``), the
-    target has a second channel: the L1 weight of each pixel
-    (:func:`negative_weight_map`)."""
+    ``augment``."""
     from handsdk.train.tf import tf
 
     from ..targets import anchor_targets_tf, color_jitter_tf, render_skeleton_tf
@@ -162,14 +105,6 @@ def train_example(cfg, ex, augment):
         kp = tf.cond(flip, lambda: tf.stack([fx, kp[..., 1], kp[..., 2]], -1), lambda: kp)
         img = color_jitter_tf(img)
     skel = render_skeleton_tf(kp, m.input_height, m.input_width, m.skeleton_thickness)[..., None]
-    if "neg_boxes" in ex:
-        nb = tf.cast(ex["neg_boxes"], tf.float32)
-        if augment:
-            w = float(m.input_width)
-            fb = tf.where(nb[:, 2:3] > nb[:, 0:1], tf.stack([w - nb[:, 2], nb[:, 1], w - nb[:, 0], nb[:, 3]], -1), nb)
-            nb = tf.cond(flip, lambda: fb, lambda: nb)
-        weight = negative_weight_map(nb, m.input_height, m.input_width, cfg.data.negative_weight)
-        skel = tf.concat([skel, weight], -1)
     targets = {"skeleton": skel}
     if getattr(m, "anchors", False):  # the peaks, then the heatmap loss's weights (every pixel counts)
         a = anchor_targets_tf(kp, m.input_height, m.input_width, m.stem_stride, m.anchor_sigma)

@@ -56,23 +56,6 @@ class PoseModelConfig:
     #: (frames stretched to another aspect ratio, e.g. 16:9 video stored square)
     aspect_jitter: float = 0.0
     aspect_prob: float = 0.3
-    #: training crops drawn per hand (and hand-free crops per frame), each with its
-    #: own jitter: the pool is built once, so with 1 every epoch shows a hand in the
-    #: same orientation, scale and squeeze
-    crops_per_hand: int = 1
-    #: zoomed-out negatives: for this share of the hands, a crop ``zoom_negative_range``
-    #: times wider than the hand's (the hand, and whatever is around it -- a face, the
-    #: other hand, the body -- small inside) with presence 0 and the hand's skeleton as
-    #: the skeleton input: a detector box round a whole person must not pass as a hand
-    zoom_negatives: float = 0.0
-    zoom_negative_range: list[float] = field(default_factory=lambda: [2.2, 5.0])
-    #: zoomed-out positives: for this share of the hands, also a crop ``zoom_positive_range``
-    #: times wider than the hand's, holding no other hand, with presence 1 and the hand's
-    #: keypoints: a detector box much larger than its hand (a person's face, chest and
-    #: hand in one blob) is then landmarked on the hand, and the second, upright pass
-    #: (cut from the first pass's keypoints) lands on it
-    zoom_positives: float = 0.0
-    zoom_positive_range: list[float] = field(default_factory=lambda: [1.5, 4.0])
     #: with ``data.skeleton_bundle``: the share of training crops whose skeleton input is
     #: that detector's map (what the first pass on a detection sees) instead of the noisy
     #: rendered keypoints (what a tracked frame sees)
@@ -94,14 +77,6 @@ class PoseModelConfig:
     #: export the head's ``rotation`` output (the runtime then turns by it); false keeps
     #: the head as an auxiliary training task only (its loss still shapes the features)
     rotation_output: bool = True
-    #: photometric augmentation besides brightness/contrast/saturation: this share of
-    #: the crops is blurred (Gaussian, sigma up to ``blur_sigma`` px along x and y
-    #: independently: defocus and motion along an axis), ``gray_prob`` turned grey,
-    #: and every crop gets pixel noise of up to ``noise_std`` (in [0, 1] units)
-    blur_prob: float = 0.0
-    blur_sigma: float = 1.5
-    gray_prob: float = 0.0
-    noise_std: float = 0.0
 
 
 def validate(m: PoseModelConfig) -> None:
@@ -124,26 +99,9 @@ def validate(m: PoseModelConfig) -> None:
         raise ConfigError("model.hard_scale_jitter must be in [0, 1.5] (log scale)")
     if m.output_stride not in m.scales:
         raise ConfigError("model.output_stride must be one of model.scales")
-    if not 0.0 <= m.zoom_negatives <= 1.0:
-        raise ConfigError("model.zoom_negatives must be in [0, 1]")
-    zr = m.zoom_negative_range
-    if len(zr) != 2 or not 1.5 <= zr[0] <= zr[1]:
-        raise ConfigError("model.zoom_negative_range must be [low, high] with 1.5 <= low <= high "
-                          "(a crop this many times the hand's is not a hand crop)")
-    if not 0.0 <= m.zoom_positives <= 1.0:
-        raise ConfigError("model.zoom_positives must be in [0, 1]")
-    zp = m.zoom_positive_range
-    if len(zp) != 2 or not 1.0 < zp[0] <= zp[1] <= 8.0:
-        raise ConfigError("model.zoom_positive_range must be [low, high] with 1 < low <= high <= 8 "
-                          "(times the hand's crop)")
-    if m.crops_per_hand < 1:
-        raise ConfigError("model.crops_per_hand must be >= 1")
-    for k in ("blur_prob", "gray_prob", "detector_skeleton_prob"):
-        if not 0.0 <= getattr(m, k) <= 1.0:
-            raise ConfigError(f"model.{k} must be in [0, 1]")
+    if not 0.0 <= m.detector_skeleton_prob <= 1.0:
+        raise ConfigError("model.detector_skeleton_prob must be in [0, 1]")
     if m.rotation_weight < 0:
         raise ConfigError("model.rotation_weight must be >= 0")
-    if m.blur_sigma <= 0 or m.noise_std < 0:
-        raise ConfigError("model.blur_sigma must be > 0 and model.noise_std >= 0")
     if m.input_size % (2 ** (len(m.filters) - 1)):
         raise ConfigError("model.input_size must be divisible by 2**(len(filters)-1)")

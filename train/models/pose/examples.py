@@ -73,24 +73,8 @@ def pose_pool(samples, size: int, cfg, rng, negatives: float = 0.1, jitter: bool
             pres.append(1.0)
             hv = s.handedness[j] if j < len(s.handedness) else None
             hand.append(_hand_lr(hv))
-            zp = float(getattr(cfg, "zoom_positives", 0.0) or 0.0)
-            if jitter and zp > 0 and rng.random() < zp:  # (no draw when off: pools stay as they were)
-                others = [keypoints_box(o[:, :2], o[:, 2] >= 0) for i, o in enumerate(s.keypoints)
-                          if i != j and (o[:, 2] >= 0).any()]
-                zoomed = _zoomed_out(s.image, kp, vis, size, cfg, rng, cfg.zoom_positive_range, others)
-                if zoomed is not None:  # the same hand, small in a wide crop: still a hand, to be found
-                    imgs.append(zoomed[0])
-                    mats.append(zoomed[2])
-                    kps.append(zoomed[1])
-                    pres.append(1.0)
-                    hand.append(_hand_lr(hv))
-            if jitter and rng.random() < float(getattr(cfg, "zoom_negatives", 0.0) or 0.0):
-                zi, zk, zm = _zoomed_out(s.image, kp, vis, size, cfg, rng)
-                imgs.append(zi)
-                mats.append(zm)
-                kps.append(zk)
-                pres.append(0.0)
-                hand.append(-1.0)
+            if jitter:  # a draw the removed zoomed-out negatives took: seeded pools stay the ones trained on
+                rng.random()
         hard = (hard_negatives or {}).get(s.path) if s.image is not None else None
         for b in (hard or [])[:hard_per_frame]:
             b = np.asarray(b, np.float32)
@@ -152,34 +136,6 @@ def rotation_targets(keypoints, presence) -> np.ndarray:
             r = hand_rotation(kp, v)
             out[i] = (math.cos(r), math.sin(r), 1.0)
     return out
-
-
-def _zoomed_out(image, kp, vis, size: int, cfg, rng, zoom_range=None, others=None, tries: int = 5):
-    """A crop ``zoom_range`` (default ``cfg.zoom_negative_range``) times wider
-    than the hand's runtime crop, placed so the hand lies anywhere inside it,
-    turned by any angle: (crop, keypoints in crop px, frame -> crop matrix).
-    The keypoints stay visible (the skeleton input shows the hand, small, as a
-    detector map would); a zoomed-out negative's presence is 0, so they carry
-    no heatmap loss, a zoomed-out positive's is 1. With ``others`` (boxes of
-    the frame's other hands), the crop must hold none of their centres (else
-    which hand it shows is ambiguous): None after ``tries`` placements."""
-    box = keypoints_box(kp[:, :2], vis)
-    side = max(box[2] - box[0], box[3] - box[1], 4.0)
-    lo, hi = zoom_range if zoom_range is not None else cfg.zoom_negative_range
-    for _ in range(tries if others else 1):
-        f = math.exp(rng.uniform(math.log(lo), math.log(hi)))
-        half = side * f / 2
-        c = (box[:2] + box[2:]) / 2 + rng.uniform(-1, 1, 2) * max(half - side / 2, 0.0) * 0.8
-        big = np.array([c[0] - half, c[1] - half, c[0] + half, c[1] + half], np.float32)
-        reach = half * cfg.crop_scale * math.sqrt(2)  # the turned crop's corner
-        if not any(np.linalg.norm((o[:2] + o[2:]) / 2 - c) < reach for o in (others or [])):
-            break
-    else:
-        return None
-    m = crop_matrix(big, size, scale=cfg.crop_scale, rotation=math.radians(rng.uniform(-180, 180)))
-    k = apply_affine(m, kp).astype(np.float32)
-    k[:, 2] = kp[:, 2]
-    return warp(image, m, (size, size)), k, m
 
 
 def _squeeze(m, size: int, cfg, rng) -> np.ndarray:
@@ -249,11 +205,8 @@ def pools(cfg, train_samples, val_samples, rng):
     hard = mining.load(cfg.data.hard_negatives) if cfg.data.hard_negatives else None
     vhard = mining.load(cfg.data.val_hard_negatives) if cfg.data.val_hard_negatives else None
     detections = _detector(cfg.data.skeleton_bundle) if getattr(cfg.data, "skeleton_bundle", None) else None
-    reps = m.crops_per_hand if cfg.data.augment else 1  # (validated >= 1)
-    parts = [pose_pool(train_samples, m.input_size, m, rng, cfg.data.negatives, jitter=cfg.data.augment,
-                       hard_negatives=hard, hard_per_frame=cfg.data.hard_per_frame, detections=detections)
-             for _ in range(reps)]
-    train = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    train = pose_pool(train_samples, m.input_size, m, rng, cfg.data.negatives, jitter=cfg.data.augment,
+                      hard_negatives=hard, hard_per_frame=cfg.data.hard_per_frame, detections=detections)
     vr = np.random.default_rng(cfg.data.seed + 1)
     val = pose_pool(val_samples, m.input_size, m, vr, cfg.data.negatives, jitter=False,
                     hard_negatives=vhard, hard_per_frame=cfg.data.hard_per_frame, detections=detections)
@@ -266,24 +219,6 @@ def pools(cfg, train_samples, val_samples, rng):
         val = {k: np.concatenate([val[k], first[k]]) for k in val}
         val["first_pass"] = np.concatenate([np.zeros(n0, bool), np.ones(n1, bool)])
     return train, val, None
-
-
-def _photometric(img, m):
-    """Blur (``m.blur_prob``), grey (``m.gray_prob``) and pixel noise
-    (``m.noise_std``) of a float crop in [0, 1] (see :class:`PoseModelConfig`)."""
-    from handsdk.train.tf import tf
-
-    from ..targets import blur_tf
-
-    if getattr(m, "blur_prob", 0.0) > 0:
-        sig = tf.random.uniform((2,), 0.3, float(m.blur_sigma))
-        img = tf.cond(tf.random.uniform(()) < m.blur_prob, lambda: blur_tf(img, sig[0], sig[1]), lambda: img)
-    if getattr(m, "gray_prob", 0.0) > 0:
-        grey = tf.tile(tf.image.rgb_to_grayscale(img), [1, 1, 3])
-        img = tf.where(tf.random.uniform(()) < m.gray_prob, grey, img)
-    if getattr(m, "noise_std", 0.0) > 0:
-        img = img + tf.random.normal(tf.shape(img), stddev=tf.random.uniform((), 0.0, float(m.noise_std)))
-    return tf.clip_by_value(img, 0.0, 1.0)
 
 
 def _detector(bundle):
@@ -322,7 +257,6 @@ def train_example(cfg, ex, augment):
         kp = tf.cond(flip, lambda: tf.stack([fx, kp[:, 1], kp[:, 2]], -1), lambda: kp)
         hand = tf.cond(flip & (hand >= 0), lambda: 1.0 - hand, lambda: hand)
         img = color_jitter_tf(img)
-        img = _photometric(img, m)
     inputs = {"image": img}
     if m.use_skeleton:
         skp = kp

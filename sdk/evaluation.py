@@ -1,6 +1,5 @@
 """End-to-end evaluation of a bundle on labelled samples: what `handsdk
-profile --data` and the MediaPipe benchmark report (``handsdk.evaluation``;
-``handsdk.evaluate`` is its old name, kept).
+profile --data` and the MediaPipe benchmark report.
 
 Samples are :class:`handsdk.train.data.sample.Sample`-like objects (image RGB,
 boxes, keypoints (N, 21, 3) with visibility, keypoint_source, label,

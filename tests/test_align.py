@@ -46,7 +46,7 @@ def test_hand_rotation_without_a_visible_wrist_is_zero():
 def test_training_crops_are_upright_when_aligned():
     from handsdk.train.config import PoseModelConfig
     from handsdk.train.data.sample import Sample
-    from handsdk.train.models.data import pose_pool
+    from handsdk.train.models.pose.examples import pose_pool
 
     kp = _hand(0)
     kp[:, 2] = 1
@@ -93,7 +93,7 @@ def test_an_upright_landmarker_still_maps_keypoints_back_to_the_frame(tiny_tflit
 def test_near_negatives_are_hand_sized_crops_beside_the_hand():
     from handsdk.train.config import PoseModelConfig
     from handsdk.train.data.sample import Sample
-    from handsdk.train.models.data import _negative_crop
+    from handsdk.train.models.pose.examples import _negative_crop
 
     img = np.zeros((240, 320, 3), np.uint8)
     img[100:140, 140:180] = 255  # the hand: white

@@ -13,7 +13,13 @@ import pytest
 
 from conftest import REPO, needs_data, red_stroke_frame
 
-from handsdk.tools import bench as B
+from handsdk.tools.bench import machine_info
+from handsdk.tools.bench_metrics import build_report, localised
+from handsdk.tools.bench_report import format_markdown, format_text, to_json
+from handsdk.tools.bench_samples import (DEFAULT_SETS, SCENE_SETS, has_hand, latency_images, letterbox_43,
+                                         pseudo_keypoints, select_samples, spread)
+from handsdk.tools.bench_systems import _gesture_map, run_mediapipe_accuracy, run_mediapipe_latency
+from handsdk.tools.mediapipe_env import MediaPipeUnavailable, anchors_dir, ensure_mediapipe, model_path, run_worker
 from handsdk.results import Category
 from handsdk.train.data.sample import Sample
 
@@ -72,7 +78,7 @@ def _fake_inputs():
 
 def test_report_numbers_and_targets_on_fake_mediapipe():
     samples, keys, sdk, mp, lat_sdk, lat_mp = _fake_inputs()
-    rep = B.build_report(samples, keys, sdk, mp, classifiers={"asl_letters": FakeClassifier()},
+    rep = build_report(samples, keys, sdk, mp, classifiers={"asl_letters": FakeClassifier()},
                          sdk_latency=lat_sdk, mp_latency=lat_mp)
     det = {r["set"]: r for r in rep["detection"]}
     assert det["asl_letters"]["sdk"] == 0.5 and det["asl_letters"]["mediapipe"] == 1.0
@@ -83,7 +89,7 @@ def test_report_numbers_and_targets_on_fake_mediapipe():
     assert det["hand_keypoints_gt"]["sdk_localised"] == 1.0 and det["hand_keypoints_gt"]["mediapipe_localised"] == 0.5
     assert det["hand_keypoints_gt"]["pass_on"] == "localised" and det["asl_letters"]["pass_on"] == "found"
     box = np.array([[100, 100, 150, 150]], np.float32)
-    assert B.localised(box, [_hd(_hand_kp(105, 100, 50))]) and not B.localised(box, [_hd(_hand_kp(300, 300))])
+    assert localised(box, [_hd(_hand_kp(105, 100, 50))]) and not localised(box, [_hd(_hand_kp(300, 300))])
     kh = rep["keypoints_human"]
     assert kh["hands"] == 2 and kh["sdk"]["hands"] == 2 and kh["mediapipe"]["hands"] == 1
     assert kh["sdk"]["mean_error_px"] == pytest.approx(5 * np.sqrt(2), rel=1e-4)
@@ -107,41 +113,41 @@ def test_report_numbers_and_targets_on_fake_mediapipe():
 
 def test_tables_text_and_markdown():
     samples, keys, sdk, mp, lat_sdk, lat_mp = _fake_inputs()
-    rep = B.build_report(samples, keys, sdk, mp, classifiers={"asl_letters": FakeClassifier()},
+    rep = build_report(samples, keys, sdk, mp, classifiers={"asl_letters": FakeClassifier()},
                          sdk_latency=lat_sdk, mp_latency=lat_mp)
-    rep.update(machine=B.machine_info(), bundle="x.handsdk",
+    rep.update(machine=machine_info(), bundle="x.handsdk",
                mediapipe={"available": True, "version": "9.9", "model": "full.task"})
-    txt = B.format_text(rep)
+    txt = format_text(rep)
     assert "machine:" in txt and "cores" in txt
     assert "Hands found" in txt and "50.0%" in txt and "100.0%" in txt and "-50.0" in txt
     assert "0.37x" in txt and "FAIL" in txt and "PASS" in txt
-    md = B.format_markdown(rep)
+    md = format_markdown(rep)
     assert "| set | images | SDK | MediaPipe |" in md
     assert md.count("|---|") >= 4
-    json.loads(B.to_json(rep))
+    json.loads(to_json(rep))
 
 
 def test_latency_not_comparable_when_sdk_finds_no_hand():
     lat_sdk = {"160x120": {"image_ms": [1.0], "video_ms": [1.0], "image_hands": [0], "video_tracked": [False]}}
     lat_mp = {"160x120": {"image_ms": [30.0], "video_ms": [10.0], "image_hands": [1]}}
-    rep = B.build_report({}, {}, {}, {}, sdk_latency=lat_sdk, mp_latency=lat_mp)
+    rep = build_report({}, {}, {}, {}, sdk_latency=lat_sdk, mp_latency=lat_mp)
     assert all(r["pass"] is None and r["pass_raw"] is True and r["not_comparable"] for r in rep["latency"])
     t = rep["targets"][0]
     assert t["pass"] is None and t["not_comparable"] == 2
     rep.update(mediapipe={"available": True})
-    assert "NOT COMPARABLE" in B.format_text(rep)
+    assert "NOT COMPARABLE" in format_text(rep)
 
 
 def test_sdk_only_report_has_no_mediapipe_numbers():
     samples, keys, sdk, _, lat_sdk, _ = _fake_inputs()
-    rep = B.build_report(samples, keys, sdk, None, classifiers={"asl_letters": FakeClassifier()},
+    rep = build_report(samples, keys, sdk, None, classifiers={"asl_letters": FakeClassifier()},
                          sdk_latency=lat_sdk)
     assert all(r["mediapipe"] is None and r["pass"] is None for r in rep["detection"])
     assert rep["gestures"][0]["gesturenet_on_mediapipe"] is None
     assert all(r["mediapipe_ms"] is None and r["ratio"] is None for r in rep["latency"])
     assert all(t["pass"] is None for t in rep["targets"])
     rep.update(mediapipe={"available": False, "message": "no venv"})
-    txt = B.format_text(rep)
+    txt = format_text(rep)
     assert "MediaPipe: NOT AVAILABLE - no venv" in txt and "50.0%" in txt
 
 
@@ -154,13 +160,13 @@ def test_worker_protocol_with_a_fake_worker(tmp_path):
         "job = json.load(open(sys.argv[1]))\n"
         "res = {'mediapipe_version': 'fake', 'accuracy': {k: [] for k in job['accuracy']['keys']}, 'latency': {}}\n"
         "json.dump(res, open(job['out'], 'w'))\n")
-    r = B.run_worker(sys.executable, {"model": "m.task", "frames": "f.npz", "accuracy": {"keys": ["a", "b"]}},
+    r = run_worker(sys.executable, {"model": "m.task", "frames": "f.npz", "accuracy": {"keys": ["a", "b"]}},
                      tmp_path, worker=fake)
     assert r["accuracy"] == {"a": [], "b": []} and r["mediapipe_version"] == "fake"
     bad = tmp_path / "bad_worker.py"
     bad.write_text("import sys; sys.stderr.write('no module named mediapipe'); sys.exit(1)\n")
-    with pytest.raises(B.MediaPipeUnavailable, match="no module named mediapipe"):
-        B.run_worker(sys.executable, {"model": "m", "frames": "f"}, tmp_path, worker=bad)
+    with pytest.raises(MediaPipeUnavailable, match="no module named mediapipe"):
+        run_worker(sys.executable, {"model": "m", "frames": "f"}, tmp_path, worker=bad)
 
 
 def test_worker_converts_results_to_pixels():
@@ -185,32 +191,32 @@ def test_worker_converts_results_to_pixels():
 
 
 def test_missing_mediapipe_venv_gives_a_clear_message(tmp_path):
-    with pytest.raises(B.MediaPipeUnavailable) as e:
-        B.ensure_mediapipe(tmp_path / "no-venv", install=False)
+    with pytest.raises(MediaPipeUnavailable) as e:
+        ensure_mediapipe(tmp_path / "no-venv", install=False)
     assert "pip install mediapipe" in str(e.value) and "no-venv" in str(e.value)
 
 
 def test_helpers(tmp_path, monkeypatch):
-    assert B.spread(10, None) == list(range(10)) and B.spread(10, 3) == [0, 4, 9] and B.spread(2, 5) == [0, 1]
+    assert spread(10, None) == list(range(10)) and spread(10, 3) == [0, 4, 9] and spread(2, 5) == [0, 1]
     img = np.full((100, 100, 3), 255, np.uint8)
-    out = B.letterbox_43(img, (160, 120))
+    out = letterbox_43(img, (160, 120))
     assert out.shape == (120, 160, 3) and out[:, :10].max() == 0 and out[60, 80].min() == 255
     d = tmp_path / "anchors" / "mediapipe"
     d.mkdir(parents=True)
     (d / "hand_landmarker_full.task").write_bytes(b"x")
     monkeypatch.setenv("HANDSDK_ANCHORS", str(tmp_path / "anchors"))
-    assert B.model_path(None, "full") == (d / "hand_landmarker_full.task").resolve()
+    assert model_path(None, "full") == (d / "hand_landmarker_full.task").resolve()
     with pytest.raises(FileNotFoundError):
-        B.model_path(None, "lite")
+        model_path(None, "lite")
     with pytest.raises(FileNotFoundError, match="--anchors"):
-        B.anchors_dir(tmp_path / "nothing")
-    assert B._gesture_map({"letters": ("A", "B")}, "asl_letters") == "letters"
-    assert B._gesture_map({"cmd": ("none", "fist", "open_palm")}, "custom", {"fist", "open_palm"}) == "cmd"
-    assert B._gesture_map({"cmd": ("none", "fist")}, "custom", {"x", "y"}) is None
+        anchors_dir(tmp_path / "nothing")
+    assert _gesture_map({"letters": ("A", "B")}, "asl_letters") == "letters"
+    assert _gesture_map({"cmd": ("none", "fist", "open_palm")}, "custom", {"fist", "open_palm"}) == "cmd"
+    assert _gesture_map({"cmd": ("none", "fist")}, "custom", {"x", "y"}) is None
 
 
 def test_select_samples_skips_absent_sets(tmp_path):
-    chosen, skipped = B.select_samples(["asl_letters", "hand_keypoints_gt"], root=tmp_path, limit=3,
+    chosen, skipped = select_samples(["asl_letters", "hand_keypoints_gt"], root=tmp_path, limit=3,
                                        log=lambda m: None)
     assert chosen == {} and set(skipped) == {"asl_letters", "hand_keypoints_gt"}
     assert "not found" in skipped["asl_letters"]
@@ -219,40 +225,40 @@ def test_select_samples_skips_absent_sets(tmp_path):
 @needs_data
 @pytest.mark.data
 def test_select_samples_on_shared_data():
-    chosen, skipped = B.select_samples(list(B.DEFAULT_SETS), limit=3, log=lambda m: None)
-    assert set(chosen) | set(skipped) == set(B.DEFAULT_SETS)
+    chosen, skipped = select_samples(list(DEFAULT_SETS), limit=3, log=lambda m: None)
+    assert set(chosen) | set(skipped) == set(DEFAULT_SETS)
     for name, ss in chosen.items():
         assert 1 <= len(ss) <= 3 and all(s.image is not None and s.image.ndim == 3 for s in ss)
     if "hand_keypoints_gt" in chosen:
         assert all(s.keypoint_source == "human" for s in chosen["hand_keypoints_gt"])
     if "asl_letters" in chosen:
-        assert all(s.label_set == "asl_letters" and B.has_hand("asl_letters", s) for s in chosen["asl_letters"])
-        assert B.latency_images(chosen, 2)
+        assert all(s.label_set == "asl_letters" and has_hand("asl_letters", s) for s in chosen["asl_letters"])
+        assert latency_images(chosen, 2)
 
 
 @needs_data
 @pytest.mark.data
 def test_select_samples_far_view_shrinks_a_scene_set_and_its_labels():
-    near, _ = B.select_samples(["webcam_finger_counts"], limit=2, log=lambda m: None)
-    far, _ = B.select_samples(["webcam_finger_counts@0.4"], limit=2, log=lambda m: None)
+    near, _ = select_samples(["webcam_finger_counts"], limit=2, log=lambda m: None)
+    far, _ = select_samples(["webcam_finger_counts@0.4"], limit=2, log=lambda m: None)
     for a, b in zip(near["webcam_finger_counts"], far["webcam_finger_counts@0.4"]):
         assert a.image.shape == b.image.shape and a.path == b.path
         ha, hb = np.asarray(a.extras["human_boxes"]), np.asarray(b.extras["human_boxes"])
         np.testing.assert_allclose((hb[:, 2:] - hb[:, :2]), 0.4 * (ha[:, 2:] - ha[:, :2]), rtol=0.02)
     with pytest.raises(ValueError, match="shrink factor"):
-        B.select_samples(["webcam_finger_counts@2"], limit=1, log=lambda m: None)
+        select_samples(["webcam_finger_counts@2"], limit=1, log=lambda m: None)
 
 
 @needs_data
 @pytest.mark.data
 def test_select_samples_aspect_view_widens_the_stretched_studio_frames():
-    stored, _ = B.select_samples(["asl_signers_studio"], limit=2, log=lambda m: None)
-    wide, _ = B.select_samples(["asl_signers_studio~4:3"], limit=2, log=lambda m: None)
-    assert "asl_signers_studio~4:3" in B.SCENE_SETS
+    stored, _ = select_samples(["asl_signers_studio"], limit=2, log=lambda m: None)
+    wide, _ = select_samples(["asl_signers_studio~4:3"], limit=2, log=lambda m: None)
+    assert "asl_signers_studio~4:3" in SCENE_SETS
     for a, b in zip(stored["asl_signers_studio"], wide["asl_signers_studio~4:3"]):
         assert a.path == b.path and b.image.shape[0] == a.image.shape[0]
         assert b.image.shape[1] == round(a.image.shape[0] * 4 / 3)
-        ka, kb = B.pseudo_keypoints(a), B.pseudo_keypoints(b)
+        ka, kb = pseudo_keypoints(a), pseudo_keypoints(b)
         np.testing.assert_allclose(kb[..., 0], ka[..., 0] * b.image.shape[1] / a.image.shape[1], rtol=1e-5)
 
 
@@ -303,18 +309,11 @@ def test_cli_bench_rejects_bad_options(bundle_path, tmp_path):
 
 
 def test_module_map_and_mediapipe_jobs(tmp_path):
-    """bench is split along its seams; its names stay importable from bench;
-    the MediaPipe jobs keep their shape (a fake worker echoes them back)."""
+    """bench is split along its seams (the numbers and tables import no
+    training code); the MediaPipe jobs keep their shape (a fake worker echoes
+    them back)."""
     import subprocess
 
-    from handsdk.tools import bench_metrics, bench_report, bench_samples, bench_systems, mediapipe_env
-
-    homes = {"run_worker": mediapipe_env, "ensure_mediapipe": mediapipe_env, "select_samples": bench_samples,
-             "sample_frames": bench_samples, "run_sdk_accuracy": bench_systems, "build_report": bench_metrics,
-             "scene_rows": bench_metrics, "format_text": bench_report, "worst_frames_png": bench_report}
-    for name, mod in homes.items():
-        assert getattr(B, name) is getattr(mod, name)
-    assert all(hasattr(B, n) for n in B.__all__)
     # the numbers and tables are pure numpy: no training code, no TensorFlow
     code = ("import sys, handsdk.tools.bench_metrics, handsdk.tools.bench_report, handsdk.tools.mediapipe_env\n"
             "print(sorted(m for m in sys.modules if m.startswith(('handsdk.train', 'tensorflow'))))")
@@ -325,9 +324,9 @@ def test_module_map_and_mediapipe_jobs(tmp_path):
                     "lat = {s: {'image_ms': [1.0], 'job': job['latency']} for s in job.get('latency', {}).get('sizes', {})}\n"
                     "json.dump({'accuracy': job.get('accuracy'), 'latency': lat, 'model': job['model']}, "
                     "open(job['out'], 'w'))\n")
-    r = B.run_mediapipe_accuracy(sys.executable, "m.task", "f.npz", {"a": 1, "b": 2}, tmp_path, worker=echo)
+    r = run_mediapipe_accuracy(sys.executable, "m.task", "f.npz", {"a": 1, "b": 2}, tmp_path, worker=echo)
     assert r["accuracy"] == {"keys": ["a", "b"], "num_hands": 2} and r["model"] == "m.task"
-    lat = B.run_mediapipe_latency(sys.executable, "m.task", "f.npz", "160x120", ["lat_160x120_000"], tmp_path,
+    lat = run_mediapipe_latency(sys.executable, "m.task", "f.npz", "160x120", ["lat_160x120_000"], tmp_path,
                                   warmup=1, image_rounds=2, clip_len=3, worker=echo)
     assert lat["160x120"]["job"] == {"sizes": {"160x120": ["lat_160x120_000"]}, "warmup": 1, "image_rounds": 2,
                                      "clip_len": 3, "num_hands": 1}

@@ -11,7 +11,7 @@ from handsdk.train.data import faces as F
 from handsdk.tools import face_worker
 from handsdk.train.data import mining
 from handsdk.train.data.sample import Sample
-from handsdk.train.models import data as D
+from handsdk.train.models.pose.examples import pose_pool
 
 
 def _hand(x0, y0, size=30.0):
@@ -72,7 +72,7 @@ def test_pose_pool_takes_hard_per_frame_boxes():
                           near_negatives=0.0, align_prob=0.0, align_jitter=0.0)
     boxes = {"/x/f.jpg": [[100, 60, 140, 100], [60, 60, 90, 90], [120, 10, 150, 40], [70, 5, 95, 30]]}
     for k in (0, 2, 4, 9):
-        pool = D.pose_pool([s], 32, cfg, np.random.default_rng(0), negatives=0.0, jitter=False,
+        pool = pose_pool([s], 32, cfg, np.random.default_rng(0), negatives=0.0, jitter=False,
                            hard_negatives=boxes, hard_per_frame=k)
         assert list(pool["presence"]).count(0.0) == min(k, 4)
         assert list(pool["presence"]).count(1.0) == 1
@@ -96,14 +96,14 @@ def test_hard_negative_scale_jitter_scales_the_crop_and_draws_nothing_when_off()
     sizes = []
     for seed in range(12):
         cfg = SimpleNamespace(**base, hard_scale_jitter=0.7)
-        pool = D.pose_pool([s], 64, cfg, np.random.default_rng(seed), negatives=0.0, jitter=True, hard_negatives=boxes)
+        pool = pose_pool([s], 64, cfg, np.random.default_rng(seed), negatives=0.0, jitter=True, hard_negatives=boxes)
         sizes.append((pool["image"][0].mean(-1) > 127).sum())
     assert max(sizes) > 1.5 * min(sizes)  # the white square's area in the crop varies with the scale
     # off: the generator is not touched (pools of existing configs stay as they were)
     r0, r1 = np.random.default_rng(3), np.random.default_rng(3)
-    D.pose_pool([s], 64, SimpleNamespace(**base, hard_scale_jitter=0.0), r0, negatives=0.0, jitter=True,
+    pose_pool([s], 64, SimpleNamespace(**base, hard_scale_jitter=0.0), r0, negatives=0.0, jitter=True,
                 hard_negatives=boxes)
-    D.pose_pool([s], 64, SimpleNamespace(**base), r1, negatives=0.0, jitter=True, hard_negatives=boxes)
+    pose_pool([s], 64, SimpleNamespace(**base), r1, negatives=0.0, jitter=True, hard_negatives=boxes)
     assert r0.random() == r1.random()
 
 

@@ -6,7 +6,7 @@ from handsdk.keypoints import batch_keypoint_features
 from handsdk.train.data import gestures as G
 from handsdk.train.data import real
 from handsdk.train import gesture_eval as E
-from handsdk.train.models.data import TOY_GESTURES, toy_hand
+from handsdk.train.data.sources import TOY_GESTURES, toy_hand
 
 
 def _toy(label, n, seed=0):

@@ -28,12 +28,13 @@ def test_latency_stats_empty():
 
 def test_every_caller_uses_it():
     from handsdk.cli.common import stats_ms
-    from handsdk.tools import bench, profiling
+    from handsdk.tools import profiling
+    from handsdk.tools.bench_metrics import build_report
 
     v = [5.0, 7.0, 6.0, 30.0]
     assert stats_ms(v) == latency_stats(v)
     assert math.isnan(stats_ms([])["p50"]) and stats_ms([])["n"] == 0
     assert profiling._stats(v) == latency_stats(v, ndigits=3)
-    rep = bench.build_report({}, {}, {}, None, sdk_latency={"320x240": {"image_ms": v, "video_ms": []}})
+    rep = build_report({}, {}, {}, None, sdk_latency={"320x240": {"image_ms": v, "video_ms": []}})
     det = next(r for r in rep["latency"] if r["mode"] == "detection")
     assert det["sdk_ms"] == median_ms(v) == 6.5

@@ -1,6 +1,5 @@
 """One folder per trained model (handsdk.train.models.<name>: config, model,
-examples, evaluation) and one registry of them; the old import paths still
-resolve to the same objects."""
+examples, evaluation) and one registry of them."""
 import subprocess
 import sys
 
@@ -44,29 +43,10 @@ def test_register_a_task():
         registry._SPECS.pop("gesture_copy", None)
 
 
-def test_old_paths_resolve_to_the_moved_code():
-    from handsdk.train import evaluate as E
-    from handsdk.train.data import sources as S
-    from handsdk.train.models import data as D
-    from handsdk.train.models.detector import examples as DE
-    from handsdk.train.models.gesture import evaluate as GE
-    from handsdk.train.models.pose import evaluate as PE
-    from handsdk.train.models.pose import examples as PE_
-
-    assert D.toy_sample is S.toy_sample and D.iter_source is S.iter_source and D.mixed_samples is S.mixed_samples
-    assert D.detector_pool is DE.detector_pool and D.pose_pool is PE_.pose_pool
-    assert D._negative_crop is PE_._negative_crop
-    assert E.evaluate_pose is PE.evaluate_pose and E.plot_confusion is GE.plot_confusion
-    with pytest.raises(AttributeError):
-        E.no_such_function  # noqa: B018
-
-
-def test_old_model_modules_still_build():
+def test_a_model_folder_builds_its_model():
     pytest.importorskip("tf_keras")
     from handsdk.train.config import GestureModelConfig
-    from handsdk.train.models.gesture import build_gesture, gesture_metadata
-    from handsdk.train.models.gesture.model import build_gesture as moved
+    from handsdk.train.models.gesture.model import build_gesture, gesture_metadata
 
-    assert build_gesture is moved
     m = build_gesture(GestureModelConfig(labels=["a", "b"]))
     assert gesture_metadata(m, GestureModelConfig(labels=["a", "b"]))["labels"] == ["a", "b"]

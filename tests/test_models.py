@@ -12,13 +12,13 @@ from handsdk.train.tf import keras, tf  # noqa: E402
 
 
 def _hand(rng, size=64):
-    from handsdk.train.models.data import toy_sample
+    from handsdk.train.data.sources import toy_sample
 
     return toy_sample(rng, (size, size), hands=1)
 
 
 def test_detector_contract():
-    from handsdk.train.models.detector import build_detector, detector_metadata
+    from handsdk.train.models.detector.model import build_detector, detector_metadata
 
     cfg = DetectorModelConfig(input_height=64, input_width=80, filters=[4, 8, 16])
     m = build_detector(cfg)
@@ -37,7 +37,7 @@ def test_detector_contract():
                                 dict(rotation_head=True), dict(rotation_head=True, rotation_output=False),
                                 dict(presence_from="scales")])
 def test_pose_contract(kw):
-    from handsdk.train.models.pose import build_inference_model, build_pose, pose_metadata
+    from handsdk.train.models.pose.model import build_inference_model, build_pose, pose_metadata
 
     cfg = PoseModelConfig(input_size=32, filters=[8, 12, 16, 16], **kw)
     train_m = build_pose(cfg)
@@ -66,7 +66,7 @@ def test_pose_contract(kw):
 
 
 def test_pose_average_is_weighted_mean():
-    from handsdk.train.models.pose import build_inference_model, build_pose
+    from handsdk.train.models.pose.model import build_inference_model, build_pose
 
     cfg = PoseModelConfig(input_size=32, filters=[8, 8, 8], scales=[4, 2], scale_weights=[1.0, 3.0])
     train_m = build_pose(cfg)
@@ -82,7 +82,7 @@ def test_pose_average_is_weighted_mean():
 
 
 def test_gesture_contract():
-    from handsdk.train.models.gesture import build_gesture, gesture_metadata
+    from handsdk.train.models.gesture.model import build_gesture, gesture_metadata
 
     cfg = GestureModelConfig(labels=["none", "a", "b"])
     m = build_gesture(cfg)
@@ -224,7 +224,7 @@ def test_metadata_specs_parse_as_manifest_tensors():
 
 
 def test_presence_from_scales_reads_every_decoder_scale_and_is_validated():
-    from handsdk.train.models.pose import build_pose
+    from handsdk.train.models.pose.model import build_pose
 
     cfg = PoseModelConfig(input_size=32, filters=[8, 12, 16, 16], presence_from="scales")
     m = build_pose(cfg)

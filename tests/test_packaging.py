@@ -31,7 +31,7 @@ RUNTIME_MODULES = (
     "handsdk", "handsdk.recognizer", "handsdk.stages", "handsdk.bundle", "handsdk.backend",
     "handsdk.backend_tensorrt", "handsdk.image", "handsdk.keypoints", "handsdk.decode", "handsdk.results",
     "handsdk.events", "handsdk.filters", "handsdk.sources", "handsdk.draw", "handsdk.metrics",
-    "handsdk.evaluate", "handsdk.capture", "handsdk.progress", "handsdk.tracking", "handsdk.actions",
+    "handsdk.evaluation", "handsdk.capture", "handsdk.progress", "handsdk.tracking", "handsdk.actions",
     "handsdk.session",
 )
 

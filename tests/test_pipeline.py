@@ -327,9 +327,6 @@ def test_synthetic_sources_when_available():
     scene = S.synthetic_source(size=(64, 64)).sample(rng)
     pool = detector_pool([scene], 64, 64)
     assert int((pool["keypoints"][0, :, :, 2] >= 0).any(-1).sum()) == min(scene.num_hands, 2)
-    from handsdk.train.data import pipeline  # the old path of the streams
-
-    assert pipeline.synthetic_source is S.synthetic_source
 
 
 def test_pose_detector_skeleton_input_is_cut_with_each_crops_own_matrix():

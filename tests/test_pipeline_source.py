@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from handsdk.train.data.sample import Sample
-from handsdk.train.models import data as D
+from handsdk.train.data import sources as S
+from handsdk.train.models.gesture.examples import gesture_pool
 from tests.conftest import red_stroke_frame
 
 
@@ -21,7 +22,7 @@ def _samples(n=4):
 def test_pipeline_keypoints_are_the_bundles_and_cached(bundle_path, tmp_path, monkeypatch):
     monkeypatch.setenv("HANDSDK_CACHE", str(tmp_path))
     pairs = _samples()
-    got = D.pipeline_keypoints([s for s, _ in pairs], bundle_path)
+    got = S.pipeline_keypoints([s for s, _ in pairs], bundle_path)
     assert len(got) == len(pairs)
     for g, (s, dot) in zip(got, pairs):
         assert g.keypoint_source == "pipeline" and g.label == s.label and g.image is None
@@ -31,9 +32,9 @@ def test_pipeline_keypoints_are_the_bundles_and_cached(bundle_path, tmp_path, mo
         assert g.handedness[0] in ("Left", "Right")
     assert list((tmp_path / "pipeline_keypoints").glob("*.json"))
     # second pass: served from the cache, images no longer needed
-    again = D.pipeline_keypoints([Sample(image=None, label=s.label, path=s.path) for s, _ in pairs], bundle_path)
+    again = S.pipeline_keypoints([Sample(image=None, label=s.label, path=s.path) for s, _ in pairs], bundle_path)
     np.testing.assert_allclose(np.stack([g.keypoints for g in again]), np.stack([g.keypoints for g in got]))
-    feats, labels = D.gesture_pool(got)
+    feats, labels = gesture_pool(got)
     assert feats.shape == (len(pairs), 21, 2) and list(labels) == [s.label for s, _ in pairs]
 
 
@@ -42,9 +43,9 @@ def test_pipeline_source_needs_a_bundle(tmp_path):
 
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="data.pipeline"):
-        list(D.iter_source(SourceConfig(name="pipeline:asl_letters/train"), rng, 3, task="gesture"))
+        list(S.iter_source(SourceConfig(name="pipeline:asl_letters/train"), rng, 3, task="gesture"))
     with pytest.raises(FileNotFoundError, match="not found"):
-        D.pipeline_keypoints([], tmp_path / "missing.handsdk")
+        S.pipeline_keypoints([], tmp_path / "missing.handsdk")
 
 
 def test_pipeline_over_synthetic_gestures(bundle_path, tmp_path, monkeypatch):
@@ -52,7 +53,7 @@ def test_pipeline_over_synthetic_gestures(bundle_path, tmp_path, monkeypatch):
     from handsdk.train.config import SourceConfig
 
     src = SourceConfig(name="pipeline:synth", options={"gesture_set": "commands", "size": [96, 128], "seed": 3})
-    got = list(D.iter_source(src, np.random.default_rng(0), 6, task="gesture", pipeline=str(bundle_path)))
+    got = list(S.iter_source(src, np.random.default_rng(0), 6, task="gesture", pipeline=str(bundle_path)))
     # the tiny test bundle finds red strokes, not rendered hands: whatever it finds is labelled
     # with the rendered gesture and comes from the pipeline
     assert len(got) == 6

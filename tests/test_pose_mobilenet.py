@@ -17,7 +17,7 @@ def _cfg(**kw):
 
 
 def test_mobilenet_levels_have_the_strides_the_decoder_reads_and_depthwise_blocks():
-    from handsdk.train.models.pose import build_inference_model, build_pose
+    from handsdk.train.models.pose.model import build_inference_model, build_pose
 
     cfg = _cfg()
     m = build_pose(cfg)
@@ -55,7 +55,7 @@ def test_mobilenet_levels_have_the_strides_the_decoder_reads_and_depthwise_block
 
 def test_mobilenet_costs_less_than_the_residual_encoder_at_the_same_crop():
     from handsdk.train.models.layers import multiply_adds
-    from handsdk.train.models.pose import build_pose
+    from handsdk.train.models.pose.model import build_pose
 
     mb = build_pose(_cfg(input_size=64, filters=[16, 24, 32, 64], blocks=[1, 1, 2, 2]))
     rn = build_pose(_cfg(input_size=64, filters=[16, 24, 32, 64], encoder="resnet", blocks=[]))
@@ -71,7 +71,7 @@ def test_mobilenet_landmarker_converts_to_int8_and_the_runtime_decodes_it():
     from handsdk.backend import open_model
     from handsdk.convert.api import Trained, convert_model, measure_parity
     from handsdk.decode import landmarker_keypoints
-    from handsdk.train.models.pose import build_inference_model, build_pose, pose_metadata
+    from handsdk.train.models.pose.model import build_inference_model, build_pose, pose_metadata
 
     cfg = _cfg()
     inf = build_inference_model(build_pose(cfg), cfg)

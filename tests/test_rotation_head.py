@@ -27,7 +27,7 @@ def _sample(angle):
 @pytest.mark.parametrize("angle", ANGLES)
 def test_rotation_targets_turn_an_axis_aligned_crop_upright(angle):
     from handsdk.train.config import PoseModelConfig
-    from handsdk.train.models.data import pose_pool
+    from handsdk.train.models.pose.examples import pose_pool
 
     rng = np.random.default_rng(0)
     pool = pose_pool([_sample(angle)], 64, PoseModelConfig(align=False), rng, negatives=0.0, jitter=False)
@@ -41,7 +41,7 @@ def test_rotation_targets_turn_an_axis_aligned_crop_upright(angle):
 
 def test_upright_crops_have_angle_zero_and_hand_free_crops_weigh_nothing():
     from handsdk.train.config import PoseModelConfig
-    from handsdk.train.models.data import pose_pool
+    from handsdk.train.models.pose.examples import pose_pool
 
     rng = np.random.default_rng(0)
     up = pose_pool([_sample(150)], 64, PoseModelConfig(align=True), rng, negatives=0.0, jitter=False)
@@ -57,7 +57,7 @@ def test_mirrored_training_examples_get_the_mirrored_angle():
     import tensorflow as tf
 
     from handsdk.train.config import PoseModelConfig
-    from handsdk.train.models.data import pose_pool
+    from handsdk.train.models.pose.examples import pose_pool
     from handsdk.train.models.pose.examples import train_example
 
     m = PoseModelConfig(input_size=32, filters=[8, 12, 16], scales=[2], scale_weights=[1.0], align=False,
@@ -117,7 +117,7 @@ def test_a_landmarker_with_a_rotation_head_converts_and_the_runtime_reads_it():
     from handsdk.backend import open_model
     from handsdk.convert.api import Trained, convert_model, measure_parity
     from handsdk.train.config import PoseModelConfig
-    from handsdk.train.models.pose import build_inference_model, build_pose, pose_metadata
+    from handsdk.train.models.pose.model import build_inference_model, build_pose, pose_metadata
     from tests.fixtures import make_fixtures
 
     import handsdk

@@ -11,12 +11,14 @@ import cv2
 import numpy as np
 import pytest
 
-from handsdk.tools import bench as B
+from handsdk.tools.bench_metrics import scene_rows
+from handsdk.tools.bench_report import format_text, worst_frames_png
 from handsdk import metrics as M
 from handsdk.train.data import mining, scenes
 from handsdk.train.data import real
 from handsdk.train.data.sample import Sample
-from handsdk.train.models import data as D
+from handsdk.train.models.detector.examples import detector_pool
+from handsdk.train.models.pose.examples import pose_pool
 
 
 def _hand(x0, y0, size=40.0):
@@ -173,20 +175,20 @@ def test_bench_scene_rows_and_worst_png(tmp_path):
     face = _hand(60, 5, 30)
     sdk = {"f0": [_hd(h1), _hd(face)], "f1": [_hd(h1 + [2, 2, 0])]}
     mp = {"f0": [_hd(h1), _hd(h2)], "f1": [_hd(h1)]}
-    (row,) = B.scene_rows({"webcam_finger_counts": ss}, {"webcam_finger_counts": keys}, sdk, mp)
+    (row,) = scene_rows({"webcam_finger_counts": ss}, {"webcam_finger_counts": keys}, sdk, mp)
     assert row["sdk"]["found_rate"] == 0.5 and row["mediapipe"]["found_rate"] == 1.0
     assert row["sdk"]["false_per_image"] == 0.5 and row["mediapipe"]["false_per_image"] == 0.0
     assert row["pass_found"] is False and row["pass_false"] is False
     # both found: h1 in both frames (h2 only by MediaPipe)
     assert row["sdk_keypoints"]["hands"] == 2 and row["mediapipe_keypoints"]["pck@0.2"] == 1.0
-    text = B.format_text({"scenes": [row], "detection": [], "agreement": [], "gestures": [], "latency": [],
+    text = format_text({"scenes": [row], "detection": [], "agreement": [], "gestures": [], "latency": [],
                           "keypoints_human": None, "targets": []})
     assert "Camera scenes" in text and "50.0% / 100.0%" in text
     # the 44 px boxes are over 1/4 of the 160 px frames: large hands, one of two found by the SDK
     assert row["sdk"]["found_by_size"]["large"] == {"humans": 2, "found_rate": 0.5}
     assert row["mediapipe"]["found_by_size"]["small"] == {"humans": 0, "found_rate": None}
     assert "by hand size" in text and "2: 50.0% / 100.0%" in text
-    png = B.worst_frames_png({"webcam_finger_counts": ss}, {"webcam_finger_counts": keys}, sdk, mp,
+    png = worst_frames_png({"webcam_finger_counts": ss}, {"webcam_finger_counts": keys}, sdk, mp,
                              tmp_path / "worst.png", n=2)
     img = cv2.imread(str(png))
     assert img is not None and img.shape[1] == 4 * 240  # 2 frames per row, SDK beside MediaPipe
@@ -202,14 +204,14 @@ def test_bench_scene_rows_score_a_reshaped_view_against_live_mediapipe():
     s.extras["aspect_view"] = 4 / 3
     sdk = {"f0": [_hd(h1), _hd(h2)]}
     mp = {"f0": [{**_hd(h1), "keypoints": np.c_[h1[:, :2], -np.ones(21)].tolist()}, _hd(h2)]}  # (3rd column: depth)
-    (row,) = B.scene_rows({"x~4:3": [s]}, {"x~4:3": ["f0"]}, sdk, mp)
+    (row,) = scene_rows({"x~4:3": [s]}, {"x~4:3": ["f0"]}, sdk, mp)
     assert row["reference"] == "live MediaPipe"
     assert row["sdk"]["false_per_image"] == 0.0 and row["mediapipe"]["false_per_image"] is None
     assert row["sdk_keypoints"]["hands"] == 2 and row["sdk_keypoints"]["pck@0.2"] == 1.0
-    (plain,) = B.scene_rows({"x": [_scene_sample(None, [h1])]}, {"x": ["f0"]}, sdk, mp)
+    (plain,) = scene_rows({"x": [_scene_sample(None, [h1])]}, {"x": ["f0"]}, sdk, mp)
     assert plain["reference"] == "pseudo-labels" and plain["sdk"]["false_per_image"] == 1.0
     assert plain["mediapipe"]["false_per_image"] == 1.0
-    (alone,) = B.scene_rows({"x~4:3": [s]}, {"x~4:3": ["f0"]}, sdk, None)  # no MediaPipe: the pseudo-labels
+    (alone,) = scene_rows({"x~4:3": [s]}, {"x~4:3": ["f0"]}, sdk, None)  # no MediaPipe: the pseudo-labels
     assert alone["sdk"]["false_per_image"] == 1.0
 
 
@@ -243,8 +245,8 @@ def test_detector_pool_zoom_moves_keypoints_with_the_frame():
     kp = _hand(60, 40)
     img[int(kp[:, 1].min()):int(kp[:, 1].max()), int(kp[:, 0].min()):int(kp[:, 0].max())] = 255
     s = Sample(image=img, keypoints=kp[None], keypoint_source="mediapipe")
-    plain = D.detector_pool([s], 64, 80)
-    zoomed = D.detector_pool([s] * 8, 64, 80, zoom=(0.4, 0.6), zoom_prob=1.0, rng=rng)
+    plain = detector_pool([s], 64, 80)
+    zoomed = detector_pool([s] * 8, 64, 80, zoom=(0.4, 0.6), zoom_prob=1.0, rng=rng)
     w0 = np.ptp(plain["keypoints"][0, 0, :, 0])
     for i in range(8):
         k = zoomed["keypoints"][i, 0]
@@ -261,7 +263,7 @@ def test_pose_pool_hard_negatives_have_presence_zero_and_a_skeleton():
                path="/x/f.jpg")
     cfg = SimpleNamespace(align=False, rotation=0.0, box_jitter=0.0, scale_jitter=0.0, crop_scale=1.4,
                           near_negatives=0.0, align_prob=0.0, align_jitter=0.0)
-    pool = D.pose_pool([s] * 10, 32, cfg, rng, negatives=0.0, jitter=False,
+    pool = pose_pool([s] * 10, 32, cfg, rng, negatives=0.0, jitter=False,
                        hard_negatives={"/x/f.jpg": [[100, 60, 140, 100]]})
     assert list(pool["presence"]).count(0.0) == 10 and list(pool["presence"]).count(1.0) == 10
     neg = pool["presence"] == 0

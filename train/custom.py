@@ -29,7 +29,7 @@ What happens:
    hand was captured); ``handedness_error`` > 0 additionally flips x alone
    with that probability, to simulate a wrong handedness estimate (off by
    default: it would merge gestures that are mirror images of each other);
-4. GestureNet (:func:`handsdk.train.models.gesture.build_gesture`) is trained
+4. GestureNet (:func:`handsdk.train.models.gesture.model.build_gesture`) is trained
    with class-balanced weights until ``epochs`` or the ``time_budget_s`` is
    reached (or validation stops improving), keeping the best epoch by
    validation macro-F1; with label smoothing (0.1, as the built-in sets'
@@ -225,7 +225,7 @@ def extend_bundle(base, set_name: str, model: bytes, labels, *, output=None, kin
 
 
 def _plot_confusion(cm, names, path, title=""):
-    from handsdk.train.evaluate import plot_confusion
+    from handsdk.train.models.gesture.evaluate import plot_confusion
 
     plot_confusion(np.asarray(cm), list(names), path)
 
@@ -366,7 +366,7 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
             pass
     from handsdk.metrics import classification_metrics
     from handsdk.train.config import GestureModelConfig
-    from handsdk.train.models.gesture import build_gesture
+    from handsdk.train.models.gesture.model import build_gesture
 
     keras.utils.set_random_seed(seed)
     mcfg = GestureModelConfig(labels=list(classes), label_set=set_name, kind=kind, none_label=NONE_LABEL)

@@ -14,9 +14,7 @@ are reached through the models' registry:
 
 Here: :func:`predict` (batched Keras inference), :func:`decode_heatmaps`,
 :func:`evaluate_pool` (a trainer pool) and :func:`evaluate_model` (a saved
-model on data sources). The per-model functions (``evaluate_detector``,
-``evaluate_pose``, ``evaluate_gesture``, ``pose_skeletons``, ``plot_pck``,
-``plot_confusion``) are still importable from here.
+model on data sources).
 
 ``python -m handsdk.train.evaluate <task> --model best.keras --data real:asl_letters/valid``
 (also ``handsdk train evaluate``).
@@ -27,21 +25,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-
-#: the per-model functions kept importable from here: name -> module
-_MOVED = {
-    "_unpadded": "detector", "evaluate_detector": "detector", "_boxes_from_keypoints": "detector",
-    "pose_skeletons": "pose", "evaluate_pose": "pose", "plot_pck": "pose", "_detector_skeleton_crops": "pose",
-    "evaluate_gesture": "gesture", "plot_confusion": "gesture",
-}
-
-
-def __getattr__(name):
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(f"handsdk.train.models.{_MOVED[name]}.evaluate"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def predict(model, inputs: dict, batch_size: int = 64) -> dict:

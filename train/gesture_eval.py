@@ -11,7 +11,7 @@
   and the held-out signers (asl_two_signers/jack, asl_alphabet_subset).
 
 Models (recipes, :data:`RECIPES`): ``mlp`` (a plain MLP on the same real rows,
-no augmentation), ``gesturenet`` (:func:`handsdk.train.models.gesture.build_gesture`
+no augmentation), ``gesturenet`` (:func:`handsdk.train.models.gesture.model.build_gesture`
 with the recipe of :class:`Recipe`) and ``shipped`` (the bundle's own
 GestureNet, not retrained: its scores on every source; it was trained on
 Kazuhito00, so that row is not held out).
@@ -198,7 +198,7 @@ def train_classifier(feats: np.ndarray, labels, sources, classes, recipe: Recipe
     ``extra``: (features, labels) added to the pool as source "synth".
     Returns the Keras model (outputs softmax over ``classes``)."""
     from handsdk.train.config import GestureModelConfig
-    from handsdk.train.models.gesture import build_gesture
+    from handsdk.train.models.gesture.model import build_gesture
     from handsdk.train.tf import keras
 
     r = recipe

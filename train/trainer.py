@@ -102,13 +102,6 @@ class TaskData:
         return ds.with_options(opts).prefetch(tf.data.AUTOTUNE)
 
 
-def _letterboxed_boxes(samples, h, w, max_hands=2):
-    """Old name of :func:`handsdk.train.models.detector.examples.letterboxed_boxes`."""
-    from handsdk.train.models.detector.examples import letterboxed_boxes
-
-    return letterboxed_boxes(samples, h, w, max_hands)
-
-
 # ------------------------------------------------------------------ model
 
 

@@ -49,10 +49,12 @@ def register(app: typer.Typer):
         agreement with MediaPipe's pseudo-labels), gesture/letter accuracy
         (end to end vs GestureNet on MediaPipe's keypoints) and latency per
         frame size and mode, with pass/fail target columns."""
-        from handsdk.tools import bench as B
+        from handsdk.tools.bench import run_bench
+        from handsdk.tools.bench_report import format_markdown, format_text, to_json
+        from handsdk.tools.mediapipe_env import MODEL_FILES
 
-        if model not in B.MODEL_FILES:
-            fail(f"--model must be one of {', '.join(B.MODEL_FILES)}")
+        if model not in MODEL_FILES:
+            fail(f"--model must be one of {', '.join(MODEL_FILES)}")
         try:
             size_list = [tuple(int(v) for v in s.lower().split("x")) for s in sizes.split(",") if s.strip()]
             if any(len(s) != 2 or min(s) < 16 for s in size_list):
@@ -69,18 +71,18 @@ def register(app: typer.Typer):
         set_list = [s.strip() for s in sets.split(",") if s.strip()]
         log = lambda m: typer.echo(m, err=True)  # noqa: E731
         try:
-            report = B.run_bench(bundle, sets=set_list, data_root=data_root, limit=limit,
-                                 mediapipe_venv=mediapipe_venv, install=not no_install,
-                                 use_mediapipe=not no_mediapipe, anchors=anchors, model=model, threads=threads,
-                                 sizes=size_list, latency_images_n=latency_images, warmup=warmup,
-                                 image_rounds=rounds, clip_len=clip_len, repeats=repeats,
-                                 worst_png=worst_png, log=log)
+            report = run_bench(bundle, sets=set_list, data_root=data_root, limit=limit,
+                               mediapipe_venv=mediapipe_venv, install=not no_install,
+                               use_mediapipe=not no_mediapipe, anchors=anchors, model=model, threads=threads,
+                               sizes=size_list, latency_images_n=latency_images, warmup=warmup,
+                               image_rounds=rounds, clip_len=clip_len, repeats=repeats,
+                               worst_png=worst_png, log=log)
         except FileNotFoundError as e:
             fail(str(e))
-        typer.echo(B.format_text(report))
+        typer.echo(format_text(report))
         if json_out:
-            json_out.write_text(B.to_json(report))
+            json_out.write_text(to_json(report))
             typer.echo(f"wrote {json_out}", err=True)
         if markdown:
-            markdown.write_text(B.format_markdown(report))
+            markdown.write_text(format_markdown(report))
             typer.echo(f"wrote {markdown}", err=True)

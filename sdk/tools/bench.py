@@ -31,9 +31,8 @@ This module runs the whole benchmark (:func:`run_bench`); its parts:
 * :mod:`handsdk.tools.bench_systems` - running the SDK and MediaPipe;
 * :mod:`handsdk.tools.bench_metrics` - scene, keypoint, gesture and latency
   numbers, targets (:func:`build_report`);
-* :mod:`handsdk.tools.bench_report` - tables, markdown / JSON, worst-frames PNG.
-
-Their public names are importable from here too.
+* :mod:`handsdk.tools.bench_report` - tables, markdown / JSON, worst-frames PNG;
+* :mod:`handsdk.tools.bench_presence` - presence on MediaPipe's hands vs faces.
 """
 from __future__ import annotations
 
@@ -47,33 +46,16 @@ from typing import Callable
 
 import numpy as np
 
-from .bench_metrics import (LOCALISED_IOU, MP_README_MS, TARGET_FALSE_PER_IMAGE,
-                            TARGET_GESTURE_GAP, TARGET_LATENCY_RATIO, TARGET_PCK_GAP, build_report, localised,
-                            match_hands, sanity_notes, scene_frame_counts, scene_rows, summarize_targets)
-from .bench_report import (format_markdown, format_text, report_sections, to_json,
-                           worst_frames_png)
-from .bench_samples import (ALWAYS_HAND_SETS, DEFAULT_SETS, NO_HAND_LABELS, SCENE_SETS, SET_SPLITS,
-                            SIZES, has_hand, human_boxes, latency_images, letterbox_43, pseudo_keypoints,
-                            sample_frames, select_samples, spread)
-from .bench_systems import (GESTURE_ALIASES, _gesture_map, gesture_classifiers, run_mediapipe_accuracy,
-                            run_mediapipe_latency, run_sdk_accuracy, run_sdk_latency, sdk_hands)
+from .bench_metrics import build_report
 from .bench_presence import face_keys, presence_rows
-from .mediapipe_env import (DEFAULT_VENV, MODEL_FILES, REPO, WORKER, MediaPipeUnavailable,
-                            anchors_dir, ensure_mediapipe, mediapipe_version, model_path, run_face_worker,
-                            run_worker, venv_python)
+from .bench_report import worst_frames_png
+from .bench_samples import DEFAULT_SETS, SIZES, latency_images, letterbox_43, sample_frames, select_samples
+from .bench_systems import (gesture_classifiers, run_mediapipe_accuracy, run_mediapipe_latency, run_sdk_accuracy,
+                            run_sdk_latency)
+from .mediapipe_env import (DEFAULT_VENV, MediaPipeUnavailable, ensure_mediapipe, mediapipe_version, model_path,
+                            run_face_worker)
 
-__all__ = [
-    "machine_info", "run_bench", "LOCALISED_IOU", "MP_README_MS", "TARGET_FALSE_PER_IMAGE", "TARGET_GESTURE_GAP",
-    "TARGET_LATENCY_RATIO", "TARGET_PCK_GAP", "build_report", "localised", "match_hands", "sanity_notes",
-    "scene_frame_counts", "scene_rows", "summarize_targets", "format_markdown", "format_text", "report_sections",
-    "to_json", "worst_frames_png", "ALWAYS_HAND_SETS", "DEFAULT_SETS", "NO_HAND_LABELS", "SCENE_SETS",
-    "SET_SPLITS", "SIZES", "has_hand", "human_boxes", "latency_images", "letterbox_43", "pseudo_keypoints",
-    "sample_frames", "select_samples", "spread", "GESTURE_ALIASES", "_gesture_map", "gesture_classifiers",
-    "run_mediapipe_accuracy", "run_mediapipe_latency", "run_sdk_accuracy", "run_sdk_latency", "sdk_hands",
-    "DEFAULT_VENV", "MODEL_FILES", "REPO", "WORKER", "MediaPipeUnavailable", "anchors_dir", "ensure_mediapipe",
-    "mediapipe_version", "model_path", "run_worker", "venv_python", "face_keys", "presence_rows",
-    "run_face_worker",
-]
+__all__ = ["machine_info", "run_bench"]
 
 
 # ------------------------------------------------------------------ machine

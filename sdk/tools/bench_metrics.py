@@ -37,7 +37,7 @@ def _largest(hands: list[dict]) -> dict | None:
 def match_hands(gt: np.ndarray, hands: list[dict], iou_min: float = 0.1) -> list[np.ndarray | None]:
     """For each GT hand (21, 3 with visibility), the keypoints (21, 2) of the
     predicted hand whose keypoint box overlaps its visible-keypoint box most
-    (IoU > ``iou_min``), else None. Same rule as ``handsdk.evaluate``."""
+    (IoU > ``iou_min``), else None. Same rule as ``handsdk.evaluation``."""
     out = []
     pk = [np.asarray(h["keypoints"], np.float32)[:, :2] for h in hands]
     pb = np.array([keypoints_box(k) for k in pk], np.float32).reshape(-1, 4)

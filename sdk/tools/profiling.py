@@ -83,7 +83,7 @@ def profile_bundle(bundle, *, device: str | None = None, frames: int = 100, warm
         p50 = out[key]["total"]["p50"]
         out[key]["fps"] = round(1000.0 / p50, 1) if p50 else None
     if data:
-        from handsdk.evaluate import evaluate
+        from handsdk.evaluation import evaluate
         from handsdk.train.data.real import load_dataset
 
         samples = load_dataset(data, root=data_root, split="valid" if data == "asl_letters" else None)[:eval_limit]

@@ -3,14 +3,12 @@
 One folder per model: ``config.py`` (the config's ``model`` section),
 ``model.py`` (the Keras model, its losses and manifest metadata), ``examples.py`` (pools and
 training targets), ``evaluate.py`` (metrics); :data:`SPEC` registers it
-(``handsdk.train.models.get("detector")``). The model's functions
-(``build_detector, detector_metadata, compile_detector``) are importable from here as before (this package
-replaces the module ``handsdk.train.models.detector``); TensorFlow loads
-when one is used.
+(``handsdk.train.models.get("detector")``). TensorFlow loads only when one of
+the ``model.py`` functions is called.
 """
 from __future__ import annotations
 
-from ..registry import forward, lazy, package_spec, register
+from ..registry import lazy, package_spec, register
 from .config import DetectorModelConfig, validate
 
 _P = __name__
@@ -29,7 +27,4 @@ SPEC = register(package_spec(
 ))
 
 
-__getattr__ = forward(_P + ".model", ('build_detector', 'detector_metadata', 'compile_detector'))  # the replaced module's functions
-
-
-__all__ = ["SPEC", "DetectorModelConfig", "build_detector", "detector_metadata", "compile_detector"]
+__all__ = ["SPEC", "DetectorModelConfig"]

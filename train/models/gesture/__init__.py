@@ -3,14 +3,12 @@
 One folder per model: ``config.py`` (the config's ``model`` section),
 ``model.py`` (the Keras model, its losses and manifest metadata), ``examples.py`` (pools and
 training targets), ``evaluate.py`` (metrics); :data:`SPEC` registers it
-(``handsdk.train.models.get("gesture")``). The model's functions
-(``build_gesture, gesture_metadata, compile_gesture``) are importable from here as before (this package
-replaces the module ``handsdk.train.models.gesture``); TensorFlow loads
-when one is used.
+(``handsdk.train.models.get("gesture")``). TensorFlow loads only when one of
+the ``model.py`` functions is called.
 """
 from __future__ import annotations
 
-from ..registry import forward, lazy, package_spec, register
+from ..registry import lazy, package_spec, register
 from .config import GestureModelConfig, validate
 
 _P = __name__
@@ -28,7 +26,4 @@ SPEC = register(package_spec(
 ))
 
 
-__getattr__ = forward(_P + ".model", ('build_gesture', 'gesture_metadata', 'compile_gesture'))  # the replaced module's functions
-
-
-__all__ = ["SPEC", "GestureModelConfig", "build_gesture", "gesture_metadata", "compile_gesture"]
+__all__ = ["SPEC", "GestureModelConfig"]

@@ -4,14 +4,12 @@ and handedness.
 One folder per model: ``config.py`` (the config's ``model`` section),
 ``model.py`` (the Keras model, its inference model, losses and manifest metadata), ``examples.py`` (pools and
 training targets), ``evaluate.py`` (metrics); :data:`SPEC` registers it
-(``handsdk.train.models.get("pose")``). The model's functions
-(``build_pose, build_inference_model, pose_metadata, compile_pose, export_pose, NUM_KEYPOINTS``) are importable from here as before (this package
-replaces the module ``handsdk.train.models.pose``); TensorFlow loads
-when one is used.
+(``handsdk.train.models.get("pose")``). TensorFlow loads only when one of
+the ``model.py`` functions is called.
 """
 from __future__ import annotations
 
-from ..registry import forward, lazy, package_spec, register
+from ..registry import lazy, package_spec, register
 from .config import PoseModelConfig, validate
 
 _P = __name__
@@ -29,7 +27,4 @@ SPEC = register(package_spec(
 ))
 
 
-__getattr__ = forward(_P + ".model", ('build_pose', 'build_inference_model', 'pose_metadata', 'compile_pose', 'export_pose', 'NUM_KEYPOINTS'))  # the replaced module's functions
-
-
-__all__ = ["SPEC", "PoseModelConfig", "build_pose", "build_inference_model", "pose_metadata", "compile_pose", "export_pose", "NUM_KEYPOINTS"]
+__all__ = ["SPEC", "PoseModelConfig"]

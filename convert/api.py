@@ -18,8 +18,8 @@ from typing import Callable
 
 import numpy as np
 
+from handsdk.boxes import box_iou
 from handsdk.keypoints import angle_error_deg, rotation_from_output
-from handsdk.metrics import box_iou
 
 from .formats import get_format
 

@@ -25,6 +25,8 @@ _MODULES = {
     "tflite_runtime": "tflite_runtime.interpreter",
     "tensorflow": "tensorflow.lite",
 }
+#: the first bytes of a handsdk TensorRT engine file (:mod:`handsdk.backend_tensorrt`)
+TENSORRT_MAGIC = b"HTRT"
 
 
 class BackendError(RuntimeError):
@@ -242,7 +244,7 @@ def model_suffix(content: bytes) -> str:
     :data:`handsdk.convert.formats.FORMATS`. :func:`open_model` dispatches on
     the same test."""
     content = bytes(content[:8])
-    return ".engine" if content[:4] == b"HTRT" else ".onnx" if is_onnx(content) else ".tflite"
+    return ".engine" if content[:4] == TENSORRT_MAGIC else ".onnx" if is_onnx(content) else ".tflite"
 
 
 class OnnxModel:

@@ -1,10 +1,11 @@
 """TensorRT engines for Jetson, behind the runtime's model interface.
 
-An engine file in a bundle is ``b"HTRT"`` + a 4-byte little-endian header
-length + a JSON header (input/output names, shapes) + the serialized engine
-built on the device by :mod:`handsdk.convert.tensorrt`. TensorRT and CUDA are
-imported only when such a model is loaded (JetPack provides both); nothing
-here runs on a machine without an NVIDIA GPU.
+An engine file in a bundle is :data:`handsdk.backend.TENSORRT_MAGIC` (``HTRT``)
++ a 4-byte little-endian header length + a JSON header (input/output names,
+shapes) + the serialized engine built on the device by
+:mod:`handsdk.convert.tensorrt`. TensorRT and CUDA are imported only when such
+a model is loaded (JetPack provides both); nothing here runs on a machine
+without an NVIDIA GPU.
 """
 from __future__ import annotations
 
@@ -13,20 +14,18 @@ import struct
 
 import numpy as np
 
-from .backend import BackendError, TensorInfo
-
-MAGIC = b"HTRT"
+from .backend import TENSORRT_MAGIC, BackendError, TensorInfo
 
 
 def pack_engine(engine: bytes, inputs: dict, outputs: dict) -> bytes:
     """inputs/outputs: {name: shape}."""
     header = json.dumps({"inputs": {k: list(v) for k, v in inputs.items()},
                          "outputs": {k: list(v) for k, v in outputs.items()}}).encode()
-    return MAGIC + struct.pack("<I", len(header)) + header + engine
+    return TENSORRT_MAGIC + struct.pack("<I", len(header)) + header + engine
 
 
 def unpack_engine(content: bytes) -> tuple[dict, bytes]:
-    if content[:4] != MAGIC or len(content) < 8:
+    if content[:4] != TENSORRT_MAGIC or len(content) < 8:
         raise BackendError("not a handsdk TensorRT engine file")
     (n,) = struct.unpack("<I", content[4:8])
     if n > 1 << 20 or 8 + n > len(content):

@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from . import metrics as M
+from .boxes import box_iou
 from .keypoints import keypoints_box
 
 
@@ -68,7 +69,7 @@ def evaluate(recognizer, samples: Iterable, *, gesture_set: str | None = None,
                 continue
             gbox = keypoints_box(gk[:, :2], gk[:, 2] > 0)
             if len(r.hands):
-                ious = M.box_iou(gbox[None], pb)[0]
+                ious = box_iou(gbox[None], pb)[0]
                 k = int(np.argmax(ious))
                 if ious[k] > 0.1:
                     kp_pred.append(r.hands[k].keypoints[:, :2])

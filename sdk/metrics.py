@@ -1,7 +1,8 @@
 """Metrics shared by training, conversion parity, profiling and the benchmark.
 
-numpy only (no TensorFlow, no scikit-learn). Boxes are (x0, y0, x1, y1);
-keypoints are (..., 21, 2+) in pixels.
+numpy only (no TensorFlow, no scikit-learn). Boxes are (x0, y0, x1, y1)
+(their overlap ratios: :mod:`handsdk.boxes`); keypoints are (..., 21, 2+) in
+pixels.
 """
 from __future__ import annotations
 
@@ -9,38 +10,9 @@ from typing import Sequence
 
 import numpy as np
 
+from .boxes import box_inside, box_iou
+
 # ----------------------------------------------------------------- boxes
-
-
-def box_iou(a, b) -> np.ndarray:
-    """Pairwise IoU of (N, 4) and (M, 4) boxes -> (N, M)."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)), np.float64)
-    ix0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    iy0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    ix1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    iy1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(ix1 - ix0, 0, None) * np.clip(iy1 - iy0, 0, None)
-    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
-    area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
-
-
-def box_inside(a, b) -> np.ndarray:
-    """Pairwise fraction of each box of ``a`` (N, 4) that lies inside each box
-    of ``b`` (M, 4) -> (N, M)."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)), np.float64)
-    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
-    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
-    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
-    return np.where(area_a[:, None] > 0, ix * iy / np.maximum(area_a[:, None], 1e-12), 0.0)
-
 
 #: a reported hand is "on" a human box at IoU >= 0.3, or when >= 0.6 of it lies
 #: inside the box (sets that draw one box around both hands of a sign)

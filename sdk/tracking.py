@@ -25,10 +25,10 @@ from typing import Callable
 import numpy as np
 
 from .keypoints import aligned_box, hand_rotation, keypoints_box
-from .metrics import box_iou
+from .boxes import box_iou, cover, overlap
 
-__all__ = ["COLLAPSED", "Found", "Track", "Tracker", "cover", "gap", "next_box", "overlap", "same_hand",
-           "side", "union", "upright_crop"]
+__all__ = ["COLLAPSED", "Found", "Track", "Tracker", "gap", "next_box", "same_hand", "side", "union",
+           "upright_crop"]
 
 #: keypoints that shrank below this fraction of their size when the detector
 #: last ran (or of a detection box around them) collapsed onto part of the
@@ -40,22 +40,6 @@ COLLAPSED = 0.5
 def side(box) -> float:
     """The larger side of a box (x0, y0, x1, y1)."""
     return float(max(box[2] - box[0], box[3] - box[1]))
-
-
-def overlap(a, b) -> float:
-    """Intersection over the smaller box: 1 when one box lies inside the other."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return float(ix * iy / small) if small > 0 else 0.0
-
-
-def cover(a, b) -> float:
-    """The fraction of box ``a`` that box ``b`` covers."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    area = (a[2] - a[0]) * (a[3] - a[1])
-    return float(ix * iy / area) if area > 0 else 0.0
 
 
 def gap(a, b) -> float:

@@ -112,7 +112,7 @@ def test_a_lost_track_is_redetected_in_the_same_frame_and_keeps_its_id(bundle_pa
     """The landmarker is faked: presence is high only when the crop covers the
     stroke well, so a jump of the hand loses the track."""
     from handsdk.keypoints import keypoints_box
-    from handsdk.metrics import box_iou
+    from handsdk.boxes import box_iou
     from handsdk.stages import Landmarks
 
     truth = {"box": None}

@@ -3,15 +3,16 @@ import numpy as np
 import pytest
 
 from handsdk import metrics as M
+from handsdk.boxes import box_iou
 
 
 def test_box_iou():
     a = np.array([[0, 0, 10, 10]])
     b = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]])
-    iou = M.box_iou(a, b)
+    iou = box_iou(a, b)
     assert iou.shape == (1, 3)
     np.testing.assert_allclose(iou[0], [1.0, 50 / 150, 0.0])
-    assert M.box_iou(np.zeros((0, 4)), b).shape == (0, 3)
+    assert box_iou(np.zeros((0, 4)), b).shape == (0, 3)
 
 
 def test_detection_metrics_perfect_and_mixed():

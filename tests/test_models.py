@@ -150,7 +150,7 @@ def test_skeleton_to_boxes_on_rendered_skeleton():
     skel = render_skeleton(s.keypoints[:, :, :2], (96, 96))
     boxes = skeleton_to_boxes(skel, min_mass=5, pad=0.0)
     assert len(boxes) == 1
-    from handsdk.metrics import box_iou
+    from handsdk.boxes import box_iou
 
     assert box_iou(boxes[0].box[None], keypoints_box(s.keypoints[0])[None])[0, 0] > 0.6
     assert skeleton_to_boxes(np.zeros((32, 32))) == []

@@ -29,8 +29,8 @@ def test_import_handsdk_is_light():
 #: spelling harness load handsdk.train lazily, inside the functions that need it)
 RUNTIME_MODULES = (
     "handsdk", "handsdk.recognizer", "handsdk.stages", "handsdk.bundle", "handsdk.backend",
-    "handsdk.backend_tensorrt", "handsdk.image", "handsdk.keypoints", "handsdk.decode", "handsdk.results",
-    "handsdk.events", "handsdk.filters", "handsdk.sources", "handsdk.draw", "handsdk.metrics",
+    "handsdk.backend_tensorrt", "handsdk.boxes", "handsdk.image", "handsdk.keypoints", "handsdk.decode",
+    "handsdk.results", "handsdk.events", "handsdk.filters", "handsdk.sources", "handsdk.draw", "handsdk.metrics",
     "handsdk.evaluation", "handsdk.capture", "handsdk.progress", "handsdk.tracking", "handsdk.actions",
     "handsdk.session",
 )

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from handsdk.tracking import (COLLAPSED, Found, Track, Tracker, cover, gap, next_box, overlap, same_hand, side,
-                              union, upright_crop)
+from handsdk.boxes import cover, overlap
+from handsdk.tracking import COLLAPSED, Found, Track, Tracker, gap, next_box, same_hand, side, union, upright_crop
 
 
 def hand(box):
@@ -69,7 +69,7 @@ class Scene:
         self.landmark_calls, self.detect_calls = 0, 0
 
     def landmark(self, box, detection=None, prior_keypoints=None, rotation=None):
-        from handsdk.metrics import box_iou
+        from handsdk.boxes import box_iou
 
         self.landmark_calls += 1
         ious = [box_iou(box, h)[0, 0] for h in self.hands]

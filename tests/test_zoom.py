@@ -27,7 +27,7 @@ def test_a_region_is_seen_at_the_models_full_resolution(bundle_path):
     zoomed = det.zoom(rgb, full.boxes[0], grow=1.6)
     assert len(full.boxes) == 1 and len(zoomed.boxes) == 1
     # boxes in frame pixels either way, on the same stroke
-    from handsdk.metrics import box_iou
+    from handsdk.boxes import box_iou
     assert box_iou(zoomed.boxes[:1], full.boxes[:1])[0, 0] > 0.7
     assert _err(zoomed.boxes[0], truth) < 20
     # the region is seen larger: one map pixel covers fewer frame pixels

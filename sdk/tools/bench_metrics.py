@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import metrics as M
+from ..boxes import box_iou
 from ..keypoints import keypoints_box
 from .bench_samples import has_hand, human_boxes, pseudo_keypoints
 from .latency import median_ms
@@ -46,7 +47,7 @@ def match_hands(gt: np.ndarray, hands: list[dict], iou_min: float = 0.1) -> list
         if not vis.any() or not len(pk):
             out.append(None)
             continue
-        ious = M.box_iou(keypoints_box(g[:, :2], vis)[None], pb)[0]
+        ious = box_iou(keypoints_box(g[:, :2], vis)[None], pb)[0]
         k = int(np.argmax(ious))
         out.append(pk[k] if ious[k] > iou_min else None)
     return out
@@ -62,7 +63,7 @@ def localised(boxes: np.ndarray, hands: list[dict], iou_min: float = LOCALISED_I
     if not hands or not len(boxes):
         return False
     pb = np.array([keypoints_box(np.asarray(h["keypoints"], np.float32)) for h in hands], np.float32)
-    return bool((M.box_iou(boxes, pb) >= iou_min).any())
+    return bool((box_iou(boxes, pb) >= iou_min).any())
 
 
 def _kp(pred: list, gt: list) -> dict:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from handsdk import metrics as M
+from handsdk.boxes import box_inside
 
 from .bench_samples import SCENE_SETS, human_boxes, pseudo_keypoints
 
@@ -65,7 +66,7 @@ def forearm_boxes(kps, frame_hw) -> list[np.ndarray]:
         side = float(max(b[2] - b[0], b[3] - b[1]))
         c = k[0, :2] + d / n * FOREARM_OFFSET * side
         box = np.array([c[0] - side / 2, c[1] - side / 2, c[0] + side / 2, c[1] + side / 2], np.float32)
-        if M.box_inside(box, [0, 0, w, h])[0, 0] >= 0.8:
+        if box_inside(box, [0, 0, w, h])[0, 0] >= 0.8:
             out.append(box)
     return out
 

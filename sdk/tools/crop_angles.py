@@ -36,7 +36,7 @@ DEFAULT_SETS = ("webcam_finger_counts", "webcam_signs", "asl_signers_studio", "h
 def crop_angles(bundle, samples, *, min_iou: float = 0.3) -> dict:
     """The crop angle a new hand gets from ``bundle`` on ``samples`` (with
     images and pseudo-label or human keypoints)."""
-    from handsdk import metrics as M
+    from handsdk.boxes import box_iou
     from handsdk.stages import HandDetector, HandLandmarker
 
     from .bench_samples import pseudo_keypoints
@@ -64,7 +64,7 @@ def crop_angles(bundle, samples, *, min_iou: float = 0.3) -> dict:
             if not has_hand_rotation(vis):
                 continue
             kb = keypoints_box(kp[:, :2], vis)
-            ious = M.box_iou(kb, d.boxes).reshape(-1)
+            ious = box_iou(kb, d.boxes).reshape(-1)
             if not ious.size or ious.max() < min_iou:
                 continue
             runs[0] = 0

@@ -286,13 +286,6 @@ def letter_rows(dataset: str, split=None, root=None) -> GestureRows:
     return rows
 
 
-def _box_overlap(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - ix * iy
-    return ix * iy / u if u > 0 else 0.0
-
-
 def pipeline_rows(name: str, bundle, root=None, *, check: bool = True, min_iou: float = 0.3,
                   cache: bool = True) -> GestureRows:
     """The rows of photo set ``name`` (see :func:`photo_rows`) with the SDK's
@@ -315,6 +308,7 @@ def match_pipeline(mp: GestureRows, name: str, split, bundle, root=None, *, min_
     import os
     from pathlib import Path
 
+    from handsdk.boxes import box_iou
     from handsdk.keypoints import keypoints_box
 
     from . import real
@@ -350,7 +344,7 @@ def match_pipeline(mp: GestureRows, name: str, split, bundle, root=None, *, min_
         p = mp.paths[i] if mp.paths is not None else None
         cands = by_path.get(p, [])
         b = keypoints_box(mp.keypoints[i][:, :2])
-        ious = [_box_overlap(b, keypoints_box(c)) for c in cands]
+        ious = [float(box_iou(b, keypoints_box(c))[0, 0]) for c in cands]
         j = int(np.argmax(ious)) if ious else -1
         if j < 0 or ious[j] < min_iou:
             missed += 1

@@ -51,6 +51,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from handsdk.boxes import overlap
 from handsdk.keypoints import NUM_KEYPOINTS, keypoints_box
 
 from .sample import Sample
@@ -275,15 +276,6 @@ def attach_pseudo_labels(sample: Sample, record: dict | None, *, keep_boxes: boo
     return sample
 
 
-def _overlap_of_smaller(a, b) -> float:
-    """Intersection over the smaller box (not IoU): 1 when one box lies inside the other."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return inter / small if small > 0 else 0.0
-
-
 def _dedupe_hands(kp: np.ndarray, iou: float = 0.5) -> list[int]:
     """MediaPipe sometimes reports one hand twice (seen in sign_language_digits):
     keep the first of hands whose keypoint boxes overlap by more than ``iou``
@@ -291,7 +283,7 @@ def _dedupe_hands(kp: np.ndarray, iou: float = 0.5) -> list[int]:
     boxes = [keypoints_box(k) for k in kp]
     keep: list[int] = []
     for i, b in enumerate(boxes):
-        if all(_overlap_of_smaller(b, boxes[j]) <= iou for j in keep):
+        if all(overlap(b, boxes[j]) <= iou for j in keep):
             keep.append(i)
     return keep
 

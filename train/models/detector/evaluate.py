@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from handsdk import metrics as M
+from handsdk.boxes import box_iou
 from handsdk.decode import DetectorDecoding, skeleton_to_boxes
 from handsdk.keypoints import keypoints_box
 from handsdk.train.evaluate import predict
@@ -87,7 +88,7 @@ def angle_metrics(anchors, pred_boxes, keypoints, map_hw, *, min_peak: float = 0
             vis = kp[:, 2] >= 0
             if not vis.any() or not has_hand_rotation(vis):
                 continue
-            ious = M.box_iou(keypoints_box(kp[:, :2], vis), pred_boxes[i]).reshape(-1)
+            ious = box_iou(keypoints_box(kp[:, :2], vis), pred_boxes[i]).reshape(-1)
             if not ious.size or ious.max() < 0.3:
                 continue
             n += 1

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from handsdk.boxes import cover
 from handsdk.image import apply_affine, crop_matrix, warp
 from handsdk.keypoints import aligned_box, hand_rotation, has_hand_rotation, keypoints_box
 from handsdk.train.data.augment import compose
@@ -171,22 +172,15 @@ def _negative_matrix(s, size, cfg, rng, tries: int = 10):
             cand = np.array([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2], np.float32)
             inside = cand[0] >= -0.25 * side and cand[1] >= -0.25 * side and cand[2] <= w + 0.25 * side \
                 and cand[3] <= h + 0.25 * side
-            if inside and all(_overlap(cand, hb) < 0.15 for hb in boxes):
+            if inside and all(cover(hb, cand) < 0.15 for hb in boxes):  # (the share of the hand inside)
                 return crop_matrix(cand, size, scale=1.0, rotation=math.radians(rng.uniform(-180, 180)))
     for _ in range(tries):
         side = rng.uniform(0.15, 0.5) * min(h, w)
         x0, y0 = rng.uniform(0, max(w - side, 1)), rng.uniform(0, max(h - side, 1))
         cand = np.array([x0, y0, x0 + side, y0 + side], np.float32)
-        if all(_overlap(cand, b) < 0.1 for b in boxes):
+        if all(cover(b, cand) < 0.1 for b in boxes):
             return crop_matrix(cand, size, scale=1.0)
     return None
-
-
-def _overlap(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    area = max((b[2] - b[0]) * (b[3] - b[1]), 1e-6)
-    return ix * iy / area
 
 
 def frame_size(cfg) -> tuple[int, int]:

@@ -14,11 +14,9 @@ __all__ = ["box_iou", "box_inside", "overlap", "cover"]
 
 def _pairwise(a, b):
     """``a``, ``b`` as (N, 4), (M, 4) float64 and their pairwise intersection
-    areas (N, M); None for the intersection when either is empty."""
+    areas (N, M) (empty when either is)."""
     a = np.asarray(a, np.float64).reshape(-1, 4)
     b = np.asarray(b, np.float64).reshape(-1, 4)
-    if len(a) == 0 or len(b) == 0:
-        return a, b, None
     ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
     iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
     return a, b, ix * iy
@@ -31,8 +29,6 @@ def _areas(a) -> np.ndarray:
 def box_iou(a, b) -> np.ndarray:
     """Pairwise IoU of (N, 4) and (M, 4) boxes -> (N, M)."""
     a, b, inter = _pairwise(a, b)
-    if inter is None:
-        return np.zeros((len(a), len(b)), np.float64)
     union = _areas(a)[:, None] + _areas(b)[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
@@ -41,8 +37,6 @@ def box_inside(a, b) -> np.ndarray:
     """Pairwise fraction of each box of ``a`` (N, 4) that lies inside each box
     of ``b`` (M, 4) -> (N, M)."""
     a, b, inter = _pairwise(a, b)
-    if inter is None:
-        return np.zeros((len(a), len(b)), np.float64)
     area_a = _areas(a)
     return np.where(area_a[:, None] > 0, inter / np.maximum(area_a[:, None], 1e-12), 0.0)
 

@@ -39,6 +39,10 @@ class Trained:
     model: object
     metadata: dict
     path: str
+    #: the score thresholds the model was calibrated with (``thresholds.json``
+    #: beside it, or its metadata's ``thresholds``), by the keys of
+    #: :data:`THRESHOLD_KEYS` for its role
+    thresholds: dict = field(default_factory=dict)
 
     @property
     def label_set(self) -> str | None:
@@ -60,6 +64,76 @@ def _find_metadata(p: Path) -> Path | None:
         if cand is not None and cand.is_file():
             return cand
     return None
+
+
+#: the manifest thresholds each model's folder may carry (``thresholds.json``); a
+#: gesture model's ``min_gesture_score`` is its set's gate, ``min_gesture_score:<set>``
+THRESHOLD_KEYS = {"detector": ("min_detection_score",),
+                  "landmarker": ("min_presence_score", "min_tracking_presence"),
+                  "gesture": ("min_gesture_score",)}
+THRESHOLDS_FILE = "thresholds.json"
+
+
+def _role_kind(role: str) -> str:
+    return role if role in ("detector", "landmarker") else "gesture"
+
+
+def split_thresholds(thresholds: dict, role: str) -> dict:
+    """The part of a bundle's ``thresholds`` that belongs to the model of
+    ``role`` (what its ``thresholds.json`` holds): e.g. the landmarker's
+    presence thresholds, ``gesture:commands``'s ``min_gesture_score:commands``
+    as ``min_gesture_score``."""
+    if role.startswith("gesture:"):
+        key = f"min_gesture_score:{role.split(':', 1)[1]}"
+        return {"min_gesture_score": float(thresholds[key])} if key in thresholds else {}
+    return {k: float(thresholds[k]) for k in THRESHOLD_KEYS.get(role, ()) if k in thresholds}
+
+
+def _manifest_keys(t: "Trained") -> list:
+    return [f"{k}:{t.label_set}" if t.label_set else k for k in THRESHOLD_KEYS[_role_kind(t.role)]]
+
+
+def _defaults_text(t: "Trained") -> str:
+    from handsdk.bundle import DEFAULT_THRESHOLDS
+
+    keys = THRESHOLD_KEYS[_role_kind(t.role)]
+    return ", ".join(f"{k} {DEFAULT_THRESHOLDS[k]}" if k in DEFAULT_THRESHOLDS else f"no {k}" for k in keys)
+
+
+def bundle_thresholds(trained: list) -> dict:
+    """The manifest thresholds the models of ``trained`` carry (gesture gates
+    as ``min_gesture_score:<set>``)."""
+    out = {}
+    for t in trained:
+        for k, v in t.thresholds.items():
+            out[f"{k}:{t.label_set}" if t.label_set and k == "min_gesture_score" else k] = float(v)
+    return out
+
+
+def _read_thresholds(p: Path, meta: dict, role: str) -> dict:
+    """A model's thresholds: ``thresholds.json`` in its folder (or beside the
+    .keras file), else its metadata's ``thresholds``; checked against the keys
+    of its role."""
+    folder = p if p.is_dir() else p.parent
+    f = folder / THRESHOLDS_FILE
+    where = str(f)
+    if f.is_file():
+        try:
+            th = json.loads(f.read_text())
+        except ValueError as e:
+            raise ConversionError(f"{f}: not valid JSON ({e})") from e
+    else:
+        th, where = meta.get("thresholds") or {}, f"the thresholds in {folder / 'metadata.json'}"
+    if not isinstance(th, dict):
+        raise ConversionError(f"{where}: must be an object of scores, got {type(th).__name__}")
+    allowed = THRESHOLD_KEYS.get(_role_kind(role), ())
+    for k, v in th.items():
+        if k not in allowed:
+            raise ConversionError(f"{where}: {k!r} is not a threshold of a {_role_kind(role)} "
+                                  f"(its keys: {', '.join(allowed)})")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= float(v) <= 1.0:
+            raise ConversionError(f"{where}: {k} must be a score in [0, 1], got {v!r}")
+    return {k: float(v) for k, v in th.items()}
 
 
 def load_trained(path, role: str | None = None) -> Trained:
@@ -89,7 +163,8 @@ def load_trained(path, role: str | None = None) -> Trained:
         names = set(model.output_names)
         role = ("detector" if names == {"skeleton"} else "landmarker" if "heatmaps" in names or "keypoints" in names
                 else "gesture:gestures")
-    return Trained(role=role, model=model, metadata=meta, path=str(model_file))
+    return Trained(role=role, model=model, metadata=meta, path=str(model_file),
+                   thresholds=_read_thresholds(p, meta, role))
 
 
 # ----------------------------------------------------------- calibration data
@@ -437,8 +512,8 @@ def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=
         prof = load_device(device)
         if fmt != prof["format"]:
             progress(f"note: {fmt} is not the usual format for {device} (its profile prefers {prof['format']})")
-    for name in (fmt, fallback):
-        why = get_format(name).unavailable() if name else None
+    for f_name in (fmt, fallback):  # (not ``name``: the bundle's name)
+        why = get_format(f_name).unavailable() if f_name else None
         if why:
             raise ConversionError(why)
     trained = []
@@ -447,6 +522,13 @@ def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=
         if role is None and not t.role.startswith("gesture:"):
             t.role = f"gesture:{t.metadata.get('label_set', 'gestures')}"
         trained.append(t)
+    # the thresholds the models were calibrated with (their folders' thresholds.json), then ``thresholds``
+    calibrated = bundle_thresholds(trained)
+    thresholds = dict(calibrated, **(thresholds or {}))
+    for t in trained:
+        if not t.thresholds and not any(k in thresholds for k in _manifest_keys(t)):
+            progress(f"note: {t.path} carries no thresholds ({Path(t.path).parent / THRESHOLDS_FILE}): the bundle "
+                     f"gets the defaults for {t.role} ({_defaults_text(t)})")
     files, report = {}, ConversionReport(format=fmt, output=str(output or ""), size_bytes=0)
     for i, t in enumerate(trained, 1):
         t0 = time.perf_counter()
@@ -512,3 +594,137 @@ def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=
                               provenance=provenance, name=name, thresholds=thresholds)
     report.size_bytes = len(data_bytes)
     return report
+
+
+# ------------------------------------------------- a bundle to another format
+
+#: how close a Keras model found for a bundle's model must stay to it to be taken
+#: for its source (loose: the bundle's model may be int8)
+SOURCE_TOLERANCE = {"detector_iou": 0.6, "keypoint_error_px": 4.0, "gesture_agreement": 0.75,
+                    "rotation_error_deg": 30.0}
+
+
+def _weights_dir() -> Path | None:
+    try:
+        from handsdk.train.release import WEIGHTS_DIR
+    except Exception:  # pragma: no cover - train package absent
+        return None
+    return Path(WEIGHTS_DIR)
+
+
+def keras_candidates(bundle, role: str, weights_dir=None) -> list[Path]:
+    """Where the Keras model of ``bundle``'s ``role`` may be: the path its
+    provenance records (``sources``), then the folder of the same run name in
+    ``weights_dir`` (default ``train/weights``, where the shipped models'
+    weights are committed)."""
+    src = (bundle.provenance.get("sources") or {}).get(role)
+    if not src:
+        return []
+    src = Path(str(src))
+    run = src.parent if src.suffix in (".keras", ".h5") else src
+    out = [src]
+    wd = Path(weights_dir) if weights_dir is not None else _weights_dir()
+    if wd is not None and run.name:
+        out.append(wd / run.name)
+    return [p for p in dict.fromkeys(out) if p.exists()]
+
+
+def _source_bytes_runnable(b: bytes) -> bool:
+    from handsdk.backend import model_suffix
+
+    return model_suffix(b) in (".tflite", ".onnx")
+
+
+def trained_from_bundle(bundle, *, overrides: dict | None = None, weights_dir=None, data: str = "auto",
+                        data_root=None, samples: int = 16, progress: Callable[[str], None] = print) -> list:
+    """The Keras models a bundle was converted from, as :class:`Trained` with
+    the bundle's decoding, labels and gesture kinds (those of the bundle win
+    over the models' metadata): ``[detector, landmarker, *gestures]``.
+
+    Each candidate (``overrides[role]``, else :func:`keras_candidates`) is
+    checked against the bundle's own model on ``samples`` inputs: a Keras model
+    that is not the one the bundle was made from (another run at the recorded
+    path) is passed over."""
+    from handsdk.bundle import load_bundle
+
+    b = bundle if hasattr(bundle, "models") else load_bundle(bundle)
+    overrides = dict(overrides or {})
+    out = []
+    roles = ["detector", "landmarker"] + [r for r in b.models if r.startswith("gesture:")]
+    for role in roles:
+        e = b.models[role]
+        cands = [Path(overrides[role])] if overrides.get(role) else keras_candidates(b, role, weights_dir)
+        if not cands:
+            src = (b.provenance.get("sources") or {}).get(role)
+            flag = {"detector": "--detector", "landmarker": "--pose"}.get(role, "--gesture")
+            raise ConversionError(f"{role}: the Keras model this bundle was converted from is not here "
+                                  f"({'its provenance records ' + repr(src) if src else 'its provenance records none'}"
+                                  f"); give it with {flag}")
+        why_not = []
+        for c in cands:
+            t = load_trained(c, role)
+            t.role = role
+            md = dict(t.metadata)
+            md["decoding"] = dict(md.get("decoding") or {}, **e.decoding)
+            if e.labels:
+                md["labels"] = list(e.labels)
+                md["label_set"] = role.split(":", 1)[1]
+                if e.extra.get("metrics"):
+                    md["metrics"] = e.extra["metrics"]
+            t.metadata = md
+            t.thresholds = split_thresholds(b.thresholds, role)
+            if e.labels:
+                n_out = int(np.prod(t.model.outputs[0].shape[1:]))
+                if n_out != len(e.labels):
+                    why_not.append(f"{c}: {n_out} classes, the bundle's set has {len(e.labels)}")
+                    continue
+            src_bytes = b.model_bytes(role)
+            if samples and _source_bytes_runnable(src_bytes):
+                inputs = representative_inputs(t, samples, data=data, data_root=data_root)
+                par = measure_parity(t, src_bytes, inputs)
+                ok, why = parity_ok(par, SOURCE_TOLERANCE)
+                if not ok:
+                    why_not.append(f"{c}: not the model the bundle holds ({why})")
+                    continue
+                md["parity_with_source"] = par
+            progress(f"{role}: from {c}")
+            out.append(t)
+            break
+        else:
+            raise ConversionError(f"{role}: no Keras model found is the one this bundle holds: "
+                                  + "; ".join(why_not))
+    return out
+
+
+def convert_from_bundle(bundle, *, fmt: str = "fp32", output=None, overrides: dict | None = None,
+                        weights_dir=None, device: str | None = None, data: str = "auto", data_root=None,
+                        progress: Callable[[str], None] = print, **kw) -> ConversionReport:
+    """Convert a bundle to another format: its models are converted again
+    from the Keras models it was made from (:func:`trained_from_bundle`), with
+    its thresholds, decoding, gesture sets, name and provenance (training data,
+    credits, configs, the source's evaluation); the provenance records the
+    new format's parity and ``converted_from`` (the source bundle)."""
+    import hashlib
+
+    from handsdk.bundle import load_bundle
+
+    src_path = None if hasattr(bundle, "models") else bundle
+    b = bundle if src_path is None else load_bundle(bundle)
+    trained = trained_from_bundle(b, overrides=overrides, weights_dir=weights_dir, data=data,
+                                  data_root=data_root, progress=progress)
+    prov = dict(b.provenance)
+    kept = {k: v for k, v in prov.items()
+            if k not in ("format", "device", "parity", "sources", "quantization_by_model", "converted_from")}
+    src_info = {"name": b.manifest.get("name"), "format": prov.get("format"), "created": b.manifest.get("created"),
+                "quantization": {r: e.quantization for r, e in b.models.items()},
+                "parity_with_source": {t.role: t.metadata["parity_with_source"] for t in trained
+                                       if "parity_with_source" in t.metadata}}
+    if src_path is not None and not isinstance(src_path, (bytes, bytearray)):
+        src_info["file"] = Path(os.fspath(src_path)).name
+        src_info["sha256"] = hashlib.sha256(Path(os.fspath(src_path)).read_bytes()).hexdigest()
+    if "evaluation" in kept:
+        src_info["evaluation"] = "provenance.evaluation was measured on the source bundle"
+    kept["converted_from"] = src_info
+    return convert_bundle(trained[0], trained[1], trained[2:], fmt=fmt, output=output, device=device, data=data,
+                          data_root=data_root, name=b.manifest.get("name", "handsdk"), extra_provenance=kept,
+                          thresholds=b.thresholds, progress=progress, **kw)

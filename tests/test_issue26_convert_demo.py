@@ -87,3 +87,185 @@ def test_the_demo_clip_is_one_continuous_scene():
     clip = render_sequence(demo_script("OK", ("fist",), 10), size=(60, 80), seed=DEMO_SEED, transition_frames=4)
     assert len(clip) == len(frames)
     assert all(np.array_equal(f[:, :, ::-1], c) for f, c in zip(frames, clip.frames))
+
+
+# ------------------------------------------- 2: conversion keeps the thresholds
+
+def _runs(tmp_path, thresholds=True):
+    """Tiny 'training runs' (best.keras + metadata.json + thresholds.json), in
+    tmp_path (the working folder: the bundle's provenance records them relative)."""
+    runs = {}
+    for name, model, meta, th in [
+        ("detector", tiny_detector(), {"role": "detector", "decoding": {"threshold": 0.5, "min_mass": 3.0,
+                                                                          "min_size_frac": 0.05, "pad": 0.1}},
+         {"min_detection_score": 0.4}),
+        ("pose", tiny_landmarker(), {"role": "landmarker", "decoding": {"type": "heatmaps", "crop_scale": 1.4}},
+         {"min_presence_score": 0.3, "min_tracking_presence": 0.2}),
+        ("gesture", tiny_gesture(3), {"role": "gesture:commands", "labels": ["none", "open_palm", "fist"],
+                                      "label_set": "commands", "training_data": ["synthetic"],
+                                      "decoding": {"kind": "commands", "none_label": "none"}},
+         {"min_gesture_score": 0.7}),
+    ]:
+        d = tmp_path / name
+        d.mkdir()
+        model.save(d / "best.keras")
+        (d / "metadata.json").write_text(json.dumps(meta))
+        if thresholds:
+            (d / "thresholds.json").write_text(json.dumps(th))
+        runs[name] = d
+    return runs
+
+
+def _convert(runs, out, *extra):
+    return runner.invoke(app(), ["convert", "--detector", str(runs["detector"]), "--pose", str(runs["pose"]),
+                                 "--gesture", str(runs["gesture"]), "-o", str(out), "--data", "synthetic",
+                                 "--calibration", "4", "--parity", "4", *extra])
+
+
+def _runs_on_a_frame(path, hands=1):
+    from handsdk import GestureRecognizer, GestureRecognizerOptions
+
+    with GestureRecognizer(GestureRecognizerOptions(bundle=path, color_order="BGR")) as rec:
+        assert len(rec.recognize(red_stroke_frame()).hands) == hands
+
+
+def test_a_converted_bundle_carries_its_models_thresholds_and_converts_to_another_format(tmp_path, monkeypatch):
+    from handsdk import load_bundle
+
+    monkeypatch.chdir(tmp_path)
+    runs = _runs(tmp_path)
+    r = _convert(runs, tmp_path / "a.handsdk", "--format", "fp32")
+    assert r.exit_code == 0, r.output
+    a = load_bundle(tmp_path / "a.handsdk")
+    want = {"min_detection_score": 0.4, "min_presence_score": 0.3, "min_tracking_presence": 0.2,
+            "min_gesture_score": 0.5, "min_gesture_score:commands": 0.7}
+    assert a.thresholds == want
+    assert "min_tracking_presence 0.2" in r.stdout
+    _runs_on_a_frame(tmp_path / "a.handsdk")
+
+    # the bundle to another format: the same thresholds, decoding, sets and provenance
+    r = runner.invoke(app(), ["convert", str(tmp_path / "a.handsdk"), "--format", "fp16", "-o",
+                              str(tmp_path / "b.handsdk"), "--data", "synthetic", "--calibration", "4",
+                              "--parity", "4"])
+    assert r.exit_code == 0, r.output
+    b = load_bundle(tmp_path / "b.handsdk")
+    assert b.thresholds == want and b.manifest["name"] == a.manifest["name"]
+    assert set(b.models) == set(a.models)
+    for role, e in a.models.items():
+        assert b.models[role].decoding == e.decoding and b.models[role].labels == e.labels
+        assert b.models[role].quantization == "fp16" and b.model_bytes(role) != a.model_bytes(role)
+    assert b.provenance["format"] == "fp16" and b.provenance["training_data"] == ["synthetic"]
+    src = b.provenance["converted_from"]
+    assert src["format"] == "fp32" and src["file"] == "a.handsdk"
+    # the Keras models found were checked against the bundle's own
+    assert src["parity_with_source"]["gesture:commands"]["gesture_agreement"] == 1.0
+    _runs_on_a_frame(tmp_path / "b.handsdk")
+
+
+def test_a_bundle_is_not_converted_from_a_keras_model_that_is_not_its_own(tmp_path, monkeypatch):
+    from handsdk.convert.api import ConversionError, convert_from_bundle
+
+    monkeypatch.chdir(tmp_path)
+    runs = _runs(tmp_path)
+    assert _convert(runs, tmp_path / "a.handsdk").exit_code == 0
+    tiny_gesture(3, seed=7).save(runs["gesture"] / "best.keras")  # another run at the recorded path
+    with pytest.raises(ConversionError, match="gesture:commands: no Keras model found is the one this bundle"):
+        convert_from_bundle(tmp_path / "a.handsdk", fmt="fp16", output=tmp_path / "b.handsdk", data="synthetic",
+                            calibration_samples=4, parity_samples=4, progress=lambda m: None)
+    assert not (tmp_path / "b.handsdk").exists()
+    r = runner.invoke(app(), ["convert", str(tmp_path / "missing.handsdk"), "-o", str(tmp_path / "c.handsdk")])
+    assert r.exit_code == 2 and "bundle not found" in r.output
+    r = runner.invoke(app(), ["convert", "-o", str(tmp_path / "c.handsdk")])
+    assert r.exit_code == 2 and "--detector, --pose and --gesture" in r.output
+
+
+def test_models_without_thresholds_say_so_and_bad_thresholds_are_refused(tmp_path, monkeypatch):
+    from handsdk import load_bundle
+
+    monkeypatch.chdir(tmp_path)
+    runs = _runs(tmp_path, thresholds=False)
+    r = _convert(runs, tmp_path / "a.handsdk")
+    assert r.exit_code == 0, r.output
+    assert "carries no thresholds" in r.stderr and "no min_tracking_presence" in r.stderr
+    assert load_bundle(tmp_path / "a.handsdk").thresholds["min_presence_score"] == 0.5
+    (runs["pose"] / "thresholds.json").write_text(json.dumps({"min_presence": 0.9}))
+    r = _convert(runs, tmp_path / "b.handsdk")
+    assert r.exit_code == 2 and "'min_presence' is not a threshold of a landmarker" in r.output
+    (runs["pose"] / "thresholds.json").write_text(json.dumps({"min_presence_score": 1.5}))
+    r = _convert(runs, tmp_path / "b.handsdk")
+    assert r.exit_code == 2 and "min_presence_score must be a score in [0, 1]" in r.output
+
+
+def _same_calibration(got, shipped):
+    assert got.thresholds == shipped.thresholds
+    assert set(got.models) == set(shipped.models)
+    for role, e in shipped.models.items():
+        assert got.models[role].decoding == e.decoding, role
+        assert got.models[role].labels == e.labels, role
+
+
+def _finds_the_demo_hand(path):
+    from handsdk import GestureRecognizer, GestureRecognizerOptions
+    from handsdk.tools.demo import demo_frames
+
+    frame = next(f for i, (f, _) in enumerate(demo_frames(word="OK", commands=())) if i == 6)  # O, held
+    with GestureRecognizer(GestureRecognizerOptions(bundle=path, color_order="BGR", max_hands=1)) as rec:
+        r = rec.recognize(frame)
+    assert len(r.hands) == 1 and r.hands[0].gestures["asl_letters"][0].name == "O"
+
+
+@pytest.mark.slow
+def test_converting_the_shipped_weights_gives_the_shipped_thresholds_and_decoding(tmp_path):
+    from handsdk import load_bundle
+
+    _, shipped = _default()
+    out = tmp_path / "w.handsdk"
+    r = runner.invoke(app(), ["convert", "--detector", str(WEIGHTS / "detector_small"),
+                              "--pose", str(WEIGHTS / "pose_scales"),
+                              "--gesture", str(WEIGHTS / "gesture_commands_pipeline"),
+                              "--gesture", str(WEIGHTS / "gesture_asl_pipeline"),
+                              "--format", "fp32", "-o", str(out), "--data", "synthetic", "--calibration", "4",
+                              "--parity", "4"])
+    assert r.exit_code == 0, r.output
+    assert "carries no thresholds" not in r.stderr
+    _same_calibration(load_bundle(out), shipped)
+    _finds_the_demo_hand(out)
+
+
+@pytest.mark.slow
+def test_the_shipped_bundle_converts_to_fp16(tmp_path):
+    from handsdk import load_bundle
+
+    path, shipped = _default()
+    out = tmp_path / "x.handsdk"
+    r = runner.invoke(app(), ["convert", str(path), "--format", "fp16", "-o", str(out), "--data", "synthetic",
+                              "--calibration", "4", "--parity", "4"])
+    assert r.exit_code == 0, r.output
+    b = load_bundle(out)
+    _same_calibration(b, shipped)
+    assert {e.quantization for e in b.models.values()} == {"fp16"}
+    for k in ("training_data", "data_credits", "configs", "evaluation"):
+        assert b.provenance[k] == shipped.provenance[k], k
+    assert b.provenance["converted_from"]["format"] == shipped.provenance["format"]
+    _finds_the_demo_hand(out)
+
+
+def test_the_release_build_writes_the_shipped_thresholds_beside_the_weights(tmp_path):
+    import shutil
+
+    from handsdk.convert.api import split_thresholds
+    from handsdk.train.release import FINAL, THRESHOLDS, write_thresholds
+
+    _, shipped = _default()
+    assert shipped.thresholds == dict(shipped.thresholds, **THRESHOLDS)  # the bundle has release's thresholds
+    got = {}
+    for run in [FINAL["detector"], FINAL["pose"], *FINAL["gestures"]]:
+        d = tmp_path / run
+        d.mkdir()
+        shutil.copyfile(WEIGHTS / run / "metadata.json", d / "metadata.json")
+        got[run] = write_thresholds(d, run)
+        # the committed weights carry what the release build writes
+        assert json.loads((WEIGHTS / run / "thresholds.json").read_text()) == got[run], run
+    assert got[FINAL["pose"]] == {"min_presence_score": 0.97, "min_tracking_presence": 0.75}
+    assert got["gesture_commands_pipeline"] == {"min_gesture_score": 0.8}
+    assert split_thresholds(THRESHOLDS, "gesture:asl_letters") == {"min_gesture_score": 0.5}

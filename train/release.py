@@ -278,6 +278,7 @@ def export_weights(runs, dest=WEIGHTS_DIR, final=None, progress=print) -> dict:
         for extra in ("metadata.json",):
             if (src / extra).is_file():
                 shutil.copyfile(src / extra, d / extra)
+        write_thresholds(d, name, final)
         out[name] = (d / "best.keras").stat().st_size
         progress(f"weights {name}: {out[name] / 1024:.0f} KiB -> {d}")
     for d in sorted(dest.iterdir()):  # weights of runs no longer shipped
@@ -285,6 +286,26 @@ def export_weights(runs, dest=WEIGHTS_DIR, final=None, progress=print) -> dict:
             shutil.rmtree(d)
             progress(f"removed stale weights {d}")
     return out
+
+
+def write_thresholds(folder, run: str, final=None, thresholds=None) -> dict:
+    """Write ``folder/thresholds.json``: the part of the shipped bundle's
+    :data:`THRESHOLDS` that belongs to the model of ``run`` (a FINAL run), so
+    that ``handsdk convert`` of the weights gives the shipped thresholds."""
+    from handsdk.convert.api import THRESHOLDS_FILE, split_thresholds
+
+    final = final or FINAL
+    th = thresholds or THRESHOLDS
+    if run == final["detector"]:
+        role = "detector"
+    elif run == final["pose"]:
+        role = "landmarker"
+    else:
+        md = json.loads((Path(folder) / "metadata.json").read_text())
+        role = f"gesture:{md['label_set']}"
+    part = split_thresholds(th, role)
+    (Path(folder) / THRESHOLDS_FILE).write_text(json.dumps(part, indent=1) + "\n")
+    return part
 
 
 def mined_sources() -> list[str]:

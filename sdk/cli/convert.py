@@ -42,9 +42,15 @@ def register(app: typer.Typer):
 
     @app.command("convert")
     def convert(
-        detector: Path = typer.Option(..., "--detector", help="trained detector (run folder or .keras)"),
-        pose: Path = typer.Option(..., "--pose", help="trained pose model (run folder or .keras)"),
-        gesture: List[Path] = typer.Option(..., "--gesture", help="trained GestureNet(s); repeat for several sets"),
+        source: Optional[Path] = typer.Argument(None, metavar="[BUNDLE]",
+                                                help="a bundle to convert to --format: its models are converted "
+                                                     "again from the Keras models it was made from (its "
+                                                     "provenance, or train/weights), with its thresholds, "
+                                                     "decoding, gesture sets and provenance"),
+        detector: Optional[Path] = typer.Option(None, "--detector", help="trained detector (run folder or .keras); "
+                                                                         "its thresholds.json gives the bundle's"),
+        pose: Optional[Path] = typer.Option(None, "--pose", help="trained pose model (run folder or .keras)"),
+        gesture: List[Path] = typer.Option([], "--gesture", help="trained GestureNet(s); repeat for several sets"),
         fmt: str = typer.Option("fp32", "--format", metavar=_choices(FORMATS), help=formats_help(),
                                 autocompletion=lambda: list(FORMATS)),
         device: Optional[str] = typer.Option(None, "--device", help="target device profile (handsdk devices list); "
@@ -64,7 +70,17 @@ def register(app: typer.Typer):
         report: Optional[Path] = typer.Option(None, "--report", help="write the conversion report as JSON"),
     ):
         """Quantise and convert the three models into one bundle, measuring each
-        converted model's parity with its Keras model."""
+        converted model's parity with its Keras model. The bundle gets the
+        thresholds the models were calibrated with (each folder's
+        thresholds.json); give a BUNDLE to convert it to another format."""
+        if source is None and not (detector and pose and gesture):
+            fail("give --detector, --pose and --gesture (trained models), or a bundle to convert "
+                 "(handsdk convert sdk/models/default.handsdk --format fp16 -o x.handsdk)")
+        if source is not None and gesture:
+            fail("--gesture with a BUNDLE: the bundle names its gesture sets; convert the trained models "
+                 "with --detector, --pose and --gesture instead")
+        if source is not None and not source.is_file():
+            fail(f"bundle not found: {source}")
         if fmt not in FORMATS:
             fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         if fallback is not None and fallback not in FALLBACK_FORMATS:
@@ -79,17 +95,26 @@ def register(app: typer.Typer):
             if why:
                 fail(why)
         need_train_extra("handsdk convert")
-        from handsdk.convert.api import ConversionError, convert_bundle
+        from handsdk.bundle import BundleError
+        from handsdk.convert.api import ConversionError, convert_bundle, convert_from_bundle
 
+        kw = dict(fmt=fmt, output=output, device=device, data=data, data_root=data_root,
+                  calibration_samples=calibration, parity_samples=parity, strict=strict, qat_steps=qat_steps,
+                  fallback=fallback, progress=lambda m: typer.echo(m, err=True))
         try:
-            rep = convert_bundle(detector, pose, list(gesture), fmt=fmt, output=output, device=device, data=data,
-                                 data_root=data_root, calibration_samples=calibration, parity_samples=parity,
-                                 strict=strict, qat_steps=qat_steps, fallback=fallback, progress=lambda m: typer.echo(m, err=True))
-        except (ConversionError, FileNotFoundError, ValueError, ImportError) as e:
+            if source is not None:
+                rep = convert_from_bundle(source, overrides={"detector": detector, "landmarker": pose}, **kw)
+            else:
+                rep = convert_bundle(detector, pose, list(gesture), **kw)
+        except (ConversionError, BundleError, FileNotFoundError, ValueError, ImportError) as e:
             fail(str(e))
         typer.echo(f"wrote {output} ({rep.size_bytes / 1024:.1f} KiB, {fmt})")
         for role, m in rep.models.items():
             typer.echo(f"  {role:<22} {m['format']:<8} {m['size_bytes'] / 1024:8.1f} KiB  parity {json.dumps(m['parity'])}")
+        from handsdk.bundle import load_bundle
+
+        th = load_bundle(output, check=False).thresholds
+        typer.echo("  thresholds: " + ", ".join(f"{k} {v:g}" for k, v in th.items()))
         for w in rep.warnings:
             typer.secho(f"WARNING: {w}", fg=typer.colors.RED, err=True)
         if report:

@@ -269,3 +269,46 @@ def test_the_release_build_writes_the_shipped_thresholds_beside_the_weights(tmp_
     assert got[FINAL["pose"]] == {"min_presence_score": 0.97, "min_tracking_presence": 0.75}
     assert got["gesture_commands_pipeline"] == {"min_gesture_score": 0.8}
     assert split_thresholds(THRESHOLDS, "gesture:asl_letters") == {"min_gesture_score": 0.5}
+
+
+# --------------------------------------- 5: profile's tracking frames are tracked
+
+def test_profile_tracking_frames_are_tracked_frames():
+    from handsdk.tools.profiling import profile_bundle
+
+    path, _ = _default()
+    r = profile_bundle(path, frames=20, warmup=2)
+    d, t = r["detection_frames"], r["tracking_frames"]
+    assert t["frames"] == 20 and t["total"]["n"] == 20
+    # a hand held still is tracked: the detector does not run (it ran on 86 of 100 "tracking"
+    # frames when profile cycled 30 scenes)
+    assert t["tracked"] >= 18 and t["tracked_share"] == round(t["tracked"] / 20, 3)
+    assert t["detect"]["p50"] == 0.0 and d["detect"]["p50"] > 0
+    assert t["images_with_hand"] > 0
+    assert t["total"]["p50"] < d["total"]["p50"]
+
+
+def test_bench_and_profile_share_one_tracking_protocol(bundle_path):
+    from handsdk import GestureRecognizer, GestureRecognizerOptions, RunningMode
+    from handsdk.tools.bench_systems import run_sdk_latency
+    from handsdk.tools.latency import tracking_clips, was_tracked
+
+    frame = red_stroke_frame()[:, :, ::-1].copy()  # (RGB)
+    opts = GestureRecognizerOptions(bundle=bundle_path, running_mode=RunningMode.VIDEO, max_hands=1,
+                                    color_order="RGB")
+    with GestureRecognizer(opts) as rec:
+        got = [(j, was_tracked(r)) for j, r, _ in tracking_clips(rec, [frame, frame], clip_len=4, warmup=1)]
+    assert [j for j, _ in got] == [0, 1, 2, 3] * 2
+    assert all(t for j, t in got if j)  # the tiny bundle tracks its red stroke
+    res = run_sdk_latency(bundle_path, {"s": [frame]}, warmup=1, image_rounds=1, clip_len=4)["s"]
+    assert len(res["video_first_ms"]) == 1 and len(res["video_ms"]) == 3 and all(res["video_tracked"])
+
+
+def test_profile_table_says_how_many_tracking_frames_were_tracked(tmp_path):
+    path, _ = _default()
+    out = tmp_path / "p.json"
+    r = runner.invoke(app(), ["profile", "--frames", "10", "--warmup", "1", "--json", str(out)])
+    assert r.exit_code == 0, r.output
+    t = json.loads(out.read_text())[0]["tracking_frames"]
+    assert "tracked" in r.stdout and f"{t['tracked']}/10" in r.stdout
+    assert t["tracked"] >= 9

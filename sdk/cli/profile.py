@@ -91,6 +91,11 @@ def register(app: typer.Typer):
             typer.echo(f"[{i}/{len(bundles)}] " + ("FAILED" if "error" in r else "done")
                        + f" in {time.monotonic() - t0:.0f} s", err=True)
         typer.echo(format_table(rows))
+        from handsdk.tools.profiling import TRACKING_CLIP
+
+        typer.echo(f"det: IMAGE mode, the detector on every frame; trk: VIDEO mode, each frame with a hand held "
+                   f"for {TRACKING_CLIP} frames (its first not counted), as handsdk bench does; tracked: the "
+                   f"tracking frames on which the detector did not run")
         if json_out:
             json_out.write_text(to_json(rows, indent=2))
             typer.echo(f"wrote {json_out}", err=True)

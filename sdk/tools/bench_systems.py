@@ -10,6 +10,7 @@ from typing import Callable
 
 import numpy as np
 
+from .latency import tracking_clips, was_tracked
 from .mediapipe_env import run_worker
 
 #: alternative names of a data label set among a bundle's gesture sets
@@ -119,21 +120,12 @@ def run_sdk_latency(bundle, sizes: dict, *, threads: int = 2, warmup: int = 5, i
         opts = GestureRecognizerOptions(bundle=bundle, running_mode=RunningMode.VIDEO, max_hands=1,
                                         num_threads=threads, color_order="RGB")
         with GestureRecognizer(opts) as rec:
-            ts = 0
-            for _ in range(warmup):
-                ts += 33
-                rec.recognize(arrays[0], ts)
-            for a in arrays:
-                for j in range(clip_len):
-                    ts += 33
-                    t = time.perf_counter()
-                    r = rec.recognize(a, ts)
-                    dt = (time.perf_counter() - t) * 1000
-                    if j == 0:
-                        res["video_first_ms"].append(dt)
-                    else:
-                        res["video_ms"].append(dt)
-                        res["video_tracked"].append(bool(r.hands) and r.timings_ms.get("detect", 0.0) == 0.0)
+            for j, r, dt in tracking_clips(rec, arrays, clip_len=clip_len, warmup=warmup):
+                if j == 0:
+                    res["video_first_ms"].append(dt)
+                else:
+                    res["video_ms"].append(dt)
+                    res["video_tracked"].append(was_tracked(r))
         res_all[size] = res
     return res_all
 

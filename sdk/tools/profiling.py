@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .latency import latency_stats
+from .latency import latency_stats, tracking_clips, was_tracked
 
 
 def _stats(values) -> dict:
@@ -37,12 +37,32 @@ def synthetic_frames(n: int, size=(480, 640), seed: int = 0) -> list[np.ndarray]
         return [rng.integers(0, 255, (*size, 3), dtype=np.uint8) for _ in range(n)]
 
 
+#: frames per tracking clip (one image held: the first frame finds the hand, the others track it)
+TRACKING_CLIP = 10
+
+
+def _bar(say, mode: str, i: int, total: int):
+    if i in {max(1, round(total * k / 4)) for k in range(1, 5)}:
+        say(f"{mode:5s} mode [{'#' * round(20 * i / total):<20}] {i}/{total} frames")
+
+
+def _mode_stats(times: dict) -> dict:
+    out = {k: _stats(v) for k, v in times.items()}
+    p50 = out.get("total", {}).get("p50")
+    out["fps"] = round(1000.0 / p50, 1) if p50 else None
+    return out
+
+
 def profile_bundle(bundle, *, device: str | None = None, frames: int = 100, warmup: int = 10,
                    threads: int | None = None, data: str | None = None, data_root=None,
                    eval_limit: int = 200, camera=None, progress=None) -> dict:
     """Profile one bundle. Frames are RGB; the recognizer runs in IMAGE mode
-    (detector every frame) and in VIDEO mode (tracking frames).
-    ``progress(message)`` gets a progress bar per mode."""
+    (detection frames: the detector on every frame) and in VIDEO mode
+    (tracking frames: :func:`~handsdk.tools.latency.tracking_clips`, the
+    protocol of ``handsdk bench``, on the frames where IMAGE mode found the
+    hand; ``tracking_frames["tracked_share"]`` says how many of them were
+    tracked, the detector not run). ``progress(message)`` gets a progress bar
+    per mode."""
     from handsdk import GestureRecognizer, GestureRecognizerOptions, RunningMode, load_bundle
 
     say = progress or (lambda m: None)
@@ -64,24 +84,42 @@ def profile_bundle(bundle, *, device: str | None = None, frames: int = 100, warm
            "quantization": {r: e.quantization for r, e in b.models.items()}}
     out["size_bytes"]["total"] = sum(out["size_bytes"].values())
     imgs = synthetic_frames(min(frames, 30), size=(int(cam[1]), int(cam[0])))
-    for mode in (RunningMode.IMAGE, RunningMode.VIDEO):
-        opts = GestureRecognizerOptions(bundle=b, running_mode=mode, num_threads=threads, color_order="RGB",
-                                        max_hands=1)
-        times: dict[str, list] = {}
-        total = frames + warmup
-        marks = {max(1, round(total * k / 4)) for k in range(1, 5)}
-        with GestureRecognizer(opts) as rec:
-            for i in range(total):
-                r = rec.recognize(imgs[i % len(imgs)], timestamp_ms=None if mode is RunningMode.IMAGE else i * 33)
-                if i >= warmup:
-                    for k, v in r.timings_ms.items():
-                        times.setdefault(k, []).append(v)
-                if i + 1 in marks:
-                    say(f"{mode.name.lower():5s} mode [{'#' * round(20 * (i + 1) / total):<20}] {i + 1}/{total} frames")
-        key = "detection_frames" if mode is RunningMode.IMAGE else "tracking_frames"
-        out[key] = {k: _stats(v) for k, v in times.items()}
-        p50 = out[key]["total"]["p50"]
-        out[key]["fps"] = round(1000.0 / p50, 1) if p50 else None
+    # detection frames: IMAGE mode, the detector on every frame
+    opts = GestureRecognizerOptions(bundle=b, running_mode=RunningMode.IMAGE, num_threads=threads,
+                                    color_order="RGB", max_hands=1)
+    times: dict[str, list] = {}
+    found = []
+    total = frames + warmup
+    with GestureRecognizer(opts) as rec:
+        for i in range(total):
+            r = rec.recognize(imgs[i % len(imgs)])
+            if i >= warmup:
+                for k, v in r.timings_ms.items():
+                    times.setdefault(k, []).append(v)
+            if i < len(imgs):
+                found.append(bool(r.hands))
+            _bar(say, "image", i + 1, total)
+    out["detection_frames"] = _mode_stats(times)
+    # tracking frames: VIDEO mode on a tracked hand, as ``handsdk bench`` measures them (each image
+    # with a hand held for a clip; its first frame finds the hand and is not a tracking frame)
+    with_hand = [im for im, f in zip(imgs, found) if f] or imgs
+    per_clip = TRACKING_CLIP - 1
+    clips = [with_hand[i % len(with_hand)] for i in range(-(-frames // per_clip))]
+    opts = GestureRecognizerOptions(bundle=b, running_mode=RunningMode.VIDEO, num_threads=threads,
+                                    color_order="RGB", max_hands=1)
+    times, tracked = {}, []
+    with GestureRecognizer(opts) as rec:
+        for j, r, _ in tracking_clips(rec, clips, clip_len=TRACKING_CLIP, warmup=warmup):
+            if j == 0 or len(tracked) >= frames:
+                continue
+            for k, v in r.timings_ms.items():
+                times.setdefault(k, []).append(v)
+            tracked.append(was_tracked(r))
+            _bar(say, "video", len(tracked), frames)
+    out["tracking_frames"] = _mode_stats(times)
+    out["tracking_frames"].update({"tracked": int(sum(tracked)), "frames": len(tracked),
+                                   "tracked_share": round(float(np.mean(tracked)), 3) if tracked else None,
+                                   "images_with_hand": sum(found), "images": len(found)})
     if data:
         from handsdk.evaluation import evaluate
         from handsdk.train.data.real import load_dataset
@@ -140,7 +178,8 @@ def profile_in_subprocess(bundle, timeout: float = 1800, progress=None, **kw) ->
 
 
 def format_table(rows: list[dict]) -> str:
-    """One aligned row per bundle (or format); a failed row says FAILED and why."""
+    """One aligned row per bundle (or format); a failed row says FAILED and why.
+    ``tracked``: how many of the tracking frames were tracked (no detector)."""
     def num(v, spec):
         return format(v, spec) if isinstance(v, (int, float)) and np.isfinite(v) else "-"
 
@@ -149,8 +188,8 @@ def format_table(rows: list[dict]) -> str:
         return f"{r['format']}: {n}" if r.get("format") else n
 
     w = max([len("bundle")] + [len(name_of(r)) for r in rows]) + 2
-    cols = [("size KiB", 9), ("det p50", 9), ("det p90", 9), ("trk p50", 9), ("fps det", 8), ("fps trk", 8),
-            ("RSS MiB", 8)]
+    cols = [("size KiB", 9), ("det p50", 9), ("det p90", 9), ("trk p50", 9), ("tracked", 9), ("fps det", 8),
+            ("fps trk", 8), ("RSS MiB", 8)]
     head = f"{'bundle':<{w}}" + "".join(f"{c:>{n}}" for c, n in cols) + "  accuracy / error"
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -168,7 +207,8 @@ def format_table(rows: list[dict]) -> str:
             if a.get("gesture", {}).get("samples"):
                 acc += f" gesture acc {num(a['gesture'].get('accuracy'), '.3f')}"
         vals = [num(r["size_bytes"]["total"] / 1024, ".1f"), num(d["total"]["p50"], ".2f"),
-                num(d["total"]["p90"], ".2f"), num(t["total"]["p50"], ".2f"), num(d.get("fps"), ".1f"),
+                num(d["total"]["p90"], ".2f"), num(t["total"]["p50"], ".2f"),
+                f"{t['tracked']}/{t['frames']}" if "tracked" in t else "-", num(d.get("fps"), ".1f"),
                 num(t.get("fps"), ".1f"), num(r.get("peak_rss_mib"), ".0f")]
         lines.append(f"{name:<{w}}" + "".join(f"{v:>{n}}" for v, (_, n) in zip(vals, cols)) + f"  {acc}")
     return "\n".join(lines)

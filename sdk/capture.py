@@ -38,6 +38,12 @@ Photo collections with one folder per gesture (folder name = label, a
 ``none`` folder for negatives) become datasets with
 :func:`convert_class_folders` (the pipeline in IMAGE mode; images where no hand
 is found are counted and skipped).
+
+Motion gestures (``handsdk capture --motion``, :func:`capture_motion`) are
+recorded as *takes*: the keypoint history of a tracked hand, one JSON line
+per take in ``<label>/history.jsonl`` (:data:`HISTORY_FILE`); ``handsdk train
+gesture --data`` on such a folder trains a motion set
+(:mod:`handsdk.train.models.motion.custom`).
 """
 from __future__ import annotations
 
@@ -504,6 +510,151 @@ def convert_class_folders(folder, output, *, bundle=None, crops: bool = False,
     return report
 
 
+# ------------------------------------------------------------------ motion gestures
+
+#: one take per line: {"label", "source", "times_ms": [...], "keypoints": [[[x, y] x 21] ...],
+#: "handedness", "image_size", "track_id"}: the keypoint history of a hand making a motion
+HISTORY_FILE = "history.jsonl"
+
+
+@dataclass
+class MotionTake:
+    """One recorded take of a motion dataset: timestamps (N,) ms and
+    keypoints (N, 21, 2) pixels of one tracked hand."""
+
+    label: str
+    times_ms: np.ndarray
+    keypoints: np.ndarray
+    source: str = ""
+    handedness: str | None = None
+
+
+def is_motion_dataset(root) -> bool:
+    """Whether a dataset folder holds motion takes (``<label>/history.jsonl``)."""
+    root = Path(root)
+    return root.is_dir() and any((d / HISTORY_FILE).is_file() for d in root.iterdir() if d.is_dir())
+
+
+def read_motion_dataset(root) -> list[MotionTake]:
+    """The takes of a motion dataset folder (malformed lines skipped with a warning)."""
+    root = Path(root)
+    if not is_motion_dataset(root):
+        raise CaptureError(f"no motion takes in {root}: expected <label>/{HISTORY_FILE} (record them with "
+                           f"`handsdk capture --motion --label <name> --camera 0 -o {root}`)")
+    out = []
+    for f in sorted(d / HISTORY_FILE for d in root.iterdir() if (d / HISTORY_FILE).is_file()):
+        with open(f, encoding="utf-8", errors="replace") as fh:
+            for ln, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    r = json.loads(line)
+                    t = np.asarray(r["times_ms"], np.float64)
+                    kp = np.asarray(r["keypoints"], np.float32)[..., :2]
+                    if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 2) or len(t) != len(kp) or len(t) < 2 \
+                            or not np.all(np.diff(t) > 0) or not np.all(np.isfinite(kp)):
+                        raise ValueError(f"times {t.shape} / keypoints {kp.shape}")
+                except (ValueError, KeyError, TypeError) as e:
+                    warnings.warn(f"{f}:{ln}: skipping a malformed take ({e})")
+                    continue
+                out.append(MotionTake(f.parent.name, t, kp, str(r.get("source", "")), r.get("handedness")))
+    return out
+
+
+def capture_motion(source, output, label: str, *, bundle=None, take_seconds: float = 3.0, max_takes: int | None = None,
+                   min_frames: int = 10, show: Callable | None = None, progress: Callable[[str], None] | None = print,
+                   recognizer=None, frames_kw: dict | None = None) -> CaptureReport:
+    """Record takes of a motion gesture: the keypoint history of the largest
+    tracked hand (VIDEO mode) under ``label``, one take per ``take_seconds``
+    (make the motion once or a few times in each), or per run of frames with
+    that hand when it is lost sooner; a take of fewer than ``min_frames``
+    frames is dropped. ``show(frame, result, counts, recording) -> key``:
+    space pauses / resumes, q or Esc stops. Takes are appended to
+    ``<output>/<label>/history.jsonl`` as they end (nothing recorded is lost)."""
+    from .session import FrameError, Session, SessionOptions
+    from .sources import frames
+
+    label = check_label(label)
+    if take_seconds <= 0:
+        raise CaptureError("--take-seconds must be > 0")
+    opts = SessionOptions(recognizer=_recognizer_options(bundle, False, check_bundle=recognizer is None),
+                          event_sets=(), spelling=None, monotonic_timestamps=True)
+    session = Session(opts, recognizer=recognizer)
+    root = Path(output)
+    (root / label).mkdir(parents=True, exist_ok=True)
+    report = CaptureReport(output=str(output))
+    say = progress or (lambda s: None)
+    t0 = time.monotonic()
+    take: dict = {"t": [], "kp": [], "track": None, "hand": None, "size": None}
+    n_done = [0]
+    fh = open(root / label / HISTORY_FILE, "a", encoding="utf-8")
+
+    def flush():
+        if len(take["t"]) >= min_frames:
+            rec = {"label": label, "source": _source_name(source), "track_id": take["track"],
+                   "handedness": take["hand"], "image_size": take["size"],
+                   "times_ms": [int(v) for v in take["t"]],
+                   "keypoints": [[[round(float(x), 1), round(float(y), 1)] for x, y in k[:, :2]] for k in take["kp"]]}
+            fh.write(json.dumps(rec) + "\n")
+            fh.flush()
+            n_done[0] += 1
+            report.added[label] = report.added.get(label, 0) + 1
+            say(f"{label}: take {n_done[0]} ({len(take['t'])} frames, {(take['t'][-1] - take['t'][0]) / 1000:.1f}s)")
+        take.update(t=[], kp=[], track=None)
+
+    recording = True
+    try:
+        for i, (frame, ts) in enumerate(frames(source, **(frames_kw or {}))):
+            report.frames += 1
+            try:
+                step = session.step(frame, ts)
+            except FrameError as e:
+                raise e.error from None
+            ts = step.timestamp_ms
+            hand = _main_hand(step.result)
+            if hand is None:
+                report.no_hand += 1
+            else:
+                report.frames_with_hand += 1
+            if recording and hand is not None:
+                if take["track"] is not None and hand.track_id != take["track"]:
+                    flush()
+                take["track"], take["hand"] = hand.track_id, hand.handedness.name
+                take["size"] = list(step.result.image_size)
+                take["t"].append(ts)
+                take["kp"].append(np.asarray(hand.keypoints, np.float32))
+                if take["t"][-1] - take["t"][0] >= take_seconds * 1000:
+                    flush()
+            elif take["t"] and (hand is None or not recording):
+                if hand is None and ts - take["t"][-1] < 300:
+                    pass  # (a frame or two without the hand: the take goes on)
+                else:
+                    flush()
+            if show is not None:
+                k = show(frame, step.result, {label: n_done[0]}, recording)
+                k = -1 if k is None else int(k) & 0xFF if int(k) >= 0 else -1
+                if k in (ord("q"), 27):
+                    break
+                if k == ord(" "):
+                    recording = not recording
+                    if not recording:
+                        flush()
+            if max_takes is not None and n_done[0] >= max_takes:
+                break
+        flush()
+    except SourceError as e:
+        report.error = str(e)
+    except KeyboardInterrupt:
+        report.error = "interrupted"
+    finally:
+        fh.close()
+        session.close()
+        report.totals = {label: sum(1 for _ in open(root / label / HISTORY_FILE, encoding="utf-8"))}
+    report.seconds = time.monotonic() - t0
+    return report
+
+
 __all__ = ["KEYPOINTS_FILE", "NONE_LABEL", "CaptureError", "CaptureReport", "DatasetWriter", "KeypointDataset",
            "capture_stream", "class_folders", "convert_class_folders", "dataset_counts", "hand_crop",
-           "is_class_folder_collection", "parse_keys", "read_dataset", "check_label"]
+           "is_class_folder_collection", "parse_keys", "read_dataset", "check_label",
+           "HISTORY_FILE", "MotionTake", "capture_motion", "is_motion_dataset", "read_motion_dataset"]

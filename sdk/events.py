@@ -110,7 +110,7 @@ class GestureEvents:
 
     def __init__(self, gesture_sets=None, *, start_score: float = 0.6, end_score: float = 0.4,
                  min_hold_ms: int = 200, hold_interval_ms: int = 500, ignore=("none",),
-                 on_event: Callable | None = None, cooldown_ms: int = 0, motion_hold_ms: int = 100,
+                 on_event: Callable | None = None, cooldown_ms: int = 0, motion_hold_ms: int = 200,
                  motion_cooldown_ms: int = 300):
         for n, v in (("start_score", start_score), ("end_score", end_score)):
             if not (isinstance(v, (int, float)) and 0 <= v <= 1):
@@ -211,8 +211,10 @@ class GestureEvents:
         top = cats[0] if cats else None
         if st.active is not None:  # latched since its event
             s = next((float(c.score) for c in cats if c.name == st.active), 0.0)
+            # a new movement that began after the last one ended, as long as a gesture (not a hand
+            # settling or moving on to the next shape)
             fresh = (motion.start_ms is not None and st.last_end is not None and motion.start_ms > st.last_end
-                     and motion.end_ms - motion.start_ms >= 250)  # (a new movement, not a settling hand)
+                     and motion.end_ms - motion.start_ms >= max(400, 0.6 * (st.last_end - st.start)))
             other = (top is not None and top.name != st.active and top.name not in self.ignore
                      and top.score >= self.start_score)
             if s >= self.end_score and not fresh and not other:

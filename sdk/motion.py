@@ -143,7 +143,7 @@ def _steps(T: int) -> np.ndarray:
 
 
 def motion_segment(feature: np.ndarray, grid_ms: np.ndarray, *, rate_hz: float = DEFAULT_RATE_HZ,
-                   min_speed: float = 0.8, rel_speed: float = 0.25, max_gap: int = 2):
+                   min_speed: float = 0.8, rel_speed: float = 0.2, max_gap: int = 4):
     """(start_ms, end_ms) of the last movement in a window (None, None when
     the hand stayed still): a step moves when its fastest point goes faster
     than ``min_speed`` hand sizes per second and than ``rel_speed`` of the
@@ -291,7 +291,8 @@ class MotionClassifier:
 
     mirrored: the frames are mirrored (a selfie view): x is negated, so that
     directions stay the user's. min_score: below it, the set's ``none`` label
-    comes first (None: the bundle's ``min_gesture_score:<set>``, else 0.5).
+    comes first (None: the bundle's ``min_gesture_score:<set>``, else the
+    manifest's ``decoding.min_score``, else 0.5).
     every_ms: how often the model runs on a track (None: the manifest's
     ``decoding.every_ms``, else 100 ms, every second step of the window)."""
 
@@ -331,7 +332,7 @@ class MotionClassifier:
         self.mirrored = bool(mirrored)
         th = b.thresholds
         self.min_score = float(min_score if min_score is not None
-                               else th.get(f"min_gesture_score:{gesture_set}", 0.5))
+                               else th.get(f"min_gesture_score:{gesture_set}", e.decoding.get("min_score", 0.5)))
         self._order = {lab: i for i, lab in enumerate(self.labels)}
 
     # ------------------------------------------------------------ offline

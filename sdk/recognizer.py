@@ -321,7 +321,9 @@ class GestureRecognizer:
         self.min_gesture_by_set = {
             s: float(o.min_gesture_score if o.min_gesture_score is not None
                      else th.get(f"min_gesture_score:{s}", self.min_gesture)) for s in sets}
-        for s, c in self.motion_classifiers.items():
+        for s, c in self.motion_classifiers.items():  # (a motion set's own gate, unless one is given)
+            if o.min_gesture_score is None and f"min_gesture_score:{s}" not in th:
+                self.min_gesture_by_set[s] = c.min_score
             c.min_score = self.min_gesture_by_set[s]
         self._closed = False
         #: color_order was not given and no frame has said so yet (see _warn_color_order)

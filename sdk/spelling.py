@@ -353,9 +353,11 @@ class Speller:
                 progress = min(1.0, held / o.hold_ms) if o.hold_ms else 1.0
                 if held >= o.hold_ms:
                     if motion_running and token in self._prefix_letters and control is None:
-                        if self._pending is not None:
+                        if self._pending is not None and self._pending[0] != token:
                             committed = self._commit(self._pending[0], ts)
-                        self._pending = [token, ts, pos, False, kps]  # a motion letter may follow
+                            self._pending = None
+                        if self._pending is None:  # (the same letter held on, e.g. while a J is drawn: one)
+                            self._pending = [token, ts, pos, False, kps]  # a motion letter may follow
                     else:
                         committed = (self._flush_pending(ts) or "") + self._commit(token, ts)
                     self._last, self._commit_pos = token, pos

@@ -547,11 +547,20 @@ CLI_OPTIONS = ("epochs", "time_budget_s", "quantization", "seed", "val_fraction"
 def train_from_cli(data, base, output, set_name: str = "custom", overrides: dict | None = None,
                    echo: Callable[[str], None] = print) -> dict:
     """`handsdk train gesture --data <folder> --base <bundle> -o my.handsdk
-    [--set-name S] [--set epochs=40 --set time_budget_s=90 --set quantization=int8 ...]`."""
+    [--set-name S] [--set epochs=40 --set time_budget_s=90 --set quantization=int8 ...]`. A folder of
+    motion takes (``handsdk capture --motion``) trains a motion set
+    (:func:`handsdk.train.models.motion.custom.train_custom_motion`)."""
+    from handsdk.capture import is_motion_dataset
+
+    motion = data is not None and is_motion_dataset(data)
+    if motion:
+        from handsdk.train.models.motion.custom import CLI_OPTIONS as MOTION_OPTIONS
     kw = {}
     for k, v in (overrides or {}).items():
         k = {"time_budget": "time_budget_s", "train.epochs": "epochs"}.get(k, k)
-        if k not in CLI_OPTIONS:
+        if motion and k not in MOTION_OPTIONS:
+            raise CustomTrainingError(f"--set {k}: unknown option for a motion set; known: {', '.join(MOTION_OPTIONS)}")
+        if not motion and k not in CLI_OPTIONS:
             raise CustomTrainingError(f"--set {k}: unknown option for custom gestures; known: {', '.join(CLI_OPTIONS)}")
         kw[k] = v
     if output is None:
@@ -564,6 +573,10 @@ def train_from_cli(data, base, output, set_name: str = "custom", overrides: dict
             raise CustomTrainingError("this install ships no default bundle; give --base <bundle.handsdk>")
     elif not Path(os.fspath(base)).is_file():
         raise CustomTrainingError(f"base bundle not found: {base}")
+    if motion:
+        from handsdk.train.models.motion.custom import train_custom_motion
+
+        return train_custom_motion(data, base, output, set_name=set_name, progress=echo, **kw)
     rep = train_custom_gestures(data, base, output, set_name=set_name, progress=echo, **kw)
     v = rep.get("validation") or {}
     if v:

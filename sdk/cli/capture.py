@@ -36,6 +36,10 @@ def register(app: typer.Typer):
         window: bool = typer.Option(True, "--window/--no-window",
                                     help="show a preview window with the counts (when a display exists)"),
         as_json: bool = typer.Option(False, "--json", help="print the final report as JSON"),
+        motion: bool = typer.Option(False, "--motion", help="record takes of a motion gesture (the hand's keypoint "
+                                                            "history) for a motion set, under --label"),
+        take_seconds: float = typer.Option(3.0, "--take-seconds", help="--motion: seconds per take (make the "
+                                                                       "motion once or a few times in each)"),
     ):
         """Record keypoint samples of custom gestures into a dataset folder.
 
@@ -44,6 +48,7 @@ def register(app: typer.Typer):
         handsdk capture --camera 0 --keys "0=none,1=thumbs_up,2=peace" -o my_gestures
         handsdk capture --source clip.mp4 --label peace --every 3 -o my_gestures
         handsdk capture --source photos/ -o my_gestures      # photos/<label>/*.jpg
+        handsdk capture --motion --camera 0 --label knock -o my_moves   # motion takes (history.jsonl)
         """
         from handsdk.capture import (CaptureError, capture_stream, convert_class_folders,
                                      is_class_folder_collection, parse_keys)
@@ -76,7 +81,20 @@ def register(app: typer.Typer):
         warnings.simplefilter("always")
         warnings.showwarning = lambda message, *a, **k: _err(f"warning: {message}")  # (skipped files ...)
         try:
-            if camera is None and not is_camera(source) and Path(source).is_dir() and label is None \
+            if motion:
+                from handsdk.capture import capture_motion
+
+                if label is None:
+                    fail("--motion needs --label (the motion's name; 'none' for takes with no motion)")
+                show_fn = None
+                if window and (camera is not None or is_camera(source)):
+                    from .run import gui_available
+
+                    if gui_available()[0]:
+                        show_fn = _window({}, label)
+                report = capture_motion(src, output, label, bundle=bundle, take_seconds=take_seconds,
+                                        max_takes=max_samples, show=show_fn, progress=_err)
+            elif camera is None and not is_camera(source) and Path(source).is_dir() and label is None \
                     and is_class_folder_collection(source):
                 _err(f"photo collection: one folder per label in {source}")
                 report = convert_class_folders(source, output, bundle=bundle, crops=crops, progress=_err)

@@ -235,35 +235,61 @@ def spell_words(bundle=None, words=SPELL_WORDS, seed: int = 0, *, generator: str
 
 def landmarker_on_renders(bundle=None, words=("JAZZ", "ZOO"), seed: int = 0, fps: float = 15.0,
                           size=(240, 320)) -> dict:
-    """The SDK's own detector and landmarker on rendered signing clips: hands
-    found, keypoint error (PCK@0.2 of the hand's size against the renderer's
-    keypoints), the letters read, and what the speller spells."""
+    """The SDK's own detector and landmarker on rendered signing clips,
+    beside the same frames' keypoints from the renderer through the rest of
+    the same path (:func:`oracle_recognizer`): hands found, keypoint
+    accuracy (PCK@0.2 of the hand's size against the renderer's keypoints),
+    the static letters read while they are held, the motion letters' events,
+    and what the speller spells, for both."""
     from handsdk.train.synth import motion as SM
 
+    from ..events import GestureEvents
     from ..recognizer import GestureRecognizer, GestureRecognizerOptions, RunningMode
     from ..spelling import Speller
 
     rng = np.random.default_rng(seed)
-    rows, pcks, found, total = [], [], 0, 0
+    out = {"sdk_landmarker": {"pairs": [], "letters_ok": 0, "motion_events": [], "frames": 0, "found": 0,
+                              "pck": []},
+           "renderer_keypoints": {"pairs": [], "letters_ok": 0, "motion_events": []}}
+    n_letter = 0
     for w in words:
         take, segs, hands = SM.signing_take(w, rng)
         frames, times, truth = SM.render_take(hands, segs, size=size, fps=fps, seed=int(rng.integers(1 << 30)))
-        with GestureRecognizer(GestureRecognizerOptions(bundle=bundle, running_mode=RunningMode.VIDEO, max_hands=1,
-                                                        color_order="RGB")) as rec:
-            sp = Speller()
-            for f, ts, gt in zip(frames, times, truth):
-                r = rec.recognize(f, int(ts))
-                sp.update(r)
-                total += 1
-                if r.hands:
-                    found += 1
-                    kp = np.asarray(r.hands[0].keypoints)[:, :2]
-                    s = float(np.ptp(gt, axis=0).max())
-                    pcks.append(float((np.linalg.norm(kp - gt, axis=1) < 0.2 * s).mean()))
-        rows.append((w, sp.text.strip()))
-    return {"frames": total, "hands_found": round(found / max(total, 1), 4),
-            "pck_0.2": round(float(np.mean(pcks)), 4) if pcks else None, "pairs": rows, "fps": fps,
-            "size": list(size)}
+        letters = take.info["letters"]
+        rec_sdk = GestureRecognizer(GestureRecognizerOptions(bundle=bundle, running_mode=RunningMode.VIDEO,
+                                                             max_hands=1, color_order="RGB"))
+        rec_kp = oracle_recognizer(bundle)
+        for name, rec in (("sdk_landmarker", rec_sdk), ("renderer_keypoints", rec_kp)):
+            o = out[name]
+            sp, ev = Speller(), GestureEvents(tuple(rec.motion_classifiers))
+            try:
+                for f, ts, gt in zip(frames, times, truth):
+                    r = rec.recognize(f, int(ts)) if name == "sdk_landmarker" else rec.feed_keypoints(gt, ts)
+                    sp.update(r)
+                    o["motion_events"] += [(w, e.label) for e in ev.update(r) if e.type == "start"]
+                    held = next((ch for ch, a, b in letters if a + 150 <= ts <= b), None)
+                    if name == "sdk_landmarker":
+                        o["frames"] += 1
+                        if r.hands:
+                            o["found"] += 1
+                            kp = np.asarray(r.hands[0].keypoints)[:, :2]
+                            s = float(np.ptp(gt, axis=0).max())
+                            o["pck"].append(float((np.linalg.norm(kp - gt, axis=1) < 0.2 * s).mean()))
+                    if held is not None:
+                        n_letter += name == "sdk_landmarker"
+                        top = [c.name for c in (r.hands[0].gestures.get("asl_letters", ()) if r.hands else ())][:1]
+                        o["letters_ok"] += top == [held]
+            finally:
+                rec.close()
+            o["pairs"].append((w, sp.text.strip()))
+    a, b = out["sdk_landmarker"], out["renderer_keypoints"]
+    return {"words": list(words), "fps": fps, "size": list(size), "held_letter_frames": n_letter,
+            "sdk_landmarker": {"hands_found": round(a["found"] / max(a["frames"], 1), 4),
+                               "pck_0.2": round(float(np.mean(a["pck"])), 4) if a["pck"] else None,
+                               "letters_read": round(a["letters_ok"] / max(n_letter, 1), 4),
+                               "motion_events": a["motion_events"], "spelled": a["pairs"]},
+            "renderer_keypoints": {"letters_read": round(b["letters_ok"] / max(n_letter, 1), 4),
+                                   "motion_events": b["motion_events"], "spelled": b["pairs"]}}
 
 
 # ------------------------------------------------------------ the report
@@ -275,7 +301,7 @@ def _windows(classifier, takes, say):
     y, p, gen = [], [], []
     rng = np.random.default_rng(12345)
     for tk in takes:
-        ends = SM.training_ends(tk, rng, 2, 1)
+        ends = SM.evaluation_ends(tk, rng, 2, 1)
         if not ends:
             continue
         f, lab = SM.take_windows(tk, ends, frames=classifier.frames, rate_hz=classifier.rate_hz)
@@ -368,6 +394,7 @@ def evaluate_motion(bundle=None, gesture_set: str | None = None, *, seed: int = 
         replay(clf, tk, timer=timer15)
     # ---- false events on streams without a motion gesture
     fe, minutes = {}, 0.0
+    held_authors = set((clf.entry.extra.get("metrics") or {}).get("held_out_authors") or ())
     for author, (labs, names, kps) in sorted(real.items()):
         if author == "kinivi":  # (the same rows as Kazuhito00, plus OK)
             labs, kps = labs[labs == names.index("OK")] if "OK" in names else labs, \
@@ -376,7 +403,8 @@ def evaluate_motion(bundle=None, gesture_set: str | None = None, *, seed: int = 
         ev = GestureEvents(clf.gesture_set)
         n_ev = sum(e.type == "start" for e in replay(clf, tk, events=ev, timer=timer30))
         m = tk.duration_ms / 60000.0
-        fe[f"{author}/keypoint.csv"] = {"minutes": round(m, 2), "events": n_ev}
+        fe[f"{author}/keypoint.csv"] = {"minutes": round(m, 2), "events": n_ev,
+                                        "held_out": author in held_authors}
         minutes += m
     syn_events, syn_min = 0, 0.0
     while syn_min < synthetic_none_minutes:
@@ -389,8 +417,15 @@ def evaluate_motion(bundle=None, gesture_set: str | None = None, *, seed: int = 
     fe["synthetic: letters, commands, idle, turning, reaching"] = {"minutes": round(syn_min, 2), "events": syn_events}
     minutes += syn_min
     total = sum(v["events"] for v in fe.values())
+    ho = [v for v in fe.values() if v.get("held_out")]
+    ho_min = sum(v["minutes"] for v in ho)
     rep["false_events"] = {"per_minute": round(total / max(minutes, 1e-9), 3), "events": total,
-                           "minutes": round(minutes, 2), "by_stream": fe}
+                           "minutes": round(minutes, 2),
+                           "held_out_authors_per_minute": round(sum(v["events"] for v in ho) / ho_min, 3)
+                           if ho_min else None,
+                           "held_out_authors": sorted(held_authors), "by_stream": fe,
+                           "note": "streams of keypoint CSV authors never trained on are held_out; the synthetic "
+                                   "streams are fresh seeds of the training generators"}
     say(f"false events: {total} in {minutes:.1f} min")
     rep["latency_ms_per_frame"] = {"30fps": _stats(timer30), "15fps": _stats(timer15),
                                    "what": "MotionHistory.add + MotionClassifier.update per tracking frame (the "

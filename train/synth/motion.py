@@ -226,7 +226,9 @@ def gesture_path(label: str, generator: str, rng: np.random.Generator) -> Path2:
         return _path(t, xy, label)
     if fam == "circle":
         sign = 1.0 if label == "circle_cw" else -1.0  # y down: a growing angle turns clockwise on screen
-        r = rng.uniform(0.4, 1.3)
+        # from a fingertip's small circle (a fifth of a hand: drawn by the finger and the wrist, as the
+        # real trajectories are) to the whole hand's (an arm's circle)
+        r = float(np.exp(rng.uniform(np.log(0.15), np.log(1.3))))
         ecc = rng.uniform(0.75, 1.3)
         tilt = rng.uniform(0, np.pi)
         revs = rng.uniform(1.0, 2.0) if rng.random() < 0.7 else rng.uniform(2.0, 4.0)  # (or circling on)
@@ -261,13 +263,15 @@ def gesture_path(label: str, generator: str, rng: np.random.Generator) -> Path2:
                 strokes.append(_stroke(rng, i * step, 2.6 * step, r * np.pi / 2 * rng.uniform(0.85, 1.15),
                                        th + sign * i * np.pi / 2, th + sign * (i + 1) * np.pi / 2))
             t, xy = _lognormal_strokes(strokes, dur)
-        return _path(t, xy, label, tracer=-1, rec=rec)
+        return _path(t, xy, label, tracer=8 if r < 0.5 else -1, rec=rec)
     if fam == "wave":
-        f = rng.uniform(1.5, 3.5)
+        f = rng.uniform(1.5, 3.0)
         halves = int(rng.integers(3, 7))
         dur = min(halves / (2 * f), 1.5)
-        A = np.radians(rng.uniform(15, 35))
-        B = rng.uniform(0.05, 0.6)
+        # a wave swings the hand from side to side (the palm rolling with it); a hand that rolls
+        # in place is restless, not waving (none_path's "wiggle")
+        A = np.radians(rng.uniform(15, 40))
+        B = rng.uniform(0.2, 0.7)
         ph = rng.uniform(0, np.pi)
         rec = min(dur, 2.5 / (2 * f))
         if g == "param":
@@ -358,13 +362,15 @@ def gesture_path(label: str, generator: str, rng: np.random.Generator) -> Path2:
     raise ValueError(f"no path for {label!r}")
 
 
-NONE_KINDS = ("reach", "turn", "drift", "still", "approach")
+NONE_KINDS = ("reach", "turn", "drift", "still", "approach", "wiggle")
 
 
 def none_path(kind: str, generator: str, rng: np.random.Generator) -> Path2:
     """A movement without meaning: ``reach`` (slow moves between waypoints),
     ``turn`` (the hand rotating), ``drift``, ``still``, ``approach`` (towards
-    or away from the camera); ``generator`` times the reach."""
+    or away from the camera), ``wiggle`` (a restless hand: quick small
+    rotations and shifts, unlike a wave's wide swings); ``generator`` times
+    the reach."""
     if kind == "reach":
         k = int(rng.integers(2, 4))
         pts = [np.zeros(2)]
@@ -398,10 +404,17 @@ def none_path(kind: str, generator: str, rng: np.random.Generator) -> Path2:
     if kind == "approach":
         return _path(t, rng.normal(0, 0.15, 2) * u[:, None], "none",
                      scale=1 + (rng.uniform(1.2, 1.6) ** rng.choice([-1, 1]) - 1) * u)
+    if kind == "wiggle":
+        fr = rng.uniform(2.0, 9.0)
+        amp = np.radians(rng.uniform(3, 25))
+        jit = np.convolve(rng.normal(0, 1, len(t)), np.ones(12) / 12, mode="same")
+        roll = amp * (0.7 * np.sin(2 * np.pi * fr * t + rng.uniform(0, 6.3)) + jit)
+        xy = rng.uniform(0.01, 0.06) * np.stack([np.sin(2 * np.pi * fr * 0.7 * t), np.cos(2 * np.pi * fr * 1.3 * t)], 1)
+        return _path(t, xy, "none", roll=roll, yaw=np.radians(rng.uniform(0, 10)) * np.sin(2 * np.pi * fr * 0.5 * t))
     if kind == "drift":
         ph = rng.uniform(0, 2 * np.pi, 4)
-        fr = rng.uniform(0.2, 0.8, 2)
-        amp = rng.uniform(0.03, 0.25)
+        fr = rng.uniform(0.1, 0.5, 2)
+        amp = rng.uniform(0.03, 0.2)
         xy = amp * np.stack([np.sin(2 * np.pi * fr[0] * t + ph[0]), np.sin(2 * np.pi * fr[1] * t + ph[1])], 1)
         return _path(t, xy, "none", roll=np.radians(4) * np.sin(2 * np.pi * fr[0] * t + ph[2]))
     return _path(t, np.zeros((len(t), 2)), "none")
@@ -833,7 +846,7 @@ def none_take(generator: str, rng: np.random.Generator, *, real=None, cam: Camer
             s = Segment("trans", rng.uniform(0.15, 0.5), _random_shape(hands, rng))
             total += s.duration
         elif u < 0.9:
-            p = none_path(str(rng.choice(NONE_KINDS, p=[0.3, 0.2, 0.3, 0.1, 0.1])), generator, rng)
+            p = none_path(str(rng.choice(NONE_KINDS, p=[0.27, 0.18, 0.25, 0.1, 0.08, 0.12])), generator, rng)
             s = Segment("path", path=p)
             total += p.duration
         else:  # a prefix of a gesture: a single stroke that could start one
@@ -1034,6 +1047,7 @@ def signing_take(word: str, rng: np.random.Generator, *, generator: str = "param
     (:func:`render_take`)."""
     hands = hands or SynthHands(rng, "Right", noise=3.0)
     segs: list = []
+    held: list = []  # (segment index, letter) of the static letters' holds
     cur = None
     for kind, ch, dur in signing_steps(word, rng):
         if kind == "motion":
@@ -1053,11 +1067,14 @@ def signing_take(word: str, rng: np.random.Generator, *, generator: str = "param
             segs.append(Segment("path", path=gesture_path(ch, generator, rng)))
             segs.append(Segment("hold", 0.15))
         else:
+            held.append((len(segs), ch))
             segs.append(Segment("hold", dur))
     segs.append(Segment("hold", 0.6))
     start = 0
     cam = cam or Camera(fps=30, jitter=0.05, hand_px=110, noise=0.006, smoothing=False)
     take = build_take(hands, segs, rng, cam, start_shape=start, mirror=False, generator=generator)
+    bounds = np.cumsum([0.0] + [(sg.path.duration if sg.kind == "path" else sg.duration) for sg in segs]) * 1000
+    take.info["letters"] = [(ch, float(bounds[i]), float(bounds[i + 1])) for i, ch in held]
     return take, segs, hands
 
 
@@ -1159,6 +1176,14 @@ def render_take(hands: SynthHands, segments: list, *, size=(240, 320), fps: floa
     (frames (N, H, W, 3) uint8 RGB, times_ms (N,), keypoints (N, 21, 2): the
     renderer's own keypoints of each frame). Joint angles are interpolated
     for transitions (the renderer needs a pose per frame)."""
+    out = list(iter_render_take(hands, segments, size=size, fps=fps, seed=seed, hand_scale=hand_scale))
+    return (np.stack([o[0] for o in out]), np.array([o[1] for o in out]), np.stack([o[2] for o in out]))
+
+
+def iter_render_take(hands: SynthHands, segments: list, *, size=(240, 320), fps: float = 15.0, seed: int = 0,
+                     hand_scale: float = 0.35):
+    """:func:`render_take` one frame at a time: yields (frame RGB,
+    timestamp_ms, keypoints (21, 2))."""
     from dataclasses import replace as _replace
 
     from . import HandPose
@@ -1214,9 +1239,10 @@ def render_take(hands: SynthHands, segments: list, *, size=(240, 320), fps: floa
     palm = rel[:, PALM].mean(axis=1) + T  # palm centre, hand sizes
     size_px = hand_scale * min(h, w)
     centre = palm * size_px
-    centre = centre - (centre.min(0) + centre.max(0)) / 2 + [w / 2, h / 2]
+    span = np.maximum(centre.max(0) - centre.min(0), 1e-6)
+    centre = centre * min(1.0, 0.62 * w / span[0], 0.5 * h / span[1])  # (the whole clip in the frame)
+    centre = centre - (centre.min(0) + centre.max(0)) / 2 + [w / 2, h / 2 + 0.1 * h]
     ft = np.arange(0, (M - 1) / FINE_HZ, 1.0 / fps)
-    frames, kps = [], []
     views = np.asarray(hands.views)
     for tk in ft:
         i = min(int(round(tk * FINE_HZ)), M - 1)
@@ -1227,12 +1253,33 @@ def render_take(hands: SynthHands, segments: list, *, size=(240, 320), fps: floa
                           sleeve_cut=cut)
         s = _compose(rng, cfg, f, [spec], bg, light, None, effects=False, labels=(None, None))
         img = np.clip(s.image.astype(np.float32) + rng.normal(0, 2.0, s.image.shape), 0, 255).astype(np.uint8)
-        frames.append(img)
-        kps.append(np.asarray(s.keypoints[0], np.float32)[:, :2])
-    return np.stack(frames), ft * 1000.0, np.stack(kps)
+        yield img, float(tk * 1000.0), np.asarray(s.keypoints[0], np.float32)[:, :2]
+
+
+def motion_script(gestures, rng: np.random.Generator, *, generator: str = "param", hold_s: float = 0.6):
+    """(hands, segments) of a synthetic hand making ``gestures`` in turn
+    (motion labels; each from its usual hand shape: I for J, a pointing
+    index for Z and circles, an open palm for swipes and the wave), held
+    still ``hold_s`` between them."""
+    hands = SynthHands(rng, "Right", noise=3.0)
+    segs: list = []
+    first = True
+    for lab in gestures:
+        fam = _family(lab)
+        gs, lb, _ = {"J": ("asl_letters", "I", 1), "Z": ("commands", "point", 1),
+                     "circle": ("commands", "point", 1)}.get(fam, ("commands", "open_palm", 1))
+        shape = hands.add(gs, lb, facing=True)
+        if not first:
+            segs.append(Segment("trans", 0.35, shape))
+        first = False
+        segs += [Segment("hold", hold_s), Segment("path", path=gesture_path(lab, generator, rng)),
+                 Segment("hold", 0.3)]
+    segs.append(Segment("hold", hold_s))
+    return hands, segs
 
 
 __all__ = ["GENERATORS", "MAX_AFTER_S", "NONE_KINDS", "Path2", "Segment", "Take", "Camera", "SynthHands",
            "RealHands", "gesture_path", "none_path", "build_take", "gesture_take", "none_take", "motion_stream",
            "static_stream", "real_hand_sets", "point_history_runs", "point_history_take", "window_label",
-           "take_windows", "training_ends", "evaluation_ends", "signing_steps", "signing_take", "render_take"]
+           "take_windows", "training_ends", "evaluation_ends", "signing_steps", "signing_take", "render_take",
+           "iter_render_take", "motion_script"]

@@ -26,6 +26,8 @@ class MotionModelConfig:
     hidden: int = 64
     dropout: float = 0.3
     noise: float = 0.02  # Gaussian feature noise at training (hand sizes)
+    #: the set's gate (manifest decoding.min_score): below it the runtime reports none
+    min_score: float = 0.8
 
 
 @dataclass

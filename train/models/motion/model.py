@@ -37,6 +37,7 @@ def motion_decoding(m) -> dict:
     return {"kind": "motion", "none_label": m.none_label, "input": "keypoint_history", "feature": FEATURE,
             "feature_version": FEATURE_VERSION, "frames": int(m.frames), "rate_hz": float(m.rate_hz),
             "points": [int(p) for p in m.points], "every_ms": round(2000.0 / float(m.rate_hz), 3),
+            "min_score": float(m.min_score),
             "directions": "user"}
 
 

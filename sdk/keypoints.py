@@ -213,7 +213,10 @@ def aligned_box(keypoints, rotation: float, visible=None) -> np.ndarray:
     """A box for :func:`handsdk.image.crop_matrix` with ``rotation``: centred
     on the keypoints' box *in the rotated frame*, with that frame's width and
     height, so the rotated crop fits the hand as tightly as an upright one."""
-    kp = _as_keypoints(keypoints)[:, :2].astype(np.float64)
+    kp = np.asarray(keypoints, np.float64)
+    if kp.ndim != 2 or kp.shape[1] < 2 or not len(kp):
+        raise ValueError(f"expected points of shape (N, 2) or (N, 3), got {kp.shape}")
+    kp = kp[:, :2]  # (any points: keypoints, or a hand's skeleton pixels)
     if visible is not None and (np.asarray(visible) > 0).any():
         kp = kp[np.asarray(visible) > 0]
     c, s = np.cos(rotation), np.sin(rotation)

@@ -21,7 +21,7 @@ from .bundle import Bundle, ModelEntry, load_bundle
 from .decode import (LANDMARKER_DECODINGS, DetectorDecoding, anchor_rotation, check_split_aspect,
                      check_zoom_above, landmarker_keypoints, skeleton_to_boxes)
 from .image import apply_affine, crop_matrix, invert_affine, letterbox_matrix, to_rgb, warp
-from .keypoints import keypoint_features, render_skeleton, rotation_from_output
+from .keypoints import aligned_box, keypoint_features, render_skeleton, rotation_from_output
 from .results import Category
 from .tracking import upright_crop
 
@@ -78,6 +78,28 @@ class Detection:
     #: ``anchor_min_peak`` gives no angle
     anchors: np.ndarray | None = None
     anchor_min_peak: float = 0.3
+    skeleton_threshold: float = 0.5
+
+    def upright_crop(self, box) -> tuple[np.ndarray, float] | None:
+        """``(box, rotation)`` of an upright landmarker crop of the hand in
+        ``box`` (frame pixels), from the detector alone: the angle its anchors
+        read (:meth:`box_rotation`), and the box that angle gives the hand's
+        skeleton pixels inside ``box`` (:func:`handsdk.keypoints.aligned_box`, as
+        the second pass cuts it from keypoints, so the hand fills the crop as in
+        training). None where the anchors give no angle."""
+        rot = self.box_rotation(box)
+        if rot is None:
+            return None
+        to_map = invert_affine(self.map_to_frame)
+        c = apply_affine(to_map, np.asarray(box, np.float64).reshape(2, 2))
+        h, w = self.skeleton.shape[:2]
+        x0, y0 = max(0, int(np.floor(c[0, 0]))), max(0, int(np.floor(c[0, 1])))
+        x1, y1 = min(w, int(np.ceil(c[1, 0]))), min(h, int(np.ceil(c[1, 1])))
+        ys, xs = np.nonzero(self.skeleton[y0:y1, x0:x1] >= self.skeleton_threshold)
+        if len(xs) < 3:
+            return np.asarray(box, np.float32), rot
+        pts = apply_affine(self.map_to_frame, np.stack([xs + x0 + 0.5, ys + y0 + 0.5], 1).astype(np.float64))
+        return aligned_box(pts, rot), rot
 
     def box_rotation(self, box) -> float | None:
         """The angle that turns the hand in ``box`` (frame pixels) upright, read
@@ -188,7 +210,8 @@ class HandDetector(_Stage):
         return Detection(boxes=np.array(boxes, np.float32).reshape(-1, 4),
                          scores=np.array([f.score for f in found], np.float32),
                          masses=np.array([f.mass for f in found], np.float32),
-                         skeleton=skel, map_to_frame=inv, anchors=anchors, anchor_min_peak=self.anchor_min_peak)
+                         skeleton=skel, map_to_frame=inv, anchors=anchors, anchor_min_peak=self.anchor_min_peak,
+                         skeleton_threshold=self.threshold)
 
     def detect(self, image, color_order: str | None = None) -> Detection:
         return self.detect_rgb(to_rgb(image, color_order or self.color_order))
@@ -291,7 +314,9 @@ class HandLandmarker(_Stage):
         :func:`handsdk.image.crop_matrix`): None lets the model decide (an
         upright-crop model gets a second, rotated pass from its first keypoints)."""
         if rotation is None and self.align and prior_keypoints is None and detection is not None:
-            rotation = detection.box_rotation(box)  # a detector that reads the hand's angle: one pass
+            up = detection.upright_crop(box)  # a detector that reads the hand's angle: one pass
+            if up is not None:
+                box, rotation = up
         if rotation is not None or not self.align or prior_keypoints is not None:
             return self._landmark_once(rgb, box, detection, prior_keypoints, rotation or 0.0)
         first, out = self._run(rgb, box, detection, None, 0.0)

@@ -208,3 +208,26 @@ def test_crop_angles_tool_reports_one_upright_pass_with_anchors(tiny_tflite, tmp
     # the tiny upright bundle (no anchors) takes two passes per new hand
     r2 = crop_angles(upright_bundle(tiny_tflite), samples, min_iou=0.1)
     assert not r2["reads_anchors"] and r2["passes"] == 2.0, r2
+
+
+def test_the_detectors_upright_crop_fits_the_hands_skeleton_at_the_anchors_angle():
+    """A hand at 45 degrees: the crop of its axis-aligned box would be about
+    1.4x too large; the box from its skeleton pixels at the anchors' angle is
+    the bar's length by its thickness, as the second pass's would be."""
+    import cv2
+
+    from handsdk.stages import Detection
+
+    skel = np.zeros((100, 100), np.float32)
+    cv2.line(skel, (30, 70), (70, 30), 1.0, 6)  # wrist at (30, 70), fingers up and right
+    wrist, top = (30, 70), (60, 40)
+    anchors = _gauss(50, 50, [(wrist[0] / 2, wrist[1] / 2), (top[0] / 2, top[1] / 2)])
+    d = Detection(boxes=np.array([[25, 25, 75, 75]], np.float32), scores=np.ones(1, np.float32),
+                  masses=np.ones(1, np.float32), skeleton=skel, map_to_frame=np.array([[2.0, 0, 0], [0, 2.0, 0]]),
+                  anchors=anchors)
+    box, rot = d.upright_crop(np.array([50, 50, 150, 150]))  # frame pixels = 2x the map's
+    assert angle_error_deg(rot, rotation_from_points(wrist, top)) < 3
+    w, h = box[2] - box[0], box[3] - box[1]
+    assert 100 < h < 125 and 8 < w < 25, (w, h)  # length ~ 2 * 40 * sqrt(2), thickness ~ 2 * 6
+    assert Detection(boxes=d.boxes, scores=d.scores, masses=d.masses, skeleton=skel,
+                     map_to_frame=d.map_to_frame).upright_crop(np.array([50, 50, 150, 150])) is None

@@ -1,0 +1,87 @@
+"""Bundles side by side on the shared validation sets, at several presence
+thresholds, in one run (the same frames for every bundle):
+
+    python -m handsdk.train.compare --bundle a.handsdk --bundle b.handsdk \
+        [--presence 0.95,0.97,0.99] [--limit 300] [--json out.json]
+
+For each set, bundle and threshold: hands found on the human box and false
+hands per image (camera scenes), PCK@0.2 against the pseudo-labels end to end
+and on the keypoint box (the landmarker alone), letters end to end, and the
+detection rate: :func:`handsdk.evaluation.evaluate`, as ``handsdk
+build-default`` evaluates its bundle (:data:`handsdk.train.release.EVALUATION`).
+A new landmarker is calibrated differently from the one before: its presence
+threshold is read off this table, never assumed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+
+def eval_samples(name: str, split, root=None, limit: int = 300):
+    """The evaluation frames of ``name`` (a set, ``set@F`` or ``set~W:H``),
+    spread over the set, images decoded; None when the set is absent."""
+    from handsdk.tools.bench_samples import spread
+    from handsdk.train.data.real import ensure_image, has_data, load_dataset
+    from handsdk.train.data.sample import split_view
+
+    base, view = split_view(name)
+    if not has_data(root, base):
+        return None
+    samples = [s for s in load_dataset(base, split=split, root=root, load_image=False) if s.path]
+    samples = [ensure_image(samples[i]) for i in spread(len(samples), limit)]
+    return [view(s) for s in samples if s.image is not None] if view is not None else samples
+
+
+def compare(bundles, presences, *, root=None, limit: int = 300, sets=None, progress=print) -> dict:
+    from handsdk import GestureRecognizer, GestureRecognizerOptions
+    from handsdk.evaluation import evaluate
+    from handsdk.train.release import EVALUATION, _short
+
+    res: dict = {}
+    for name, split, gset in EVALUATION:
+        if sets and name not in sets:
+            continue
+        samples = eval_samples(name, split, root, limit)
+        if samples is None:
+            continue
+        key = f"{name}/{split}" if split else name
+        res[key] = {}
+        for b in bundles:
+            for p in presences:
+                opts = GestureRecognizerOptions(bundle=b, color_order="RGB", max_hands=2,
+                                                **({} if p is None else {"min_presence_score": p}))
+                t0 = time.perf_counter()
+                with GestureRecognizer(opts) as rec:
+                    r = evaluate(rec, samples, gesture_set=gset if gset in rec.classifiers else None)
+                s = _short(r)
+                res[key][f"{b}@{'bundle' if p is None else p}"] = s
+                progress(f"{key} {b} presence {p}: {json.dumps(s)} ({time.perf_counter() - t0:.0f}s)")
+    return res
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m handsdk.train.compare", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bundle", action="append", required=True, help="a bundle (repeat to compare)")
+    ap.add_argument("--presence", default="", help="comma-separated presence thresholds (default: each bundle's)")
+    ap.add_argument("--sets", default="", help="comma-separated names of release.EVALUATION (default: all)")
+    ap.add_argument("--limit", type=int, default=300)
+    ap.add_argument("--data-root", default=None)
+    ap.add_argument("--json", default=None, help="write the results here")
+    a = ap.parse_args(argv)
+    try:
+        pres = [float(x) for x in a.presence.split(",") if x] or [None]
+    except ValueError:
+        print(f"error: --presence must be numbers, got {a.presence!r}", file=sys.stderr)
+        return 2
+    res = compare(a.bundle, pres, root=a.data_root, limit=a.limit, sets={s for s in a.sets.split(",") if s})
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(res, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -52,25 +52,34 @@ def test_teacher_hands_join_their_samples_once(tmp_path):
         T.load(tmp_path / "missing.json")
 
 
-def test_data_teacher_adds_hands_to_the_training_samples(tmp_path, monkeypatch):
+def test_data_teacher_keeps_frames_whose_boxed_hands_mediapipe_missed(tmp_path, monkeypatch):
+    """A frame where people boxed a hand MediaPipe did not label is dropped
+    from pose training (it would teach "no hand here"); with the teacher's
+    keypoints for that box it trains, with the teacher's hand."""
     from handsdk.train.config import config_from_dict
+    from handsdk.train.data import real
     from handsdk.train.trainer import TaskData
 
-    calls = []
+    def frames():
+        a = _sample([_hand(10, 10)], [[8, 8, 52, 52]], rel="train/images/a.jpg")
+        b = _sample([], [[100, 20, 140, 70]], rel="train/images/b.jpg")
+        for s in (a, b):
+            s.image = np.zeros((120, 160, 3), np.uint8)
+            s.extras["missed_boxes"] = np.asarray(T.unlabelled_boxes(s) if s is b else [], np.float32).reshape(-1, 4)
+        return [a, b]
 
-    def merge(samples, hands):
-        calls.append((len(samples), hands))
-        return 7
-
-    monkeypatch.setattr(T, "merge", merge)
+    monkeypatch.setattr(real, "load_dataset", lambda *a, **k: frames())
     f = tmp_path / "t.json"
-    f.write_text(json.dumps({"hands": {"k": []}}))
-    cfg = config_from_dict({"task": "pose", "model": {"input_size": 32, "filters": [8, 12, 16], "scales": [4, 2],
-                                                      "scale_weights": [0.5, 1.0]},
-                            "data": {"train": [{"name": "toy", "options": {"seed": 1}}], "num_train": 8,
-                                     "num_val": 0, "val": [], "teacher": f"{f},{f}"}})
-    d = TaskData(cfg)
-    assert d.teacher_hands == 14 and len(calls) == 2 and calls[0] == (8, {"k": []})
+    f.write_text(json.dumps({"hands": {"webcam_x/train/images/b.jpg": [
+        {"keypoints": _hand(100, 25).tolist(), "handedness": "Right", "score": 0.99, "box": [100, 20, 140, 70]}]}}))
+    base = {"task": "pose", "model": {"input_size": 32, "filters": [8, 12, 16], "scales": [4, 2],
+                                      "scale_weights": [0.5, 1.0]},
+            "data": {"train": [{"name": "real:webcam_x/train"}], "num_train": 8, "num_val": 0, "val": [],
+                     "negatives": 0.0}}
+    plain = TaskData(config_from_dict(base))
+    taught = TaskData(config_from_dict({**base, "data": {**base["data"], "teacher": f"{f},{f}"}}))
+    assert plain.teacher_hands == 0 and plain.num_train == 1  # b is dropped
+    assert taught.teacher_hands == 1 and taught.num_train == 2  # (the file given twice: the hand once)
 
 
 @pytest.mark.data

@@ -68,13 +68,13 @@ class TaskData:
             pass
         kw = dict(root=root, task=spec.source_task, size=spec.frame_size(cfg), pipeline=cfg.data.pipeline)
         t0 = time.time()
-        train_s = D.mixed_samples(cfg.data.train, rng, cfg.data.num_train, **kw)
-        self.teacher_hands = 0
+        hands = None
         if cfg.data.teacher:  # hands MediaPipe's pipeline missed, labelled by its landmark model
             from handsdk.train.data import teacher
 
-            for path in cfg.data.teacher.split(","):
-                self.teacher_hands += teacher.merge(train_s, teacher.load(path.strip()))
+            hands = teacher.load_all(cfg.data.teacher)
+        train_s = D.mixed_samples(cfg.data.train, rng, cfg.data.num_train, teacher=hands, **kw)
+        self.teacher_hands = sum(s.extras.get("teacher_hands", 0) for s in train_s)
         vkw = dict(kw, task=spec.eval_source_task)
         val_s = D.mixed_samples(cfg.data.val, rng, cfg.data.num_val, **vkw) if cfg.data.val else []
         self.train, self.val, self.labels = spec.pools(cfg, train_s, val_s, rng)

@@ -136,8 +136,12 @@ class KeypointRows:
     groups: np.ndarray
 
 
-def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size=(96, 96), pipeline=None):
-    """Up to ``count`` :class:`Sample` objects of one source."""
+def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size=(96, 96), pipeline=None,
+                teacher=None):
+    """Up to ``count`` :class:`Sample` objects of one source. ``teacher``
+    ({sample key: hands}, :func:`handsdk.train.data.teacher.load`): the
+    teacher's hands join a real set's samples before they are filtered (a
+    frame whose boxed hands MediaPipe missed is then no longer dropped)."""
     name = src.name
     opts = dict(src.options)
     if name.startswith("pipeline:"):
@@ -206,6 +210,10 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
         n = 0
         for i in order:
             smp = samples[int(i)]
+            if teacher:
+                from handsdk.train.data.teacher import merge
+
+                merge([smp], teacher)
             if need_kp and smp.image is not None and smp.num_hands and not len(smp.keypoints):
                 continue  # a hand without keypoints (MediaPipe missed it): no target
             mb = smp.extras.get("missed_boxes")

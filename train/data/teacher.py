@@ -106,8 +106,11 @@ def sample_key(sample) -> str:
 
 
 def unlabelled_boxes(sample) -> list:
-    """The human boxes of a sample (its drawn boxes, or the YOLO boxes of a
-    close-up set) that no pseudo-label hand overlaps."""
+    """The human boxes of a sample that no pseudo-label hand covers: a scene
+    set's ``missed_boxes`` (:mod:`handsdk.train.data.scenes`' rule), else the
+    YOLO boxes of a close-up set that no pseudo-label hand overlaps."""
+    if sample.extras.get("missed_boxes") is not None:
+        return list(np.asarray(sample.extras["missed_boxes"], np.float32).reshape(-1, 4))
     hb = sample.extras.get("human_boxes")
     if hb is None and sample.extras.get("box_classes") is not None:  # asl_letters: its YOLO boxes
         hb = sample.boxes
@@ -162,6 +165,17 @@ def load(path) -> dict:
     return json.loads(p.read_text())["hands"]
 
 
+def load_all(paths: str) -> dict:
+    """The union of comma-separated teacher files (``data.teacher``); a hand
+    two files give for the same box is taken once."""
+    out: dict = {}
+    for part in (p.strip() for p in str(paths).split(",") if p.strip()):
+        for k, v in load(part).items():
+            have = out.setdefault(k, [])
+            have += [h for h in v if all(h.get("box") != o.get("box") for o in have)]
+    return out
+
+
 def merge(samples, hands: dict) -> int:
     """Add the teacher's hands to the samples they belong to (by image path);
     returns how many were added. Keypoints get visibility 1 (z is dropped, as
@@ -179,6 +193,12 @@ def merge(samples, hands: dict) -> int:
                                   np.asarray([keypoints_box(k[:, :2]) for k in kps], np.float32)])
         s.handedness = list(s.handedness) + [h["handedness"] for h in extra]
         s.extras["teacher_hands"] = len(extra)
+        if s.extras.get("missed_boxes") is not None:  # the boxed hands the teacher labelled are no longer missed
+            from handsdk.train.data.scenes import _inside_fraction
+
+            s.extras["missed_boxes"] = np.asarray(
+                [b for b in np.asarray(s.extras["missed_boxes"], np.float32).reshape(-1, 4)
+                 if not any(_inside_fraction(k, b, 0.15) >= 0.6 for k in kps)], np.float32).reshape(-1, 4)
         n += len(extra)
     return n
 

@@ -302,7 +302,9 @@ def write_thresholds(folder, run: str, final=None, thresholds=None) -> dict:
         role = "landmarker"
     else:
         md = json.loads((Path(folder) / "metadata.json").read_text())
-        role = f"gesture:{md['label_set']}"
+        # (as handsdk convert names a GestureNet's set: its metadata's, else its config's)
+        ls = md.get("label_set") or (md.get("config") or {}).get("model", {}).get("label_set") or "gestures"
+        role = f"gesture:{ls}"
     part = split_thresholds(th, role)
     (Path(folder) / THRESHOLDS_FILE).write_text(json.dumps(part, indent=1) + "\n")
     return part

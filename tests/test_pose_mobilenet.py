@@ -69,17 +69,11 @@ def test_mobilenet_costs_less_than_the_residual_encoder_at_the_same_crop():
 
 def test_mobilenet_landmarker_converts_to_int8_and_the_runtime_decodes_it():
     from handsdk.backend import open_model
-    from handsdk.convert.api import Trained, convert_model, measure_parity
+    from handsdk.convert.api import measure_parity
     from handsdk.decode import landmarker_keypoints
-    from handsdk.train.models.pose.model import build_inference_model, build_pose, pose_metadata
+    from tests.test_rotation_head import convert_tiny_landmarker
 
-    cfg = _cfg()
-    inf = build_inference_model(build_pose(cfg), cfg)
-    rng = np.random.default_rng(0)
-    inputs = [{"image": rng.uniform(0, 1, (1, 32, 32, 3)).astype(np.float32),
-               "skeleton": rng.uniform(0, 1, (1, 32, 32, 1)).astype(np.float32)} for _ in range(8)]
-    t = Trained("landmarker", inf, pose_metadata(inf, cfg), "mem")
-    data, _ = convert_model(t, "int8", inputs, progress=lambda m: None)
+    t, data, inputs = convert_tiny_landmarker(_cfg())
     m = open_model(data)
     out = m(**inputs[0])
     assert out["heatmaps"].shape == (1, 16, 16, 21) and 0.0 <= float(out["presence"].reshape(-1)[0]) <= 1.0

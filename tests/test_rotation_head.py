@@ -113,6 +113,21 @@ def test_the_second_crop_is_turned_by_the_angle_the_model_reads(tiny_tflite):
     assert turns == [0.3]
 
 
+def convert_tiny_landmarker(cfg, fmt="int8"):
+    """A freshly built landmarker of ``cfg`` (32 px) converted to ``fmt`` on 8
+    random crops: (Trained, model bytes, those inputs)."""
+    from handsdk.convert.api import Trained, convert_model
+    from handsdk.train.models.pose.model import build_inference_model, build_pose, pose_metadata
+
+    inf = build_inference_model(build_pose(cfg), cfg)
+    rng = np.random.default_rng(0)
+    inputs = [{"image": rng.uniform(0, 1, (1, 32, 32, 3)).astype(np.float32),
+               "skeleton": rng.uniform(0, 1, (1, 32, 32, 1)).astype(np.float32)} for _ in range(8)]
+    t = Trained("landmarker", inf, pose_metadata(inf, cfg), "mem")
+    data, _ = convert_model(t, fmt, inputs, progress=lambda m: None)
+    return t, data, inputs
+
+
 def test_a_landmarker_with_a_rotation_head_converts_and_the_runtime_reads_it():
     from handsdk.backend import open_model
     from handsdk.convert.api import Trained, convert_model, measure_parity
@@ -124,12 +139,7 @@ def test_a_landmarker_with_a_rotation_head_converts_and_the_runtime_reads_it():
 
     cfg = PoseModelConfig(input_size=32, filters=[8, 12, 16], scales=[4, 2], scale_weights=[0.5, 1.0],
                           align=True, rotation_head=True)
-    inf = build_inference_model(build_pose(cfg), cfg)
-    rng = np.random.default_rng(0)
-    inputs = [{"image": rng.uniform(0, 1, (1, 32, 32, 3)).astype(np.float32),
-               "skeleton": rng.uniform(0, 1, (1, 32, 32, 1)).astype(np.float32)} for _ in range(8)]
-    t = Trained("landmarker", inf, pose_metadata(inf, cfg), "mem")
-    data, _ = convert_model(t, "int8", inputs, progress=lambda m: None)
+    t, data, inputs = convert_tiny_landmarker(cfg)
     m = open_model(data)
     assert m(**inputs[0])["rotation"].shape == (1, 2)
     parity = measure_parity(t, data, inputs)

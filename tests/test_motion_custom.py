@@ -123,9 +123,10 @@ def test_train_a_motion_set_into_a_bundle(motion_data, bundle_path, bundle_bytes
     out = tmp_path / "mine.handsdk"
     lines = []
     rep = train_from_cli(motion_data, bundle_path, out, "moves",
-                         {"epochs": 8, "time_budget_s": 60, "synthetic_negatives": 60, "threads": 1},
+                         {"epochs": 25, "time_budget_s": 60, "synthetic_negatives": 60, "threads": 1},
                          echo=lines.append)
     assert rep["labels"] == ["none", "flick", "knock"] and rep["movements"]["knock"] >= 10
+    print("\n".join(lines))
     assert rep["validation"]["macro_f1"] >= 0.7, (rep["validation"], lines)
     new, base = load_bundle(out), load_bundle(bundle_bytes)
     for role in base.models:  # the base's models and sets, byte for byte

@@ -85,6 +85,7 @@ class Path2:
     tracer: int = -1
     label: str = "none"
     recognisable_s: float | None = None
+    kind: str = ""  # what drew it (a none movement's kind, "prefix:<label>")
 
     @property
     def duration(self) -> float:
@@ -371,6 +372,12 @@ def none_path(kind: str, generator: str, rng: np.random.Generator) -> Path2:
     or away from the camera), ``wiggle`` (a restless hand: quick small
     rotations and shifts, unlike a wave's wide swings); ``generator`` times
     the reach."""
+    p = _none_path(kind, generator, rng)
+    p.kind = kind
+    return p
+
+
+def _none_path(kind: str, generator: str, rng: np.random.Generator) -> Path2:
     if kind == "reach":
         k = int(rng.integers(2, 4))
         pts = [np.zeros(2)]
@@ -665,7 +672,11 @@ def build_take(hands, segments: list, rng: np.random.Generator, cam: Camera | No
     roll0 = yaw0 = 0.0
     t_off = 0.0
     gestures = []
+    spans = []
     for si, seg in enumerate(segments):
+        d = seg.path.duration if seg.kind == "path" else seg.duration
+        spans.append((seg.path.kind or seg.path.label if seg.kind == "path" else seg.kind, t_off * 1000,
+                      (t_off + d) * 1000))
         if seg.kind == "path":
             p = seg.path
             m = len(p.t)
@@ -697,8 +708,10 @@ def build_take(hands, segments: list, rng: np.random.Generator, cam: Camera | No
     roll, yaw, sc = (np.concatenate(x) for x in (ROLL, YAW, SC))
     pxy, tr, sg = np.concatenate(PXY), np.concatenate(TR), np.concatenate(SEG)
     M = len(a)
-    tfine = np.arange(M) / FINE_HZ
     rel = hands.keypoints(a.astype(int), b.astype(int), w, roll, yaw) * sc[:, None, None]
+    # one take's look: hands and cameras differ in proportions (an anisotropic scale and a shear)
+    aff = np.diag(rng.uniform(0.88, 1.12, 2)) @ np.array([[1.0, rng.normal(0, 0.06)], [rng.normal(0, 0.06), 1.0]])
+    rel = rel @ aff.T
     # continuity: each segment's tracer starts where it was at the end of the segment before
     trace = np.where((tr >= 0)[:, None], rel[np.arange(M), np.maximum(tr, 0)], rel[:, PALM].mean(axis=1))
     T = np.zeros((M, 2))
@@ -745,7 +758,8 @@ def build_take(hands, segments: list, rng: np.random.Generator, cam: Camera | No
     gests = [(lab, g[1], g[2], g[3]) for lab, g in zip(labels, gestures)]
     src = "real" if getattr(hands, "real", False) else "synthetic"
     return Take(times, px.astype(np.float32), gests, generator, src, trajectory_source, mirror,
-                {"fps": cam.fps, "drop": cam.drop, "hand_px": cam.hand_px, "shapes": list(hands.names)})
+                {"fps": cam.fps, "drop": cam.drop, "hand_px": cam.hand_px, "shapes": list(hands.names),
+                 "segments": spans})
 
 
 # ============================================================ whole takes of one class
@@ -849,11 +863,14 @@ def none_take(generator: str, rng: np.random.Generator, *, real=None, cam: Camer
             p = none_path(str(rng.choice(NONE_KINDS, p=[0.27, 0.18, 0.25, 0.1, 0.08, 0.12])), generator, rng)
             s = Segment("path", path=p)
             total += p.duration
-        else:  # a prefix of a gesture: a single stroke that could start one
-            lab = str(rng.choice(["Z", "J", "circle_cw", "circle_ccw"]))
+        else:  # a prefix of a circle: an arc (a Z's or a J's first stroke alone would be a swipe)
+            lab = str(rng.choice(["circle_cw", "circle_ccw"]))
             p = gesture_path(lab, generator, rng)
-            cut = int(len(p.t) * rng.uniform(0.25, 0.5))
-            p = Path2(p.t[:cut], p.xy[:cut], p.roll[:cut], p.yaw[:cut], p.scale[:cut], p.tracer, "none")
+            rec = p.recognisable_s if p.recognisable_s is not None else p.duration
+            # (a circle of several turns is recognisable after one: cut before that)
+            cut = int(min(len(p.t) * rng.uniform(0.25, 0.5), 0.7 * rec * FINE_HZ))
+            p = Path2(p.t[:cut], p.xy[:cut], p.roll[:cut], p.yaw[:cut], p.scale[:cut], p.tracer, "none",
+                      kind=f"prefix:{lab}")
             s = Segment("path", path=p)
             total += p.duration
         segs.append(s)

@@ -44,7 +44,8 @@ def _tf_threads(n):
 
 def fit(cfg, train: dict, val: dict | None, *, epochs: int, say=print, time_budget_s: float | None = None):
     """A motion model trained on ``train`` (class-balanced sample weights,
-    label smoothing, Gaussian position noise); the epoch with the best
+    label smoothing; each window turned, scaled and time-warped a little,
+    with Gaussian position noise); the epoch with the best
     validation macro-F1 is kept (the last when there is no validation)."""
     from handsdk.metrics import classification_metrics
     from handsdk.train.tf import keras, tf
@@ -65,11 +66,30 @@ def fit(cfg, train: dict, val: dict | None, *, epochs: int, say=print, time_budg
     X = train["history"]
     noise = float(m.noise)
 
+    T, C = X.shape[1], X.shape[2]
+    P = (C - 1) // 2
+
     def prep(x, yy, ww):
+        # per window: a small camera roll (+-12 deg), the gesture drawn bigger or smaller (0.8-1.25),
+        # faster or slower (a time warp of 0.8-1.25 about the window's end), position noise
         x = tf.cast(x, tf.float32)
-        nz = tf.random.normal(tf.shape(x), stddev=noise)
-        x = x + nz * tf.concat([tf.ones_like(x[..., :-1]), tf.zeros_like(x[..., -1:])], axis=-1)
-        return x, tf.one_hot(yy, n_cls), ww
+        b = tf.shape(x)[0]
+        xy, mask = tf.reshape(x[..., :-1], (b, T, P, 2)), x[..., -1:]
+        a = tf.random.uniform((b, 1, 1), -0.21, 0.21)
+        c, s_ = tf.cos(a), tf.sin(a)
+        sc = tf.exp(tf.random.uniform((b, 1, 1), -0.22, 0.22))
+        xr = (c * xy[..., 0] - s_ * xy[..., 1]) * sc
+        yr = (s_ * xy[..., 0] + c * xy[..., 1]) * sc
+        f = tf.concat([tf.reshape(tf.stack([xr, yr], -1), (b, T, 2 * P)), mask], -1)
+        speed = tf.exp(tf.random.uniform((b, 1), -0.22, 0.22))
+        pos = tf.clip_by_value((T - 1.0) - (T - 1.0 - tf.range(T, dtype=tf.float32)[None]) * speed, 0.0, T - 1.0)
+        i0 = tf.cast(tf.floor(pos), tf.int32)
+        i1 = tf.minimum(i0 + 1, T - 1)
+        w = (pos - tf.cast(i0, tf.float32))[..., None]
+        f = tf.gather(f, i0, batch_dims=1) * (1 - w) + tf.gather(f, i1, batch_dims=1) * w
+        nz = tf.random.normal(tf.shape(f), stddev=noise)
+        f = f + nz * tf.concat([tf.ones_like(f[..., :-1]), tf.zeros_like(f[..., -1:])], axis=-1)
+        return f, tf.one_hot(yy, n_cls), ww
 
     ds = (tf.data.Dataset.from_tensor_slices((X, y, w)).shuffle(min(len(y), 65536), seed=t.seed)
           .batch(t.batch_size, drop_remainder=True).map(prep, num_parallel_calls=2).prefetch(2))

@@ -526,6 +526,8 @@ def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=
     calibrated = bundle_thresholds(trained)
     thresholds = dict(calibrated, **(thresholds or {}))
     for t in trained:
+        if (t.metadata.get("decoding") or {}).get("min_score") is not None:
+            continue  # a set with its own gate in its decoding (a motion set): the bundle keeps it there
         if not t.thresholds and not any(k in thresholds for k in _manifest_keys(t)):
             progress(f"note: {t.path} carries no thresholds ({Path(t.path).parent / THRESHOLDS_FILE}): the bundle "
                      f"gets the defaults for {t.role} ({_defaults_text(t)})")
@@ -635,6 +637,13 @@ def _source_bytes_runnable(b: bytes) -> bool:
     return model_suffix(b) in (".tflite", ".onnx")
 
 
+def is_motion_set(entry) -> bool:
+    """A motion gesture set (it reads a keypoint history, :mod:`handsdk.motion`):
+    its own training converts it (``python -m handsdk.train.models.motion.train``),
+    and a bundle converted to another format carries it over as it is."""
+    return (entry.decoding or {}).get("input") == "keypoint_history"
+
+
 def trained_from_bundle(bundle, *, overrides: dict | None = None, weights_dir=None, data: str = "auto",
                         data_root=None, samples: int = 16, progress: Callable[[str], None] = print) -> list:
     """The Keras models a bundle was converted from, as :class:`Trained` with
@@ -650,7 +659,8 @@ def trained_from_bundle(bundle, *, overrides: dict | None = None, weights_dir=No
     b = bundle if hasattr(bundle, "models") else load_bundle(bundle)
     overrides = dict(overrides or {})
     out = []
-    roles = ["detector", "landmarker"] + [r for r in b.models if r.startswith("gesture:")]
+    roles = ["detector", "landmarker"] + [r for r in b.models if r.startswith("gesture:")
+                                          and not is_motion_set(b.models[r])]
     for role in roles:
         e = b.models[role]
         cands = [Path(overrides[role])] if overrides.get(role) else keras_candidates(b, role, weights_dir)
@@ -725,6 +735,16 @@ def convert_from_bundle(bundle, *, fmt: str = "fp32", output=None, overrides: di
     if "evaluation" in kept:
         src_info["evaluation"] = "provenance.evaluation was measured on the source bundle"
     kept["converted_from"] = src_info
-    return convert_bundle(trained[0], trained[1], trained[2:], fmt=fmt, output=output, device=device, data=data,
-                          data_root=data_root, name=b.manifest.get("name", "handsdk"), extra_provenance=kept,
-                          thresholds=b.thresholds, progress=progress, **kw)
+    rep = convert_bundle(trained[0], trained[1], trained[2:], fmt=fmt, output=output, device=device, data=data,
+                         data_root=data_root, name=b.manifest.get("name", "handsdk"), extra_provenance=kept,
+                         thresholds=b.thresholds, progress=progress, **kw)
+    motion = {r.split(":", 1)[1]: e for r, e in b.models.items() if r.startswith("gesture:") and is_motion_set(e)}
+    if motion and output is not None:
+        from handsdk.bundle import add_gesture_set
+
+        for name, e in motion.items():  # (its own training converted it; its bytes and gate stay)
+            dec = {k: v for k, v in e.decoding.items() if k not in ("kind", "none_label")}
+            add_gesture_set(output, name, b.files[e.file], e.labels, output=output, kind=e.decoding.get("kind"),
+                            none_label=e.decoding.get("none_label"), quantization=e.quantization, decoding=dec)
+            progress(f"gesture:{name}: a motion set, carried over as it is ({e.quantization})")
+    return rep

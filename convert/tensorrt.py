@@ -127,8 +127,7 @@ def onnx_bundle_to_tensorrt(bundle_path, output, options: EngineOptions = Engine
         engines[role] = pack_engine(eng, {k: v.shape for k, v in e.inputs.items()},
                                     {k: v.shape for k, v in e.outputs.items()})
     q = f"{options.precision}-trt" if options.precision != "fp32" else "fp32"
-    gestures = {name: GestureSet(engines[f"gesture:{name}"], e.labels, kind=e.decoding.get("kind", "commands"),
-                                 none_label=e.decoding.get("none_label"), quantization=q)
+    gestures = {name: GestureSet.from_decoding(engines[f"gesture:{name}"], e.labels, e.decoding, quantization=q)
                 for name, e in b.gesture_sets.items()}
     return build_bundle(output, detector=engines["detector"], landmarker=engines["landmarker"], gestures=gestures,
                         detector_decoding=b.detector.decoding, landmarker_decoding=b.landmarker.decoding,

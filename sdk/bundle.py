@@ -823,6 +823,15 @@ class GestureSet:
     #: more of the set's manifest ``decoding`` (a motion set: ``{"input": "keypoint_history", ...}``)
     decoding: dict = field(default_factory=dict)
 
+    @classmethod
+    def from_decoding(cls, model, labels, decoding: dict | None, **kw) -> "GestureSet":
+        """The set of a manifest entry's (or a training run's) ``decoding``:
+        its kind, none label and everything else it holds (a motion set's
+        input, history and gate), so a bundle rebuilt from it keeps them."""
+        d = dict(decoding or {})
+        return cls(model, tuple(labels), kind=d.pop("kind", "commands"), none_label=d.pop("none_label", None),
+                   decoding=d, **kw)
+
 
 def _none_label(none_label, labels, set_name: str):
     """The ``none_label`` a manifest records for a set with ``labels``: the

@@ -559,7 +559,7 @@ def test_demo_frames_show_a_hand_spelling_then_commands():
     steps = demo_script("HI", ("fist",), fps=10)
     assert [s[:2] for s in steps] == [("asl_letters", "H"), ("asl_letters", "I"), ("commands", "none"),
                                       ("commands", "fist")]
-    frames = list(demo_frames(fps=10, size=(60, 80), word="HI", commands=("fist",)))
+    frames = list(demo_frames(seed=0, fps=10, size=(60, 80), word="HI", commands=("fist",)))
     assert len(frames) == demo_length(10, "HI", ("fist",))
     f0 = frames[0][0]
     assert f0.shape == (60, 80, 3) and f0.dtype == np.uint8 and f0.std() > 5

@@ -243,9 +243,8 @@ def with_provenance(bundle_path, extra: dict, output=None) -> bytes:
     from handsdk.bundle import GestureSet, build_bundle, load_bundle
 
     b = load_bundle(bundle_path)
-    gestures = {n: GestureSet(b.files[e.file], e.labels, kind=e.decoding.get("kind", "commands"),
-                              none_label=e.decoding.get("none_label"), quantization=e.quantization,
-                              metrics=e.extra.get("metrics", {}))
+    gestures = {n: GestureSet.from_decoding(b.files[e.file], e.labels, e.decoding, quantization=e.quantization,
+                                            metrics=e.extra.get("metrics", {}))
                 for n, e in b.gesture_sets.items()}
     return build_bundle(output or bundle_path, detector=b.model_bytes("detector"),
                         landmarker=b.model_bytes("landmarker"), gestures=gestures,

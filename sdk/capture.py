@@ -259,36 +259,32 @@ def read_dataset(root) -> KeypointDataset:
     if not files:
         raise CaptureError(f"no samples in {root}: expected <label>/{KEYPOINTS_FILE} folders (capture them with "
                            f"`handsdk capture --source ... --label ... -o {root}`)")
-    for f in files:
+    for f, ln, line in json_lines(files):
         label = f.parent.name
-        with open(f, encoding="utf-8", errors="replace") as fh:
-            for ln, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    r = json.loads(line)
-                    kp = np.asarray(r["keypoints"], np.float32)
-                    if kp.ndim != 2 or kp.shape[0] != NUM_KEYPOINTS or kp.shape[1] < 2 \
-                            or not np.all(np.isfinite(kp[:, :2])):
-                        raise ValueError(f"keypoints of shape {kp.shape}")
-                    if kp.shape[1] == 2:
-                        kp = np.concatenate([kp, np.zeros((NUM_KEYPOINTS, 1), np.float32)], 1)
-                    h = r.get("handedness")
-                    if h not in ("Left", "Right"):
-                        h = None
-                except (ValueError, KeyError, TypeError) as e:
-                    skipped += 1
-                    warnings.warn(f"{f}:{ln}: skipping a malformed sample ({e})")
-                    continue
-                kps.append(kp[:, :3])
-                hands.append(h)
-                labels.append(label)
-                sources.append(str(r.get("source", "")))
-                o = r.get("frame")
-                if o is None:
-                    o = r.get("timestamp_ms")
-                order.append(float(o) if isinstance(o, (int, float)) else float(ln))
-                recs.append(r)
+        try:
+            r = json.loads(line)
+            kp = np.asarray(r["keypoints"], np.float32)
+            if kp.ndim != 2 or kp.shape[0] != NUM_KEYPOINTS or kp.shape[1] < 2 \
+                    or not np.all(np.isfinite(kp[:, :2])):
+                raise ValueError(f"keypoints of shape {kp.shape}")
+            if kp.shape[1] == 2:
+                kp = np.concatenate([kp, np.zeros((NUM_KEYPOINTS, 1), np.float32)], 1)
+            h = r.get("handedness")
+            if h not in ("Left", "Right"):
+                h = None
+        except (ValueError, KeyError, TypeError) as e:
+            skipped += 1
+            warnings.warn(f"{f}:{ln}: skipping a malformed sample ({e})")
+            continue
+        kps.append(kp[:, :3])
+        hands.append(h)
+        labels.append(label)
+        sources.append(str(r.get("source", "")))
+        o = r.get("frame")
+        if o is None:
+            o = r.get("timestamp_ms")
+        order.append(float(o) if isinstance(o, (int, float)) else float(ln))
+        recs.append(r)
     return KeypointDataset(root=root, keypoints=np.asarray(kps, np.float32).reshape(-1, NUM_KEYPOINTS, 3),
                            handedness=hands, labels=labels, sources=sources, order=order, skipped=skipped,
                            records=recs)
@@ -535,6 +531,16 @@ def is_motion_dataset(root) -> bool:
     return root.is_dir() and any((d / HISTORY_FILE).is_file() for d in root.iterdir() if d.is_dir())
 
 
+def json_lines(files):
+    """(file, line number, line) of every non-blank line of ``files`` (a capture's
+    JSON-lines files; each reader parses and checks its own records)."""
+    for f in files:
+        with open(f, encoding="utf-8", errors="replace") as fh:
+            for ln, line in enumerate(fh, 1):
+                if line.strip():
+                    yield f, ln, line
+
+
 def read_motion_dataset(root) -> list[MotionTake]:
     """The takes of a motion dataset folder (malformed lines skipped with a warning)."""
     root = Path(root)
@@ -542,22 +548,18 @@ def read_motion_dataset(root) -> list[MotionTake]:
         raise CaptureError(f"no motion takes in {root}: expected <label>/{HISTORY_FILE} (record them with "
                            f"`handsdk capture --motion --label <name> --camera 0 -o {root}`)")
     out = []
-    for f in sorted(d / HISTORY_FILE for d in root.iterdir() if (d / HISTORY_FILE).is_file()):
-        with open(f, encoding="utf-8", errors="replace") as fh:
-            for ln, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    r = json.loads(line)
-                    t = np.asarray(r["times_ms"], np.float64)
-                    kp = np.asarray(r["keypoints"], np.float32)[..., :2]
-                    if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 2) or len(t) != len(kp) or len(t) < 2 \
-                            or not np.all(np.diff(t) > 0) or not np.all(np.isfinite(kp)):
-                        raise ValueError(f"times {t.shape} / keypoints {kp.shape}")
-                except (ValueError, KeyError, TypeError) as e:
-                    warnings.warn(f"{f}:{ln}: skipping a malformed take ({e})")
-                    continue
-                out.append(MotionTake(f.parent.name, t, kp, str(r.get("source", "")), r.get("handedness")))
+    for f, ln, line in json_lines(sorted(d / HISTORY_FILE for d in root.iterdir() if (d / HISTORY_FILE).is_file())):
+        try:
+            r = json.loads(line)
+            t = np.asarray(r["times_ms"], np.float64)
+            kp = np.asarray(r["keypoints"], np.float32)[..., :2]
+            if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 2) or len(t) != len(kp) or len(t) < 2 \
+                    or not np.all(np.diff(t) > 0) or not np.all(np.isfinite(kp)):
+                raise ValueError(f"times {t.shape} / keypoints {kp.shape}")
+        except (ValueError, KeyError, TypeError) as e:
+            warnings.warn(f"{f}:{ln}: skipping a malformed take ({e})")
+            continue
+        out.append(MotionTake(f.parent.name, t, kp, str(r.get("source", "")), r.get("handedness")))
     return out
 
 

@@ -660,13 +660,12 @@ def _frame_times(duration_s: float, cam: Camera, rng) -> np.ndarray:
     return t
 
 
-def build_take(hands, segments: list, rng: np.random.Generator, cam: Camera | None = None, *,
-               start_shape: int = 0, mirror: bool = False, generator: str = "static",
-               trajectory_source: str = "synthetic") -> Take:
-    """Realise ``segments`` on ``hands`` (:class:`SynthHands` or
-    :class:`RealHands`) and film them with ``cam``; ``mirror``: the whole take
-    mirrored (a left hand's version: gesture labels mirrored too)."""
-    cam = cam or Camera.random(rng)
+def _schedule(segments: list, start_shape: int = 0) -> dict:
+    """The pose schedule of ``segments`` on the fine grid (FINE_HZ): per step
+    the shapes blended (``a`` -> ``b`` by ``w``), roll and yaw, scale, the
+    path's offset ``xy`` (camera image), the keypoint that traces the path
+    (``tracer``, -1: the palm) and the segment's index; plus the gestures
+    (label, start, end, recognisable, ms) and each segment's span."""
     A, B, W, ROLL, YAW, SC, PXY, TR, SEG = [], [], [], [], [], [], [], [], []
     cur = start_shape
     roll0 = yaw0 = 0.0
@@ -704,25 +703,45 @@ def build_take(hands, segments: list, rng: np.random.Generator, cam: Camera | No
         SC.append(np.ones(m))
         PXY.append(np.zeros((m, 2))), TR.append(np.full(m, -1)), SEG.append(np.full(m, si))
         t_off += seg.duration
-    a, b, w = (np.concatenate(x) for x in (A, B, W))
-    roll, yaw, sc = (np.concatenate(x) for x in (ROLL, YAW, SC))
-    pxy, tr, sg = np.concatenate(PXY), np.concatenate(TR), np.concatenate(SEG)
+    out = {k: np.concatenate(v) for k, v in (("a", A), ("b", B), ("w", W), ("roll", ROLL), ("yaw", YAW),
+                                               ("scale", SC), ("xy", PXY), ("tracer", TR), ("segment", SEG))}
+    out.update(gestures=gestures, spans=spans)
+    return out
+
+
+def _translation(rel, pxy, tracer, segment) -> np.ndarray:
+    """(M, 2): the hand's translation per fine step, so each segment's tracer
+    follows its path and starts where it was at the end of the segment before
+    (continuity)."""
+    M = len(rel)
+    trace = np.where((tracer >= 0)[:, None], rel[np.arange(M), np.maximum(tracer, 0)], rel[:, PALM].mean(axis=1))
+    T = np.zeros((M, 2))
+    pos = np.zeros(2)  # the hand's translation at the end of the previous segment
+    starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
+    for s0, s1 in zip(starts, np.r_[starts[1:], M]):
+        anchor = pos + trace[s0]  # where this segment's tracer is when it starts
+        T[s0:s1] = anchor + pxy[s0:s1] - trace[s0:s1]
+        pos = T[s1 - 1]
+    return T
+
+
+def build_take(hands, segments: list, rng: np.random.Generator, cam: Camera | None = None, *,
+               start_shape: int = 0, mirror: bool = False, generator: str = "static",
+               trajectory_source: str = "synthetic") -> Take:
+    """Realise ``segments`` on ``hands`` (:class:`SynthHands` or
+    :class:`RealHands`) and film them with ``cam``; ``mirror``: the whole take
+    mirrored (a left hand's version: gesture labels mirrored too)."""
+    cam = cam or Camera.random(rng)
+    sch = _schedule(segments, start_shape)
+    a, b, w, roll, yaw, sc, pxy, tr, sg = (sch[k] for k in ("a", "b", "w", "roll", "yaw", "scale", "xy", "tracer",
+                                                            "segment"))
+    gestures, spans = sch["gestures"], sch["spans"]
     M = len(a)
     rel = hands.keypoints(a.astype(int), b.astype(int), w, roll, yaw) * sc[:, None, None]
     # one take's look: hands and cameras differ in proportions (an anisotropic scale and a shear)
     aff = np.diag(rng.uniform(0.88, 1.12, 2)) @ np.array([[1.0, rng.normal(0, 0.06)], [rng.normal(0, 0.06), 1.0]])
     rel = rel @ aff.T
-    # continuity: each segment's tracer starts where it was at the end of the segment before
-    trace = np.where((tr >= 0)[:, None], rel[np.arange(M), np.maximum(tr, 0)], rel[:, PALM].mean(axis=1))
-    T = np.zeros((M, 2))
-    pos = np.zeros(2)  # the hand's translation at the end of the previous segment
-    starts = np.flatnonzero(np.r_[True, sg[1:] != sg[:-1]])
-    ends = np.r_[starts[1:], M]
-    for s0, s1 in zip(starts, ends):
-        anchor = pos + trace[s0]  # where this segment's tracer is when it starts
-        T[s0:s1] = anchor + pxy[s0:s1] - trace[s0:s1]
-        pos = T[s1 - 1]
-    kp = rel + T[:, None, :]
+    kp = rel + _translation(rel, pxy, tr, sg)[:, None, :]
     # tremor: slow noise of the whole hand and of each keypoint
     k = np.arange(M) / FINE_HZ
     ph = rng.uniform(0, 2 * np.pi, (2, 3))
@@ -1218,41 +1237,11 @@ def iter_render_take(hands: SynthHands, segments: list, *, size=(240, 320), fps:
     sleeve, cut = _sleeve(rng)
     # the pose schedule on the fine grid, as build_take realises it
     angles = np.asarray(hands.angles)
-    A, B, W, ROLL, YAW, PXY, TR, SEG = [], [], [], [], [], [], [], []
-    cur, roll0, yaw0 = 0, 0.0, 0.0
-    for si, seg in enumerate(segments):
-        if seg.kind == "path":
-            p = seg.path
-            m = len(p.t)
-            A.append(np.full(m, cur)), B.append(np.full(m, cur)), W.append(np.zeros(m))
-            ROLL.append(roll0 + p.roll), YAW.append(yaw0 + p.yaw), PXY.append(p.xy * [-1.0, 1.0])
-            TR.append(np.full(m, p.tracer)), SEG.append(np.full(m, si))
-            roll0, yaw0 = roll0 + p.roll[-1], yaw0 + p.yaw[-1]
-            continue
-        m = max(2, int(round(seg.duration * FINE_HZ)))
-        u = np.arange(m) / (m - 1)
-        if seg.kind == "trans":
-            A.append(np.full(m, cur)), B.append(np.full(m, seg.shape)), W.append(_minjerk(u))
-            cur = seg.shape
-        else:
-            A.append(np.full(m, cur)), B.append(np.full(m, cur)), W.append(np.zeros(m))
-        back = _minjerk(u) * (1 if seg.kind == "trans" else 0.3)
-        ROLL.append(roll0 * (1 - back)), YAW.append(yaw0 * (1 - back))
-        roll0, yaw0 = roll0 * (1 - back[-1]), yaw0 * (1 - back[-1])
-        PXY.append(np.zeros((m, 2))), TR.append(np.full(m, -1)), SEG.append(np.full(m, si))
-    a, b, wt = (np.concatenate(x) for x in (A, B, W))
-    roll, yaw = np.concatenate(ROLL), np.concatenate(YAW)
-    pxy, tr, sg = np.concatenate(PXY), np.concatenate(TR), np.concatenate(SEG)
+    sch = _schedule(segments, 0)
+    a, b, wt, roll, yaw, pxy, tr, sg = (sch[k] for k in ("a", "b", "w", "roll", "yaw", "xy", "tracer", "segment"))
     M = len(a)
     rel = hands.keypoints(a.astype(int), b.astype(int), wt, roll, yaw)
-    trace = np.where((tr >= 0)[:, None], rel[np.arange(M), np.maximum(tr, 0)], rel[:, PALM].mean(axis=1))
-    T = np.zeros((M, 2))
-    pos = np.zeros(2)
-    starts = np.flatnonzero(np.r_[True, sg[1:] != sg[:-1]])
-    for s0, s1 in zip(starts, np.r_[starts[1:], M]):
-        anchor = pos + trace[s0]
-        T[s0:s1] = anchor + pxy[s0:s1] - trace[s0:s1]
-        pos = T[s1 - 1]
+    T = _translation(rel, pxy, tr, sg)
     palm = rel[:, PALM].mean(axis=1) + T  # palm centre, hand sizes
     size_px = hand_scale * min(h, w)
     centre = palm * size_px

@@ -244,6 +244,18 @@ def validate(cfg: Config) -> None:
                 raise ConfigError(f"data.{split}: source {s.name!r} has a negative weight")
 
 
+def apply_overrides(d: dict, overrides: dict | None) -> dict:
+    """Set ``overrides`` ({"a.b.c": value}, as ``--set a.b.c=value``) in the
+    config mapping ``d``, making the sections on the way; returns ``d``."""
+    for key, value in (overrides or {}).items():
+        cur = d
+        parts = key.split(".")
+        for part in parts[:-1]:
+            cur = cur.setdefault(part, {})
+        cur[parts[-1]] = value
+    return d
+
+
 def load_config(path, overrides: dict | None = None) -> Config:
     """Read a YAML config. ``overrides`` (dotted keys -> values) are applied
     before validation, e.g. ``{"train.epochs": 1}``."""
@@ -259,12 +271,7 @@ def load_config(path, overrides: dict | None = None) -> Config:
             raise ConfigError(f"{p}: not valid YAML ({e})") from e
     if not isinstance(d, dict):
         raise ConfigError(f"{p}: expected a mapping at the top level")
-    for key, value in (overrides or {}).items():
-        cur = d
-        parts = key.split(".")
-        for part in parts[:-1]:
-            cur = cur.setdefault(part, {})
-        cur[parts[-1]] = value
+    apply_overrides(d, overrides)
     if not d.get("name"):
         d["name"] = p.stem
     try:

@@ -277,16 +277,11 @@ def train_with_config(config, exclude, *, overrides=None, out=None):
 
     import yaml
 
-    from handsdk.train.config import config_from_dict
+    from handsdk.train.config import apply_overrides, config_from_dict
     from handsdk.train.trainer import load_exported, train
 
     d = yaml.safe_load(Path(config).read_text())
-    for k, v in (overrides or {}).items():
-        cur = d
-        parts = k.split(".")
-        for part in parts[:-1]:
-            cur = cur.setdefault(part, {})
-        cur[parts[-1]] = v
+    apply_overrides(d, overrides)
     for sec in ("train", "val"):
         for src in d.get("data", {}).get(sec) or []:
             if str(src.get("name", "")).startswith("gestures:"):

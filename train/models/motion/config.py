@@ -119,12 +119,9 @@ def load_motion_config(path=None, overrides: dict | None = None) -> MotionConfig
             raise ConfigError(f"config file not found: {p}")
         d = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
         d.setdefault("name", p.stem)
-    for key, value in (overrides or {}).items():
-        cur = d
-        parts = key.split(".")
-        for part in parts[:-1]:
-            cur = cur.setdefault(part, {})
-        cur[parts[-1]] = value
+    from handsdk.train.config import apply_overrides
+
+    apply_overrides(d, overrides)
     if d.get("task", "motion") != "motion":
         raise ConfigError(f"{path}: a {d.get('task')!r} config, not a motion config")
     cfg = _from_dict(MotionConfig, d, "")

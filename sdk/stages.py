@@ -86,12 +86,13 @@ class Detection:
         read (:meth:`box_rotation`), and the box that angle gives the hand's
         skeleton pixels inside ``box`` (:func:`handsdk.keypoints.aligned_box`, as
         the second pass cuts it from keypoints, so the hand fills the crop as in
-        training). None where the anchors give no angle."""
-        rot = self.box_rotation(box)
+        training). None without anchors or where they give no angle."""
+        if self.anchors is None:  # (a detector without anchors pays nothing here)
+            return None
+        c = self._map_corners(box)
+        rot = self._anchor_rotation(c)
         if rot is None:
             return None
-        to_map = invert_affine(self.map_to_frame)
-        c = apply_affine(to_map, np.asarray(box, np.float64).reshape(2, 2))
         h, w = self.skeleton.shape[:2]
         x0, y0 = max(0, int(np.floor(c[0, 0]))), max(0, int(np.floor(c[0, 1])))
         x1, y1 = min(w, int(np.ceil(c[1, 0]))), min(h, int(np.ceil(c[1, 1])))
@@ -105,9 +106,15 @@ class Detection:
         """The angle that turns the hand in ``box`` (frame pixels) upright, read
         from the anchor maps (:func:`handsdk.decode.anchor_rotation`); None
         without anchors or where they show no clear wrist and palm top."""
+        return self._anchor_rotation(self._map_corners(box))
+
+    def _map_corners(self, box) -> np.ndarray:
+        """``box`` (frame pixels) as (2, 2) corners in skeleton-map pixels."""
+        return apply_affine(invert_affine(self.map_to_frame), np.asarray(box, np.float64).reshape(2, 2))
+
+    def _anchor_rotation(self, c) -> float | None:
         if self.anchors is None:
             return None
-        c = apply_affine(invert_affine(self.map_to_frame), np.asarray(box, np.float64).reshape(2, 2))
         sy = self.anchors.shape[0] / self.skeleton.shape[0]
         sx = self.anchors.shape[1] / self.skeleton.shape[1]
         return anchor_rotation(self.anchors, (c[0, 0] * sx, c[0, 1] * sy, c[1, 0] * sx, c[1, 1] * sy),

@@ -20,31 +20,16 @@ import sys
 import time
 
 
-def eval_samples(name: str, split, root=None, limit: int = 300):
-    """The evaluation frames of ``name`` (a set, ``set@F`` or ``set~W:H``),
-    spread over the set, images decoded; None when the set is absent."""
-    from handsdk.tools.bench_samples import spread
-    from handsdk.train.data.real import ensure_image, has_data, load_dataset
-    from handsdk.train.data.sample import split_view
-
-    base, view = split_view(name)
-    if not has_data(root, base):
-        return None
-    samples = [s for s in load_dataset(base, split=split, root=root, load_image=False) if s.path]
-    samples = [ensure_image(samples[i]) for i in spread(len(samples), limit)]
-    return [view(s) for s in samples if s.image is not None] if view is not None else samples
-
-
 def compare(bundles, presences, *, root=None, limit: int = 300, sets=None, progress=print) -> dict:
     from handsdk import GestureRecognizer, GestureRecognizerOptions
     from handsdk.evaluation import evaluate
-    from handsdk.train.release import EVALUATION, _short
+    from handsdk.train.release import EVALUATION, _short, evaluation_samples
 
     res: dict = {}
     for name, split, gset in EVALUATION:
         if sets and name not in sets:
             continue
-        samples = eval_samples(name, split, root, limit)
+        samples = evaluation_samples(name, split, root, limit)
         if samples is None:
             continue
         key = f"{name}/{split}" if split else name

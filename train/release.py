@@ -189,26 +189,33 @@ def _train(task: str, config: Path, out: Path, progress, overrides: dict | None 
         raise RuntimeError(f"training {task} ({config.name}) failed (exit {rc}); log {log}:\n{tail}")
 
 
+def evaluation_samples(name: str, split, root=None, limit: int = 300):
+    """The evaluation frames of ``name`` (a set, ``set@F`` or ``set~W:H``),
+    spread over the set (its files are sorted by class: the first N would be a
+    few letters), only the chosen images decoded; None when the set is absent."""
+    from handsdk.tools.bench_samples import spread
+    from handsdk.train.data.real import ensure_image, has_data, load_dataset
+    from handsdk.train.data.sample import split_view
+
+    base, view = split_view(name)
+    if not has_data(root, base):
+        return None
+    samples = [s for s in load_dataset(base, split=split, root=root, load_image=False) if s.path]
+    samples = [ensure_image(samples[i]) for i in spread(len(samples), limit)]
+    return [view(s) for s in samples if s.image is not None] if view is not None else samples
+
+
 def evaluate_bundle(bundle_path, *, data_root=None, limit: int = 300, progress=print) -> dict:
     """End-to-end evaluation of a bundle on the shared validation sets that
     are present (skipped when the data is absent)."""
     from handsdk import GestureRecognizer, GestureRecognizerOptions
     from handsdk.evaluation import evaluate
-    from handsdk.tools.bench_samples import spread
-    from handsdk.train.data.real import ensure_image, has_data, load_dataset
-    from handsdk.train.data.sample import split_view
 
     out = {}
     for name, split, gset in EVALUATION:
-        base, view = split_view(name)
-        if not has_data(data_root, base):
+        samples = evaluation_samples(name, split, data_root, limit)
+        if samples is None:
             continue
-        samples = [s for s in load_dataset(base, split=split, root=data_root, load_image=False) if s.path]
-        # spread over the set (its files are sorted by class: the first N would be a few letters);
-        # only the chosen images are decoded
-        samples = [ensure_image(samples[i]) for i in spread(len(samples), limit)]
-        if view is not None:
-            samples = [view(s) for s in samples if s.image is not None]
         with GestureRecognizer(GestureRecognizerOptions(bundle=bundle_path, color_order="RGB", max_hands=2)) as rec:
             t0 = time.perf_counter()
             r = evaluate(rec, samples, gesture_set=gset if gset in rec.classifiers else None)

@@ -127,6 +127,29 @@ def test_tables_text_and_markdown():
     json.loads(to_json(rep))
 
 
+def test_stage_times_table_and_motion_target():
+    samples, keys, sdk, mp, lat_sdk, lat_mp = _fake_inputs()
+    lat_sdk["320x240"]["image_stage_ms"] = {"detect": [6.0, 7.0, 8.0], "landmark": [3.0, 3.0, 4.0],
+                                            "gesture": [0.1, 0.1, 0.2]}
+    lat_sdk["320x240"]["video_stage_ms"] = {"detect": [0.0, 0.0, 0.0], "landmark": [3.0, 3.5, 3.0],
+                                            "gesture": [0.1, 0.1, 0.1], "motion": [0.05, 0.2, 0.25]}
+    rep = build_report(samples, keys, sdk, mp, classifiers={"asl_letters": FakeClassifier()},
+                       sdk_latency=lat_sdk, mp_latency=lat_mp)
+    lat = {(r["size"], r["mode"]): r for r in rep["latency"]}
+    assert lat[("320x240", "detection")]["sdk_stage_ms"] == {"detect": 7.0, "landmark": 3.0, "gesture": 0.1}
+    assert lat[("320x240", "tracking")]["sdk_stage_ms"]["motion"] == pytest.approx(0.2)
+    (t,) = [x for x in rep["targets"] if x["target"].startswith("motion stage")]
+    assert t["checked"] == 1 and t["pass"] is False              # 0.2 ms > 0.1 ms
+    rep.update(machine=machine_info(), bundle="x.handsdk", mediapipe={"available": True})
+    txt = format_text(rep)
+    assert "SDK time per stage" in txt and "motion" in txt
+    # no motion set (no motion times): the target is not checked
+    del lat_sdk["320x240"]["video_stage_ms"]["motion"]
+    rep = build_report(samples, keys, sdk, mp, sdk_latency=lat_sdk, mp_latency=lat_mp)
+    (t,) = [x for x in rep["targets"] if x["target"].startswith("motion stage")]
+    assert t["checked"] == 0 and t["pass"] is None
+
+
 def test_latency_not_comparable_when_sdk_finds_no_hand():
     lat_sdk = {"160x120": {"image_ms": [1.0], "video_ms": [1.0], "image_hands": [0], "video_tracked": [False]}}
     lat_mp = {"160x120": {"image_ms": [30.0], "video_ms": [10.0], "image_hands": [1]}}
@@ -293,6 +316,9 @@ def test_cli_bench_without_mediapipe_prints_sdk_columns(bundle_path, tmp_path):
     assert rep["mediapipe"]["available"] is False
     assert {r_["size"] for r_ in rep["latency"]} == {"160x120", "320x240"}
     assert all(r_["sdk_ms"] is not None and r_["mediapipe_ms"] is None for r_ in rep["latency"])
+    # each latency row says where the SDK's time went, stage by stage (pooled over both repeats' frames)
+    assert all({"detect", "landmark", "gesture"} <= set(r_["sdk_stage_ms"]) for r_ in rep["latency"])
+    assert "SDK time per stage" in out
     assert rep["gesture_sets"] == {"custom": "commands"} and rep["gestures"][0]["samples"] == 4
     assert "| set |" in md.read_text()
 

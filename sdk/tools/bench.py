@@ -188,7 +188,11 @@ def run_bench(bundle=None, *, sets=DEFAULT_SETS, data_root=None, limit: int | No
             def merge(into, new):
                 for size_, d in new.items():
                     for k_, v in d.items():
-                        into.setdefault(size_, {}).setdefault(k_, []).extend(v)
+                        if isinstance(v, dict):  # per-stage times: {stage: [ms, ...]}
+                            for st_, ms_ in v.items():
+                                into.setdefault(size_, {}).setdefault(k_, {}).setdefault(st_, []).extend(ms_)
+                        else:
+                            into.setdefault(size_, {}).setdefault(k_, []).extend(v)
 
             def sdk_block(size, arrs):
                 t = time.perf_counter()

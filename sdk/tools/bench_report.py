@@ -10,7 +10,7 @@ import numpy as np
 from .. import metrics as M
 from ..keypoints import keypoints_box
 from .bench_metrics import (LOCALISED_IOU, TARGET_FALSE_PER_IMAGE, TARGET_GESTURE_GAP, TARGET_LATENCY_RATIO,
-                            TARGET_PCK_GAP, match_hands, scene_frame_counts)
+                            TARGET_MOTION_MS, TARGET_PCK_GAP, match_hands, scene_frame_counts)
 from .bench_samples import human_boxes, pseudo_keypoints
 
 # ------------------------------------------------------------------ tables
@@ -193,6 +193,17 @@ def report_sections(report: dict) -> list[tuple[str, list[str], list[list[str]],
                       f"SDK {lat.get('threads', '?')} threads (includes GestureNet), MediaPipe Tasks exposes "
                       f"no thread count (its default); one process each, run one after the other"]
                      + _load_note(report)))
+    staged = [r for r in report.get("latency") or [] if r.get("sdk_stage_ms")]
+    if staged:
+        names = [n for n in ("detect", "landmark", "gesture", "motion")
+                 if any(n in r["sdk_stage_ms"] for r in staged)]
+        rows = [[r["size"], r["mode"]] + [_ms(r["sdk_stage_ms"].get(n)) for n in names] + [_ms(r["sdk_ms"])]
+                for r in staged]
+        secs.append(("SDK time per stage (median ms per frame, the latency frames above)",
+                     ["frame", "frames of"] + names + ["total"], rows,
+                     ["each stage's median over the frames (the total's median is not their sum); detect is "
+                      "0 on a tracked frame; motion: the keypoint history and the motion sets (VIDEO mode, "
+                      f"bundles with a motion set; target <= {TARGET_MOTION_MS:g} ms per tracking frame)"]))
     rows = [[t["target"], f"{t['passed']}/{t['checked']}"
              + (f" ({t['not_comparable']} not comparable)" if t.get("not_comparable") else ""), _pf(t["pass"])]
             for t in report.get("targets", [])]

@@ -94,6 +94,15 @@ def run_sdk_accuracy(bundle, frames: dict, *, threads: int = 2, max_hands: int =
     return out, on_box
 
 
+def _add_stages(into: dict, result) -> None:
+    """Append a result's per-stage times (``timings_ms`` less the total) to
+    ``into`` ({stage: [ms, ...]}): detect, landmark, gesture and, in VIDEO
+    mode with a motion set, motion."""
+    for stage, ms in result.timings_ms.items():
+        if stage != "total":
+            into.setdefault(stage, []).append(float(ms))
+
+
 def run_sdk_latency(bundle, sizes: dict, *, threads: int = 2, warmup: int = 5, image_rounds: int = 3,
                     clip_len: int = 6) -> dict:
     """Same protocol as the MediaPipe worker (see its docstring): IMAGE mode
@@ -105,7 +114,8 @@ def run_sdk_latency(bundle, sizes: dict, *, threads: int = 2, warmup: int = 5, i
     res_all = {}
     clip_len = max(2, int(clip_len))
     for size, arrays in sizes.items():
-        res = {"image_ms": [], "video_ms": [], "video_first_ms": [], "image_hands": [], "video_tracked": []}
+        res = {"image_ms": [], "video_ms": [], "video_first_ms": [], "image_hands": [], "video_tracked": [],
+               "image_stage_ms": {}, "video_stage_ms": {}}
         opts = GestureRecognizerOptions(bundle=bundle, running_mode=RunningMode.IMAGE, max_hands=1,
                                         num_threads=threads, color_order="RGB")
         with GestureRecognizer(opts) as rec:
@@ -117,6 +127,7 @@ def run_sdk_latency(bundle, sizes: dict, *, threads: int = 2, warmup: int = 5, i
                 if i >= warmup:
                     res["image_ms"].append(dt)
                     res["image_hands"].append(len(r.hands))
+                    _add_stages(res["image_stage_ms"], r)
         opts = GestureRecognizerOptions(bundle=bundle, running_mode=RunningMode.VIDEO, max_hands=1,
                                         num_threads=threads, color_order="RGB")
         with GestureRecognizer(opts) as rec:
@@ -126,6 +137,7 @@ def run_sdk_latency(bundle, sizes: dict, *, threads: int = 2, warmup: int = 5, i
                 else:
                     res["video_ms"].append(dt)
                     res["video_tracked"].append(was_tracked(r))
+                    _add_stages(res["video_stage_ms"], r)
         res_all[size] = res
     return res_all
 

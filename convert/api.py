@@ -286,7 +286,7 @@ def convert_model(trained: Trained, fmt: str, calibration: list[dict] | None = N
     """Convert one model with the converter of ``fmt``'s row in the formats
     table. Returns (bytes, info) where info lists e.g. the layers QAT left in
     float."""
-    from handsdk.backend import model_suffix
+    from handsdk.backends import model_suffix
 
     f = get_format(fmt)
     why = f.unavailable()
@@ -336,7 +336,7 @@ def _keypoints_from(outputs: dict, size: int) -> np.ndarray:
 #: runtime's interpreter (its default delegates, XNNPACK on CPU) and invoke it
 _CHILD = """
 import sys, numpy as np
-from handsdk.backend import open_model
+from handsdk.backends import open_model
 m = open_model(open(sys.argv[1], "rb").read(), num_threads=2, name="check")
 x = dict(np.load(sys.argv[2]))
 for _ in range(3):
@@ -381,7 +381,7 @@ def runs_in_child(model_bytes: bytes, inputs: dict, *, timeout: float = 120.0, p
 def measure_parity(trained: Trained, tflite_bytes: bytes, inputs: list[dict]) -> dict:
     """Reload the converted model in the runtime's interpreter, run it on
     ``inputs`` and compare with the Keras model."""
-    from handsdk.backend import open_model
+    from handsdk.backends import open_model
 
     m = open_model(tflite_bytes, num_threads=2, name=trained.role)
     keras_model = trained.model
@@ -432,7 +432,7 @@ def _checked_parity(trained: Trained, model_bytes: bytes, inputs: list[dict], to
     """Parity of a converted model, measured only once it has run in a child
     process (:func:`runs_in_child`); a model that crashes the runtime gets
     ``{"crashed": why}`` and fails."""
-    from handsdk.backend import model_suffix
+    from handsdk.backends import model_suffix
 
     if model_suffix(model_bytes) != ".engine" and inputs:  # (a TensorRT engine runs only on its Jetson)
         ran, why = runs_in_child(model_bytes, inputs[0])
@@ -632,7 +632,7 @@ def keras_candidates(bundle, role: str, weights_dir=None) -> list[Path]:
 
 
 def _source_bytes_runnable(b: bytes) -> bool:
-    from handsdk.backend import model_suffix
+    from handsdk.backends import model_suffix
 
     return model_suffix(b) in (".tflite", ".onnx")
 

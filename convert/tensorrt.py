@@ -115,7 +115,7 @@ def _calibrator(trt, inputs: list[dict], cache_path: str | None):
 def onnx_bundle_to_tensorrt(bundle_path, output, options: EngineOptions = EngineOptions()) -> bytes:
     """On the Jetson: turn a bundle exported with ``--format onnx`` into one of
     TensorRT engines (same manifest, labels and provenance)."""
-    from handsdk.backend_tensorrt import pack_engine
+    from handsdk.backends.tensorrt import pack_engine
     from handsdk.bundle import GestureSet, build_bundle, load_bundle
 
     b = load_bundle(bundle_path)
@@ -151,8 +151,8 @@ def _onnx_shapes(onnx_bytes: bytes) -> tuple[dict, dict]:
 def convert_trained(trained, fmt, calibration=None, *, qat_steps: int = 200, progress=print):
     """The converter of the table's ``tensorrt`` row, for a machine with
     TensorRT (the Jetson): Keras -> ONNX -> engine in ``fmt.mode`` precision,
-    packed for :mod:`handsdk.backend_tensorrt`. Returns (bytes, info)."""
-    from handsdk.backend_tensorrt import pack_engine
+    packed for :mod:`handsdk.backends.tensorrt`. Returns (bytes, info)."""
+    from handsdk.backends.tensorrt import pack_engine
 
     from .onnx import keras_to_onnx
     from .tflite import _names

@@ -702,7 +702,7 @@ def check_models(bundle: Bundle, backend: str = "auto") -> None:
     """Build every model's interpreter once, run it on one zero input, and
     check that its tensors match the manifest (names, shapes, dtypes). A model
     the interpreter cannot load or run is a BundleError, never a traceback later."""
-    from .backend import BackendError, open_model
+    from .backends import BackendError, open_model
 
     for role, e in bundle.models.items():
         try:
@@ -775,7 +775,7 @@ def describe_tflite(content: bytes, *, image_inputs=("image",), color="RGB",
     """Input/output specs of a TFLite model as the manifest records them,
     read from the model itself. Inputs named in ``image_inputs`` get the colour
     order and normalisation; the ``skeleton`` input is a [0, 1] map."""
-    from .backend import open_model
+    from .backends import open_model
 
     m = open_model(content, num_threads=1, name="model")
     ins = {}
@@ -797,7 +797,7 @@ def _model_json(content: bytes, file: str, quantization: str, decoding: dict | N
 
 
 def _suffix(content: bytes) -> str:
-    from .backend import model_suffix  # the one test of a model's kind (open_model dispatches on it)
+    from .backends import model_suffix  # the one test of a model's kind (open_model dispatches on it)
 
     return model_suffix(content)
 
@@ -997,7 +997,7 @@ def add_gesture_set(base, set_name: str, model, labels, *, output=None, kind: st
     all_tflite = all(m["file"].endswith(".tflite") for m in models.values())
     load_bundle(data, check=all_tflite)  # never write a bundle that would not load
     if not all_tflite:  # (ONNX / TensorRT bases: check the new model alone)
-        from .backend import open_model
+        from .backends import open_model
 
         open_model(model, num_threads=1, name=role)
     if output is not None:

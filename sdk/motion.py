@@ -312,7 +312,7 @@ class MotionClassifier:
         if gesture_set not in sets:
             raise ValueError(f"{gesture_set!r} is not a motion gesture set of the bundle (motion sets: "
                              f"{sorted(sets)})")
-        from .backend import open_model
+        from .backends import open_model
 
         self.bundle = b
         self.gesture_set = gesture_set

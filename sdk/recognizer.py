@@ -234,7 +234,7 @@ class GestureRecognizerOptions:
                 raise ValueError(f"gesture_sets must be a set name or a non-empty list of names (None: all "
                                  f"of the bundle's sets), got {self.gesture_sets!r}")
             set_("gesture_sets", tuple(dict.fromkeys(gs)))
-        from .backend import BACKENDS
+        from .backends import BACKENDS
 
         if self.backend not in ("auto",) + BACKENDS:
             raise ValueError(f"backend must be 'auto' or one of {BACKENDS}, got {self.backend!r}")

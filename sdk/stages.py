@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .backend import open_model
+from .backends import open_model
 from .bundle import Bundle, ModelEntry, load_bundle
 from .decode import (LANDMARKER_DECODINGS, DetectorDecoding, anchor_rotation, check_split_aspect,
                      check_zoom_above, landmarker_keypoints, skeleton_to_boxes)

@@ -247,14 +247,14 @@ def test_add_gesture_set_is_runtime_only():
 def test_int8_models_are_quantised_at_the_boundary():
     """A full-integer model (int8 in, int8 out) is fed and read as float."""
     pytest.importorskip("tensorflow")
-    from handsdk.backend import Model
+    from handsdk.backends import TFLiteModel
     from handsdk.convert.tflite import keras_to_tflite
     from tests.conftest import tiny_detector
 
     m = tiny_detector((16, 16))
     rng = np.random.default_rng(0)
     calib = [{"image": rng.uniform(0, 1, (1, 16, 16, 3)).astype(np.float32)} for _ in range(20)]
-    q = Model(keras_to_tflite(m, "int8", lambda: calib))
+    q = TFLiteModel(keras_to_tflite(m, "int8", lambda: calib))
     assert q.inputs["image"].quantized and q.inputs["image"].dtype == np.int8
     x = rng.uniform(0, 1, (1, 16, 16, 3)).astype(np.float32)
     got = q(image=x)["skeleton"]

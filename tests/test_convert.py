@@ -64,7 +64,7 @@ def test_readme_format_table_is_the_formats_table():
 def test_each_format_converts_reloads_and_keeps_parity(fmt, outputs):
     """Both kinds of trained model: outputs as a list, and as a dict by name
     (the real pose model returns a dict)."""
-    from handsdk.backend import open_model
+    from handsdk.backends import open_model
     from handsdk.convert.api import Trained, convert_model, measure_parity
     from handsdk.train.tf import keras
 
@@ -96,7 +96,7 @@ def test_each_format_converts_reloads_and_keeps_parity(fmt, outputs):
 def test_qat_handles_models_with_named_dict_outputs():
     """The trained pose model returns a dict of outputs (heatmaps, presence,
     handedness), not a list: QAT's distillation must pair them by name."""
-    from handsdk.backend import open_model
+    from handsdk.backends import open_model
     from handsdk.convert.api import Trained, convert_model, measure_parity
     from handsdk.train.tf import keras
 
@@ -174,8 +174,8 @@ def test_convert_errors_are_clear(tmp_path):
 
 
 def test_tensorrt_engine_container_round_trip():
-    from handsdk.backend import BackendError, open_model
-    from handsdk.backend_tensorrt import pack_engine, unpack_engine
+    from handsdk.backends import BackendError, open_model
+    from handsdk.backends.tensorrt import pack_engine, unpack_engine
     from handsdk.convert.tensorrt import EngineOptions, trtexec_command
 
     blob = pack_engine(b"ENGINE", {"image": (1, 64, 64, 3)}, {"skeleton": (1, 64, 64, 1)})
@@ -245,7 +245,7 @@ def test_a_converted_model_runs_in_a_child_process_first(tmp_path):
     from handsdk.convert.api import runs_in_child
 
     tiny = Path(__file__).parent / "fixtures" / "tiny" / "landmarker.tflite"
-    from handsdk.backend import open_model
+    from handsdk.backends import open_model
 
     spec = open_model(tiny.read_bytes()).inputs  # the fixture's input names and shapes (float in)
     x = {k: np.zeros(t.shape, np.float32) for k, t in spec.items()}

@@ -70,7 +70,7 @@ def test_the_converter_named_by_a_row_converts_and_its_model_runs():
     """The table's fp32 row converts a tiny GestureNet; the model reloads in
     the runtime and has the row's suffix."""
     pytest.importorskip("tensorflow")
-    from handsdk.backend import model_suffix, open_model
+    from handsdk.backends import model_suffix, open_model
     from handsdk.convert.api import Trained, convert_model
     from tests.conftest import tiny_gesture
 
@@ -84,14 +84,14 @@ def test_the_converter_named_by_a_row_converts_and_its_model_runs():
 
 
 def _wrong_suffix_converter(trained, fmt, calibration=None, **kw):
-    from handsdk.backend_tensorrt import pack_engine
+    from handsdk.backends.tensorrt import pack_engine
 
     return pack_engine(b"E", {"x": (1, 2)}, {"y": (1, 2)}), {}
 
 
 def test_a_converter_that_makes_another_kind_of_model_is_an_error(monkeypatch):
-    from handsdk.backend import model_suffix
-    from handsdk.backend_tensorrt import pack_engine
+    from handsdk.backends import model_suffix
+    from handsdk.backends.tensorrt import pack_engine
     from handsdk.convert.api import ConversionError, Trained, convert_model
 
     assert model_suffix(pack_engine(b"E", {}, {})) == ".engine"

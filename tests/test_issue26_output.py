@@ -101,7 +101,7 @@ def test_the_python_api_keeps_litert_start_up_line_off_stderr(bundle_path):
 
 
 def test_what_else_is_printed_while_a_model_loads_is_kept(capfd, monkeypatch):
-    from handsdk.backend import quiet_model_loading
+    from handsdk.backends import quiet_model_loading
 
     monkeypatch.delenv("HANDSDK_NATIVE_LOGS", raising=False)
     with quiet_model_loading():

@@ -16,8 +16,8 @@ REPO = Path(__file__).resolve().parents[1]
 def test_import_handsdk_is_light():
     code = ("import sys, handsdk\n"
             "from handsdk import GestureRecognizer, HandDetector, load_bundle\n"
-            "heavy = [m for m in ('tensorflow', 'keras', 'tf_keras', 'typer', 'cv2', 'torch', 'jax') "
-            "if m in sys.modules]\n"
+            "heavy = [m for m in ('tensorflow', 'keras', 'tf_keras', 'typer', 'cv2', 'torch', 'jax', "
+            "'onnxruntime', 'tensorrt') if m in sys.modules]\n"
             "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -28,8 +28,9 @@ def test_import_handsdk_is_light():
 #: (the tools live apart, in handsdk.tools: bench, profile, demo and the
 #: spelling harness load handsdk.train lazily, inside the functions that need it)
 RUNTIME_MODULES = (
-    "handsdk", "handsdk.recognizer", "handsdk.stages", "handsdk.bundle", "handsdk.backend",
-    "handsdk.backend_tensorrt", "handsdk.boxes", "handsdk.image", "handsdk.keypoints", "handsdk.decode",
+    "handsdk", "handsdk.recognizer", "handsdk.stages", "handsdk.bundle", "handsdk.backends",
+    "handsdk.backends.common", "handsdk.backends.tflite", "handsdk.backends.onnx", "handsdk.backends.tensorrt",
+    "handsdk.boxes", "handsdk.image", "handsdk.keypoints", "handsdk.decode",
     "handsdk.results", "handsdk.events", "handsdk.filters", "handsdk.sources", "handsdk.draw", "handsdk.metrics",
     "handsdk.evaluation", "handsdk.capture", "handsdk.progress", "handsdk.tracking", "handsdk.actions",
     "handsdk.session",

@@ -68,7 +68,7 @@ def test_mobilenet_costs_less_than_the_residual_encoder_at_the_same_crop():
 
 
 def test_mobilenet_landmarker_converts_to_int8_and_the_runtime_decodes_it():
-    from handsdk.backend import open_model
+    from handsdk.backends import open_model
     from handsdk.convert.api import measure_parity
     from handsdk.decode import landmarker_keypoints
     from tests.test_rotation_head import convert_tiny_landmarker

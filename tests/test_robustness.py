@@ -437,7 +437,7 @@ def test_a_custom_fp32_head_on_an_int8_base_does_not_claim_int8(bundle_bytes, tm
 
 def test_a_tensorrt_bundle_loads_for_inspection_off_the_jetson():
     # each model is run once at load, except TensorRT engines, which run only on their Jetson
-    from handsdk.backend_tensorrt import pack_engine
+    from handsdk.backends.tensorrt import pack_engine
 
     det = pack_engine(b"E1", {"image": (1, 48, 64, 3)}, {"skeleton": (1, 48, 64, 1)})
     lm = pack_engine(b"E2", {"image": (1, 32, 32, 3), "skeleton": (1, 32, 32, 1)},

@@ -129,7 +129,7 @@ def convert_tiny_landmarker(cfg, fmt="int8"):
 
 
 def test_a_landmarker_with_a_rotation_head_converts_and_the_runtime_reads_it():
-    from handsdk.backend import open_model
+    from handsdk.backends import open_model
     from handsdk.convert.api import Trained, convert_model, measure_parity
     from handsdk.train.config import PoseModelConfig
     from handsdk.train.models.pose.model import build_inference_model, build_pose, pose_metadata

@@ -231,7 +231,7 @@ def _plot_confusion(cm, names, path, title=""):
 
 
 def _tflite_scores(model_bytes: bytes, feats: np.ndarray) -> np.ndarray:
-    from handsdk.backend import open_model
+    from handsdk.backends import open_model
 
     m = open_model(model_bytes, num_threads=1, name="gesture")
     (inp,) = m.inputs

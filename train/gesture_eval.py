@@ -253,7 +253,7 @@ def predict(model, feats: np.ndarray) -> np.ndarray:
 
 def shipped_scorer(bundle, set_name: str):
     """(scores function, labels) of a bundle's gesture set (its TFLite model)."""
-    from handsdk.backend import open_model
+    from handsdk.backends import open_model
     from handsdk.bundle import default_bundle_path, load_bundle
 
     b = load_bundle(bundle or default_bundle_path(), check=False)

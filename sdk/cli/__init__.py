@@ -135,7 +135,7 @@ def _tidy_help(typer_app: typer.Typer) -> None:
 def version():
     """Print the handsdk version and the available interpreters."""
     from handsdk import __version__
-    from handsdk.backend import available_backends
+    from handsdk.backends import available_backends
 
     typer.echo(f"handsdk {__version__}; interpreters: {', '.join(available_backends()) or 'none'}")
 
@@ -231,7 +231,7 @@ def main():  # the console script
         sys.argv = [sys.argv[0]] + [a for a in argv if a != "--verbose"]
         import os
 
-        os.environ.setdefault("HANDSDK_NATIVE_LOGS", "1")  # (handsdk.backend keeps the runtime's lines)
+        os.environ.setdefault("HANDSDK_NATIVE_LOGS", "1")  # (handsdk.backends.tflite keeps the runtime's lines)
     restore = None
     if not verbose:
         quiet_python_logs()

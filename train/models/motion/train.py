@@ -157,7 +157,7 @@ def convert(model, cfg, val: dict, calib: np.ndarray, say=print) -> tuple[bytes,
 
 def tflite_scores(model_bytes: bytes, X: np.ndarray) -> np.ndarray:
     """Scores of the converted model, reloaded by the runtime's interpreter."""
-    from handsdk.backend import open_model
+    from handsdk.backends import open_model
 
     mdl = open_model(model_bytes, num_threads=1, name="motion")
     (name,) = mdl.inputs

@@ -1,4 +1,4 @@
-"""TFLite interpreters behind one small interface.
+"""TFLite models (LiteRT, tflite_runtime or tf.lite) behind one small interface.
 
 Order of preference: ``ai_edge_litert`` (LiteRT, the maintained runtime),
 ``tflite_runtime`` (abandoned, numpy<2 only), ``tensorflow.lite`` (heavy, only
@@ -15,9 +15,10 @@ import re
 import sys
 import threading
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
+
+from .common import BackendError, TensorInfo
 
 BACKENDS = ("ai_edge_litert", "tflite_runtime", "tensorflow")
 _MODULES = {
@@ -25,14 +26,6 @@ _MODULES = {
     "tflite_runtime": "tflite_runtime.interpreter",
     "tensorflow": "tensorflow.lite",
 }
-#: the first bytes of a handsdk TensorRT engine file (:mod:`handsdk.backend_tensorrt`)
-TENSORRT_MAGIC = b"HTRT"
-
-
-class BackendError(RuntimeError):
-    """No usable interpreter, or a model the interpreter cannot load."""
-
-
 #: what the interpreters' C++ runtimes print on file descriptor 2 when a model is
 #: loaded ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU."): LiteRT has no
 #: option or environment variable for it (TF_CPP_MIN_LOG_LEVEL does not reach it)
@@ -132,29 +125,16 @@ def resolve_backend(name: str = "auto") -> str:
         "Install LiteRT: pip install ai-edge-litert")
 
 
-@dataclass(frozen=True)
-class TensorInfo:
-    name: str
-    shape: tuple
-    dtype: np.dtype
-    scale: float
-    zero_point: int
-
-    @property
-    def quantized(self) -> bool:
-        return self.dtype in (np.dtype(np.int8), np.dtype(np.uint8), np.dtype(np.int16)) and self.scale > 0
-
-
 def _info(name, d) -> TensorInfo:
     q = d.get("quantization", (0.0, 0)) or (0.0, 0)
     return TensorInfo(name=name, shape=tuple(int(v) for v in d["shape"]), dtype=np.dtype(d["dtype"]),
                       scale=float(q[0]), zero_point=int(q[1]))
 
 
-class Model:
+class TFLiteModel:
     """One TFLite model, called with and returning float32 arrays by name.
 
-    ``Model(content_bytes, num_threads=2, backend="auto", delegates=())``.
+    ``TFLiteModel(content_bytes, num_threads=2, backend="auto", delegates=())``.
     """
 
     def __init__(self, content: bytes, *, num_threads: int | None = None, backend: str = "auto",
@@ -230,71 +210,3 @@ class Model:
         self._interp.invoke()
         return {k: self._interp.get_tensor(d["index"]) for k, d in
                 {d["name"]: d for d in self._interp.get_output_details()}.items()}
-
-
-def is_onnx(content: bytes) -> bool:
-    """ONNX files are protobufs (they start with the ir_version field, 0x08);
-    TFLite flatbuffers carry 'TFL3' at bytes 4..8."""
-    return content[4:8] != b"TFL3" and content[:1] == b"\x08"
-
-
-def model_suffix(content: bytes) -> str:
-    """The file suffix of a model's bytes: ``.engine`` (a handsdk TensorRT
-    engine), ``.onnx`` or ``.tflite``, the ``suffix`` column of
-    :data:`handsdk.convert.formats.FORMATS`. :func:`open_model` dispatches on
-    the same test."""
-    content = bytes(content[:8])
-    return ".engine" if content[:4] == TENSORRT_MAGIC else ".onnx" if is_onnx(content) else ".tflite"
-
-
-class OnnxModel:
-    """An ONNX model run by onnxruntime, with the same interface as
-    :class:`Model` (for bundles exported with ``--format onnx``)."""
-
-    def __init__(self, content: bytes, *, num_threads: int | None = None, backend: str = "onnxruntime",
-                 delegates=(), name: str = "model"):
-        self.name = name
-        self.backend = "onnxruntime"
-        try:
-            import onnxruntime as ort
-        except ImportError as e:
-            raise BackendError(f"{name}: this is an ONNX model; install onnxruntime (pip install "
-                               f"'handsdk[onnx]') or use a .tflite bundle") from e
-        so = ort.SessionOptions()
-        so.log_severity_level = 3  # errors only: its warnings (coloured, about shapes) are not the user's to act on
-        if num_threads:
-            so.intra_op_num_threads = int(num_threads)
-        try:
-            self._sess = ort.InferenceSession(bytes(content), so, providers=["CPUExecutionProvider"])
-        except Exception as e:
-            raise BackendError(f"{name}: onnxruntime could not load this model: {e}") from e
-        _dt = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(int8)": np.int8,
-               "tensor(uint8)": np.uint8, "tensor(int32)": np.int32}
-
-        def info(t):
-            return TensorInfo(t.name, tuple(int(v) if isinstance(v, int) else 1 for v in t.shape),
-                              np.dtype(_dt.get(t.type, np.float32)), 0.0, 0)
-
-        self.inputs = {t.name: info(t) for t in self._sess.get_inputs()}
-        self.outputs = {t.name: info(t) for t in self._sess.get_outputs()}
-
-    def __call__(self, **inputs):
-        if set(inputs) != set(self.inputs):
-            raise ValueError(f"{self.name}: expected inputs {sorted(self.inputs)}, got {sorted(inputs)}")
-        names = list(self.outputs)
-        outs = self._sess.run(names, {k: np.asarray(v, np.float32) for k, v in inputs.items()})
-        return {k: np.asarray(v, np.float32) for k, v in zip(names, outs)}
-
-
-def open_model(content: bytes, *, num_threads: int | None = None, backend: str = "auto", delegates=(),
-               name: str = "model"):
-    """A TFLite model (:class:`Model`), an ONNX model (:class:`OnnxModel`) or a
-    TensorRT engine (handsdk.backend_tensorrt, loaded lazily on a Jetson)."""
-    suffix = model_suffix(content)
-    if suffix == ".engine":
-        from .backend_tensorrt import TensorRTModel
-
-        return TensorRTModel(content, name=name)
-    if suffix == ".onnx":
-        return OnnxModel(content, num_threads=num_threads, name=name)
-    return Model(content, num_threads=num_threads, backend=backend, delegates=delegates, name=name)

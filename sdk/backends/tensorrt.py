@@ -1,6 +1,6 @@
 """TensorRT engines for Jetson, behind the runtime's model interface.
 
-An engine file in a bundle is :data:`handsdk.backend.TENSORRT_MAGIC` (``HTRT``)
+An engine file in a bundle is :data:`handsdk.backends.common.TENSORRT_MAGIC` (``HTRT``)
 + a 4-byte little-endian header length + a JSON header (input/output names,
 shapes) + the serialized engine built on the device by
 :mod:`handsdk.convert.tensorrt`. TensorRT and CUDA are imported only when such
@@ -14,7 +14,7 @@ import struct
 
 import numpy as np
 
-from .backend import TENSORRT_MAGIC, BackendError, TensorInfo
+from .common import TENSORRT_MAGIC, BackendError, TensorInfo
 
 
 def pack_engine(engine: bytes, inputs: dict, outputs: dict) -> bytes:
@@ -34,7 +34,7 @@ def unpack_engine(content: bytes) -> tuple[dict, bytes]:
 
 
 class TensorRTModel:
-    """Same interface as :class:`handsdk.backend.Model`; the engine is
+    """Same interface as :class:`handsdk.backends.tflite.TFLiteModel`; the engine is
     deserialised on first call (lazily) so that inspecting a bundle never needs
     a GPU."""
 

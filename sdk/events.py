@@ -29,9 +29,7 @@ Z right after the first), and the set starts nothing for
 ``motion_cooldown_ms``.
 
 :class:`handsdk.actions.ActionMap` maps the events to actions (``key``: emit
-a key name; ``shell``: run a command, only with ``allow_shell=True``); its
-names (``Action``, ``ActionMap``, ``load_actions``, ``shell_warning``) are
-still importable from here.
+a key name; ``shell``: run a command, only with ``allow_shell=True``).
 """
 from __future__ import annotations
 
@@ -39,7 +37,7 @@ import json
 from dataclasses import dataclass
 from typing import Callable
 
-__all__ = ["GestureEvent", "GestureEvents", "Action", "ActionMap", "load_actions"]
+__all__ = ["GestureEvent", "GestureEvents"]
 
 EVENT_TYPES = ("start", "hold", "end")
 
@@ -257,15 +255,3 @@ class GestureEvents:
     def reset(self):
         self._states.clear()
         self._frame = 0
-
-
-#: names that moved to :mod:`handsdk.actions`, still importable from here
-_ACTION_NAMES = ("Action", "ActionMap", "load_actions", "shell_warning")
-
-
-def __getattr__(name):  # (lazy: handsdk.actions imports this module)
-    if name in _ACTION_NAMES:
-        from . import actions
-
-        return getattr(actions, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from handsdk import Category, GestureRecognizer, GestureRecognizerOptions, Hand, RecognitionResult, RunningMode
-from handsdk.events import GestureEvents, load_actions
+from handsdk.actions import load_actions
+from handsdk.events import GestureEvents
 from handsdk.filters import OneEuroFilter
 from handsdk.spelling import DELETE, SPACE, Speller, SpellingOptions
 from handsdk.tools.spelling_eval import edit_distance, error_rates, evaluate_spelling, label_oracle, word_steps

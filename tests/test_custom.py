@@ -299,23 +299,6 @@ def test_train_errors_are_clear(bundle_path, tmp_path):
         train_custom_gestures(tmp_path / "d", bundle_path, tmp_path / "o.handsdk", quantization="fp8")
 
 
-def test_augmentation_mirroring_keeps_features():
-    """Mirroring flips x and handedness: the canonical features do not change,
-    rotation/scale/jitter do."""
-    from handsdk.keypoints import batch_keypoint_features
-    from handsdk.train.custom import AugmentSettings, augment_batch
-
-    rng = np.random.default_rng(0)
-    kp = rng.uniform(0, 100, (64, 21, 3)).astype(np.float32)
-    hands = ["Right", "Left"] * 32
-    base = batch_keypoint_features(kp, hands)
-    f, h = augment_batch(kp, hands, rng, AugmentSettings(rotation_deg=0, scale=(1, 1), jitter=0, mirror_prob=1.0))
-    assert h == ["Left", "Right"] * 32
-    assert np.allclose(f, base, atol=1e-5)
-    f2, _ = augment_batch(kp, hands, rng, AugmentSettings())
-    assert not np.allclose(f2, base, atol=1e-3) and np.abs(f2).max() <= 1.0 + 1e-6
-
-
 def _template_dataset(root: Path, labels=CUSTOM, n=40, seed=0):
     """A dataset folder written directly from the renderer's template keypoints
     (in pixels, random hands and views), plus a few relaxed ``none`` hands."""

@@ -58,6 +58,7 @@ import numpy as np
 
 from handsdk.capture import NONE_LABEL, CaptureError, read_dataset
 from handsdk.keypoints import NUM_KEYPOINTS, batch_keypoint_features
+from handsdk.train.models.gesture.augment import KeypointAugment, augment_keypoints
 
 QUANTIZATIONS = ("fp32", "dynamic", "int8")
 _SET = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -65,46 +66,6 @@ _SET = re.compile(r"^[A-Za-z0-9_-]+$")
 
 class CustomTrainingError(ValueError):
     """The data or options cannot make a gesture set; the message says why."""
-
-
-@dataclass
-class AugmentSettings:
-    rotation_deg: float = 15.0
-    scale: tuple = (0.85, 1.15)  # per axis
-    jitter: float = 0.015  # std, fraction of the hand's size
-    mirror_prob: float = 0.5  # flips x and handedness (features unchanged for correct handedness)
-    handedness_error: float = 0.0  # flips x alone (a wrong handedness estimate)
-
-
-def augment_batch(kp: np.ndarray, handedness, rng: np.random.Generator, cfg: AugmentSettings):
-    """Augment (N, 21, 2+) pixel keypoints; returns (features (N, 21, 2),
-    handedness list)."""
-    xy = np.asarray(kp, np.float32)[:, :, :2].copy()
-    n = len(xy)
-    xy -= xy[:, :1]
-    size = np.abs(xy).reshape(n, -1).max(1)
-    size[size == 0] = 1.0
-    if cfg.rotation_deg:
-        a = np.deg2rad(rng.uniform(-cfg.rotation_deg, cfg.rotation_deg, n))
-        c, s = np.cos(a), np.sin(a)
-        x, y = xy[..., 0].copy(), xy[..., 1].copy()
-        xy[..., 0] = c[:, None] * x - s[:, None] * y
-        xy[..., 1] = s[:, None] * x + c[:, None] * y
-    lo, hi = cfg.scale
-    if hi > lo:
-        xy *= rng.uniform(lo, hi, (n, 1, 2)).astype(np.float32)
-    if cfg.jitter:
-        xy += rng.normal(0, 1, xy.shape).astype(np.float32) * (cfg.jitter * size)[:, None, None]
-        xy[:, 0] = 0.0
-    hands = list(handedness)
-    if cfg.mirror_prob:
-        flip = rng.random(n) < cfg.mirror_prob
-        xy[flip, :, 0] *= -1
-        hands = [({"Left": "Right", "Right": "Left"}.get(h, h) if f else h) for h, f in zip(hands, flip)]
-    if cfg.handedness_error:
-        wrong = rng.random(n) < cfg.handedness_error
-        xy[wrong, :, 0] *= -1
-    return batch_keypoint_features(xy, hands), hands
 
 
 # ---------------------------------------------------------------- generic hands
@@ -247,7 +208,7 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
                           quantization: str = "fp32", seed: int = 0, val_fraction: float = 0.2,
                           generic_negatives: int | None = None, exclude_margin: float = 1.0,
                           batch_size: int = 64, learning_rate: float = 3e-3, examples_per_epoch: int = 4096,
-                          patience: int = 12, min_samples: int = 5, augment: AugmentSettings | None = None,
+                          patience: int = 12, min_samples: int = 5, augment: KeypointAugment | None = None,
                           label_smoothing: float = 0.1, held_out_sources: bool = False,
                           threads: int | None = None, progress: Callable[[str], None] | None = print) -> dict:
     """Train a gesture set on a captured dataset and write a bundle.
@@ -276,7 +237,7 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
     if output.is_dir():
         raise CustomTrainingError(f"{output} is a folder; -o takes the bundle file to write")
     output.parent.mkdir(parents=True, exist_ok=True)
-    aug = augment or AugmentSettings()
+    aug = augment or KeypointAugment()
     rng = np.random.default_rng(seed)
 
     # ---- the base bundle (checked before any training)
@@ -386,7 +347,7 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
     ep = 0
     for ep in range(1, epochs + 1):
         idx = rng.integers(0, len(Y_tr), steps * batch_size)
-        Xe, _ = augment_batch(X_tr_kp[idx], [H_tr[i] for i in idx], rng, aug)
+        Xe, _ = augment_keypoints(X_tr_kp[idx], rng, aug, handedness=[H_tr[i] for i in idx])
         Ye = Y_tr[idx]
         h = model.fit(Xe, eye[Ye], sample_weight=cls_w[Ye], batch_size=batch_size, epochs=1, verbose=0,
                       shuffle=False)
@@ -507,7 +468,7 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
 
 
 
-def _held_out_sources(feats, y, sources, classes, generic, aug: AugmentSettings, label_smoothing: float, *,
+def _held_out_sources(feats, y, sources, classes, generic, aug: KeypointAugment, label_smoothing: float, *,
                       epochs: int, examples_per_epoch: int, batch_size: int, learning_rate: float, seed: int,
                       say) -> dict:
     """Leave-one-source-out with the recipe of :mod:`handsdk.train.gesture_eval`
@@ -585,5 +546,5 @@ def train_from_cli(data, base, output, set_name: str = "custom", overrides: dict
     return rep
 
 
-__all__ = ["AugmentSettings", "CLI_OPTIONS", "CustomTrainingError", "augment_batch", "extend_bundle",
+__all__ = ["CLI_OPTIONS", "CustomTrainingError", "extend_bundle",
            "generic_hands", "temporal_split", "train_custom_gestures", "train_from_cli"]

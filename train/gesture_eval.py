@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from handsdk.keypoints import NUM_KEYPOINTS, batch_keypoint_features
+from handsdk.train.models.gesture.augment import KeypointAugment, augment_keypoints, thumbs_flipped
 
 
 # ------------------------------------------------------------------ recipe
@@ -66,6 +67,12 @@ class Recipe:
     hidden: int = 192
     dropout: float = 0.3  # 0.5 measured: 0.956
     seed: int = 0
+
+    def augmentation(self) -> KeypointAugment:
+        """The recipe's draw of :func:`augment_keypoints` (on features: the wrist is jittered too)."""
+        return KeypointAugment(rotation_deg=self.rotation_deg, wide_rotation_deg=self.wide_rotation_deg,
+                               scale=self.scale, jitter=self.jitter, jitter_wrist=True,
+                               mirror_prob=0.5 if self.mirror else 0.0)
 
 
 RECIPES = {
@@ -105,46 +112,6 @@ def synth_hands(labels, per_class: int, rng: np.random.Generator, gesture_set: s
             labs.append(lab)
     return (np.asarray(kps, np.float32).reshape(-1, NUM_KEYPOINTS, 3), np.array(hands, object),
             np.array(labs, object))
-
-
-UPRIGHT_CLASSES = ("thumbs_up", "thumbs_down")
-
-
-def rotate_features(f: np.ndarray, deg) -> np.ndarray:
-    a = np.deg2rad(np.broadcast_to(np.asarray(deg, np.float64), (len(f),)))
-    c, s = np.cos(a)[:, None], np.sin(a)[:, None]
-    x = f.astype(np.float32).copy()
-    x0, y0 = x[..., 0].copy(), x[..., 1].copy()
-    x[..., 0] = c * x0 - s * y0
-    x[..., 1] = s * x0 + c * y0
-    return x
-
-
-def augment_features(f: np.ndarray, rng: np.random.Generator, r: Recipe, labels=None) -> np.ndarray:
-    """Rotation about the wrist (wider for direction-free classes, see
-    :class:`Recipe`), anisotropic scale, jitter, mirror, then the feature's own
-    normalisation (wrist origin, max-abs 1). ``f``: (N, 21, 2) features;
-    ``labels``: (N,) class names (for the rotation range)."""
-    x = f.astype(np.float32).copy()
-    n = len(x)
-    if r.rotation_deg:
-        lim = np.full(n, float(r.rotation_deg))
-        if labels is not None and r.wide_rotation_deg > r.rotation_deg:
-            wide = ~np.isin(np.asarray(labels).astype(str), UPRIGHT_CLASSES) & (rng.random(n) < 0.5)
-            lim[wide] = r.wide_rotation_deg
-        a = np.deg2rad(rng.uniform(-1, 1, n) * lim)
-        c, s = np.cos(a)[:, None], np.sin(a)[:, None]
-        x0, y0 = x[..., 0].copy(), x[..., 1].copy()
-        x[..., 0] = c * x0 - s * y0
-        x[..., 1] = s * x0 + c * y0
-    lo, hi = r.scale
-    if hi > lo:
-        x *= rng.uniform(lo, hi, (n, 1, 2)).astype(np.float32)
-    if r.jitter:
-        x += rng.normal(0, r.jitter, x.shape).astype(np.float32)
-    if r.mirror:
-        x[rng.random(n) < 0.5, :, 0] *= -1
-    return batch_keypoint_features(x)
 
 
 def sample_weights(labels, sources, mode: str) -> np.ndarray:
@@ -213,11 +180,10 @@ def train_classifier(feats: np.ndarray, labels, sources, classes, recipe: Recipe
     keep = np.array([l in idx for l in L])
     X, L, S = X[keep], L[keep], S[keep]
     if r.thumbs_flip and "thumbs_up" in idx and "thumbs_down" in idx:
-        up, down = L == "thumbs_up", L == "thumbs_down"
-        flip = up | down
+        flip, turned, turned_labels = thumbs_flipped(X, L)
         if flip.any():
-            X = np.concatenate([X, batch_keypoint_features(rotate_features(X[flip], 180.0))])
-            L = np.concatenate([L, np.where(up[flip], "thumbs_down", "thumbs_up")])
+            X = np.concatenate([X, batch_keypoint_features(turned)])
+            L = np.concatenate([L, turned_labels])
             S = np.concatenate([S, np.char.add(S[flip].astype(str), "/rot180")])
     y = np.array([idx[l] for l in L], np.int64)
     n_cls = len(classes)
@@ -232,13 +198,14 @@ def train_classifier(feats: np.ndarray, labels, sources, classes, recipe: Recipe
     model.compile(keras.optimizers.Adam(sched),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=r.label_smoothing))
     eye = np.eye(n_cls, dtype=np.float32)
+    aug = r.augmentation()
     for ep in range(r.epochs):
         if r.balance == "none" and not r.augment:
             sel = rng.permutation(len(y))
             sel = np.resize(sel, max(len(sel), 1))[: steps * r.batch_size] if len(sel) > steps * r.batch_size else sel
         else:
             sel = rng.choice(len(y), steps * r.batch_size, p=w)
-        xb = augment_features(X[sel], rng, r, L[sel]) if r.augment else X[sel]
+        xb = augment_keypoints(X[sel], rng, aug, labels=L[sel])[0] if r.augment else X[sel]
         model.fit(xb, eye[y[sel]], batch_size=r.batch_size, epochs=1, verbose=0, shuffle=True)
         if progress:
             progress(f"  epoch {ep + 1}/{r.epochs}")

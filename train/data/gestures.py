@@ -77,6 +77,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from handsdk.keypoints import batch_keypoint_features
+from handsdk.train.models.gesture.augment import direction_free_half, rotate_keypoints, thumbs_flipped
 
 COMMAND_LABELS = ("none", "open_palm", "fist", "point", "victory", "three", "four", "thumbs_up",
                   "thumbs_down", "ok", "call", "i_love_you", "pinch")
@@ -398,41 +399,22 @@ def gesture_source_samples(spec: str, options: dict | None = None, rng=None, roo
         rows = rows.subset(rng.choice(len(rows), int(o.get("num") or len(rows)), p=w))
     wide = float(o.get("wide_rotation_deg", 90.0))
     if wide > 0 and len(rows):
-        turn = ~np.isin(rows.labels.astype(str), UPRIGHT_CLASSES) & (rng.random(len(rows)) < 0.5)
+        turn = direction_free_half(rows.labels, rng)
         rows.keypoints = rows.keypoints.copy()
         rows.keypoints[turn] = rotate_keypoints(rows.keypoints[turn], rng.uniform(-wide, wide, int(turn.sum())))
     return rows_as_samples(rows)
 
 
-#: classes whose meaning depends on the hand's direction (no wide rotation)
-UPRIGHT_CLASSES = ("thumbs_up", "thumbs_down")
-
-
-def rotate_keypoints(kp, deg) -> np.ndarray:
-    """(N, 21, 3) keypoints turned about their wrists by ``deg`` (scalar or
-    (N,)) degrees, clockwise on the image (y down); visibility kept."""
-    k = np.asarray(kp, np.float32).copy()
-    a = np.deg2rad(np.broadcast_to(np.asarray(deg, np.float64), (len(k),)))
-    c, s = np.cos(a)[:, None], np.sin(a)[:, None]
-    x = k[..., 0] - k[:, :1, 0]
-    y = k[..., 1] - k[:, :1, 1]
-    k[..., 0] = k[:, :1, 0] + c * x - s * y
-    k[..., 1] = k[:, :1, 1] + s * x + c * y
-    return k
-
-
 def flip_thumbs(rows: GestureRows) -> GestureRows:
     """thumbs_up rows turned by 180 degrees as thumbs_down rows and back
     (source ``<source>/rot180``)."""
-    up, down = rows.labels == "thumbs_up", rows.labels == "thumbs_down"
-    m = up | down
+    m, turned, labels = thumbs_flipped(rows.keypoints, rows.labels)
     if not m.any():
         return GestureRows.concat([])
-    return GestureRows(rotate_keypoints(rows.keypoints[m], 180.0), rows.handedness[m].copy(),
-                       np.where(up[m], "thumbs_down", "thumbs_up").astype(object),
+    return GestureRows(turned, rows.handedness[m].copy(), labels.astype(object),
                        np.char.add(rows.sources[m].astype(str), "/rot180").astype(object), rows.raw[m].copy())
 
 
-__all__ = ["UPRIGHT_CLASSES", "flip_thumbs", "gesture_source_samples", "match_pipeline", "pipeline_rows", "rotate_keypoints", "ALL_SOURCES", "ASL_COMMANDS", "COMMAND_LABELS", "CSV_COMMANDS", "CSV_SOURCES", "GestureRows",
+__all__ = ["flip_thumbs", "gesture_source_samples", "match_pipeline", "pipeline_rows", "ALL_SOURCES", "ASL_COMMANDS", "COMMAND_LABELS", "CSV_COMMANDS", "CSV_SOURCES", "GestureRows",
            "PHOTO_SOURCES", "SCENE_COMMANDS", "command_rows", "csv_rows", "finger_states", "letter_rows",
            "photo_rows", "rows_as_samples", "thumb_index_ring"]

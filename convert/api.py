@@ -222,21 +222,23 @@ def representative_inputs(trained: Trained, n: int = 64, *, data: str = "auto", 
 
 
 def _real_samples(trained: Trained, n: int, names: list, data_root) -> list:
-    from handsdk.train.data import real as realdata
+    from handsdk.train.data.catalog import has_data
+    from handsdk.train.data.formats import ensure_image
+    from handsdk.train.data.registry import load_dataset
 
     keypoint_only_ok = trained.role.startswith("gesture:")
     out = []
     per_set = max(1, n // max(1, len(names)))
     for name in names:
-        if not realdata.has_data(data_root, name):
+        if not has_data(data_root, name):
             continue
         got = 0
         split = "valid" if name == "asl_letters" else None
-        for s in realdata.load_dataset(name, root=data_root, split=split):
+        for s in load_dataset(name, root=data_root, split=split):
             if not len(s.keypoints) or (s.image is None and not s.path and not keypoint_only_ok):
                 continue
             if not keypoint_only_ok:
-                s = realdata.ensure_image(s)
+                s = ensure_image(s)
             out.append(s)
             got += 1
             if got >= per_set:

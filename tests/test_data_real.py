@@ -8,10 +8,10 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from handsdk.train.data import real  # noqa: E402
-from handsdk.train.data.real import DataFormatError  # noqa: E402
+from handsdk.train.data import catalog, formats, real, registry  # noqa: E402
+from handsdk.train.data.formats import DataFormatError  # noqa: E402
 
-HAS_DATA = real.has_data()
+HAS_DATA = catalog.has_data()
 needs_data = pytest.mark.skipif(not HAS_DATA, reason="no real-data root (../shared/data or $HANDSDK_DATA)")
 
 
@@ -31,37 +31,37 @@ def _hand(x0=10.0, y0=5.0, step=1.0):
 
 
 def test_data_root_argument_and_env(tmp_path, monkeypatch):
-    assert real.data_root(tmp_path) == tmp_path
+    assert catalog.data_root(tmp_path) == tmp_path
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        real.data_root(tmp_path / "nope")
+        catalog.data_root(tmp_path / "nope")
     monkeypatch.setenv("HANDSDK_DATA", str(tmp_path / "missing"))
     with pytest.raises(FileNotFoundError, match="HANDSDK_DATA"):
-        real.data_root()
+        catalog.data_root()
     monkeypatch.setenv("HANDSDK_DATA", str(tmp_path))
-    assert real.data_root() == tmp_path
-    assert real.list_datasets() == {n: False for n in real.DATASETS}
+    assert catalog.data_root() == tmp_path
+    assert registry.list_datasets() == {n: False for n in registry.DATASETS}
     with pytest.raises(FileNotFoundError, match="asl_letters"):
-        real.load_dataset("asl_letters")
+        registry.load_dataset("asl_letters")
 
 
 def test_data_root_missing_everywhere(tmp_path, monkeypatch):
     monkeypatch.delenv("HANDSDK_DATA", raising=False)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(real, "_repo_root", lambda: tmp_path / "repo")
+    monkeypatch.setattr(catalog, "_repo_root", lambda: tmp_path / "repo")
     with pytest.raises(FileNotFoundError, match="HANDSDK_DATA"):
-        real.data_root()
-    assert not real.has_data()
+        catalog.data_root()
+    assert not catalog.has_data()
 
 
 def test_licences():
-    info = real.DATASET_INFO
-    assert set(info) == set(real.DATASETS)
+    info = catalog.DATASET_INFO
+    assert set(info) == set(registry.DATASETS)
     assert info["asl_letters"].licence == "Public Domain" and info["asl_letters"].shippable
     assert info["sign_language_digits"].licence == "Apache-2.0" and info["sign_language_digits"].shippable
     assert info["gesture_keypoints_csv"].shippable
     assert info["asl_alphabet_subset"].licence == "GPL-2.0" and not info["asl_alphabet_subset"].shippable
     assert not info["asl_two_signers"].shippable and not info["hand_keypoints_gt"].shippable
-    assert set(real.shippable_datasets()) == {
+    assert set(catalog.shippable_datasets()) == {
         "asl_letters", "sign_language_digits", "gesture_keypoints_csv",
         # camera scenes and close-ups (Apache-2.0, MIT, CC BY 4.0)
         "webcam_finger_counts", "webcam_signs", "ksl_signers", "isl_phone", "closeup_finger_counts",
@@ -70,9 +70,25 @@ def test_licences():
     assert info["webcam_signs"].licence == "MIT" and info["ksl_signers"].licence == "CC BY 4.0"
 
 
+def test_the_data_modules_import_one_way():
+    """formats <- catalog <- real, scenes <- registry: a reader never imports
+    the registry (no cycle), and the registry lists the sets in the table's order."""
+    import subprocess
+    import sys
+
+    code = ("import sys, handsdk.train.data.real, handsdk.train.data.scenes\n"
+            "print(sorted(m for m in sys.modules if m.startswith('handsdk.train.data.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["['handsdk.train.data.catalog',", "'handsdk.train.data.formats',",
+                                  "'handsdk.train.data.real',", "'handsdk.train.data.sample',",
+                                  "'handsdk.train.data.scenes']"]
+    assert list(registry.DATASETS) == list(catalog.DATASET_INFO)
+    assert {"finger_counts", "signs"} <= set(catalog.LABEL_SETS)
+
+
 def test_unknown_dataset():
     with pytest.raises(KeyError, match="unknown dataset"):
-        real.load_dataset("no_such_set")
+        registry.load_dataset("no_such_set")
 
 
 # ---------------------------------------------------------------- YOLO
@@ -90,8 +106,8 @@ def _yolo_set(tmp_path):
 
 def test_yolo_boxes_in_pixels(tmp_path):
     base = _yolo_set(tmp_path)
-    names = real._read_names_yaml(base / "data.yaml")
-    (s,) = list(real.read_yolo(base, "train", names=names, label_map=str.upper))
+    names = formats.read_names_yaml(base / "data.yaml")
+    (s,) = list(formats.read_yolo(base, "train", names=names, label_map=str.upper))
     assert s.label == "B"
     # cx=30, cy=10, w=30, h=20 px on a 60x40 image
     np.testing.assert_allclose(s.boxes, [[15, 0, 45, 20]], atol=1e-4)
@@ -104,9 +120,9 @@ def test_yolo_pseudo_labels_keep_boxes(tmp_path):
     kp = [[20 + i, 2 + 0.5 * i, 0] for i in range(21)]
     rec = {"image": "train/images/x1.jpg", "width": 60, "height": 40,
            "hands": [{"keypoints": kp, "handedness": "Left", "handedness_score": 0.9}]}
-    (base / real.PSEUDO_LABEL_FILE).write_text(json.dumps(rec) + "\n")
-    pseudo = real.read_pseudo_labels(base / real.PSEUDO_LABEL_FILE)
-    (s,) = list(real.read_yolo(base, "train", names=["a", "b", "c"], pseudo=pseudo, load_image=False))
+    (base / formats.PSEUDO_LABEL_FILE).write_text(json.dumps(rec) + "\n")
+    pseudo = formats.read_pseudo_labels(base / formats.PSEUDO_LABEL_FILE)
+    (s,) = list(formats.read_yolo(base, "train", names=["a", "b", "c"], pseudo=pseudo, load_image=False))
     np.testing.assert_allclose(s.boxes, [[15, 0, 45, 20]], atol=1e-4)  # the YOLO box, not the keypoints'
     assert s.keypoint_source == "mediapipe" and s.handedness == ["Left"]
     np.testing.assert_allclose(s.keypoints[0, :, :2], np.asarray(kp)[:, :2])
@@ -117,13 +133,13 @@ def test_yolo_malformed_label_names_file_and_line(tmp_path):
     base = _yolo_set(tmp_path)
     (base / "train/labels/x1.txt").write_text("1 0.5 0.5 0.2 0.2\n7 0.5 0.5 0.2\n")
     with pytest.raises(DataFormatError, match=r"x1\.txt:2"):
-        list(real.read_yolo(base, "train", names=["a", "b", "c"]))
+        list(formats.read_yolo(base, "train", names=["a", "b", "c"]))
 
 
 def test_yolo_missing_split(tmp_path):
     base = _yolo_set(tmp_path)
     with pytest.raises(FileNotFoundError, match="valid"):
-        list(real.read_yolo(base, "valid", names=["a"]))
+        list(formats.read_yolo(base, "valid", names=["a"]))
 
 
 # ---------------------------------------------------------------- class folders + pseudo-labels
@@ -138,8 +154,8 @@ def test_user_folder_with_pseudo_labels(tmp_path):
     # the jsonl says 80x80, the image is 40x40: keypoints are rescaled
     rec = {"image": "wave/c.jpeg", "width": 80, "height": 80,
            "hands": [{"keypoints": _hand(20, 10, 2), "handedness": "Right", "handedness_score": 0.8}]}
-    (base / real.PSEUDO_LABEL_FILE).write_text(json.dumps(rec) + "\n")
-    ss = real.load_dataset(str(base))
+    (base / formats.PSEUDO_LABEL_FILE).write_text(json.dumps(rec) + "\n")
+    ss = registry.load_dataset(str(base))
     assert [s.label for s in ss] == ["thumbs_up", "thumbs_up", "wave"]
     assert all(s.label_set == "custom" for s in ss)
     wave = ss[2]
@@ -153,7 +169,7 @@ def test_user_folder_with_pseudo_labels(tmp_path):
 def test_empty_class_folder_root(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no class sub-folders"):
-        real.read_image_folder(tmp_path / "empty")
+        formats.read_image_folder(tmp_path / "empty")
 
 
 def test_corrupt_image_names_file(tmp_path):
@@ -161,23 +177,23 @@ def test_corrupt_image_names_file(tmp_path):
     p.parent.mkdir()
     p.write_bytes(b"not a jpeg")
     with pytest.raises(DataFormatError, match="bad.jpg"):
-        real.read_image_folder(tmp_path)
+        formats.read_image_folder(tmp_path)
     # lazy loading defers the error to ensure_image
-    (s,) = real.read_image_folder(tmp_path, load_image=False)
+    (s,) = formats.read_image_folder(tmp_path, load_image=False)
     with pytest.raises(DataFormatError, match="bad.jpg"):
-        real.ensure_image(s)
+        formats.ensure_image(s)
 
 
 def test_malformed_jsonl_names_line(tmp_path):
-    p = tmp_path / real.PSEUDO_LABEL_FILE
+    p = tmp_path / formats.PSEUDO_LABEL_FILE
     good = {"image": "a.jpg", "width": 10, "height": 10, "hands": []}
     bad = {"image": "b.jpg", "width": 10, "height": 10, "hands": [{"keypoints": [[0, 0, 0]] * 20}]}
     p.write_text(json.dumps(good) + "\n\n" + json.dumps(bad) + "\n")
     with pytest.raises(DataFormatError, match=r"mediapipe_landmarks\.jsonl:3"):
-        real.read_pseudo_labels(p)
+        formats.read_pseudo_labels(p)
     p.write_text(json.dumps(good) + "\n{not json\n")
     with pytest.raises(DataFormatError, match=":2"):
-        real.read_pseudo_labels(p)
+        formats.read_pseudo_labels(p)
 
 
 def test_duplicate_pseudo_hand_dropped(tmp_path):
@@ -186,8 +202,8 @@ def test_duplicate_pseudo_hand_dropped(tmp_path):
     h2 = [[x + 1, y + 1, z] for x, y, z in h1]
     rec = {"image": "c/a.jpg", "width": 60, "height": 60,
            "hands": [{"keypoints": h1, "handedness": "Left"}, {"keypoints": h2, "handedness": "Right"}]}
-    (tmp_path / real.PSEUDO_LABEL_FILE).write_text(json.dumps(rec))
-    (s,) = real.read_image_folder(tmp_path)
+    (tmp_path / formats.PSEUDO_LABEL_FILE).write_text(json.dumps(rec))
+    (s,) = formats.read_image_folder(tmp_path)
     assert s.num_hands == 1 and s.handedness == ["Left"]
 
 
@@ -205,26 +221,26 @@ def test_coco_keypoints_visibility_and_order(tmp_path):
          "annotations": [{"image_id": 1, "id": 3, "bbox": [0, 0, 10, 10], "keypoints": kp.reshape(-1).tolist(),
                           "hand_type": "left"}]}
     (tmp_path / "a.json").write_text(json.dumps(d))
-    (s,) = real.read_coco_keypoints(tmp_path / "a.json")
+    (s,) = formats.read_coco_keypoints(tmp_path / "a.json")
     assert s.keypoint_source == "human" and s.handedness == ["Left"]
     assert s.keypoints[0, 3, 2] == -1 and s.keypoints[0, 4, 2] == 1
     np.testing.assert_allclose(s.boxes[0], [5, 7, 25, 7])  # visible keypoints only
     # a file in tips-first order is re-ordered to MediaPipe's
-    (r,) = real.read_coco_keypoints(tmp_path / "a.json", order=real._RHD_ORDER)
+    (r,) = formats.read_coco_keypoints(tmp_path / "a.json", order=real.RHD_ORDER)
     assert r.keypoints[0, 1, 0] == kp[4, 0] and r.keypoints[0, 4, 0] == kp[1, 0]
 
 
 def test_coco_malformed(tmp_path):
     (tmp_path / "a.json").write_text("{broken")
     with pytest.raises(DataFormatError, match="a.json"):
-        real.read_coco_keypoints(tmp_path / "a.json")
+        formats.read_coco_keypoints(tmp_path / "a.json")
     d = {"images": [{"id": 1, "file_name": "im.jpg", "width": 5, "height": 5}],
          "annotations": [{"image_id": 1, "keypoints": [1, 2, 3]}]}
     (tmp_path / "b.json").write_text(json.dumps(d))
     with pytest.raises(DataFormatError, match="annotation #0"):
-        real.read_coco_keypoints(tmp_path / "b.json")
+        formats.read_coco_keypoints(tmp_path / "b.json")
     with pytest.raises(FileNotFoundError, match="c.json"):
-        real.read_coco_keypoints(tmp_path / "c.json")
+        formats.read_coco_keypoints(tmp_path / "c.json")
 
 
 # ---------------------------------------------------------------- landmark CSV
@@ -239,7 +255,7 @@ def _row(cid, seed=0):
 def test_landmark_csv(tmp_path):
     p = tmp_path / "keypoint.csv"
     p.write_text("\n".join([_row(0), _row(1, 1), "", _row(2, 2)]) + "\n")
-    ss = real.read_landmark_csv(p, ["Open", "Close", "Pointer"], author="me", label_set="x")
+    ss = formats.read_landmark_csv(p, ["Open", "Close", "Pointer"], author="me", label_set="x")
     assert [s.label for s in ss] == ["Open", "Close", "Pointer"]
     assert all(s.image is None and s.extras["author"] == "me" for s in ss)
     assert ss[2].path.endswith("keypoint.csv:4")
@@ -250,12 +266,12 @@ def test_landmark_csv_bad_rows(tmp_path):
     p = tmp_path / "keypoint.csv"
     p.write_text(_row(0) + "\n" + _row(1) + ",0.5\n" + "x," + _row(0).split(",", 1)[1] + "\n")
     with pytest.raises(DataFormatError, match=r"keypoint\.csv:2: .*44 fields"):
-        real.read_landmark_csv(p)
+        formats.read_landmark_csv(p)
     with pytest.warns(UserWarning, match=r"keypoint\.csv:3"):
-        ss = real.read_landmark_csv(p, on_bad_row="warn")
+        ss = formats.read_landmark_csv(p, on_bad_row="warn")
     assert len(ss) == 1
     with pytest.raises(DataFormatError, match="no entry in the label file"):
-        real.read_landmark_csv(_write(tmp_path / "k2.csv", _row(5)), ["only"])
+        formats.read_landmark_csv(_write(tmp_path / "k2.csv", _row(5)), ["only"])
 
 
 def _write(p, text):
@@ -279,12 +295,12 @@ def test_holdout_selectors():
     from handsdk.train.data.sample import Sample
 
     ss = [Sample(image=None, extras={"author": a}, path=f"p{i}") for i, a in enumerate("aabbc")]
-    kept, held = real.holdout_author(ss, "b")
+    kept, held = registry.holdout_author(ss, "b")
     assert [s.extras["author"] for s in held] == ["b", "b"] and len(kept) == 3
-    kept, held = real.holdout_author(ss, ["a", "c"])
+    kept, held = registry.holdout_author(ss, ["a", "c"])
     assert len(held) == 3
-    k1, h1 = real.holdout_fraction(ss * 20, 0.3)
-    k2, h2 = real.holdout_fraction(ss * 20, 0.3)
+    k1, h1 = registry.holdout_fraction(ss * 20, 0.3)
+    k2, h2 = registry.holdout_fraction(ss * 20, 0.3)
     assert [s.path for s in h1] == [s.path for s in h2]
 
 
@@ -293,9 +309,9 @@ def test_holdout_selectors():
 
 @needs_data
 def test_real_asl_letters_valid():
-    ss = real.load_dataset("asl_letters", "valid", load_image=False)
+    ss = registry.load_dataset("asl_letters", "valid", load_image=False)
     assert len(ss) == 144
-    assert {s.label for s in ss} <= set(real.LABEL_SETS["asl_letters"])
+    assert {s.label for s in ss} <= set(catalog.LABEL_SETS["asl_letters"])
     assert all(s.label_set == "asl_letters" and len(s.boxes) >= 1 for s in ss)
     with_kp = [s for s in ss if s.keypoint_source == "mediapipe"]
     assert len(with_kp) > 100
@@ -311,7 +327,7 @@ def test_real_asl_letters_valid():
 
 @needs_data
 def test_real_image_sizes_match_pseudo_labels():
-    ss = real.load_dataset("sign_language_digits", "valid")[:20]
+    ss = registry.load_dataset("sign_language_digits", "valid")[:20]
     for s in ss:
         assert s.image.shape[:2] == (100, 100)
         if s.num_hands:
@@ -320,8 +336,8 @@ def test_real_image_sizes_match_pseudo_labels():
 
 @needs_data
 def test_real_hand_keypoints_gt_in_mediapipe_order():
-    ss = real.load_dataset("hand_keypoints_gt", load_image=False)
-    assert {s.extras["split"] for s in ss} == set(real.DATASET_INFO["hand_keypoints_gt"].splits)
+    ss = registry.load_dataset("hand_keypoints_gt", load_image=False)
+    assert {s.extras["split"] for s in ss} == set(catalog.DATASET_INFO["hand_keypoints_gt"].splits)
     # in every subset, each finger's second joint (PIP) is farther from the wrist than
     # its base (MCP); a tips-first order (RHD, InterHand files) fails this
     for sub in ("freihand", "rhd", "interhand2.6m", "panoptic", "coco"):
@@ -339,27 +355,27 @@ def test_real_hand_keypoints_gt_in_mediapipe_order():
 @needs_data
 def test_real_gesture_csv_authors_and_labels():
     with pytest.warns(UserWarning, match="zoo_gabesf"):
-        ss = real.load_dataset("gesture_keypoints_csv")
+        ss = registry.load_dataset("gesture_keypoints_csv")
     by = {}
     for s in ss:
         by.setdefault(s.extras["author"], set()).add((s.label_set, s.label))
     assert {l for _, l in by["kinivi"]} == {"ok"}  # the rest duplicates Kazuhito00
     assert {l for _, l in by["Kazuhito00"]} == {"open_palm", "fist", "point"}
     assert {ls for ls, _ in by["DiaboloKiat"]} == {"number_signs"}
-    kept, held = real.holdout_author(ss, "AladdinT")
+    kept, held = registry.holdout_author(ss, "AladdinT")
     assert len(held) == 2539 and all(s.extras["author"] != "AladdinT" for s in kept)
-    only = real.load_dataset("gesture_keypoints_csv", "Kazuhito00")
+    only = registry.load_dataset("gesture_keypoints_csv", "Kazuhito00")
     assert len(only) == 4450
 
 
 @needs_data
 def test_real_other_sets_small_checks():
-    ss = real.load_dataset("asl_alphabet_subset", "test", load_image=False)
+    ss = registry.load_dataset("asl_alphabet_subset", "test", load_image=False)
     assert len(ss) == 29
     assert {s.label for s in ss if s.label_set == "asl_alphabet_extra"} == {"del", "nothing", "space"}
-    two = real.load_dataset("asl_two_signers", load_image=False)
-    assert {s.label for s in two} <= set(real.LABEL_SETS["asl_letters"]) - {"J", "Z"}
+    two = registry.load_dataset("asl_two_signers", load_image=False)
+    assert {s.label for s in two} <= set(catalog.LABEL_SETS["asl_letters"]) - {"J", "Z"}
     assert all(s.extras["signer"] == "jack" for s in two)
-    tr = {s.path for s in real.load_dataset("sign_language_digits", "train", load_image=False)}
-    va = {s.path for s in real.load_dataset("sign_language_digits", "valid", load_image=False)}
+    tr = {s.path for s in registry.load_dataset("sign_language_digits", "train", load_image=False)}
+    va = {s.path for s in registry.load_dataset("sign_language_digits", "valid", load_image=False)}
     assert tr and va and not (tr & va)

@@ -41,9 +41,9 @@ def test_faces_near_hands_are_dropped_and_the_file_reads_as_hard_negatives(monke
               "b.jpg": _sample("b.jpg", [_hand(105, 110, 20)]),  # hand over the mouth
               "c.jpg": _sample("c.jpg", [_hand(145, 70, 20)])}   # hand beside the head: face kept, head box not
     face = [100.0, 80.0, 140.0, 120.0]
-    from handsdk.train.data import real
+    from handsdk.train.data import registry
 
-    monkeypatch.setattr(real, "load_dataset", lambda name, split, root, **kw: list(frames.values()))
+    monkeypatch.setattr(registry, "load_dataset", lambda name, split, root, **kw: list(frames.values()))
     monkeypatch.setattr(F.Path, "is_file", lambda self: True)
     monkeypatch.setattr(F, "run_cascades", lambda paths, **kw: {p: [face] for p in paths})
     res = F.mine_faces(["webcam_finger_counts/train"], log=lambda *a: None)

@@ -4,7 +4,7 @@ import pytest
 
 from handsdk.keypoints import batch_keypoint_features
 from handsdk.train.data import gestures as G
-from handsdk.train.data import real
+from handsdk.train.data import catalog, real
 from handsdk.train import gesture_eval as E
 from handsdk.train.data.sources import TOY_GESTURES, toy_hand
 
@@ -85,7 +85,7 @@ def test_mapping_tables_name_only_known_commands():
     assert set(G.CSV_COMMANDS) == {a.replace("zoo_", "") for a in G.CSV_COMMANDS}
 
 
-@pytest.mark.skipif(not real.has_data(None, "gesture_keypoints_csv"), reason="needs ../shared/data")
+@pytest.mark.skipif(not catalog.has_data(None, "gesture_keypoints_csv"), reason="needs ../shared/data")
 def test_csv_mapping_keys_exist_in_each_authors_labels():
     for author, table in G.CSV_COMMANDS.items():
         ss = real.gesture_keypoints_csv(author, on_bad_row="skip")
@@ -95,7 +95,7 @@ def test_csv_mapping_keys_exist_in_each_authors_labels():
         assert len(rows) and set(rows.labels) <= set(G.COMMAND_LABELS)
 
 
-@pytest.mark.skipif(not real.has_data(None, "webcam_signs"), reason="needs ../shared/data")
+@pytest.mark.skipif(not catalog.has_data(None, "webcam_signs"), reason="needs ../shared/data")
 def test_photo_rows_use_the_per_hand_labels_and_agree_with_the_pose():
     rows = G.photo_rows("webcam_signs")
     assert len(rows) > 50 and set(rows.labels) <= {"open_palm", "fist", "thumbs_up", "i_love_you"}

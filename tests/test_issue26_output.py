@@ -74,7 +74,7 @@ def test_the_shared_datas_malformed_csv_row_is_no_warning_in_the_cli(tmp_path):
     csv = tmp_path / "keypoint.csv"
     csv.write_text(f"{row}\n{row},0.5,0.5\n{row}\n")
     code = ("import warnings\n"
-            "from handsdk.train.data.real import read_landmark_csv\n"
+            "from handsdk.train.data.formats import read_landmark_csv\n"
             "{quiet}"
             f"n = len(read_landmark_csv({str(csv)!r}, on_bad_row='warn'))\n"
             "warnings.warn('a warning the user should see')\n"

@@ -70,13 +70,13 @@ def test_every_copy_uses_the_one_lookup(layout, monkeypatch):
     """The training readers, the training config and the tests' fixture agree."""
     from conftest import shared_data_root
     from handsdk.train import config as C
-    from handsdk.train.data import real
+    from handsdk.train.data import catalog
 
-    monkeypatch.setattr(real, "_repo_root", lambda: layout["tmp"] / "repo" / "checkout")
+    monkeypatch.setattr(catalog, "_repo_root", lambda: layout["tmp"] / "repo" / "checkout")
     want = layout["cwd_data"].resolve()
-    assert real.data_root() == want and C.data_root() == want and shared_data_root() == want
+    assert catalog.data_root() == want and C.data_root() == want and shared_data_root() == want
     monkeypatch.setenv("HANDSDK_DATA", str(layout["repo_data"]))
-    assert real.data_root() == C.data_root() == shared_data_root() == layout["repo_data"]
+    assert catalog.data_root() == C.data_root() == shared_data_root() == layout["repo_data"]
 
 
 def test_paths_is_runtime_safe():

@@ -15,7 +15,8 @@ from handsdk.tools.bench_metrics import scene_rows
 from handsdk.tools.bench_report import format_text, worst_frames_png
 from handsdk import metrics as M
 from handsdk.train.data import mining, scenes
-from handsdk.train.data import real
+from handsdk.train.data import catalog, registry
+from handsdk.train.data.formats import DataFormatError
 from handsdk.train.data.sample import Sample
 from handsdk.train.models.detector.examples import detector_pool
 from handsdk.train.models.pose.examples import pose_pool
@@ -78,7 +79,7 @@ def scene_root(tmp_path):
 
 
 def test_voc_scene_reader_labels_every_hand_and_missed_boxes(scene_root):
-    ss = real.load_dataset("webcam_finger_counts", "valid", scene_root)
+    ss = registry.load_dataset("webcam_finger_counts", "valid", scene_root)
     assert [s.extras["relpath"] for s in ss] == ["valid/images/a.jpg", "valid/images/b.jpg"]
     a, b = ss
     assert a.keypoints.shape == (2, 21, 3) and a.keypoint_source == "mediapipe"
@@ -89,14 +90,14 @@ def test_voc_scene_reader_labels_every_hand_and_missed_boxes(scene_root):
     assert len(a.extras["missed_boxes"]) == 0 and not scenes.has_unlabelled_hand(a)
     assert len(b.keypoints) == 0 and scenes.has_unlabelled_hand(b)
     with pytest.raises(ValueError, match="splits"):
-        real.load_dataset("webcam_finger_counts", "test", scene_root)
+        registry.load_dataset("webcam_finger_counts", "test", scene_root)
 
 
 def test_flat_yolo_and_oriented_boxes(scene_root):
-    (c,) = real.load_dataset("isl_phone", None, scene_root)
+    (c,) = registry.load_dataset("isl_phone", None, scene_root)
     np.testing.assert_allclose(c.extras["human_boxes"], [[20, 30, 140, 90]], atol=1e-3)
     assert c.label == "i_love_you" and c.extras["hand_labels"] == ["i_love_you", "i_love_you"]
-    (e,) = real.load_dataset("closeup_open_hands", "train", scene_root)
+    (e,) = registry.load_dataset("closeup_open_hands", "train", scene_root)
     np.testing.assert_allclose(e.extras["human_boxes"], [[40, 30, 120, 90]], atol=1e-3)
     assert scenes.has_unlabelled_hand(e)  # no pseudo-label record: the box is a missed hand
 
@@ -104,8 +105,8 @@ def test_flat_yolo_and_oriented_boxes(scene_root):
 def test_malformed_voc_names_the_file(scene_root):
     bad = scene_root / "webcam_finger_counts" / "valid" / "labels" / "a.xml"
     bad.write_text("<annotation><object>")
-    with pytest.raises(real.DataFormatError, match="a.xml"):
-        real.load_dataset("webcam_finger_counts", "valid", scene_root)
+    with pytest.raises(DataFormatError, match="a.xml"):
+        registry.load_dataset("webcam_finger_counts", "valid", scene_root)
 
 
 def test_scene_labels_and_licences():
@@ -113,9 +114,9 @@ def test_scene_labels_and_licences():
     assert scenes.map_scene_label("closeup_finger_counts", "five") == "5"
     assert scenes.map_scene_label("webcam_signs", "I Love you") == "i_love_you"
     assert scenes.map_scene_label("webcam_signs", "thank you") == "thanks"
-    assert not real.DATASET_INFO["asl_signers_studio"].shippable
-    assert "asl_signers_studio" not in real.shippable_datasets()
-    assert {"webcam_finger_counts", "webcam_signs", "ksl_signers", "driver_cam"} <= set(real.shippable_datasets())
+    assert not catalog.DATASET_INFO["asl_signers_studio"].shippable
+    assert "asl_signers_studio" not in catalog.shippable_datasets()
+    assert {"webcam_finger_counts", "webcam_signs", "ksl_signers", "driver_cam"} <= set(catalog.shippable_datasets())
 
 
 def test_scene_counts_found_and_false():
@@ -273,9 +274,9 @@ def test_pose_pool_hard_negatives_have_presence_zero_and_a_skeleton():
     assert ((pool["keypoints"][neg][..., 2] >= 0).all(axis=1)).sum() >= 5
 
 
-@pytest.mark.skipif(not real.has_data(None, "webcam_finger_counts"), reason="webcam_finger_counts is absent")
+@pytest.mark.skipif(not catalog.has_data(None, "webcam_finger_counts"), reason="webcam_finger_counts is absent")
 def test_real_webcam_finger_counts_valid_sessions():
-    ss = real.load_dataset("webcam_finger_counts", "valid", load_image=False)
+    ss = registry.load_dataset("webcam_finger_counts", "valid", load_image=False)
     assert len(ss) == 226
     assert all(s.extras["human_boxes"] is not None for s in ss)
     boxed = sum(len(s.extras["human_boxes"]) for s in ss)

@@ -57,7 +57,7 @@ def test_data_teacher_keeps_frames_whose_boxed_hands_mediapipe_missed(tmp_path, 
     from pose training (it would teach "no hand here"); with the teacher's
     keypoints for that box it trains, with the teacher's hand."""
     from handsdk.train.config import config_from_dict
-    from handsdk.train.data import real
+    from handsdk.train.data import registry
     from handsdk.train.trainer import TaskData
 
     def frames():
@@ -68,7 +68,7 @@ def test_data_teacher_keeps_frames_whose_boxed_hands_mediapipe_missed(tmp_path, 
             s.extras["missed_boxes"] = np.asarray(T.unlabelled_boxes(s) if s is b else [], np.float32).reshape(-1, 4)
         return [a, b]
 
-    monkeypatch.setattr(real, "load_dataset", lambda *a, **k: frames())
+    monkeypatch.setattr(registry, "load_dataset", lambda *a, **k: frames())
     f = tmp_path / "t.json"
     f.write_text(json.dumps({"hands": {"webcam_x/train/images/b.jpg": [
         {"keypoints": _hand(100, 25).tolist(), "handedness": "Right", "score": 0.99, "box": [100, 20, 140, 70]}]}}))
@@ -87,11 +87,12 @@ def test_the_teacher_reproduces_mediapipes_pseudo_labels_from_a_box():
     from handsdk.keypoints import keypoints_box
     from handsdk.paths import data_root
     from handsdk.tools.mediapipe_env import anchors_dir
-    from handsdk.train.data import real
+    from handsdk.train.data import registry
+    from handsdk.train.data.formats import ensure_image
 
     try:
         model = anchors_dir(None) / T.MODEL_FILE
-        ss = real.load_dataset("webcam_finger_counts", "valid", data_root(), load_image=False)
+        ss = registry.load_dataset("webcam_finger_counts", "valid", data_root(), load_image=False)
     except (FileNotFoundError, OSError, KeyError) as e:
         pytest.skip(f"shared data or anchors absent: {e}")
     if not model.is_file():
@@ -99,7 +100,7 @@ def test_the_teacher_reproduces_mediapipes_pseudo_labels_from_a_box():
     t = T.Teacher(model)
     errs, right = [], []
     for s in [s for s in ss if len(s.keypoints)][:12]:
-        real.ensure_image(s)
+        ensure_image(s)
         kp, hd = s.keypoints[0], s.handedness[0]
         kb = keypoints_box(kp[:, :2])
         side = max(kb[2] - kb[0], kb[3] - kb[1])

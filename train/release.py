@@ -194,7 +194,9 @@ def evaluation_samples(name: str, split, root=None, limit: int = 300):
     spread over the set (its files are sorted by class: the first N would be a
     few letters), only the chosen images decoded; None when the set is absent."""
     from handsdk.tools.bench_samples import spread
-    from handsdk.train.data.real import ensure_image, has_data, load_dataset
+    from handsdk.train.data.catalog import has_data
+    from handsdk.train.data.formats import ensure_image
+    from handsdk.train.data.registry import load_dataset
     from handsdk.train.data.sample import split_view
 
     base, view = split_view(name)
@@ -336,7 +338,7 @@ def data_credits(training_data, data_root=None) -> dict:
     ``training_data`` (``real:<set>/<split>``, ``pipeline:<set>``,
     ``gestures:commands`` = its mapped sources): the credit that CC BY and
     MIT data need, from ``DATASET_INFO`` and the set's SOURCE.txt."""
-    from handsdk.train.data.real import DATASET_INFO, data_root as _root
+    from handsdk.train.data.catalog import DATASET_INFO, data_root as _root
 
     names = set()
     for t in training_data:

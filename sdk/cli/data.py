@@ -23,7 +23,8 @@ def _fail(msg: str, code: int = 1):
 def list_cmd(data_root: Optional[Path] = typer.Option(None, "--data-root", help="real-data root "
                                                       "(default: $HANDSDK_DATA or ../shared/data)")):
     """Which real datasets are present, with licence and whether shipped models may use them."""
-    from handsdk.train.data.real import DATASET_INFO, data_root as _root, list_datasets
+    from handsdk.train.data.catalog import DATASET_INFO, data_root as _root
+    from handsdk.train.data.registry import list_datasets
 
     try:
         root = _root(data_root)
@@ -47,7 +48,8 @@ def _load_preview_samples(source: str, n: int, seed: int, data_root, split):
         except ImportError as e:
             _fail(f"no synthetic renderer available: {e}")
         return [src.sample(rng) for _ in range(n)]
-    from handsdk.train.data.real import DATASETS, ensure_image, load_dataset
+    from handsdk.train.data.formats import ensure_image
+    from handsdk.train.data.registry import DATASETS, load_dataset
 
     name = source.split(":", 1)[0]
     if name not in DATASETS and not Path(source).expanduser().is_dir():

@@ -80,7 +80,8 @@ def select_samples(sets, root=None, limit: int | None = 100, log: Callable[[str]
     ending in ``~W:H`` (``asl_signers_studio~4:3``) with its frames shown at
     that aspect (:func:`handsdk.train.data.sample.aspect_view`: a set stored
     stretched, as its camera saw it)."""
-    from handsdk.train.data.real import ensure_image, load_dataset
+    from handsdk.train.data.formats import ensure_image
+    from handsdk.train.data.registry import load_dataset
     from handsdk.train.data.sample import split_view
 
     chosen, skipped = {}, {}

@@ -35,7 +35,7 @@ def _gesture_map(bundle_sets: dict, label_set: str | None, data_labels=()) -> st
             return alias
     want = set(data_labels)
     try:
-        from handsdk.train.data.real import LABEL_SETS
+        from handsdk.train.data.catalog import LABEL_SETS
 
         want |= set(LABEL_SETS.get(label_set, ()))
     except ImportError:  # pragma: no cover - train package absent

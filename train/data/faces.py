@@ -60,13 +60,13 @@ def run_cascades(paths, *, venv=None, install: bool = True, min_size: int = 16, 
 
 def mine_faces(sets=DEFAULT_SETS, *, root=None, venv=None, install: bool = True, log=print) -> dict:
     """The hard-negative file's content: faces far from every known hand."""
-    from handsdk.train.data import real
+    from handsdk.train.data import registry
 
     t0 = time.time()
     samples = []
     for spec in sets:
         name, _, split = spec.partition("/")
-        got = [s for s in real.load_dataset(name, split or None, root, load_image=False)  # (the worker reads them)
+        got = [s for s in registry.load_dataset(name, split or None, root, load_image=False)  # (the worker reads them)
                if s.path and Path(s.path).is_file()]
         log(f"  {spec}: {len(got)} frames")
         samples += got

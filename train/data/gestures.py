@@ -215,12 +215,12 @@ def csv_rows(author: str, root=None) -> GestureRows:
 
 def photo_rows(name: str, root=None, *, check: bool = True) -> GestureRows:
     """Every labelled MediaPipe hand of a photo set, mapped (see module doc)."""
-    from . import real
+    from .registry import load_dataset
 
     kps, hands, labs, raws, paths = [], [], [], [], []
     if name in ("asl_letters", "sign_language_digits"):
         table = ASL_COMMANDS if name == "asl_letters" else DIGIT_COMMANDS
-        for s in real.load_dataset(name, None, root, load_image=False):
+        for s in load_dataset(name, None, root, load_image=False):
             if s.label in table and len(s.keypoints):
                 kps.append(s.keypoints[0])
                 hands.append(s.handedness[0] if s.handedness else None)
@@ -229,7 +229,7 @@ def photo_rows(name: str, root=None, *, check: bool = True) -> GestureRows:
                 paths.append(s.path)
     else:
         table = SCENE_COMMANDS[name]
-        for s in real.load_dataset(name, None, root, load_image=False):
+        for s in load_dataset(name, None, root, load_image=False):
             for k, h, lab in zip(s.keypoints, s.handedness, s.extras.get("hand_labels") or []):
                 if lab in table:
                     kps.append(k)
@@ -273,10 +273,10 @@ def command_rows(sources=ALL_SOURCES, root=None, *, check: bool = True) -> Gestu
 def letter_rows(dataset: str, split=None, root=None) -> GestureRows:
     """ASL letter hands (one per image, MediaPipe keypoints) of ``dataset``
     (asl_letters, asl_two_signers, asl_alphabet_subset), J and Z dropped."""
-    from . import real
+    from .registry import load_dataset
 
     kps, hands, labs, paths = [], [], [], []
-    for s in real.load_dataset(dataset, split, root, load_image=False):
+    for s in load_dataset(dataset, split, root, load_image=False):
         if s.label and len(s.label) == 1 and s.label not in "JZ" and len(s.keypoints):
             kps.append(s.keypoints[0])
             hands.append(s.handedness[0] if s.handedness else None)
@@ -312,7 +312,8 @@ def match_pipeline(mp: GestureRows, name: str, split, bundle, root=None, *, min_
     from handsdk.boxes import box_iou
     from handsdk.keypoints import keypoints_box
 
-    from . import real
+    from .formats import load_image
+    from .registry import load_dataset
 
     bundle = Path(bundle)
     digest = hashlib.sha256(bundle.read_bytes()).hexdigest()[:16]
@@ -325,10 +326,10 @@ def match_pipeline(mp: GestureRows, name: str, split, bundle, root=None, *, min_
         found = {}
         rec = GestureRecognizer(GestureRecognizerOptions(bundle=str(bundle), color_order="RGB", max_hands=2))
         try:
-            for smp in real.load_dataset(name, split, root, load_image=False):
+            for smp in load_dataset(name, split, root, load_image=False):
                 if not len(smp.keypoints):
                     continue
-                img = real.load_image(smp.path)
+                img = load_image(smp.path)
                 res = rec.recognize(img)
                 found[smp.path] = [{"kp": np.asarray(h.keypoints[:, :2]).round(2).tolist(),
                                     "hand": h.handedness.name} for h in res.hands]

@@ -50,7 +50,7 @@ def mine(bundle, sets=DEFAULT_SETS, *, root=None, max_hands: int = 4, min_score:
          progress=print) -> dict:
     """{image path: [box, ...]} of the bundle detector's boxes on no hand."""
     from handsdk.stages import HandDetector
-    from handsdk.train.data import real
+    from handsdk.train.data import registry
 
     det = HandDetector(str(bundle), max_hands=max_hands, min_score=min_score, color_order="RGB")
     out: dict[str, list] = {}
@@ -58,7 +58,7 @@ def mine(bundle, sets=DEFAULT_SETS, *, root=None, max_hands: int = 4, min_score:
     t0 = time.time()
     for spec in sets:
         name, _, split = spec.partition("/")
-        samples = real.load_dataset(name, split or None, root)
+        samples = registry.load_dataset(name, split or None, root)
         for s in samples:
             if s.image is None:
                 continue

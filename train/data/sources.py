@@ -9,7 +9,7 @@ Sources (``SourceConfig.name``):
 * ``toy``: tiny generated hands (a stick hand drawn with OpenCV), no other
   dependency: used by the tests and smoke configs;
 * ``synth``: the synthetic renderer ``handsdk.train.synth.render_scene``;
-* ``real:<set>[/<split>]``: a shared real set via ``handsdk.train.data.real``;
+* ``real:<set>[/<split>]``: a shared real set via ``handsdk.train.data.registry``;
 * ``csv:<folder>``: gesture keypoint CSVs via ``handsdk.train.data.real``;
 * ``gestures:commands``: one-hand command keypoints of every real source
   (CSV authors and photo sets) mapped onto the commands set by pose, resampled
@@ -149,7 +149,7 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
         if not bundle:
             raise ValueError(f"source {name!r} needs a bundle to run: set data.pipeline (or the source's "
                              f"options.bundle) to a .handsdk file with a detector and a landmarker")
-        from handsdk.train.data import real
+        from handsdk.train.data import registry
 
         set_name, _, split = name[9:].partition("/")
         if set_name == "synth":  # rendered gestures (e.g. commands), images at camera-like size
@@ -158,7 +158,7 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
                                    task="gesture", size=opts["size"])
             yield from pipeline_keypoints([s for s in rendered if s.label is not None], bundle)
             return
-        samples = list(real.load_dataset(set_name, split or None, root, **opts))
+        samples = list(registry.load_dataset(set_name, split or None, root, **opts))
         samples = [s for s in samples if s.label is not None]
         order = rng.permutation(len(samples))[:count]
         yield from pipeline_keypoints([samples[int(i)] for i in order], bundle)
@@ -201,11 +201,12 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
             yield smp
         return
     if name.startswith("real:"):
-        from handsdk.train.data import real  # the readers (helper "data")
+        from handsdk.train.data import registry
+        from handsdk.train.data.formats import ensure_image
 
         set_name, _, split = name[5:].partition("/")
         need_kp = bool(opts.pop("require_keypoints", task != "detector_eval"))
-        samples = list(real.load_dataset(set_name, split or None, root, **opts))
+        samples = list(registry.load_dataset(set_name, split or None, root, **opts))
         order = rng.permutation(len(samples))
         n = 0
         for i in order:
@@ -219,8 +220,8 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
             mb = smp.extras.get("missed_boxes")
             if need_kp and task in ("detector", "pose") and mb is not None and len(mb):
                 continue  # people drew a hand MediaPipe did not label: it would train as background
-            if smp.image is None and getattr(real, "ensure_image", None) and smp.path and task != "gesture":
-                smp = real.ensure_image(smp)
+            if smp.image is None and smp.path and task != "gesture":
+                smp = ensure_image(smp)
             yield smp
             n += 1
             if n >= count:
@@ -253,7 +254,7 @@ def pipeline_keypoints(samples, bundle) -> list[Sample]:
 
     from handsdk import GestureRecognizer, GestureRecognizerOptions
     from handsdk.stages import HandLandmarker
-    from handsdk.train.data.real import ensure_image
+    from handsdk.train.data.formats import ensure_image
 
     bundle = Path(bundle)
     if not bundle.is_file():

@@ -127,7 +127,8 @@ def unlabelled_boxes(sample) -> list:
 def label_sets(sets=DEFAULT_SETS, *, anchors=None, root=None, min_score: float = 0.9, progress=print) -> dict:
     """Teacher keypoints of every unlabelled human box in ``sets``."""
     from handsdk.tools.mediapipe_env import anchors_dir
-    from handsdk.train.data import real
+    from handsdk.train.data import registry
+    from handsdk.train.data.formats import ensure_image
 
     teacher = Teacher(Path(anchors_dir(anchors)) / MODEL_FILE)
     hands: dict[str, list] = {}
@@ -135,12 +136,12 @@ def label_sets(sets=DEFAULT_SETS, *, anchors=None, root=None, min_score: float =
     t0 = time.time()
     for spec in sets:
         name, _, split = spec.partition("/")
-        ss = real.load_dataset(name, split or None, root, load_image=False)
+        ss = registry.load_dataset(name, split or None, root, load_image=False)
         for s in ss:
             boxes = unlabelled_boxes(s)
             if not boxes:
                 continue
-            real.ensure_image(s)
+            ensure_image(s)
             if s.image is None:
                 continue
             for b in boxes:
@@ -194,11 +195,11 @@ def merge(samples, hands: dict) -> int:
         s.handedness = list(s.handedness) + [h["handedness"] for h in extra]
         s.extras["teacher_hands"] = len(extra)
         if s.extras.get("missed_boxes") is not None:  # the boxed hands the teacher labelled are no longer missed
-            from handsdk.train.data.scenes import _inside_fraction
+            from handsdk.train.data.formats import inside_fraction
 
             s.extras["missed_boxes"] = np.asarray(
                 [b for b in np.asarray(s.extras["missed_boxes"], np.float32).reshape(-1, 4)
-                 if not any(_inside_fraction(k, b, 0.15) >= 0.6 for k in kps)], np.float32).reshape(-1, 4)
+                 if not any(inside_fraction(k, b, 0.15) >= 0.6 for k in kps)], np.float32).reshape(-1, 4)
         n += len(extra)
     return n
 

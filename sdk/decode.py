@@ -31,7 +31,7 @@ class DetectorDecoding:
     min_size_frac: float = 0.04  # a hand's box side at least this of the map's larger side
     pad: float = 0.15  # box padding, a fraction of its side
     #: a box taller or wider than this fraction of the frame is looked at again
-    #: at the model's full resolution (:meth:`handsdk.stages.HandDetector.zoom`):
+    #: at the model's full resolution (:meth:`handsdk.looking.LookPolicy.detections`):
     #: the map of a person in view can join hands, face and chest in one blob;
     #: 0 turns it off. Not a :func:`skeleton_to_boxes` argument.
     zoom_above: float = 0.0

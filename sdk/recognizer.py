@@ -18,7 +18,7 @@ import os
 import threading
 import time
 import weakref
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -28,6 +28,7 @@ from .bundle import THRESHOLD_DEFAULTS, Bundle, _check_thresholds, load_bundle
 from .decode import check_split_aspect, check_zoom_above
 from .image import to_rgb
 from .keypoints import keypoints_box
+from .looking import LookPolicy
 from .results import Category, Hand, RecognitionResult
 from .stages import GestureClassifier, HandDetector, HandLandmarker, _bundle, hand_box
 from .motion import MotionClassifier, MotionHistory, is_motion_entry
@@ -84,13 +85,6 @@ def _timestamp(v) -> int:
 
 class ColorOrderWarning(UserWarning):
     """A frame's colour order was assumed (``color_order`` not given)."""
-
-
-#: a big or wide detector box (``zoom_above``, ``split_aspect``) whose landmarks
-#: have at least this presence is not looked at again: nothing found inside
-#: could be surer (an int8 landmarker saturates at 0.996), and close-ups, whose
-#: hand fills the frame, pay nothing for it
-LOOK_AGAIN_BELOW = 0.99
 
 
 @dataclass(frozen=True)
@@ -300,12 +294,13 @@ class GestureRecognizer:
                  else th.get("min_tracking_presence", self.min_presence))
         self.min_gesture = (o.min_gesture_score if o.min_gesture_score is not None
                             else th.get("min_gesture_score", THRESHOLD_DEFAULTS["min_gesture_score"]))
+        #: where to look for hands: zoomed and split boxes, upright new-hand crops, tracked crops
+        self.look = LookPolicy.from_bundle(self.bundle, zoom_above=o.zoom_above, split_aspect=o.split_aspect)
         self.detector = HandDetector(self.bundle, num_threads=o.num_threads, backend=o.backend,
                                      max_hands=o.max_hands, min_score=o.min_detection_score,
-                                     color_order=o.color_order, zoom_above=o.zoom_above,
-                                     split_aspect=o.split_aspect)
+                                     color_order=o.color_order)
         self.landmarker = HandLandmarker(self.bundle, num_threads=o.num_threads, backend=o.backend,
-                                         color_order=o.color_order)
+                                         color_order=o.color_order, look=self.look)
         sets = o.gesture_sets or tuple(self.bundle.gesture_sets)
         unknown = [s for s in sets if s not in self.bundle.gesture_sets]
         if unknown:
@@ -559,56 +554,12 @@ class GestureRecognizer:
         o = self.options
         return OneEuroFilter(o.smoothing_min_cutoff, o.smoothing_beta, o.smoothing_d_cutoff)
 
-    def _detect(self, rgb, timings, landmark):
-        t = time.perf_counter()
-        det = self.detector.detect_rgb(rgb)
-        timings["detect"] += (time.perf_counter() - t) * 1000
-        self.detector_runs += 1
-        d = self.detector
-        if not any(d.is_large(b, rgb.shape) or d.is_wide(b) for b in det.boxes):
-            return det
-        # a big box may be a person in view (hands, face and chest in one blob), a
-        # wide one two hands side by side: unless the landmarker is sure of the box,
-        # look again (zoom in, split it) and keep what it is surer is a hand
-        keep, out = [], det  # (box, score, mass); the maps the landmarker cuts crops from
-        for b, s, m in zip(det.boxes, det.scores, det.masses):
-            large, wide = d.is_large(b, rgb.shape), d.is_wide(b)
-            # (the tracker reuses these landmarks when the box stays)
-            sure = landmark(b, detection=out).presence if large or wide else 1.0
-            if sure < LOOK_AGAIN_BELOW and large:
-                t = time.perf_counter()
-                sub = d.zoom(rgb, b)
-                timings["detect"] += (time.perf_counter() - t) * 1000
-                self.detector_runs += 1
-                if len(sub.boxes):
-                    zoomed = out.with_zoomed(sub)
-                    if max(landmark(sb, detection=zoomed).presence for sb in sub.boxes) > sure:
-                        keep += list(zip(sub.boxes, sub.scores, sub.masses))
-                        out = zoomed
-                        continue
-            if sure < self.min_presence and wide:  # (one that passes stays whole, as the tracker would join it)
-                halves = d.halves(b)
-                if max(landmark(h, detection=out).presence for h in halves) > sure:
-                    keep += [(h, s, m / 2) for h in halves]
-                    continue
-            keep.append((b, s, m))
-        return replace(out, boxes=np.array([k[0] for k in keep], np.float32).reshape(-1, 4),
-                       scores=np.array([k[1] for k in keep], np.float32),
-                       masses=np.array([k[2] for k in keep], np.float32))
-
-    def _process(self, rgb: np.ndarray, ts) -> RecognitionResult:
-        """One frame: the tracker finds the hands (:mod:`handsdk.tracking`),
-        then each is smoothed, classified and reported."""
-        o = self.options
-        tracking = o.running_mode is not RunningMode.IMAGE
-        smoothing = tracking and o.smoothing and ts is not None
-        timings = {"detect": 0.0, "landmark": 0.0, "gesture": 0.0}
-        if self.motion_classifiers and tracking:
-            timings["motion"] = 0.0
-        t_start = time.perf_counter()
-        h, w = rgb.shape[:2]
-
-        seen = {}  # landmarks of a detection box, computed once per frame (zoom and tracker share them)
+    def _stages_on(self, rgb: np.ndarray, timings: dict):
+        """``(landmark, detect)``: the landmarker and the detector on this frame,
+        timed into ``timings`` (:data:`handsdk.tracking.Landmark`,
+        :data:`handsdk.looking.Detect`). A new hand's landmarks in a detection
+        box are computed once per frame (the look again and the tracker share them)."""
+        seen = {}
 
         def landmark(box, detection=None, prior_keypoints=None, rotation=None):
             key = None
@@ -624,8 +575,31 @@ class GestureRecognizer:
                 seen[key] = lm
             return lm
 
-        found = self._tracker.step(landmark, lambda: self._detect(rgb, timings, landmark), tracking=tracking,
-                                   align=self.landmarker.align)
+        def detect(region=None):
+            t = time.perf_counter()
+            det = self.detector.detect_rgb(rgb, region=region)
+            timings["detect"] += (time.perf_counter() - t) * 1000
+            self.detector_runs += 1
+            return det
+
+        return landmark, detect
+
+    def _process(self, rgb: np.ndarray, ts) -> RecognitionResult:
+        """One frame: the tracker finds the hands (:mod:`handsdk.tracking`),
+        then each is smoothed, classified and reported."""
+        o = self.options
+        tracking = o.running_mode is not RunningMode.IMAGE
+        smoothing = tracking and o.smoothing and ts is not None
+        timings = {"detect": 0.0, "landmark": 0.0, "gesture": 0.0}
+        if self.motion_classifiers and tracking:
+            timings["motion"] = 0.0
+        t_start = time.perf_counter()
+        h, w = rgb.shape[:2]
+
+        landmark, detect = self._stages_on(rgb, timings)
+        look = self.look
+        found = self._tracker.step(landmark, lambda: look.detections(rgb.shape, detect, landmark, self.min_presence),
+                                   tracking=tracking, look=look)
         hands = []
         for f in found:
             lm, track = f.landmarks, f.track

@@ -8,7 +8,8 @@
 * :class:`GestureClassifier`: keypoints -> gesture categories.
 
 Each stage reads how to prepare its input and decode its output from the
-bundle's manifest.
+bundle's manifest; where they look (zoomed and split boxes, upright and
+tracked crops) is :mod:`handsdk.looking`'s to say.
 """
 from __future__ import annotations
 
@@ -18,12 +19,11 @@ import numpy as np
 
 from .backends import open_model
 from .bundle import Bundle, ModelEntry, load_bundle
-from .decode import (LANDMARKER_DECODINGS, DetectorDecoding, anchor_rotation, check_split_aspect,
-                     check_zoom_above, landmarker_keypoints, skeleton_to_boxes)
+from .decode import LANDMARKER_DECODINGS, DetectorDecoding, anchor_rotation, landmarker_keypoints, skeleton_to_boxes
 from .image import apply_affine, crop_matrix, invert_affine, letterbox_matrix, to_rgb, warp
-from .keypoints import aligned_box, keypoint_features, render_skeleton, rotation_from_output
+from .keypoints import keypoint_features, render_skeleton, rotation_from_output
+from .looking import LookPolicy
 from .results import Category
-from .tracking import upright_crop
 
 
 def _bundle(b) -> Bundle:
@@ -70,7 +70,7 @@ class Detection:
     masses: np.ndarray
     skeleton: np.ndarray
     map_to_frame: np.ndarray
-    #: maps of zoomed-in regions (skeleton, map_to_frame) (:meth:`HandDetector.zoom`):
+    #: maps of zoomed-in regions (skeleton, map_to_frame) (:meth:`handsdk.looking.LookPolicy.detections`):
     #: over the frame's map, where they reach
     zoomed: tuple = ()
     #: the detector's anchor maps (h, w, 2: wrist, palm top) when it has them, at
@@ -80,33 +80,21 @@ class Detection:
     anchor_min_peak: float = 0.3
     skeleton_threshold: float = 0.5
 
-    def upright_crop(self, box) -> tuple[np.ndarray, float] | None:
-        """``(box, rotation)`` of an upright landmarker crop of the hand in
-        ``box`` (frame pixels), from the detector alone: the angle its anchors
-        read (:meth:`box_rotation`), and the box that angle gives the hand's
-        skeleton pixels inside ``box`` (:func:`handsdk.keypoints.aligned_box`, as
-        the second pass cuts it from keypoints, so the hand fills the crop as in
-        training). None without anchors or where they give no angle."""
-        if self.anchors is None:  # (a detector without anchors pays nothing here)
-            return None
-        c = self._map_corners(box)
-        rot = self._anchor_rotation(c)
-        if rot is None:
-            return None
-        h, w = self.skeleton.shape[:2]
-        x0, y0 = max(0, int(np.floor(c[0, 0]))), max(0, int(np.floor(c[0, 1])))
-        x1, y1 = min(w, int(np.ceil(c[1, 0]))), min(h, int(np.ceil(c[1, 1])))
-        ys, xs = np.nonzero(self.skeleton[y0:y1, x0:x1] >= self.skeleton_threshold)
-        if len(xs) < 3:
-            return np.asarray(box, np.float32), rot
-        pts = apply_affine(self.map_to_frame, np.stack([xs + x0 + 0.5, ys + y0 + 0.5], 1).astype(np.float64))
-        return aligned_box(pts, rot), rot
-
     def box_rotation(self, box) -> float | None:
         """The angle that turns the hand in ``box`` (frame pixels) upright, read
         from the anchor maps (:func:`handsdk.decode.anchor_rotation`); None
         without anchors or where they show no clear wrist and palm top."""
         return self._anchor_rotation(self._map_corners(box))
+
+    def skeleton_points(self, box) -> np.ndarray:
+        """The centres of the skeleton map's hand pixels (at or above
+        ``skeleton_threshold``) inside ``box`` (frame pixels), (N, 2) in frame pixels."""
+        c = self._map_corners(box)
+        h, w = self.skeleton.shape[:2]
+        x0, y0 = max(0, int(np.floor(c[0, 0]))), max(0, int(np.floor(c[0, 1])))
+        x1, y1 = min(w, int(np.ceil(c[1, 0]))), min(h, int(np.ceil(c[1, 1])))
+        ys, xs = np.nonzero(self.skeleton[y0:y1, x0:x1] >= self.skeleton_threshold)
+        return apply_affine(self.map_to_frame, np.stack([xs + x0 + 0.5, ys + y0 + 0.5], 1).astype(np.float64))
 
     def _map_corners(self, box) -> np.ndarray:
         """``box`` (frame pixels) as (2, 2) corners in skeleton-map pixels."""
@@ -160,8 +148,7 @@ class HandDetector(_Stage):
     role = "detector"
 
     def __init__(self, bundle=None, *, num_threads: int = 2, backend: str = "auto", max_hands: int = 2,
-                 min_score: float | None = None, color_order: str = "BGR", zoom_above: float | None = None,
-                 split_aspect: float | None = None):
+                 min_score: float | None = None, color_order: str = "BGR"):
         super().__init__(bundle, num_threads=num_threads, backend=backend)
         self.spec, self.input_hw, self._mean, self._std = _image_input(self.entry)
         dec = self.entry.decoding
@@ -173,12 +160,6 @@ class HandDetector(_Stage):
         self.min_mass = float(dd.min_mass)
         self.min_size_frac = float(dd.min_size_frac)
         self.pad = float(dd.pad)
-        #: boxes taller or wider than this fraction of the frame may be zoomed into
-        #: (:meth:`zoom`; the recognizer decides, see ``GestureRecognizerOptions.zoom_above``)
-        self.zoom_above = check_zoom_above(dd.zoom_above if zoom_above is None else zoom_above)
-        #: boxes at least this many times as wide as tall may be split in two (:meth:`halves`;
-        #: the recognizer decides)
-        self.split_aspect = check_split_aspect(dd.split_aspect if split_aspect is None else split_aspect)
         self.color_order = color_order
         #: the detector reads where each hand's wrist and palm top are (an ``anchors``
         #: output): a new hand's landmarker crop is then upright from the start
@@ -223,39 +204,6 @@ class HandDetector(_Stage):
     def detect(self, image, color_order: str | None = None) -> Detection:
         return self.detect_rgb(to_rgb(image, color_order or self.color_order))
 
-    def is_large(self, box, frame_hw) -> bool:
-        """Whether ``box`` is taller or wider than ``zoom_above`` of the frame
-        (always False when zooming is off)."""
-        h, w = frame_hw[:2]
-        return self.zoom_above > 0 and (box[3] - box[1] > self.zoom_above * h or box[2] - box[0] > self.zoom_above * w)
-
-    def is_wide(self, box) -> bool:
-        """Whether ``box`` is at least ``split_aspect`` times as wide as tall
-        (always False when splitting is off)."""
-        return self.split_aspect > 0 and box[2] - box[0] >= self.split_aspect * (box[3] - box[1])
-
-    @staticmethod
-    def halves(box) -> list:
-        """The left and right halves of ``box``: two hands side by side (the
-        two-handed signs in front of the chest or the mouth) often come out
-        of the skeleton map as one wide blob."""
-        x0, y0, x1, y1 = (float(v) for v in box)
-        xm = (x0 + x1) / 2
-        return [np.array([x0, y0, xm, y1], np.float32), np.array([xm, y0, x1, y1], np.float32)]
-
-    def zoom(self, rgb: np.ndarray, box, grow: float = 1.2) -> Detection:
-        """The detector again on ``box`` grown by ``grow`` (clipped to the frame),
-        at the model's full resolution. At a frame's scale the skeleton map of a
-        person in view can join two hands, the face and the chest in one blob;
-        seen 2-3x larger, they come apart (what the recognizer then keeps is
-        decided by the landmarker's presence)."""
-        h, w = rgb.shape[:2]
-        b = np.asarray(box, np.float64).reshape(-1)
-        c, half = (b[:2] + b[2:]) / 2, (b[2:] - b[:2]) * grow / 2
-        region = (max(0.0, c[0] - half[0]), max(0.0, c[1] - half[1]), min(float(w), c[0] + half[0]),
-                  min(float(h), c[1] + half[1]))
-        return self.detect_rgb(rgb, region=region)
-
 
 @dataclass(frozen=True)
 class Landmarks:
@@ -268,6 +216,9 @@ class Landmarks:
     #: the rotation (radians, :func:`handsdk.image.crop_matrix`) of the crop the
     #: keypoints come from: the hand's angle as the runtime saw it
     crop_rotation: float = 0.0
+    #: the rotation that would turn the crop's hand upright as the model read it
+    #: (radians, relative to the crop: a ``rotation`` head); None without one
+    read_rotation: float | None = None
 
     @property
     def handedness(self) -> Category:
@@ -286,11 +237,15 @@ def hand_box(keypoints, pad: float = 0.12) -> np.ndarray:
 
 
 class HandLandmarker(_Stage):
-    """21 keypoints of the hand in a box: ``landmark(image, box) -> Landmarks``."""
+    """21 keypoints of the hand in a box: ``landmark(image, box) -> Landmarks``.
+
+    look: where a new hand's crop is (:class:`handsdk.looking.LookPolicy`; None:
+    the bundle's, :meth:`~handsdk.looking.LookPolicy.from_bundle`)."""
 
     role = "landmarker"
 
-    def __init__(self, bundle=None, *, num_threads: int = 2, backend: str = "auto", color_order: str = "BGR"):
+    def __init__(self, bundle=None, *, num_threads: int = 2, backend: str = "auto", color_order: str = "BGR",
+                 look: LookPolicy | None = None):
         super().__init__(bundle, num_threads=num_threads, backend=backend)
         self.spec, hw, self._mean, self._std = _image_input(self.entry)
         if hw[0] != hw[1]:
@@ -304,12 +259,11 @@ class HandLandmarker(_Stage):
         #: human-drawn hand boxes best on asl_letters/valid: mean IoU 0.78 vs 0.61)
         self.box_pad = float(dec.get("box_pad", 0.12))
         self.skeleton_thickness = float(dec.get("skeleton_thickness", 0.02))
-        #: trained on upright crops: a detection is landmarked twice (axis-aligned,
-        #: then rotated upright from the first keypoints); tracking passes the rotation
-        self.align = bool(dec.get("align", False))
+        #: where a new hand's crop is (upright for a landmarker trained on upright crops)
+        self.look = LookPolicy.from_bundle(self.bundle) if look is None else look
         #: the model reads the hand's angle in the crop (``rotation`` output: cos, sin):
-        #: the second pass on a detection is turned by it
-        self.reads_rotation = self.align and "rotation" in self.entry.outputs
+        #: ``Landmarks.read_rotation``
+        self.reads_rotation = "rotation" in self.entry.outputs
         self.decoding = dec.get("type", "keypoints" if "keypoints" in self.entry.outputs else "heatmaps")
         if self.decoding not in LANDMARKER_DECODINGS:
             raise ValueError(f"unknown landmarker decoding {self.decoding!r}")
@@ -318,25 +272,21 @@ class HandLandmarker(_Stage):
     def landmark_rgb(self, rgb: np.ndarray, box, *, detection: Detection | None = None,
                      prior_keypoints=None, rotation: float | None = None) -> Landmarks:
         """Keypoints in ``box`` (frame pixels). ``rotation`` (radians, see
-        :func:`handsdk.image.crop_matrix`): None lets the model decide (an
-        upright-crop model gets a second, rotated pass from its first keypoints)."""
-        if rotation is None and self.align and prior_keypoints is None and detection is not None:
-            up = detection.upright_crop(box)  # a detector that reads the hand's angle: one pass
-            if up is not None:
-                box, rotation = up
-        if rotation is not None or not self.align or prior_keypoints is not None:
-            return self._landmark_once(rgb, box, detection, prior_keypoints, rotation or 0.0)
-        first, out = self._run(rgb, box, detection, None, 0.0)
-        # the angle of the hand in the (axis-aligned) first crop: read by the model's rotation
-        # head when it has one, else from the first keypoints (which lean upright)
-        read = rotation_from_output(out["rotation"].reshape(-1)) if self.reads_rotation else None
-        ab, rot = upright_crop(first.keypoints, box, rotation=read)  # (guarded against collapsed keypoints)
-        return self._landmark_once(rgb, ab, detection, None, rot)
+        :func:`handsdk.image.crop_matrix`) or ``prior_keypoints`` given: one
+        pass on that crop (a tracked hand); else a new hand, in the crop
+        :attr:`look` gives it (:meth:`~handsdk.looking.LookPolicy.new_hand`:
+        an upright-crop model gets an upright crop)."""
+        if rotation is not None or prior_keypoints is not None:
+            return self.landmark_crop(rgb, box, rotation=rotation or 0.0, detection=detection,
+                                      prior_keypoints=prior_keypoints)
+        return self.look.new_hand(box, detection, lambda b, r: self.landmark_crop(rgb, b, rotation=r,
+                                                                                   detection=detection))
 
-    def _landmark_once(self, rgb, box, detection, prior_keypoints, rotation: float) -> Landmarks:
-        return self._run(rgb, box, detection, prior_keypoints, rotation)[0]
-
-    def _run(self, rgb, box, detection, prior_keypoints, rotation: float) -> tuple[Landmarks, dict]:
+    def landmark_crop(self, rgb: np.ndarray, box, *, rotation: float = 0.0, detection: Detection | None = None,
+                      prior_keypoints=None) -> Landmarks:
+        """One pass of the model on the crop of ``box`` turned by ``rotation``;
+        its skeleton input from ``detection``'s map, else drawn from
+        ``prior_keypoints``, else empty."""
         m = crop_matrix(box, self.size, scale=self.crop_scale, rotation=rotation)
         crop = warp(rgb, m, (self.size, self.size))
         feed = {"image": _prepare(crop, self.spec, self._mean, self._std)}
@@ -356,9 +306,11 @@ class HandLandmarker(_Stage):
         kp = np.concatenate([kp_frame, z[:, None]], axis=1).astype(np.float32)
         presence = float(out["presence"].reshape(-1)[0]) if "presence" in out else 1.0
         right = float(out["handedness"].reshape(-1)[0]) if "handedness" in out else 0.5
+        read = rotation_from_output(out["rotation"].reshape(-1)) if self.reads_rotation else None
         corners = apply_affine(invert_affine(m), np.array([[0, 0], [self.size, self.size]], np.float64))
         return Landmarks(keypoints=kp, presence=presence, right_score=right,
-                         crop_box=np.array(corners.reshape(-1), np.float32), crop_rotation=float(rotation)), out
+                         crop_box=np.array(corners.reshape(-1), np.float32), crop_rotation=float(rotation),
+                         read_rotation=read)
 
     def landmark(self, image, box, color_order: str | None = None, **kw) -> Landmarks:
         box = np.asarray(box, np.float32).reshape(-1)

@@ -1,21 +1,14 @@
-"""Hand tracking across frames: the one home of the crop geometry.
+"""Hand tracking across frames.
 
-The recognizer (:class:`handsdk.GestureRecognizer`) runs the stages; this
-module decides *where* they run:
-
-* :class:`Tracker` owns the tracks of a video: it landmarks each tracked hand
-  in the crop its last keypoints give (:func:`next_box`), decides when the
-  detector must run (a track lost, keypoints that collapsed, every
-  ``redetect_interval`` frames), gives detections to the tracks they belong to
-  (same track id), joins detections the detector split in two, merges
-  duplicate tracks of one hand (:func:`same_hand`) and re-anchors crops that
-  shrank on a fresh detection.
-* :func:`upright_crop`: the second, rotated crop of an upright-crop
-  landmarker, with its guard against collapsed keypoints.
-
-The geometry primitives of a hand (:func:`handsdk.keypoints.aligned_box`,
-:func:`handsdk.keypoints.hand_rotation`) stay in :mod:`handsdk.keypoints`.
-numpy only: no model, no OpenCV.
+The recognizer (:class:`handsdk.GestureRecognizer`) runs the stages;
+:class:`Tracker` owns the tracks of a video: it landmarks each tracked hand
+in the crop its last keypoints give (:meth:`handsdk.looking.LookPolicy.next_crop`),
+decides when the detector must run (a track lost, keypoints that collapsed,
+every ``redetect_interval`` frames), gives detections to the tracks they
+belong to (same track id), joins detections the detector split in two,
+merges duplicate tracks of one hand (:func:`same_hand`) and re-anchors crops
+that shrank on a fresh detection. Where to look is :mod:`handsdk.looking`'s
+to say. numpy only: no model, no OpenCV.
 """
 from __future__ import annotations
 
@@ -24,11 +17,11 @@ from typing import Callable
 
 import numpy as np
 
-from .keypoints import aligned_box, hand_rotation, keypoints_box
 from .boxes import box_iou, cover, overlap
+from .keypoints import keypoints_box
+from .looking import LookPolicy
 
-__all__ = ["COLLAPSED", "Found", "Track", "Tracker", "gap", "next_box", "same_hand", "side", "union",
-           "upright_crop"]
+__all__ = ["COLLAPSED", "Found", "Track", "Tracker", "gap", "same_hand", "side", "union"]
 
 #: keypoints that shrank below this fraction of their size when the detector
 #: last ran (or of a detection box around them) collapsed onto part of the
@@ -65,43 +58,6 @@ def same_hand(kp_a, kp_b, box) -> bool:
     s = max(box[2] - box[0], box[3] - box[1])
     d = np.linalg.norm(np.asarray(kp_a)[:, :2].mean(axis=0) - np.asarray(kp_b)[:, :2].mean(axis=0))
     return bool(d < 0.25 * s)
-
-
-def next_box(keypoints, prev_box, max_shrink: float = 0.8, rotation: float = 0.0) -> np.ndarray:
-    """The box to crop the next frame from: the keypoints' box (aligned with
-    ``rotation`` when non-zero), but shrinking by at most ``max_shrink`` per
-    frame (keypoints that drift inwards would otherwise shrink the crop, which
-    makes them drift further), and never below the previous box's size when
-    the keypoints collapsed (below 0.3 of it: a box of the previous size
-    around their mean)."""
-    kb = aligned_box(keypoints, rotation) if rotation else keypoints_box(keypoints)
-    s = max(kb[2] - kb[0], kb[3] - kb[1], 1e-3)
-    prev = max(prev_box[2] - prev_box[0], prev_box[3] - prev_box[1])
-    if s >= max_shrink * prev:
-        return kb
-    c = (kb[:2] + kb[2:]) / 2 if s >= 0.3 * prev else keypoints[:, :2].mean(axis=0)
-    f = max_shrink * prev / s if s >= 0.3 * prev else None
-    if f is None:
-        return np.array([c[0] - prev / 2, c[1] - prev / 2, c[0] + prev / 2, c[1] + prev / 2], np.float32)
-    half = (kb[2:] - kb[:2]) / 2 * f
-    return np.array([c[0] - half[0], c[1] - half[1], c[0] + half[0], c[1] + half[1]], np.float32)
-
-
-def upright_crop(keypoints, box, min_frac: float = 0.6, rotation: float | None = None) -> tuple[np.ndarray, float]:
-    """The crop of an upright-crop landmarker's second pass: ``(box,
-    rotation)`` from the first pass's keypoints in ``box`` (``rotation``: the
-    angle to turn by when the landmarker read it itself, else the keypoints'
-    :func:`hand_rotation`). Keypoints that collapsed must not shrink the crop
-    below ``min_frac`` of the box's larger side (the crop is grown about its
-    centre)."""
-    rot = hand_rotation(keypoints) if rotation is None else float(rotation)
-    ab = aligned_box(keypoints, rot)
-    s, want = max(ab[2] - ab[0], ab[3] - ab[1]), min_frac * max(box[2] - box[0], box[3] - box[1])
-    if s < want:
-        c, f = (ab[:2] + ab[2:]) / 2, want / max(s, 1e-3)
-        half = np.maximum((ab[2:] - ab[:2]) / 2 * f, 1e-3)
-        ab = np.concatenate([c - half, c + half]).astype(np.float32)
-    return ab, rot
 
 
 # ------------------------------------------------------------------ tracks
@@ -178,15 +134,16 @@ class Tracker:
         self.frames_since_detect = 0
 
     def step(self, landmark: Landmark, detect: Callable[[], object], *, tracking: bool = True,
-             align: bool = False) -> list[Found]:
+             look: LookPolicy = LookPolicy()) -> list[Found]:
         """This frame's hands, in order. ``landmark``: the landmarker on this
         frame (see :data:`Landmark`); ``detect()``: the detector on this frame
         (a :class:`handsdk.stages.Detection`). Without ``tracking`` (IMAGE
-        mode) every frame is detected and no track is kept. ``align``: the
-        landmarker wants upright crops (tracks keep a crop rotation)."""
-        return _Frame(self, landmark).run(detect, tracking, align)
+        mode) every frame is detected and no track is kept. ``look``: where
+        each track's next crop is (:meth:`~handsdk.looking.LookPolicy.next_crop`;
+        the default: axis-aligned)."""
+        return _Frame(self, landmark).run(detect, tracking, look)
 
-    def _update(self, found: list[Found], det, detected: bool, align: bool):
+    def _update(self, found: list[Found], det, detected: bool, look: LookPolicy):
         """Tracks follow this frame's hands (new hands get new ids)."""
         new_tracks = []
         for f in found:
@@ -196,8 +153,7 @@ class Tracker:
                 track = Track(id=self.next_id, keypoints=kp, box=np.asarray(box, np.float32))
                 self.next_id += 1
                 f.track = track
-            track.rotation = hand_rotation(kp) if align else 0.0
-            track.box = next_box(kp, track.box, rotation=track.rotation)  # follows the raw keypoints
+            track.box, track.rotation = look.next_crop(kp, track.box)  # follows the raw keypoints
             if det is not None and len(det.boxes):
                 # a fresh detection of this hand re-anchors a crop that shrank
                 j = int(np.argmax(box_iou(track.box, det.boxes)[0]))
@@ -323,7 +279,7 @@ class _Frame:
                 lost.remove(heir)
             found.append(Found(lm, heir, float(score), box))
 
-    def run(self, detect, tracking: bool, align: bool) -> list[Found]:
+    def run(self, detect, tracking: bool, look: LookPolicy) -> list[Found]:
         t = self.t
         if tracking:
             for tr in list(t.tracks)[: t.max_hands]:
@@ -348,5 +304,5 @@ class _Frame:
         else:
             t.frames_since_detect += 1
         if tracking:
-            t._update(self.found, det, need_detect, align)
+            t._update(self.found, det, need_detect, look)
         return self.found

@@ -77,7 +77,7 @@ def test_an_upright_landmarker_still_maps_keypoints_back_to_the_frame(tiny_tflit
 
     data = upright_bundle(tiny_tflite)
     lm = handsdk.HandLandmarker(data)
-    assert lm.align
+    assert lm.look.align
     dot = (150, 100)
     res = lm.landmark(red_stroke_frame(240, 320, green_at=dot), (110, 70, 190, 150))
     # two passes; the tiny model puts all keypoints on the green dot (no direction: rotation 0,

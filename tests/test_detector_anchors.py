@@ -118,13 +118,13 @@ def test_a_converted_detector_with_anchors_gives_one_upright_landmarker_pass(ang
     assert r is not None and angle_error_deg(r, truth) < 15, (math.degrees(r), math.degrees(truth))
     lm = handsdk.HandLandmarker(bundle)
     calls = []
-    run = lm._run
+    run = lm.landmark_crop
 
-    def spy(rgb, box, detection, prior, rotation):
-        calls.append(rotation)
-        return run(rgb, box, detection, prior, rotation)
+    def spy(rgb, box, **kw):
+        calls.append(kw["rotation"])
+        return run(rgb, box, **kw)
 
-    lm._run = spy
+    lm.landmark_crop = spy
     lm.landmark(frame, d.boxes[0], detection=d)
     assert calls == [pytest.approx(r)]  # one pass, at the detector's angle
     calls.clear()
@@ -216,6 +216,7 @@ def test_the_detectors_upright_crop_fits_the_hands_skeleton_at_the_anchors_angle
     the bar's length by its thickness, as the second pass's would be."""
     import cv2
 
+    from handsdk.looking import LookPolicy
     from handsdk.stages import Detection
 
     skel = np.zeros((100, 100), np.float32)
@@ -225,9 +226,9 @@ def test_the_detectors_upright_crop_fits_the_hands_skeleton_at_the_anchors_angle
     d = Detection(boxes=np.array([[25, 25, 75, 75]], np.float32), scores=np.ones(1, np.float32),
                   masses=np.ones(1, np.float32), skeleton=skel, map_to_frame=np.array([[2.0, 0, 0], [0, 2.0, 0]]),
                   anchors=anchors)
-    box, rot = d.upright_crop(np.array([50, 50, 150, 150]))  # frame pixels = 2x the map's
+    box, rot = LookPolicy.detector_crop(d, np.array([50, 50, 150, 150]))  # frame pixels = 2x the map's
     assert angle_error_deg(rot, rotation_from_points(wrist, top)) < 3
     w, h = box[2] - box[0], box[3] - box[1]
     assert 100 < h < 125 and 8 < w < 25, (w, h)  # length ~ 2 * 40 * sqrt(2), thickness ~ 2 * 6
-    assert Detection(boxes=d.boxes, scores=d.scores, masses=d.masses, skeleton=skel,
-                     map_to_frame=d.map_to_frame).upright_crop(np.array([50, 50, 150, 150])) is None
+    assert LookPolicy.detector_crop(Detection(boxes=d.boxes, scores=d.scores, masses=d.masses, skeleton=skel,
+                                              map_to_frame=d.map_to_frame), np.array([50, 50, 150, 150])) is None

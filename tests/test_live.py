@@ -600,7 +600,7 @@ def test_python_m_handsdk_spelling_forwards_to_the_harness(tmp_path):
 
 
 def test_tracking_crop_shrinks_gradually_and_follows_collapsed_keypoints():
-    from handsdk.tracking import next_box as _next_box
+    from handsdk.looking import next_box as _next_box
 
     prev = np.array([100, 100, 200, 200], np.float32)
     grid = np.stack(np.meshgrid(np.linspace(0, 1, 7), np.linspace(0, 1, 3)), -1).reshape(-1, 2)[:21]

@@ -95,10 +95,10 @@ def test_the_second_crop_is_turned_by_the_angle_the_model_reads(tiny_tflite):
     import handsdk
 
     lm = handsdk.HandLandmarker(upright_bundle(tiny_tflite))
-    assert lm.align and not lm.reads_rotation  # the tiny model has no rotation output
+    assert lm.look.align and not lm.reads_rotation  # the tiny model has no rotation output
     turns = []
-    run = lm._run
-    lm._run = lambda rgb, box, det, prior, rotation: (turns.append(rotation), run(rgb, box, det, prior, rotation))[1]
+    run = lm.landmark_crop
+    lm.landmark_crop = lambda rgb, box, **kw: (turns.append(kw["rotation"]), run(rgb, box, **kw))[1]
     frame = red_stroke_frame(240, 320, green_at=(150, 100))
     first = lm.landmark(frame, (110, 70, 190, 150))
     assert turns[0] == 0.0 and turns[1] == pytest.approx(hand_rotation(lm.landmark(frame, (110, 70, 190, 150),
@@ -147,18 +147,18 @@ def test_a_landmarker_with_a_rotation_head_converts_and_the_runtime_reads_it():
     tiny = make_fixtures.load_fixtures() or make_fixtures.build_models()
     lm = handsdk.HandLandmarker(upright_bundle(tiny, data, t.metadata["decoding"], quantization="int8"))
     assert lm.reads_rotation
-    calls = []
-    run = lm._run
+    calls, outs = [], []
+    run, model = lm.landmark_crop, lm.model
 
-    def spy(rgb, box, det, prior, rotation):
-        calls.append((rotation, run(rgb, box, det, prior, rotation)))
+    def spy(rgb, box, **kw):
+        calls.append((kw["rotation"], run(rgb, box, **kw)))
         return calls[-1][1]
 
-    lm._run = spy
+    lm.landmark_crop, lm.model = spy, lambda **feed: outs.append(model(**feed)) or outs[-1]
     lm.landmark(red_stroke_frame(240, 320, green_at=(150, 100)), (110, 70, 190, 150))
-    (r0, (_, out0)), (r1, _) = calls
-    c, s = out0["rotation"].reshape(-1)
-    assert r0 == 0.0 and r1 == pytest.approx(math.atan2(s, c), abs=1e-6)
+    (r0, first), (r1, _) = calls
+    c, s = outs[0]["rotation"].reshape(-1)
+    assert r0 == 0.0 and r1 == pytest.approx(math.atan2(s, c), abs=1e-6) == first.read_rotation
 
 
 def test_an_unexported_rotation_head_is_saved_for_the_next_stage(tmp_path):

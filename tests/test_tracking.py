@@ -1,6 +1,7 @@
-"""handsdk.tracking on synthetic boxes and keypoints (no model): the next
-crop, same-hand tests, the upright crop's collapse guard, and the Tracker's
-decisions (re-detection, lost tracks keeping their ids, duplicate merging)."""
+"""handsdk.tracking and handsdk.looking's crops on synthetic boxes and
+keypoints (no model): the next crop, same-hand tests, the upright crop's
+collapse guard, and the Tracker's decisions (re-detection, lost tracks
+keeping their ids, duplicate merging)."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -9,7 +10,8 @@ import numpy as np
 import pytest
 
 from handsdk.boxes import cover, overlap
-from handsdk.tracking import COLLAPSED, Found, Track, Tracker, gap, next_box, same_hand, side, union, upright_crop
+from handsdk.looking import LookPolicy, next_box, upright_crop
+from handsdk.tracking import COLLAPSED, Found, Track, Tracker, gap, same_hand, side, union
 
 
 def hand(box):
@@ -55,6 +57,62 @@ def test_upright_crop_guards_collapsed_keypoints():
     assert side(ab) >= 60 - 1e-3 and np.isfinite(rot)
     ab, _ = upright_crop(hand((48, 48, 52, 52)), box)  # collapsed: grown to 0.6 of the box about its centre
     assert side(ab) == pytest.approx(60, rel=1e-4) and np.allclose((ab[:2] + ab[2:]) / 2, 50, atol=1e-3)
+
+
+def test_look_policy_is_validated_once_and_read_from_a_bundle():
+    for bad in (dict(zoom_above=1.5), dict(split_aspect=0.5), dict(align="yes")):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            LookPolicy(**bad)
+    entry = lambda dec: SimpleNamespace(decoding=dec)  # noqa: E731
+    b = SimpleNamespace(models={"detector": entry({"zoom_above": 0.4, "split_aspect": 1.5}),
+                                "landmarker": entry({"align": True})})
+    assert LookPolicy.from_bundle(b) == LookPolicy(0.4, 1.5, True)
+    assert LookPolicy.from_bundle(b, zoom_above=0, split_aspect=2) == LookPolicy(0.0, 2.0, True)
+    assert LookPolicy.from_bundle(SimpleNamespace(models={})) == LookPolicy()  # the defaults: off, axis-aligned
+
+
+def test_next_crop_is_upright_only_for_an_upright_landmarker():
+    from handsdk.keypoints import hand_rotation
+
+    prev = np.array([100, 100, 200, 200], np.float32)
+    kp = hand((100, 90, 180, 210))
+    box, rot = LookPolicy().next_crop(kp, prev)
+    assert rot == 0.0 and np.array_equal(box, next_box(kp, prev))
+    box, rot = LookPolicy(align=True).next_crop(kp, prev)
+    assert rot == hand_rotation(kp) != 0.0 and np.array_equal(box, next_box(kp, prev, rotation=rot))
+
+
+def test_a_new_hands_crop_takes_two_passes_on_an_upright_landmarker_unless_the_detector_read_its_angle():
+    box = np.array([0, 0, 100, 100], np.float32)
+    passes = []
+
+    def run(b, rotation, read=None):
+        passes.append((np.asarray(b, np.float32), rotation))
+        return SimpleNamespace(keypoints=hand((20, 10, 80, 90)), read_rotation=read)
+
+    LookPolicy().new_hand(box, None, run)
+    assert len(passes) == 1 and passes[0][1] == 0.0  # axis-aligned: one pass
+    passes.clear()
+    LookPolicy(align=True).new_hand(box, SimpleNamespace(anchors=None), run)  # no anchors: two passes
+    ab, rot = upright_crop(hand((20, 10, 80, 90)), box)
+    assert [p[1] for p in passes] == [0.0, rot] and np.array_equal(passes[1][0], ab)
+    passes.clear()
+    LookPolicy(align=True).new_hand(box, None, lambda b, r: run(b, r, read=0.7))  # a rotation head's angle
+    assert [p[1] for p in passes] == [0.0, 0.7]
+
+
+def test_a_tracker_crops_as_its_look_says():
+    from handsdk.keypoints import hand_rotation
+
+    t = Tracker(max_hands=1, redetect_interval=0)
+    step(t, s := Scene([(100, 90, 180, 210)]), look=LookPolicy(align=True))
+    tr = t.tracks[0]
+    assert tr.rotation == hand_rotation(tr.keypoints) != 0.0
+    turns = []
+    s.landmark = lambda box, detection=None, prior_keypoints=None, rotation=None: turns.append(rotation) or \
+        Scene.landmark(s, box, detection, prior_keypoints, rotation)
+    step(t, s, look=LookPolicy(align=True))
+    assert turns[0] == tr.rotation  # the tracked crop is turned as the last keypoints said
 
 
 # ------------------------------------------------------------------ Tracker

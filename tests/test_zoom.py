@@ -10,6 +10,8 @@ import pytest
 
 import handsdk
 from handsdk import GestureRecognizer, GestureRecognizerOptions
+from handsdk.bundle import load_bundle
+from handsdk.looking import LookPolicy
 from handsdk.stages import Detection, Landmarks
 from tests.conftest import red_stroke_frame
 
@@ -24,7 +26,7 @@ def test_a_region_is_seen_at_the_models_full_resolution(bundle_path):
     frame = red_stroke_frame(480, 640, truth)
     rgb = frame[:, :, ::-1].copy()
     full = det.detect_rgb(rgb)
-    zoomed = det.zoom(rgb, full.boxes[0], grow=1.6)
+    zoomed = det.detect_rgb(rgb, region=LookPolicy.zoom_region(full.boxes[0], rgb.shape, grow=1.6))
     assert len(full.boxes) == 1 and len(zoomed.boxes) == 1
     # boxes in frame pixels either way, on the same stroke
     from handsdk.boxes import box_iou
@@ -66,9 +68,15 @@ def test_zoom_above_is_validated_and_read_from_the_bundle(bundle_path):
         with pytest.raises(ValueError, match="zoom_above"):
             GestureRecognizerOptions(bundle=bundle_path, zoom_above=bad)
     with pytest.raises(ValueError, match="zoom_above"):
-        handsdk.HandDetector(bundle_path, zoom_above=2.0)
-    assert handsdk.HandDetector(bundle_path).zoom_above == 0.0  # the tiny bundle does not zoom
-    assert handsdk.HandDetector(bundle_path, zoom_above=0.3).zoom_above == 0.3
+        LookPolicy(zoom_above=2.0)
+    bundle = load_bundle(bundle_path)
+    assert LookPolicy.from_bundle(bundle).zoom_above == 0.0  # the tiny bundle does not zoom
+    assert LookPolicy.from_bundle(bundle, zoom_above=0.3).zoom_above == 0.3
+    with GestureRecognizer(GestureRecognizerOptions(bundle=bundle_path, zoom_above=0.3)) as rec:
+        assert rec.look.zoom_above == 0.3 and rec.landmarker.look is rec.look  # one policy
+    assert LookPolicy.zoom_region((100, 100, 200, 200), (240, 320), grow=1.2) == \
+        pytest.approx((90, 90, 210, 210))
+    assert LookPolicy.zoom_region((0, 10, 300, 230), (240, 320), grow=1.2) == pytest.approx((0, 0, 320, 240))
 
 
 def test_a_big_box_is_zoomed_into_only_when_on(bundle_path):
@@ -112,8 +120,8 @@ def test_the_landmarker_decides_between_a_big_box_and_what_the_zoom_finds(bundle
     fake = _Fake(lambda b: big_presence if (b[2] - b[0]) > 200 else (0.95 if prefer == "small" else 0.85))
     zooms = []
     with GestureRecognizer(GestureRecognizerOptions(bundle=bundle_path, zoom_above=0.4, color_order="RGB")) as rec:
-        monkeypatch.setattr(rec.detector, "detect_rgb", lambda rgb, region=None: fake.full)
-        monkeypatch.setattr(rec.detector, "zoom", lambda rgb, box, grow=1.2: zooms.append(box) or fake.sub)
+        monkeypatch.setattr(rec.detector, "detect_rgb",
+                            lambda rgb, region=None: fake.full if region is None else zooms.append(region) or fake.sub)
         monkeypatch.setattr(rec.landmarker, "landmark_rgb", fake.landmark_rgb)
         res = rec.recognize(np.zeros((240, 320, 3), np.uint8))
         runs = rec.detector_runs
@@ -150,8 +158,8 @@ def test_the_shipped_bundle_zooms_as_its_detector_config_and_weights_say():
     shipped = load_bundle(default_bundle_path()).models["detector"].decoding
     for k in ("zoom_above", "split_aspect"):
         assert cfg["model"][k] == meta["decoding"][k] == shipped[k] > 0, k
-    d = handsdk.HandDetector()
-    assert (d.zoom_above, d.split_aspect) == (shipped["zoom_above"], shipped["split_aspect"])
+    look = LookPolicy.from_bundle(load_bundle(default_bundle_path()))
+    assert (look.zoom_above, look.split_aspect) == (shipped["zoom_above"], shipped["split_aspect"])
 
 
 def test_split_aspect_is_validated_and_wide_boxes_are_halved(bundle_path):
@@ -159,10 +167,10 @@ def test_split_aspect_is_validated_and_wide_boxes_are_halved(bundle_path):
         with pytest.raises(ValueError, match="split_aspect"):
             GestureRecognizerOptions(bundle=bundle_path, split_aspect=bad)
     with pytest.raises(ValueError, match="split_aspect"):
-        handsdk.HandDetector(bundle_path, split_aspect=0.9)
-    d = handsdk.HandDetector(bundle_path, split_aspect=1.5)
-    assert handsdk.HandDetector(bundle_path).split_aspect == 0.0 and not handsdk.HandDetector(bundle_path).is_wide(
-        (0, 0, 300, 10))
+        LookPolicy(split_aspect=0.9)
+    d = LookPolicy.from_bundle(load_bundle(bundle_path), split_aspect=1.5)
+    off = LookPolicy.from_bundle(load_bundle(bundle_path))
+    assert off.split_aspect == 0.0 and not off.is_wide((0, 0, 300, 10))
     assert d.is_wide((10, 10, 160, 110)) and not d.is_wide((10, 10, 150, 110))
     left, right = d.halves((10, 20, 170, 100))
     assert left.tolist() == [10, 20, 90, 100] and right.tolist() == [90, 20, 170, 100]
@@ -186,8 +194,8 @@ def test_a_rejected_wide_box_gives_way_to_its_halves_when_the_landmarker_prefers
     opts = GestureRecognizerOptions(bundle=bundle_path, zoom_above=0.4, split_aspect=0 if case == "off" else 1.5,
                                     color_order="RGB", min_presence_score=0.75)
     with GestureRecognizer(opts) as rec:
-        monkeypatch.setattr(rec.detector, "detect_rgb", lambda rgb, region=None: fake.full)
-        monkeypatch.setattr(rec.detector, "zoom", lambda *a, **k: pytest.fail("a small box is not zoomed into"))
+        monkeypatch.setattr(rec.detector, "detect_rgb", lambda rgb, region=None: fake.full if region is None
+                            else pytest.fail("a small box is not zoomed into"))
         monkeypatch.setattr(rec.landmarker, "landmark_rgb", fake.landmark_rgb)
         res = rec.recognize(np.zeros((480, 640, 3), np.uint8))
     centres = sorted(round(float(h.keypoints[:, 0].mean())) for h in res.hands)

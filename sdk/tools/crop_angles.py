@@ -44,13 +44,13 @@ def crop_angles(bundle, samples, *, min_iou: float = 0.3) -> dict:
     det = HandDetector(bundle, color_order="RGB", max_hands=4)
     lm = HandLandmarker(bundle, color_order="RGB")
     runs = [0]
-    run = lm._run
+    run = lm.landmark_crop
 
-    def counted(*a):
+    def counted(*a, **kw):
         runs[0] += 1
-        return run(*a)
+        return run(*a, **kw)
 
-    lm._run = counted
+    lm.landmark_crop = counted
     errs, passes, pck = [], [], []
     for s in samples:
         ref = pseudo_keypoints(s)

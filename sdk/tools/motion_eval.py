@@ -131,7 +131,7 @@ class _OracleDetector:
     def __init__(self, clip):
         self.clip = clip
 
-    def detect_rgb(self, rgb):
+    def detect_rgb(self, rgb, region=None):
         from ..stages import Detection
 
         kp = self.clip.current()
@@ -144,17 +144,10 @@ class _OracleDetector:
         return Detection(box, np.ones(1, np.float32), np.ones(1, np.float32), np.zeros((4, 4), np.float32),
                          np.eye(2, 3, dtype=np.float32))
 
-    def is_large(self, box, shape):
-        return False
-
-    def is_wide(self, box):
-        return False
-
 
 class _OracleLandmarker:
     """Stands in for the landmarker: this frame's keypoints (presence 1)."""
 
-    align = False
     box_pad = 0.12
 
     def __init__(self, clip, right_score: float):
@@ -187,6 +180,7 @@ def oracle_recognizer(bundle=None, *, right_score: float = 1.0, **options):
     smoothing, gesture sets, motion sets, results) runs as it does on a
     camera. For streams from the renderer's keypoints, e.g. when the shipped
     landmarker cannot read the renderer's hands."""
+    from ..looking import LookPolicy
     from ..recognizer import GestureRecognizer, GestureRecognizerOptions, RunningMode
 
     rec = GestureRecognizer(GestureRecognizerOptions(bundle=bundle, running_mode=RunningMode.VIDEO,
@@ -194,6 +188,7 @@ def oracle_recognizer(bundle=None, *, right_score: float = 1.0, **options):
     clip = _Clip()
     rec.detector = _OracleDetector(clip)
     rec.landmarker = _OracleLandmarker(clip, right_score)
+    rec.look = LookPolicy()  # the oracle's box as it is: no zoom, no split, axis-aligned crops
     blank = np.zeros((480, 640, 3), np.uint8)
 
     def feed_keypoints(kp, ts):

@@ -72,29 +72,24 @@ class CustomTrainingError(ValueError):
 
 
 def generic_hands(n: int, rng: np.random.Generator, *, template_sets=("commands", "asl_letters")):
-    """``n`` synthetic hands as (keypoints (n, 21, 3) in projected units,
-    handedness list, kind list): 40% random poses over the joint range, 20%
-    relaxed poses, 40% templates of the built-in sets (random view, hand
-    shape, joint noise)."""
+    """``n`` synthetic hands (:func:`handsdk.train.synth.keypoint_hands`) as
+    (keypoints (n, 21, 3) in projected units, handedness list, kind list):
+    40% random poses over the joint range, 20% relaxed poses, 40% templates
+    of the built-in sets (random view, hand shape, joint noise)."""
     from handsdk.train import synth
 
-    kps, hands, kinds = [], [], []
     tmpl = [(s, lab) for s in template_sets for lab in synth.GESTURE_SETS.get(s, ())]
-    for i in range(n):
-        hand = "Left" if rng.random() < 0.5 else "Right"
-        shape = synth.HandShape.random(rng, hand)
-        u = rng.random()
+
+    def draw(r, i):
+        u = r.random()
         if u < 0.4 or not tmpl:
-            pose, kind = synth.random_pose(rng), "random"
-        elif u < 0.6:
-            pose, kind = synth.random_pose(rng, relaxed=True), "relaxed"
-        else:
-            s, lab = tmpl[int(rng.integers(len(tmpl)))]
-            pose, kind = synth.pose_from_template(s, lab, rng, 6.0), f"{s}/{lab}"
-        kps.append(synth.projected_keypoints(shape, pose, hand, rng))
-        hands.append(hand)
-        kinds.append(kind)
-    return np.asarray(kps, np.float32).reshape(-1, NUM_KEYPOINTS, 3), hands, kinds
+            return synth.random_pose(r), "random"
+        if u < 0.6:
+            return synth.random_pose(r, relaxed=True), "relaxed"
+        s, lab = tmpl[int(r.integers(len(tmpl)))]
+        return synth.pose_from_template(s, lab, r, 6.0), f"{s}/{lab}"
+
+    return synth.keypoint_hands(n, rng, draw)
 
 
 def _class_regions(feats: np.ndarray, labels: np.ndarray, classes) -> list:
@@ -317,7 +312,7 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
     cls_w = (len(Y_tr) / (n_cls * cnt)).astype(np.float32)
 
     # ---- the model
-    from handsdk.train.tf import keras, tf
+    from handsdk.train.tf import tf
 
     if threads:
         try:
@@ -327,62 +322,21 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
             pass
     from handsdk.metrics import classification_metrics
     from handsdk.train.config import GestureModelConfig
-    from handsdk.train.models.gesture.model import build_gesture
+    from handsdk.train.models.gesture.fit import FitOptions, fit_gesture
 
-    keras.utils.set_random_seed(seed)
     mcfg = GestureModelConfig(labels=list(classes), label_set=set_name, kind=kind, none_label=NONE_LABEL)
-    model = build_gesture(mcfg, n_cls)
     steps = max(1, int(np.ceil(max(examples_per_epoch, len(Y_tr)) / batch_size)))
-    sched = keras.optimizers.schedules.CosineDecay(learning_rate, max(1, epochs * steps), alpha=0.05)
-    eye = np.eye(n_cls, dtype=np.float32)  # one-hot targets: label smoothing (the gesture_eval recipe)
-    model.compile(keras.optimizers.Adam(sched),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=float(label_smoothing)),
-                  weighted_metrics=["accuracy"])
-    say(f"GestureNet: {n_cls} classes {classes}, {model.count_params()} parameters; up to {epochs} epochs "
-        f"or {time_budget_s:.0f}s")
-    t_train = time.monotonic()
-    best = {"f1": -1.0, "loss": np.inf, "epoch": 0, "weights": None}
-    history = []
-    stale = 0
-    ep = 0
-    for ep in range(1, epochs + 1):
+
+    def draw_epoch(ep):
         idx = rng.integers(0, len(Y_tr), steps * batch_size)
         Xe, _ = augment_keypoints(X_tr_kp[idx], rng, aug, handedness=[H_tr[i] for i in idx])
-        Ye = Y_tr[idx]
-        h = model.fit(Xe, eye[Ye], sample_weight=cls_w[Ye], batch_size=batch_size, epochs=1, verbose=0,
-                      shuffle=False)
-        rec = {"epoch": ep, "loss": float(h.history["loss"][-1]), "acc": float(h.history["accuracy"][-1])}
-        if len(Y_va):
-            p = model.predict(X_va, batch_size=512, verbose=0)
-            vl = float(np.mean(-np.log(np.maximum(p[np.arange(len(Y_va)), Y_va], 1e-7))))
-            m = classification_metrics(Y_va, p.argmax(1), n_cls)
-            rec.update(val_loss=vl, val_acc=m["accuracy"], val_f1=m["macro_f1"])
-            better = (m["macro_f1"] > best["f1"] + 1e-6) or (abs(m["macro_f1"] - best["f1"]) <= 1e-6
-                                                            and vl < best["loss"])
-        else:
-            vl = rec["loss"]
-            better = vl < best["loss"]
-        if better:
-            best.update(f1=rec.get("val_f1", -1.0), loss=vl, epoch=ep, weights=model.get_weights())
-            stale = 0
-        else:
-            stale += 1
-        rec["seconds"] = round(time.monotonic() - t_train, 2)
-        history.append(rec)
-        frac = max(ep / epochs, min(1.0, (time.monotonic() - t_train) / max(time_budget_s, 1e-9)))
-        bar = "#" * int(round(20 * frac))
-        say(f"epoch {ep}/{epochs} [{bar:<20}]: loss {rec['loss']:.3f} acc {rec['acc']:.3f}"
-            + (f" | val loss {rec['val_loss']:.3f} acc {rec['val_acc']:.3f} macro-F1 {rec['val_f1']:.3f}"
-               if "val_acc" in rec else "") + f" ({rec['seconds']:.1f}s)")
-        if time.monotonic() - t_train > time_budget_s:
-            say(f"time budget of {time_budget_s:.0f}s reached")
-            break
-        if stale >= patience and ep >= 5:
-            say(f"validation has not improved for {patience} epochs; stopping")
-            break
-    train_seconds = time.monotonic() - t_train
-    if best["weights"] is not None:
-        model.set_weights(best["weights"])
+        return Xe, Y_tr[idx], cls_w[Y_tr[idx]]
+
+    fit = fit_gesture(mcfg, draw_epoch, FitOptions(
+        epochs=epochs, steps_per_epoch=steps, batch_size=batch_size, learning_rate=learning_rate,
+        label_smoothing=label_smoothing, seed=seed, shuffle=False, keep="best", patience=patience,
+        time_budget_s=time_budget_s), val=(X_va, Y_va) if len(Y_va) else None, say=say)
+    model, history, ep, train_seconds = fit.model, fit.history, fit.epochs, fit.seconds
 
     # ---- convert, then evaluate what ships
     from handsdk.convert.tflite import keras_to_tflite
@@ -403,7 +357,7 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
                                     "train": int(len(g_tr)), "val": int(len(g_va)),
                                     "kind": "synthetic hands (renderer's kinematic model: random, relaxed and "
                                             "built-in template poses)"},
-              "epochs": ep, "best_epoch": best["epoch"], "train_seconds": round(train_seconds, 1),
+              "epochs": ep, "best_epoch": fit.best_epoch, "train_seconds": round(train_seconds, 1),
               "history": history}
     metrics = {}
     if len(Y_va):

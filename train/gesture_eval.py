@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handsdk.keypoints import NUM_KEYPOINTS, batch_keypoint_features
+from handsdk.keypoints import batch_keypoint_features
 from handsdk.train.models.gesture.augment import KeypointAugment, augment_keypoints, thumbs_flipped
 
 
@@ -92,26 +92,16 @@ LETTER_RECIPES = {
 
 def synth_hands(labels, per_class: int, rng: np.random.Generator, gesture_set: str = "commands",
                 counts: dict | None = None):
-    """Keypoints of synthetic template hands (the renderer's kinematic hand
-    model, random hand shape, view and handedness; nothing rendered):
-    (kp (N, 21, 3), handedness (N,), labels (N,)). Labels the templates of
-    ``gesture_set`` do not have are skipped."""
+    """Keypoints of synthetic template hands (:func:`handsdk.train.synth.template_hands`),
+    ``per_class`` (or ``counts[label]``) per label: (kp (N, 21, 3),
+    handedness (N,), labels (N,)). Labels the templates of ``gesture_set``
+    do not have are skipped."""
     from handsdk.train import synth
 
     have = set(synth.GESTURE_SETS.get(gesture_set, ()))
-    kps, hands, labs = [], [], []
-    for lab in labels:
-        if lab not in have:
-            continue
-        for _ in range(int((counts or {}).get(lab, per_class))):
-            hand = "Left" if rng.random() < 0.5 else "Right"
-            shape = synth.HandShape.random(rng, hand)
-            pose = synth.pose_from_template(gesture_set, lab, rng, 6.0)
-            kps.append(synth.projected_keypoints(shape, pose, hand, rng))
-            hands.append(hand)
-            labs.append(lab)
-    return (np.asarray(kps, np.float32).reshape(-1, NUM_KEYPOINTS, 3), np.array(hands, object),
-            np.array(labs, object))
+    labs = [lab for lab in labels if lab in have for _ in range(int((counts or {}).get(lab, per_class)))]
+    kp, hands = synth.template_hands(gesture_set, labs, rng)
+    return kp, np.array(hands, object), np.array(labs, object)
 
 
 def sample_weights(labels, sources, mode: str) -> np.ndarray:
@@ -138,13 +128,14 @@ def sample_weights(labels, sources, mode: str) -> np.ndarray:
 # ------------------------------------------------------------------ models
 
 
-def build_mlp(num_classes: int, hidden: int = 128):
+def build_mlp(cfg, num_classes: int):
+    """The plain MLP baseline (``cfg.hidden``, ``cfg.hidden // 2`` units)."""
     from handsdk.train.tf import keras
 
     inp = keras.Input((21, 2), name="keypoints", dtype="float32")
     x = keras.layers.Flatten()(inp)
-    x = keras.layers.Dense(hidden, activation="relu")(x)
-    x = keras.layers.Dense(hidden // 2, activation="relu")(x)
+    x = keras.layers.Dense(cfg.hidden, activation="relu")(x)
+    x = keras.layers.Dense(cfg.hidden // 2, activation="relu")(x)
     out = keras.layers.Dense(num_classes, activation="softmax", name="scores")(x)
     return keras.Model(inp, out, name="plain_mlp")
 
@@ -165,11 +156,9 @@ def train_classifier(feats: np.ndarray, labels, sources, classes, recipe: Recipe
     ``extra``: (features, labels) added to the pool as source "synth".
     Returns the Keras model (outputs softmax over ``classes``)."""
     from handsdk.train.config import GestureModelConfig
-    from handsdk.train.models.gesture.model import build_gesture
-    from handsdk.train.tf import keras
+    from handsdk.train.models.gesture.fit import FitOptions, fit_gesture
 
     r = recipe
-    keras.utils.set_random_seed(r.seed)
     rng = np.random.default_rng(r.seed)
     idx = {c: i for i, c in enumerate(classes)}
     X, L, S = feats, np.asarray(labels).astype(str), np.asarray(sources).astype(str)
@@ -186,30 +175,23 @@ def train_classifier(feats: np.ndarray, labels, sources, classes, recipe: Recipe
             L = np.concatenate([L, turned_labels])
             S = np.concatenate([S, np.char.add(S[flip].astype(str), "/rot180")])
     y = np.array([idx[l] for l in L], np.int64)
-    n_cls = len(classes)
-    if r.model == "mlp":
-        model = build_mlp(n_cls, r.hidden)
-    else:
-        mcfg = GestureModelConfig(labels=list(classes), filters=r.filters, hidden=r.hidden, dropout=r.dropout)
-        model = build_gesture(mcfg, n_cls)
     w = sample_weights(L, S, r.balance)
     steps = max(1, r.examples_per_epoch // r.batch_size)
-    sched = keras.optimizers.schedules.CosineDecay(r.learning_rate, max(1, r.epochs * steps), alpha=0.05)
-    model.compile(keras.optimizers.Adam(sched),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=r.label_smoothing))
-    eye = np.eye(n_cls, dtype=np.float32)
     aug = r.augmentation()
-    for ep in range(r.epochs):
+
+    def draw_epoch(ep):
         if r.balance == "none" and not r.augment:
             sel = rng.permutation(len(y))
             sel = np.resize(sel, max(len(sel), 1))[: steps * r.batch_size] if len(sel) > steps * r.batch_size else sel
         else:
             sel = rng.choice(len(y), steps * r.batch_size, p=w)
         xb = augment_keypoints(X[sel], rng, aug, labels=L[sel])[0] if r.augment else X[sel]
-        model.fit(xb, eye[y[sel]], batch_size=r.batch_size, epochs=1, verbose=0, shuffle=True)
-        if progress:
-            progress(f"  epoch {ep + 1}/{r.epochs}")
-    return model
+        return xb, y[sel], None
+
+    mcfg = GestureModelConfig(labels=list(classes), filters=r.filters, hidden=r.hidden, dropout=r.dropout)
+    fit = FitOptions(epochs=r.epochs, steps_per_epoch=steps, batch_size=r.batch_size, learning_rate=r.learning_rate,
+                     label_smoothing=r.label_smoothing, seed=r.seed, shuffle=True, keep="last")
+    return fit_gesture(mcfg, draw_epoch, fit, build=build_mlp if r.model == "mlp" else None, say=progress).model
 
 
 def predict(model, feats: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handsdk.keypoints import FINGERS, HAND_CONNECTIONS, NUM_KEYPOINTS, keypoints_box
+from handsdk.keypoints import FINGERS, HAND_CONNECTIONS, keypoints_box
 from handsdk.train.data.sample import Sample
 
 # ---------------------------------------------------------------- toy hands
@@ -354,23 +354,18 @@ def synthetic_source(name: str = "synthetic", **scene_kw) -> StreamSource:
 
 def synthetic_keypoint_source(gesture_set: str, labels=None, *, noise: float = 6.0,
                               name: str = "synthetic_templates") -> StreamSource:
-    """Keypoint-only samples from the renderer's gesture templates (no
-    rendering: template pose + joint noise + view, forward kinematics, a
-    perspective projection), e.g. for a gesture pool."""
+    """Keypoint-only samples from the renderer's gesture templates
+    (:func:`handsdk.train.synth.template_hands`: template pose + joint noise +
+    view, forward kinematics, a perspective projection; nothing rendered),
+    e.g. for a gesture pool."""
     from handsdk.train import synth
 
     labels = list(labels or synth.GESTURE_SETS[gesture_set])
 
     def fn(rng):
         label = labels[int(rng.integers(len(labels)))]
-        hand = "Left" if rng.random() < 0.5 else "Right"
-        shape = synth.HandShape.random(rng, hand)
-        pose = synth.pose_from_template(gesture_set, label, rng, noise)
-        J = synth.forward_kinematics(shape, pose) @ synth.view_rotation(pose.view, hand).T
-        C = J + np.array([0.0, 0.0, rng.uniform(0.3, 0.8)])
-        kp = np.ones((NUM_KEYPOINTS, 3), np.float32)
-        kp[:, :2] = C[:, :2] / C[:, 2:3]
-        return Sample(image=None, keypoints=kp[None], keypoint_source="synthetic", handedness=[hand],
+        kp, hands = synth.template_hands(gesture_set, [label], rng, noise)
+        return Sample(image=None, keypoints=kp, keypoint_source="synthetic", handedness=hands,
                       label=label, label_set=gesture_set, source=name, extras={"has_image": False})
 
     return StreamSource(fn, name)

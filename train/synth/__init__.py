@@ -7,6 +7,7 @@ Public API::
     HandShape.random(rng, handedness)          # per-hand shape
     random_pose(rng) / pose_from_template(set, label, rng, noise)  -> HandPose
     forward_kinematics(shape, pose) -> (21, 3) # hand frame, metres
+    template_hands(set, labels, rng) / keypoint_hands(n, rng, draw)  # keypoints only, nothing rendered
     GESTURE_SETS                               # {"commands": (...), "asl_letters": (...), ...}
     SceneConfig(...); render_scene(rng, config) -> Sample
     render_hand_crop(rng, size, gesture_set=, label=) -> Sample
@@ -26,7 +27,8 @@ from .render import NUM_PARTS, PART_FOREARM, PART_NAMES, Rasterizer, random_skin
 from .scene import (HandSpec, SceneConfig, SyntheticSource, natural_images, place_hand,
                     procedural_background, random_background, render_hand_crop, render_scene)
 from .sequence import SequenceClip, render_sequence
-from .templates import GESTURE_SETS, TEMPLATES, pose_from_template, template_angles, warmup
+from .templates import (GESTURE_SETS, TEMPLATES, keypoint_hands, pose_from_template, template_angles,
+                        template_hands, warmup)
 
 __all__ = [
     "DOF_NAMES", "JOINT_LIMITS_DEG", "HandPose", "HandShape", "angles_from_degrees",
@@ -35,5 +37,5 @@ __all__ = [
     "Rasterizer", "random_skin", "HandSpec", "SceneConfig", "SyntheticSource", "natural_images",
     "place_hand", "procedural_background", "random_background", "render_hand_crop",
     "render_scene", "SequenceClip", "render_sequence", "GESTURE_SETS", "TEMPLATES",
-    "pose_from_template", "template_angles", "warmup",
+    "pose_from_template", "template_angles", "warmup", "keypoint_hands", "template_hands",
 ]

@@ -28,7 +28,7 @@ from functools import lru_cache
 import numpy as np
 
 from .hand import (DOF_INDEX, DOF_NAMES, HandPose, HandShape, LIMITS_HI, LIMITS_LO,
-                   angles_from_degrees, clip_to_limits, forward_kinematics, random_pose)
+                   angles_from_degrees, clip_to_limits, forward_kinematics, projected_keypoints, random_pose)
 
 # finger states: (mcp, pip, dip) flexion in degrees
 EXT = (0, 0, 0)
@@ -273,6 +273,32 @@ def pose_from_template(gesture_set: str, label: str, rng: np.random.Generator,
     a[DOF_INDEX["wrist_dev"]] = np.radians(rng.normal(0, 8))
     view = np.radians([rng.uniform(lo, hi) for lo, hi in t.view])
     return HandPose(clip_to_limits(a), view, label, gesture_set)
+
+
+def keypoint_hands(n: int, rng: np.random.Generator, draw):
+    """``n`` synthetic hands as keypoints, nothing rendered (the kinematic
+    hand seen by a pinhole camera, :func:`projected_keypoints`): per hand a
+    random handedness and hand shape, then ``draw(rng, i)`` -> (pose, tag).
+    Returns (keypoints (n, 21, 3) float32, handedness list, tag list)."""
+    kps, hands, tags = [], [], []
+    for i in range(n):
+        hand = "Left" if rng.random() < 0.5 else "Right"
+        shape = HandShape.random(rng, hand)
+        pose, tag = draw(rng, i)
+        kps.append(projected_keypoints(shape, pose, hand, rng))
+        hands.append(hand)
+        tags.append(tag)
+    return np.asarray(kps, np.float32).reshape(-1, 21, 3), hands, tags
+
+
+def template_hands(gesture_set: str, labels, rng: np.random.Generator, noise: float = 6.0):
+    """One synthetic hand per label of ``labels`` (:func:`pose_from_template`
+    of ``gesture_set`` with ``noise`` degrees, see :func:`keypoint_hands`):
+    (keypoints (N, 21, 3), handedness list)."""
+    labels = list(labels)
+    kp, hands, _ = keypoint_hands(len(labels), rng,
+                                  lambda r, i: (pose_from_template(gesture_set, labels[i], r, noise), labels[i]))
+    return kp, hands
 
 
 def _none_pose(rng) -> HandPose:

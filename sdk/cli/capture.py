@@ -9,11 +9,7 @@ from typing import Optional
 
 import typer
 
-from .common import fail
-
-
-def _err(msg: str):
-    typer.echo(msg, err=True)
+from .common import err, fail, gui_available, warnings_to_stderr
 
 
 def register(app: typer.Typer):
@@ -74,61 +70,51 @@ def register(app: typer.Typer):
         if camera is None and not is_camera(source) and not Path(source).exists():
             fail(f"source not found: {source} (expected a video file, an image folder or a folder of "
                  f"gesture folders)")
-        import warnings
+        with warnings_to_stderr():  # (skipped files ...)
+            try:
+                if motion:
+                    from handsdk.capture import capture_motion
 
-        warn_ctx = warnings.catch_warnings()
-        warn_ctx.__enter__()
-        warnings.simplefilter("always")
-        warnings.showwarning = lambda message, *a, **k: _err(f"warning: {message}")  # (skipped files ...)
-        try:
-            if motion:
-                from handsdk.capture import capture_motion
+                    if label is None:
+                        fail("--motion needs --label (the motion's name; 'none' for takes with no motion)")
+                    show_fn = None
+                    if window and (camera is not None or is_camera(source)):
+                        if gui_available()[0]:
+                            show_fn = _window({}, label)
+                    report = capture_motion(src, output, label, bundle=bundle, take_seconds=take_seconds,
+                                            max_takes=max_samples, show=show_fn, progress=err)
+                elif camera is None and not is_camera(source) and Path(source).is_dir() and label is None \
+                        and is_class_folder_collection(source):
+                    err(f"photo collection: one folder per label in {source}")
+                    report = convert_class_folders(source, output, bundle=bundle, crops=crops, progress=err)
+                else:
+                    show_fn = None
+                    live = camera is not None or is_camera(source)
+                    if window and live:
+                        ok, why = gui_available()
+                        if ok:
+                            show_fn = _window(keymap, label)
+                        else:
+                            err(f"(no window: {why}; counts are printed, Ctrl+C stops)")
+                    if keymap and show_fn is None and label is None:
+                        fail("--keys needs a preview window (a display and opencv-python); use --label without one")
+                    if live:
+                        err(f"camera {src}: recording {label or 'on key presses'}; "
+                            + ("q or Esc in the window stops" if show_fn else "Ctrl+C stops"))
+                    report = capture_stream(src, output, label, bundle=bundle, every=every, max_samples=max_samples,
+                                            crops=crops, keys=keymap, show=show_fn, progress=err)
+            except (CaptureError, SourceError, FileNotFoundError, BundleError) as e:
+                fail(str(e))
+            except RuntimeError as e:  # the pipeline failed on a frame (a corrupt model ...)
+                fail(f"the pipeline failed: {type(e).__name__}: {e} (the samples recorded so far are saved)", 1)
+            finally:
+                if camera is not None or (source is not None and is_camera(source)):
+                    try:
+                        import cv2
 
-                if label is None:
-                    fail("--motion needs --label (the motion's name; 'none' for takes with no motion)")
-                show_fn = None
-                if window and (camera is not None or is_camera(source)):
-                    from .run import gui_available
-
-                    if gui_available()[0]:
-                        show_fn = _window({}, label)
-                report = capture_motion(src, output, label, bundle=bundle, take_seconds=take_seconds,
-                                        max_takes=max_samples, show=show_fn, progress=_err)
-            elif camera is None and not is_camera(source) and Path(source).is_dir() and label is None \
-                    and is_class_folder_collection(source):
-                _err(f"photo collection: one folder per label in {source}")
-                report = convert_class_folders(source, output, bundle=bundle, crops=crops, progress=_err)
-            else:
-                show_fn = None
-                live = camera is not None or is_camera(source)
-                if window and live:
-                    from .run import gui_available
-
-                    ok, why = gui_available()
-                    if ok:
-                        show_fn = _window(keymap, label)
-                    else:
-                        _err(f"(no window: {why}; counts are printed, Ctrl+C stops)")
-                if keymap and show_fn is None and label is None:
-                    fail("--keys needs a preview window (a display and opencv-python); use --label without one")
-                if live:
-                    _err(f"camera {src}: recording {label or 'on key presses'}; "
-                         + ("q or Esc in the window stops" if show_fn else "Ctrl+C stops"))
-                report = capture_stream(src, output, label, bundle=bundle, every=every, max_samples=max_samples,
-                                        crops=crops, keys=keymap, show=show_fn, progress=_err)
-        except (CaptureError, SourceError, FileNotFoundError, BundleError) as e:
-            fail(str(e))
-        except RuntimeError as e:  # the pipeline failed on a frame (a corrupt model ...)
-            fail(f"the pipeline failed: {type(e).__name__}: {e} (the samples recorded so far are saved)", 1)
-        finally:
-            warn_ctx.__exit__(None, None, None)
-            if camera is not None or (source is not None and is_camera(source)):
-                try:
-                    import cv2
-
-                    cv2.destroyAllWindows()
-                except Exception:
-                    pass
+                        cv2.destroyAllWindows()
+                    except Exception:
+                        pass
         if as_json:
             typer.echo(json.dumps(report.to_dict(), indent=1))
         else:
@@ -137,7 +123,7 @@ def register(app: typer.Typer):
                        f"{report.seconds:.1f}s)")
             typer.echo("totals: " + (", ".join(f"{k}={v}" for k, v in report.totals.items()) or "none"))
         if report.error:
-            _err(f"stopped: {report.error} (the samples recorded so far are saved)")
+            err(f"stopped: {report.error} (the samples recorded so far are saved)")
             if report.error != "interrupted":
                 raise typer.Exit(1)
 

@@ -1,9 +1,45 @@
 """Small helpers shared by the CLI modules (stdlib + typer only)."""
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 
 import typer
+
+
+def err(msg: str):
+    """One line on stderr (notes and progress; stdout may carry JSON lines)."""
+    typer.echo(msg, err=True)
+
+
+@contextlib.contextmanager
+def warnings_to_stderr():
+    """Within: every warning (camera reconnects, skipped files ...), each time
+    it is raised, as one ``warning: ...`` line on stderr."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *a, **k: err(f"warning: {message}")
+        yield
+
+
+def gui_available() -> tuple[bool, str]:
+    """Can cv2.imshow open a window here? (It aborts the process when there is
+    no display, so ask first.)"""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False, "no display (DISPLAY is not set)"
+    import cv2
+
+    info = cv2.getBuildInformation()
+    gui = ""
+    for line in info.splitlines():
+        if line.strip().startswith("GUI:"):
+            gui = line.split(":", 1)[1].strip()
+    if not gui or gui.upper() == "NONE":
+        return False, "this OpenCV has no GUI (opencv-python-headless); pip install opencv-python for a window"
+    return True, gui
 
 
 def fail(msg: str, code: int = 2):

@@ -3,33 +3,15 @@ or the synthetic demo clip; command events, fingerspelling, overlay."""
 from __future__ import annotations
 
 import json
-import os
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from .common import fail, percentile_table, stats_ms
+from .common import err, fail, gui_available, percentile_table, stats_ms, warnings_to_stderr
 
 MODES = ("frames", "commands", "spelling", "all")
-
-
-def gui_available() -> tuple[bool, str]:
-    """Can cv2.imshow open a window here? (It aborts the process when there is
-    no display, so ask first.)"""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return False, "no display (DISPLAY is not set)"
-    import cv2
-
-    info = cv2.getBuildInformation()
-    gui = ""
-    for line in info.splitlines():
-        if line.strip().startswith("GUI:"):
-            gui = line.split(":", 1)[1].strip()
-    if not gui or gui.upper() == "NONE":
-        return False, "this OpenCV has no GUI (opencv-python-headless); pip install opencv-python for a window"
-    return True, gui
 
 
 def _gates(rec) -> dict:
@@ -59,10 +41,6 @@ def _hand_text(hand, gates=None) -> str:
     return " ".join(parts)
 
 
-def _err(msg: str):
-    typer.echo(msg, err=True)
-
-
 def _demo_steps(session, frames, fps: float, started: list):
     """The session's steps on the demo clip: the speller reads the word's
     frames only (the command hand shapes read as letters too: an open palm
@@ -75,6 +53,311 @@ def _demo_steps(session, frames, fps: float, started: list):
             session.speller = None  # (the CLI keeps its own reference for the text)
         started.extend(e.label for e in st.events if e.type == "start")
         yield st
+
+
+# ---------------------------------------------------------------- options
+def _source(camera: Optional[int], source: Optional[str], demo: bool):
+    """The one source given: a camera index, a path or URL, or None (--demo)."""
+    given = [n for n, v in (("--camera", camera), ("--source", source), ("--demo", demo or None))
+             if v is not None]
+    if len(given) > 1:
+        fail(f"give either --camera or --source{' or --demo' if demo else ''}, not both")
+    src = camera if camera is not None else source
+    if src is None and not demo:
+        fail("nothing to run on: give --camera 0, --source <video|image|folder|stream URL>, or --demo")
+    return src
+
+
+def _mode(mode: Optional[str], demo: bool, start_score: float, end_score: float) -> str:
+    """--mode (default: all with --demo, else frames), checked with the event thresholds."""
+    mode = mode or ("all" if demo else "frames")
+    if mode not in MODES:
+        fail(f"--mode must be one of {', '.join(MODES)}")
+    if end_score > start_score:
+        fail("--end-score must not exceed --start-score")
+    return mode
+
+
+def _device_settings(device: Optional[str], threads: Optional[int]) -> tuple[int, Optional[tuple]]:
+    """(interpreter threads, camera (width, height) or None): --threads, else
+    the --device profile's, else 2 threads and the camera's own size."""
+    camera_size = None
+    if device is not None:
+        from handsdk.devices import load_device
+
+        try:
+            prof = load_device(device)
+        except (KeyError, ValueError) as e:
+            fail(str(e).strip("'\""))
+        threads = threads or int(prof.get("threads", 2))
+        if prof.get("camera"):
+            camera_size = tuple(int(v) for v in prof["camera"][:2])
+    return threads or 2, camera_size
+
+
+def _running_mode(running_mode: str, src, demo: bool):
+    """--running-mode; auto: image for images and folders of them, else video."""
+    from handsdk import RunningMode
+    from handsdk.sources import is_stream_url
+
+    is_files = (not demo and isinstance(src, str) and not src.isdigit() and not is_stream_url(src)
+                and (Path(src).is_dir() or Path(src).suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp", ".webp")))
+    if running_mode == "auto":
+        return RunningMode.IMAGE if is_files else RunningMode.VIDEO
+    if running_mode in ("image", "video"):
+        return RunningMode(running_mode)
+    fail("--running-mode must be auto, image or video")
+
+
+def _action_map(actions: Optional[Path], allow_shell: bool):
+    """The --actions map (None without one); says whether its shell actions run."""
+    if actions is None:
+        return None
+    from handsdk.actions import load_actions, shell_warning
+
+    try:
+        amap = load_actions(actions, allow_shell=allow_shell)
+    except (FileNotFoundError, ValueError) as e:
+        fail(str(e))
+    if allow_shell and amap.has_shell:
+        typer.secho(shell_warning(), fg=typer.colors.YELLOW, err=True)
+    elif amap.has_shell:
+        err("note: the action map has shell actions; they are reported, not run (pass --allow-shell)")
+    return amap
+
+
+# ---------------------------------------------------------------- the session
+def _open_session(recognizer: dict, spelling: dict, *, mode: str, demo: bool, **session):
+    """The session: ``recognizer`` and ``spelling`` are the fields of
+    GestureRecognizerOptions and SpellingOptions, ``session`` the rest of
+    SessionOptions'; a bundle or an option that does not fit fails, saying why."""
+    from handsdk import GestureRecognizerOptions
+    from handsdk.bundle import BundleError
+    from handsdk.session import MissingSpellingSet, Session, SessionOptions
+    from handsdk.spelling import SpellingOptions
+
+    try:
+        spell_opts = SpellingOptions(**spelling)
+    except ValueError as e:
+        fail(str(e))
+    try:
+        return Session(SessionOptions(
+            recognizer=GestureRecognizerOptions(**recognizer, color_order="BGR"),  # (OpenCV's frames, and the demo's)
+            spelling=spell_opts, require_spelling=mode == "spelling", save_fps=15.0 if demo else None, **session))
+    except MissingSpellingSet as e:
+        fail(f"--mode spelling needs a bundle with a spelling gesture set (this one has {e.sets})")
+    except (BundleError, FileNotFoundError, ValueError) as e:
+        fail(str(e))
+
+
+@dataclass(frozen=True)
+class _Output:
+    """What a run prints and draws."""
+    mode: str
+    as_json: bool
+    demo: bool
+    save: Optional[Path]
+    gates: dict     # {gesture set: (none label, gate)}: the frame lines' notes
+    sets: list      # the gesture sets the overlay shows
+    speller: object  # the session's (the demo's steps take it off the session once the word is spelled)
+
+    @property
+    def events(self) -> bool:
+        return self.mode in ("commands", "all")
+
+    @property
+    def spelling(self) -> bool:
+        return self.mode in ("spelling", "all")
+
+    def summary(self, msg: str):
+        """The human-readable summary: stdout in frames mode, stderr when stdout carries JSON lines."""
+        (typer.echo if (self.mode == "frames" and not self.as_json) else err)(msg)
+
+
+def _output(session, mode: str, as_json: bool, demo: bool, save: Optional[Path]) -> _Output:
+    """What the run prints; the overlay shows every set, the spelling set
+    (--mode spelling) or the command sets (--mode commands)."""
+    rec, speller = session.recognizer, session.speller
+    every = list(rec.classifiers)
+    if mode == "spelling":
+        sets = [speller.options.gesture_set if speller is not None else None]
+    elif mode == "commands":
+        sets = session.command_sets or every
+    else:
+        sets = every
+    return _Output(mode, as_json, demo, save, _gates(rec), sets, speller)
+
+
+def _window(window: bool, as_json: bool) -> bool:
+    """Whether the overlay window is shown (--window, not --json, a display)."""
+    if not window or as_json:
+        return False
+    show, why = gui_available()
+    if not show:
+        err(f"(no window: {why}; running headless)")
+    return show
+
+
+# ---------------------------------------------------------------- the loop
+def _steps(session, src, demo: bool, seed: Optional[int], fps: float, started: list):
+    """The session's steps over the source, or over the demo clip (described first)."""
+    from handsdk.sources import is_camera, is_stream_url
+
+    if demo:
+        from handsdk.tools.demo import DEMO_COMMANDS, DEMO_SEED, DEMO_WORD, demo_frames, demo_length
+
+        note = ("" if seed is None or seed == DEMO_SEED else
+                f"; seed {seed} renders another hand and scene than seed {DEMO_SEED}, the one the shipped "
+                f"bundle is checked on: it may misread them")
+        err(f"demo: a synthetic hand spells {DEMO_WORD!r}, then makes the commands "
+            f"{', '.join(DEMO_COMMANDS)} ({demo_length(fps)} frames at {fps:g} fps, rendered on "
+            f"the fly{note})")
+        return _demo_steps(session, demo_frames(seed=DEMO_SEED if seed is None else seed, fps=fps), fps, started)
+    steps = session.run(src)
+    if is_camera(src) or is_stream_url(src):
+        err(f"{'camera' if is_camera(src) else 'stream'} {src} open; press q or Esc in the window, "
+            f"or Ctrl+C, to stop")
+    return steps
+
+
+def _step_dict(st, mode: str) -> dict:
+    """One step as --json prints it: the result, the frame's number (a
+    folder's file number: skipped files keep theirs), and outside frames
+    mode the events, actions and spelling."""
+    d = st.result.to_dict()
+    d["frame"] = st.index
+    if "path" in st.info:
+        d["path"] = st.info["path"]
+        d["images"] = st.info.get("count")
+    if mode != "frames":
+        d["events"] = [e.to_dict() for e in st.events]
+        if st.actions:
+            d["actions"] = list(st.actions)
+        if st.spelling is not None:
+            d["spelling"] = st.spelling.to_dict()
+    return d
+
+
+def _frame_line(st, gates: dict, n: int) -> str:
+    """``frame 12 320x240 1 hand(s): #1 Right commands=point 0.93 | detect ...``."""
+    frame, result, info = st.frame, st.result, st.info
+    hands = "; ".join(_hand_text(h, gates) for h in result.hands) or "no hand"
+    t = result.timings_ms
+    where = (f"image {info['index']}/{info['count']} path: {info['path']} " if "path" in info
+             else f"frame {info.get('index', n):5d} ")
+    return (f"{where}{frame.shape[1]}x{frame.shape[0]}  {len(result.hands)} hand(s): "
+            f"{hands}  | detect {t['detect']:.1f} landmark {t['landmark']:.1f} "
+            f"gesture {t['gesture']:.1f} total {t['total']:.1f} ms")
+
+
+def _print_step(st, out: _Output, n: int):
+    """A step on stdout: its JSON line (--json), or the lines of the mode."""
+    if out.as_json:
+        typer.echo(json.dumps(_step_dict(st, out.mode)))
+        return
+    if out.mode == "frames":
+        typer.echo(_frame_line(st, out.gates, n))
+    if out.events:
+        for e in st.events:
+            typer.echo(e.to_json())
+        for a in st.actions:
+            typer.echo(json.dumps(a))
+    state = st.spelling
+    if out.spelling and state is not None and state.committed is not None:
+        typer.echo(json.dumps({"spelling": state.text, "committed": state.committed,
+                               "timestamp_ms": state.timestamp_ms}) if out.mode == "all"
+                   else f"text: {state.text!r}  (+{state.committed!r} at {state.timestamp_ms} ms)")
+
+
+def _draw(session, st, out: _Output, show: bool) -> tuple[bool, bool]:
+    """The overlay, written to the --save video and shown in the window.
+    Returns (the window is still up, q or Esc was pressed)."""
+    from handsdk.session import SessionError
+
+    try:
+        canvas = session.annotate(st, gesture_sets=out.sets, spelling=out.spelling)
+    except SessionError as e:  # the video cannot be written
+        fail(str(e))
+    if not show:
+        return False, False
+    import cv2
+
+    try:
+        cv2.imshow("handsdk", canvas)
+        key = cv2.waitKey(1) & 0xFF
+    except cv2.error as e:
+        err(f"(the window failed: {str(e).strip().splitlines()[-1]}; running headless)")
+        return False, False
+    return True, key in (27, ord("q"))
+
+
+def _play(session, src, out: _Output, show: bool, seed: Optional[int], fps: float, started: list) -> int:
+    """Print and draw every step until the source ends, q / Esc or Ctrl+C;
+    releases the session. Returns the exit code: 1 when the source or a
+    frame failed after frames were read (before any, it fails at once)."""
+    from handsdk.session import FrameError
+    from handsdk.sources import SourceError, is_camera
+
+    code = 0
+    with warnings_to_stderr():  # (camera reconnects ...)
+        try:
+            for st in _steps(session, src, out.demo, seed, fps, started):
+                _print_step(st, out, session.frames)
+                if show or out.save:
+                    show, stop = _draw(session, st, out, show)
+                    if stop:
+                        break
+        except SourceError as e:
+            if session.frames == 0:
+                session.release()
+                fail(str(e) + (" (or run --demo: no camera needed)" if is_camera(src) else ""))
+            typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
+            code = 1
+        except FrameError as e:
+            # a ValueError is about the frame or its timestamp (the message says which); only an
+            # interpreter that fails on a good frame points at the bundle
+            hint = ("" if isinstance(e.error, ValueError)
+                    else " (is the bundle corrupt? `handsdk bundle inspect` checks it)")
+            typer.secho(f"error: {e}{hint}", fg=typer.colors.RED, err=True)
+            code = 1
+        except KeyboardInterrupt:
+            err("stopped")
+        finally:
+            session.release()
+            if show:
+                import cv2
+
+                cv2.destroyAllWindows()
+    return code
+
+
+# ---------------------------------------------------------------- the summary
+def _finish(session, out: _Output, started: list, code: int):
+    """End the held gestures, print the spelled text, the demo's commands and
+    the latency table; exit with ``code`` (no frames read: an error)."""
+    for ev in session.flush():  # (the gestures still held end; their actions run)
+        if out.events and not out.as_json:
+            typer.echo(ev.to_json())
+    n = session.frames
+    if n == 0:
+        if code:
+            raise typer.Exit(code)
+        fail("no frames were read from the source")
+    if out.spelling and out.speller is not None and not out.as_json:
+        (typer.echo if out.mode == "spelling" else err)(f"spelled: {out.speller.text!r}")
+    if out.demo and out.events and not out.as_json:
+        err(f"commands: {', '.join(started) or 'none'}")
+    if not out.as_json:
+        rows = {k: stats_ms(v) for k, v in session.times.items()}
+        out.summary(f"\n{n} frames; per-stage latency in ms:")
+        out.summary(percentile_table(rows))
+        tot = rows["total"]["mean"]
+        if tot > 0:
+            out.summary(f"throughput: {1000.0 / tot:.1f} frames/s (pipeline only)")
+    if out.save:
+        err(f"wrote {out.save}")
+    if code:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer):
@@ -138,218 +421,27 @@ def register(app: typer.Typer):
         """Run detection, keypoints and gestures on frames: per-frame lines with
         per-stage timings, command events (--mode commands), fingerspelled
         text (--mode spelling), an overlay window and/or an annotated video."""
-        from handsdk import GestureRecognizerOptions, RunningMode
-        from handsdk.actions import load_actions, shell_warning
-        from handsdk.bundle import BundleError, default_bundle_path
-        from handsdk.session import FrameError, MissingSpellingSet, Session, SessionError, SessionOptions
-        from handsdk.sources import SourceError, is_camera, is_stream_url, source_fps
-        from handsdk.spelling import SpellingOptions
+        from handsdk.bundle import default_bundle_path
+        from handsdk.sources import source_fps
 
-        given = [n for n, v in (("--camera", camera), ("--source", source), ("--demo", demo or None))
-                 if v is not None]
-        if len(given) > 1:
-            fail(f"give either --camera or --source{' or --demo' if demo else ''}, not both")
-        src = camera if camera is not None else source
-        if src is None and not demo:
-            fail("nothing to run on: give --camera 0, --source <video|image|folder|stream URL>, or --demo")
-        mode = mode or ("all" if demo else "frames")
-        if max_hands is None:
-            max_hands = 1 if demo else 2
-        if mode not in MODES:
-            fail(f"--mode must be one of {', '.join(MODES)}")
-        if end_score > start_score:
-            fail("--end-score must not exceed --start-score")
-        cam_w = cam_h = None
-        if device is not None:
-            from handsdk.devices import load_device
-
-            try:
-                prof = load_device(device)
-            except (KeyError, ValueError) as e:
-                fail(str(e).strip("'\""))
-            threads = threads or int(prof.get("threads", 2))
-            if prof.get("camera"):
-                cam_w, cam_h = (int(v) for v in prof["camera"][:2])
-        threads = threads or 2
+        src = _source(camera, source, demo)
+        mode = _mode(mode, demo, start_score, end_score)
+        threads, camera_size = _device_settings(device, threads)
         if demo and bundle is None and default_bundle_path() is None:
             fail("--demo needs a model bundle: this install ships no default bundle; pass --bundle <file.handsdk>")
-        is_files = (not demo and isinstance(src, str) and not src.isdigit() and not is_stream_url(src)
-                    and (Path(src).is_dir() or Path(src).suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp", ".webp")))
-        if running_mode == "auto":
-            rm = RunningMode.IMAGE if is_files else RunningMode.VIDEO
-        elif running_mode in ("image", "video"):
-            rm = RunningMode(running_mode)
-        else:
-            fail("--running-mode must be auto, image or video")
-        amap = None
-        if actions is not None:
-            try:
-                amap = load_actions(actions, allow_shell=allow_shell)
-            except (FileNotFoundError, ValueError) as e:
-                fail(str(e))
-            if allow_shell and amap.has_shell:
-                typer.secho(shell_warning(), fg=typer.colors.YELLOW, err=True)
-            elif amap.has_shell:
-                _err("note: the action map has shell actions; they are reported, not run (pass --allow-shell)")
-        try:
-            spell_opts = SpellingOptions(hold_ms=spell_hold_ms, min_score=spell_min_score,
-                                         space_pause_ms=space_pause_ms, space_gesture=space_gesture,
-                                         delete_gesture=delete_gesture)
-        except ValueError as e:
-            fail(str(e))
-        try:
-            session = Session(SessionOptions(
-                recognizer=GestureRecognizerOptions(bundle=bundle, running_mode=rm, max_hands=max_hands,
-                                                    color_order="BGR",  # (OpenCV's frames, and the demo's)
-                                                    num_threads=threads, smoothing=smoothing,
-                                                    min_presence_score=min_presence,
-                                                    min_tracking_presence=min_tracking_presence),
-                camera_size=(cam_w, cam_h) if cam_w is not None else None, reconnect=reconnect,
-                max_frames=max_frames, start_score=start_score, end_score=end_score, min_hold_ms=min_hold_ms,
-                hold_interval_ms=hold_interval_ms, spelling=spell_opts, require_spelling=mode == "spelling",
-                actions=amap, save=save, save_fps=15.0 if demo else None))
-        except MissingSpellingSet as e:
-            fail(f"--mode spelling needs a bundle with a spelling gesture set (this one has {e.sets})")
-        except (BundleError, FileNotFoundError, ValueError) as e:
-            fail(str(e))
-        rec, speller = session.recognizer, session.speller
-        gates = _gates(rec)
-        letters = speller.options.gesture_set if speller is not None else None
-        command_sets = session.command_sets
-        if mode == "frames":
-            sets = list(rec.classifiers)
-        elif mode == "spelling":
-            sets = [letters]
-        elif mode == "commands":
-            sets = command_sets or list(rec.classifiers)
-        else:
-            sets = list(rec.classifiers)
-        # where the human-readable summary goes: stdout in frames mode, stderr when stdout carries JSON lines
-        summary = typer.echo if (mode == "frames" and not as_json) else _err
-        show = False
-        if window and not as_json:
-            show, why = gui_available()
-            if not show:
-                _err(f"(no window: {why}; running headless)")
-        code = 0
+        rm = _running_mode(running_mode, src, demo)
+        amap = _action_map(actions, allow_shell)
+        session = _open_session(
+            dict(bundle=bundle, running_mode=rm, max_hands=(1 if demo else 2) if max_hands is None else max_hands,
+                 num_threads=threads, smoothing=smoothing, min_presence_score=min_presence,
+                 min_tracking_presence=min_tracking_presence),
+            dict(hold_ms=spell_hold_ms, min_score=spell_min_score, space_pause_ms=space_pause_ms,
+                 space_gesture=space_gesture, delete_gesture=delete_gesture),
+            mode=mode, demo=demo, camera_size=camera_size, reconnect=reconnect, max_frames=max_frames,
+            start_score=start_score, end_score=end_score, min_hold_ms=min_hold_ms,
+            hold_interval_ms=hold_interval_ms, actions=amap, save=save)
+        out = _output(session, mode, as_json, demo, save)
+        show = _window(window, as_json)
         started: list = []  # (--demo) the commands that started
-        out_fps = 15.0 if demo else source_fps(src)
-        import warnings
-
-        warn_ctx = warnings.catch_warnings()
-        warn_ctx.__enter__()
-        warnings.simplefilter("always")
-        warnings.showwarning = lambda message, *a, **k: _err(f"warning: {message}")  # (camera reconnects...)
-        try:
-            if demo:
-                from handsdk.tools.demo import DEMO_COMMANDS, DEMO_SEED, DEMO_WORD, demo_frames, demo_length
-
-                note = ("" if seed is None or seed == DEMO_SEED else
-                        f"; seed {seed} renders another hand and scene than seed {DEMO_SEED}, the one the shipped "
-                        f"bundle is checked on: it may misread them")
-                _err(f"demo: a synthetic hand spells {DEMO_WORD!r}, then makes the commands "
-                     f"{', '.join(DEMO_COMMANDS)} ({demo_length(out_fps)} frames at {out_fps:g} fps, rendered on "
-                     f"the fly{note})")
-                steps = _demo_steps(session, demo_frames(seed=DEMO_SEED if seed is None else seed, fps=out_fps),
-                                    out_fps, started)
-            else:
-                steps = session.run(src)
-                if is_camera(src) or is_stream_url(src):
-                    _err(f"{'camera' if is_camera(src) else 'stream'} {src} open; press q or Esc in the window, "
-                         f"or Ctrl+C, to stop")
-            for st in steps:
-                frame, result, info, n = st.frame, st.result, st.info, session.frames
-                evs, state, acted = st.events, st.spelling, st.actions
-                if as_json:
-                    d = result.to_dict()
-                    d["frame"] = st.index  # a folder's file number: skipped files keep theirs
-                    if "path" in info:
-                        d["path"] = info["path"]
-                        d["images"] = info.get("count")
-                    if mode != "frames":
-                        d["events"] = [e.to_dict() for e in evs]
-                        if acted:
-                            d["actions"] = list(acted)
-                        if state is not None:
-                            d["spelling"] = state.to_dict()
-                    typer.echo(json.dumps(d))
-                else:
-                    if mode == "frames":
-                        hands = "; ".join(_hand_text(h, gates) for h in result.hands) or "no hand"
-                        t = result.timings_ms
-                        where = (f"image {info['index']}/{info['count']} path: {info['path']} " if "path" in info
-                                 else f"frame {info.get('index', n):5d} ")
-                        typer.echo(f"{where}{frame.shape[1]}x{frame.shape[0]}  {len(result.hands)} hand(s): "
-                                   f"{hands}  | detect {t['detect']:.1f} landmark {t['landmark']:.1f} "
-                                   f"gesture {t['gesture']:.1f} total {t['total']:.1f} ms")
-                    if mode in ("commands", "all"):
-                        for e in evs:
-                            typer.echo(e.to_json())
-                        for a in acted:
-                            typer.echo(json.dumps(a))
-                    if mode in ("spelling", "all") and state is not None and state.committed is not None:
-                        typer.echo(json.dumps({"spelling": state.text, "committed": state.committed,
-                                               "timestamp_ms": state.timestamp_ms}) if mode == "all"
-                                   else f"text: {state.text!r}  (+{state.committed!r} at {state.timestamp_ms} ms)")
-                if show or save:
-                    try:
-                        canvas = session.annotate(st, gesture_sets=sets, spelling=mode in ("spelling", "all"))
-                    except SessionError as e:  # the video cannot be written
-                        fail(str(e))
-                    if show:
-                        import cv2
-
-                        try:
-                            cv2.imshow("handsdk", canvas)
-                            key = cv2.waitKey(1) & 0xFF
-                        except cv2.error as e:
-                            _err(f"(the window failed: {str(e).strip().splitlines()[-1]}; running headless)")
-                            show = False
-                            key = 0
-                        if key in (27, ord("q")):
-                            break
-        except SourceError as e:
-            if session.frames == 0:
-                session.release()
-                fail(str(e) + (" (or run --demo: no camera needed)" if is_camera(src) else ""))
-            typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
-            code = 1
-        except FrameError as e:
-            # a ValueError is about the frame or its timestamp (the message says which); only an
-            # interpreter that fails on a good frame points at the bundle
-            hint = ("" if isinstance(e.error, ValueError)
-                    else " (is the bundle corrupt? `handsdk bundle inspect` checks it)")
-            typer.secho(f"error: {e}{hint}", fg=typer.colors.RED, err=True)
-            code = 1
-        except KeyboardInterrupt:
-            _err("stopped")
-        finally:
-            warn_ctx.__exit__(None, None, None)
-            session.release()
-            if show:
-                import cv2
-
-                cv2.destroyAllWindows()
-        for ev in session.flush():  # (the gestures still held end; their actions run)
-            if mode in ("commands", "all") and not as_json:
-                typer.echo(ev.to_json())
-        n = session.frames
-        if n == 0:
-            if code:
-                raise typer.Exit(code)
-            fail("no frames were read from the source")
-        if mode in ("spelling", "all") and speller is not None and not as_json:
-            (typer.echo if mode == "spelling" else _err)(f"spelled: {speller.text!r}")
-        if demo and mode in ("commands", "all") and not as_json:
-            _err(f"commands: {', '.join(started) or 'none'}")
-        if not as_json:
-            rows = {k: stats_ms(v) for k, v in session.times.items()}
-            summary(f"\n{n} frames; per-stage latency in ms:")
-            summary(percentile_table(rows))
-            tot = rows["total"]["mean"]
-            if tot > 0:
-                summary(f"throughput: {1000.0 / tot:.1f} frames/s (pipeline only)")
-        if save:
-            _err(f"wrote {save}")
-        if code:
-            raise typer.Exit(code)
+        code = _play(session, src, out, show, seed, 15.0 if demo else source_fps(src), started)
+        _finish(session, out, started, code)

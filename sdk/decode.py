@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from .checks import check_range
+
 
 @dataclass(frozen=True)
 class MapBox:
@@ -54,25 +56,16 @@ class DetectorDecoding:
         return {k: v for k, v in asdict(self).items() if k not in ("zoom_above", "split_aspect")}
 
 
-def _finite_number(v) -> bool:
-    return (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-            and bool(np.isfinite(v)))
-
-
 def check_zoom_above(v, name: str = "zoom_above") -> float:
     """``v`` as :attr:`DetectorDecoding.zoom_above` (a fraction of the frame in
     [0, 1], 0: off), or ValueError naming ``name``."""
-    if not (_finite_number(v) and 0.0 <= float(v) <= 1.0):
-        raise ValueError(f"{name} must be a number in [0, 1] (0: off), got {v!r}")
-    return float(v)
+    return check_range(name, v, 0.0, 1.0, note="0: off")
 
 
 def check_split_aspect(v, name: str = "split_aspect") -> float:
     """``v`` as :attr:`DetectorDecoding.split_aspect` (0: off, or a width /
     height ratio in [1, 100]), or ValueError naming ``name``."""
-    if not (_finite_number(v) and (float(v) == 0 or 1.0 <= float(v) <= 100.0)):
-        raise ValueError(f"{name} must be 0 (off) or a width / height ratio in [1, 100], got {v!r}")
-    return float(v)
+    return check_range(name, v, 1.0, 100.0, off=0.0, note="a width / height ratio")
 
 
 def skeleton_to_boxes(skeleton, *, threshold: float = DetectorDecoding.threshold,

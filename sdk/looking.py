@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from .checks import check_bool
 from .decode import DetectorDecoding, check_split_aspect, check_zoom_above
 from .keypoints import aligned_box, hand_rotation, keypoints_box
 
@@ -98,9 +99,7 @@ class LookPolicy:
     def __post_init__(self):
         object.__setattr__(self, "zoom_above", check_zoom_above(self.zoom_above))
         object.__setattr__(self, "split_aspect", check_split_aspect(self.split_aspect))
-        if not isinstance(self.align, (bool, np.bool_)):
-            raise ValueError(f"align must be True or False, got {self.align!r}")
-        object.__setattr__(self, "align", bool(self.align))
+        object.__setattr__(self, "align", check_bool("align", self.align))
 
     @classmethod
     def from_bundle(cls, bundle, *, zoom_above: float | None = None, split_aspect: float | None = None) -> "LookPolicy":

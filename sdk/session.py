@@ -29,6 +29,7 @@ from typing import Iterator
 
 import numpy as np
 
+from .checks import check_fraction, check_int, check_range, is_int
 from .recognizer import GestureRecognizer, GestureRecognizerOptions, RunningMode
 from .spelling import Speller, SpellingOptions, SpellingState, spelling_set
 
@@ -55,18 +56,6 @@ class FrameError(RuntimeError):
     def __init__(self, message: str, error: BaseException):
         super().__init__(message)
         self.error = error
-
-
-def _score(name, v) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= float(v) <= 1.0:
-        raise SessionError(f"{name} must be a number in [0, 1], got {v!r}")
-    return float(v)
-
-
-def _ms(name, v) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-        raise SessionError(f"{name} must be an int >= 0 (milliseconds), got {v!r}")
-    return int(v)
 
 
 @dataclass(frozen=True)
@@ -129,13 +118,14 @@ class SessionOptions:
             raise SessionError("source is a single frame: call step(frame), or pass [frame]")
         if self.camera_size is not None:
             cs = tuple(self.camera_size)
-            if len(cs) != 2 or not all(isinstance(v, (int, np.integer)) and v > 0 for v in cs):
+            if len(cs) != 2 or not all(is_int(v) and v > 0 for v in cs):
                 raise SessionError(f"camera_size must be (width, height) in pixels, got {self.camera_size!r}")
             set_("camera_size", (int(cs[0]), int(cs[1])))
         for n in ("reconnect", "max_frames", "min_hold_ms", "hold_interval_ms"):
-            set_(n, _ms(n, getattr(self, n)))
-        set_("start_score", _score("start_score", self.start_score))
-        set_("end_score", _score("end_score", self.end_score))
+            set_(n, check_int(n, getattr(self, n), 0, note="milliseconds" if n.endswith("_ms") else None,
+                              error=SessionError))
+        for n in ("start_score", "end_score"):
+            set_(n, check_fraction(n, getattr(self, n), error=SessionError))
         if self.end_score > self.start_score:
             raise SessionError(f"end_score ({self.end_score}) must not exceed start_score ({self.start_score})")
         if self.event_sets is not None:
@@ -156,8 +146,9 @@ class SessionOptions:
             if not isinstance(self.save, (str, os.PathLike)) or not str(self.save).strip():
                 raise SessionError(f"save must be a path of a video file (.mp4 or .avi), got {self.save!r}")
             set_("save", Path(self.save))
-        if self.save_fps is not None and not (isinstance(self.save_fps, (int, float)) and self.save_fps > 0):
-            raise SessionError(f"save_fps must be a number > 0, got {self.save_fps!r}")
+        if self.save_fps is not None:
+            set_("save_fps", check_range("save_fps", self.save_fps, 0, lo_open=True, note="frames per second",
+                                         error=SessionError))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import numpy as np
 
 from .backends import open_model
 from .bundle import Bundle, ModelEntry, load_bundle
+from .checks import check_box
 from .decode import LANDMARKER_DECODINGS, DetectorDecoding, anchor_rotation, landmarker_keypoints, skeleton_to_boxes
 from .image import apply_affine, crop_matrix, invert_affine, letterbox_matrix, to_rgb, warp
 from .keypoints import keypoint_features, render_skeleton, rotation_from_output
@@ -174,9 +175,7 @@ class HandDetector(_Stage):
         if region is None:
             m = letterbox_matrix(rgb.shape[:2], self.input_hw)
         else:
-            x0, y0, x1, y1 = (float(v) for v in region)
-            if not (x1 > x0 and y1 > y0):
-                raise ValueError(f"region must be (x0, y0, x1, y1) with x1 > x0 and y1 > y0, got {region}")
+            x0, y0, x1, y1 = (float(v) for v in check_box("region", region))
             m = letterbox_matrix((y1 - y0, x1 - x0), self.input_hw)
             m[:, 2] += m[:, :2] @ np.array([-x0, -y0])
         patch = warp(rgb, m, self.input_hw)
@@ -313,9 +312,7 @@ class HandLandmarker(_Stage):
                          read_rotation=read)
 
     def landmark(self, image, box, color_order: str | None = None, **kw) -> Landmarks:
-        box = np.asarray(box, np.float32).reshape(-1)
-        if box.shape != (4,) or not np.all(np.isfinite(box)) or box[2] <= box[0] or box[3] <= box[1]:
-            raise ValueError(f"box must be (x0, y0, x1, y1) with x1 > x0 and y1 > y0, got {box}")
+        box = check_box("box", box, np.float32)
         return self.landmark_rgb(to_rgb(image, color_order or self.color_order), box, **kw)
 
 

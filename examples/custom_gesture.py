@@ -69,12 +69,13 @@ def main():
 
     trained = importlib.util.find_spec("tensorflow") is not None and not a.centroid
     if trained:
-        from handsdk.train.custom import CustomTrainingError, train_custom_gestures
+        from handsdk.train.custom import CustomGestureOptions, CustomTrainingError, train_custom_gestures
 
         out = Path(a.output) if a.output else work / "custom.handsdk"
         try:
-            report = train_custom_gestures(work / "dataset", a.bundle or _default(), out, set_name="custom",
-                                           time_budget_s=a.seconds, progress=None)
+            report = train_custom_gestures(work / "dataset", a.bundle or _default(), out,
+                                           CustomGestureOptions(set_name="custom", time_budget_s=a.seconds),
+                                           progress=None)
         except CustomTrainingError as e:
             raise SystemExit(f"error: {e}")
         val = report.get("validation") or {}

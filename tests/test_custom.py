@@ -192,7 +192,7 @@ def _clip(steps, seed, size=(96, 128)):
 def test_full_loop_capture_train_bundle_recognise(bundle_path, bundle_bytes, tmp_path):
     from handsdk import GestureClassifier, GestureRecognizer, load_bundle
     from handsdk.capture import capture_stream
-    from handsdk.train.custom import train_custom_gestures
+    from handsdk.train.custom import CustomGestureOptions, train_custom_gestures
 
     t0 = time.monotonic()
     data = tmp_path / "my_gestures"
@@ -210,8 +210,9 @@ def test_full_loop_capture_train_bundle_recognise(bundle_path, bundle_bytes, tmp
 
     out = tmp_path / "mine.handsdk"
     lines = []
-    report = train_custom_gestures(data, bundle_path, out, set_name="mine", epochs=12, time_budget_s=20,
-                                   examples_per_epoch=2048, seed=0, threads=1, progress=lines.append)
+    report = train_custom_gestures(data, bundle_path, out, CustomGestureOptions(
+        set_name="mine", epochs=12, time_budget_s=20, examples_per_epoch=2048, seed=0, threads=1),
+        progress=lines.append)
     print("\n".join(lines))
     assert any(x.startswith("epoch 1/") for x in lines)
     assert report["labels"] == ["none", "L", "W", "Y"]
@@ -284,7 +285,7 @@ def test_written_bundle_runs_without_tensorflow(bundle_path, tmp_path):
 
 
 def test_train_errors_are_clear(bundle_path, tmp_path):
-    from handsdk.train.custom import CustomTrainingError, train_custom_gestures
+    from handsdk.train.custom import CustomGestureOptions, CustomTrainingError, train_custom_gestures
 
     with pytest.raises(CustomTrainingError, match="not found"):
         train_custom_gestures(tmp_path / "nope", bundle_path, tmp_path / "o.handsdk")
@@ -296,7 +297,39 @@ def test_train_errors_are_clear(bundle_path, tmp_path):
     with pytest.raises(CustomTrainingError, match="base bundle"):
         train_custom_gestures(tmp_path / "d", tmp_path / "missing.handsdk", tmp_path / "o.handsdk")
     with pytest.raises(CustomTrainingError, match="quantization"):
-        train_custom_gestures(tmp_path / "d", bundle_path, tmp_path / "o.handsdk", quantization="fp8")
+        train_custom_gestures(tmp_path / "d", bundle_path, tmp_path / "o.handsdk", CustomGestureOptions(quantization="fp8"))
+    (tmp_path / "dir.handsdk").mkdir()
+    with pytest.raises(CustomTrainingError, match="is a folder"):
+        train_custom_gestures(tmp_path / "d", bundle_path, tmp_path / "dir.handsdk")
+
+
+@pytest.mark.parametrize("kw, msg", [({"quantization": "fp8"}, "quantization must be one of"),
+                                     ({"set_name": "my set"}, "letters, digits"),
+                                     ({"kind": "letters"}, "kind must be one of"),
+                                     ({"val_fraction": 0.95}, "val_fraction must be in"),
+                                     ({"epochs": 0}, "epochs must be a whole number >= 1"),
+                                     ({"batch_size": 8.5}, r"batch_size must be a whole number .* --set batch_size=64"),
+                                     ({"generic_negatives": -1}, "generic_negatives must be"),
+                                     ({"learning_rate": 0}, "learning_rate must be > 0"),
+                                     ({"label_smoothing": "high"}, "label_smoothing must be"),
+                                     ({"augment": {"rotation_deg": 10}}, "KeypointAugment")])
+def test_options_are_checked_at_construction(kw, msg):
+    from handsdk.train.custom import CustomGestureOptions, CustomTrainingError
+
+    with pytest.raises(CustomTrainingError, match=msg):
+        CustomGestureOptions(**kw)
+
+
+def test_options_are_frozen_and_name_the_cli_options():
+    from dataclasses import FrozenInstanceError
+
+    from handsdk.train.custom import CLI_OPTIONS, CustomGestureOptions
+
+    o = CustomGestureOptions(generic_negatives=0, threads=1, time_budget_s=0)
+    with pytest.raises(FrozenInstanceError):
+        o.epochs = 3
+    assert CLI_OPTIONS[:3] == ("epochs", "time_budget_s", "quantization") and "set_name" not in CLI_OPTIONS
+    assert "augment" not in CLI_OPTIONS and "held_out_sources" in CLI_OPTIONS
 
 
 def _template_dataset(root: Path, labels=CUSTOM, n=40, seed=0):

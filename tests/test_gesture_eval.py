@@ -113,7 +113,7 @@ def test_photo_rows_use_the_per_hand_labels_and_agree_with_the_pose():
 def test_custom_gestures_report_held_out_sources(bundle_path, tmp_path):
     import json
 
-    from handsdk.train.custom import train_custom_gestures
+    from handsdk.train.custom import CustomGestureOptions, train_custom_gestures
 
     data = tmp_path / "caps"
     for c, toy in (("open_hand", "open"), ("fist", "fist"), ("two", "victory")):
@@ -125,8 +125,8 @@ def test_custom_gestures_report_held_out_sources(bundle_path, tmp_path):
                 for i, k in enumerate(kp):
                     f.write(json.dumps({"keypoints": k.tolist(), "handedness": "Right", "source": src,
                                         "frame": i}) + "\n")
-    rep = train_custom_gestures(data, bundle_path, tmp_path / "c.handsdk", epochs=3, examples_per_epoch=512,
-                                generic_negatives=60, held_out_sources=True, progress=None, time_budget_s=60)
+    rep = train_custom_gestures(data, bundle_path, tmp_path / "c.handsdk", CustomGestureOptions(
+        epochs=3, examples_per_epoch=512, generic_negatives=60, held_out_sources=True, time_budget_s=60), progress=None)
     ho = rep["held_out_sources"]
     assert set(ho) == {"alice.mp4", "bob.mp4", "mean"}
     assert ho["alice.mp4"]["n"] == 45 and ho["mean"]["accuracy"] > 0.6

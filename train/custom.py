@@ -1,7 +1,8 @@
 """Custom gestures in minutes: train a GestureNet head on captured keypoints and
 write a new bundle (``handsdk train gesture --data <folder> --base <bundle>
--o my.handsdk``). Needs the train extra; the bundle it writes runs on the base
-install.
+-o my.handsdk``; in Python :func:`train_custom_gestures` with
+:class:`CustomGestureOptions`). Needs the train extra; the bundle it writes
+runs on the base install.
 
 Data: a dataset folder as written by ``handsdk capture`` (see
 :mod:`handsdk.capture`: ``<label>/keypoints.jsonl``, ``none/`` for negatives).
@@ -22,14 +23,15 @@ What happens:
    ``exclude_margin``) are dropped, so a custom gesture that happens to look
    like a built-in one is never taught as ``none``;
 3. every epoch draws a fresh augmentation of the training keypoints (in pixel
-   space, before :func:`handsdk.keypoint_features`): rotation about the wrist,
+   space, before :func:`handsdk.keypoint_features`;
+   :mod:`handsdk.train.models.gesture.augment`): rotation about the wrist,
    anisotropic scale, jitter, and mirrored hands. Mirroring flips x *and*
    handedness (the features canonicalise Left hands to Right, so a correctly
    mirrored hand has the same features: the set works for both hands whatever
    hand was captured); ``handedness_error`` > 0 additionally flips x alone
    with that probability, to simulate a wrong handedness estimate (off by
    default: it would merge gestures that are mirror images of each other);
-4. GestureNet (:func:`handsdk.train.models.gesture.model.build_gesture`) is trained
+4. GestureNet (:func:`handsdk.train.models.gesture.fit.fit_gesture`) is trained
    with class-balanced weights until ``epochs`` or the ``time_budget_s`` is
    reached (or validation stops improving), keeping the best epoch by
    validation macro-F1; with label smoothing (0.1, as the built-in sets'
@@ -50,7 +52,7 @@ import json
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 
@@ -177,13 +179,75 @@ def extend_bundle(base, set_name: str, model: bytes, labels, *, output=None, kin
                            quantization=quantization, metrics=metrics, provenance=provenance, name=name)
 
 
+# ---------------------------------------------------------------- options
+
+KINDS = ("commands", "spelling")
+
+
+@dataclass(frozen=True)
+class CustomGestureOptions:
+    """How :func:`train_custom_gestures` trains; checked at construction (a
+    :class:`CustomTrainingError` says what to change). ``handsdk train gesture
+    --set key=value`` sets any of :data:`CLI_OPTIONS`."""
+
+    set_name: str = "custom"
+    epochs: int = 60
+    time_budget_s: float = 60.0
+    quantization: str = "fp32"  # one of QUANTIZATIONS
+    seed: int = 0
+    val_fraction: float = 0.2  # the last part of each (label, source) run of frames is held out
+    generic_negatives: int | None = None  # synthetic hands for `none`; None: max(300, captured samples); 0: off
+    kind: str = "commands"  # or "spelling" (the set's decoding)
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    examples_per_epoch: int = 4096
+    patience: int = 12  # epochs without a better validation macro-F1 before stopping
+    threads: int | None = None  # TensorFlow's intra-op threads (None: its default)
+    exclude_margin: float = 1.0  # generic hands this close to a captured gesture (x its radius) are dropped
+    min_samples: int = 5  # per label
+    label_smoothing: float = 0.1
+    held_out_sources: bool = False  # also score each capture source with a model trained on the others
+    augment: KeypointAugment = field(default_factory=KeypointAugment)
+
+    def __post_init__(self):
+        if self.quantization not in QUANTIZATIONS:
+            raise CustomTrainingError(f"quantization must be one of {QUANTIZATIONS}, got {self.quantization!r}")
+        if not _SET.match(str(self.set_name)):
+            raise CustomTrainingError(f"set name {self.set_name!r}: letters, digits, '_' and '-' only")
+        if self.kind not in KINDS:
+            raise CustomTrainingError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if not _is_number(self.val_fraction) or not 0 <= self.val_fraction < 0.9:
+            raise CustomTrainingError(f"val_fraction must be in [0, 0.9) (the share of each label's captures held "
+                                      f"out for validation, e.g. --set val_fraction=0.2), got {self.val_fraction!r}")
+        for name, low in (("epochs", 1), ("batch_size", 1), ("examples_per_epoch", 1), ("min_samples", 1),
+                          ("patience", 0), ("seed", 0), ("generic_negatives", 0), ("threads", 0)):
+            v = getattr(self, name)
+            if not (v is None and name in ("generic_negatives", "threads")) and not (_is_whole(v) and v >= low):
+                raise CustomTrainingError(f"{name} must be a whole number >= {low}, got {v!r} "
+                                          f"(e.g. --set {name}={getattr(CustomGestureOptions, name, None) or low})")
+        for name, ok, what in (("time_budget_s", lambda v: v >= 0, ">= 0 seconds"),
+                               ("learning_rate", lambda v: v > 0, "> 0 (e.g. 3e-3)"),
+                               ("exclude_margin", lambda v: v >= 0, ">= 0 (1: the class's 95th-percentile radius)"),
+                               ("label_smoothing", lambda v: 0 <= v < 1, "in [0, 1) (e.g. 0.1)")):
+            if not _is_number(getattr(self, name)) or not ok(getattr(self, name)):
+                raise CustomTrainingError(f"{name} must be {what}, got {getattr(self, name)!r}")
+        if not isinstance(self.augment, KeypointAugment):
+            raise CustomTrainingError("augment must be a handsdk.train.models.gesture.augment.KeypointAugment")
+
+
+def _is_whole(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+#: options of train_custom_gestures that `handsdk train gesture --data ... --set key=value` may set
+CLI_OPTIONS = tuple(f.name for f in fields(CustomGestureOptions) if f.name not in ("set_name", "augment"))
+
+
 # ---------------------------------------------------------------- training
-
-
-def _plot_confusion(cm, names, path, title=""):
-    from handsdk.train.models.gesture.evaluate import plot_confusion
-
-    plot_confusion(np.asarray(cm), list(names), path)
 
 
 def _tflite_scores(model_bytes: bytes, feats: np.ndarray) -> np.ndarray:
@@ -198,52 +262,69 @@ def _tflite_scores(model_bytes: bytes, feats: np.ndarray) -> np.ndarray:
     return np.asarray(out, np.float32)
 
 
-def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "custom",
-                          kind: str = "commands", epochs: int = 60, time_budget_s: float = 60.0,
-                          quantization: str = "fp32", seed: int = 0, val_fraction: float = 0.2,
-                          generic_negatives: int | None = None, exclude_margin: float = 1.0,
-                          batch_size: int = 64, learning_rate: float = 3e-3, examples_per_epoch: int = 4096,
-                          patience: int = 12, min_samples: int = 5, augment: KeypointAugment | None = None,
-                          label_smoothing: float = 0.1, held_out_sources: bool = False,
-                          threads: int | None = None, progress: Callable[[str], None] | None = print) -> dict:
+def train_custom_gestures(data_folder, base_bundle, output, options: CustomGestureOptions | None = None, *,
+                          progress: Callable[[str], None] | None = print) -> dict:
     """Train a gesture set on a captured dataset and write a bundle.
 
     data_folder: the dataset (``handsdk capture``'s format). base_bundle: the
     bundle (path, bytes or loaded) whose detector, landmarker and gesture sets
     are kept. output: the new ``.handsdk`` file; the confusion matrix PNG and
     a JSON report are written beside it (``<stem>.confusion.png``,
-    ``<stem>.report.json``). generic_negatives: synthetic generic hands added
-    to ``none`` (default: max(300, number of captured samples)); 0 turns them
-    off (then ``none/`` must have samples). Returns the report (dict).
+    ``<stem>.report.json``). options: :class:`CustomGestureOptions` (default:
+    its defaults). Returns the report (dict).
     """
     t_start = time.monotonic()
+    o = options or CustomGestureOptions()
     say = progress or (lambda s: None)
-    if quantization not in QUANTIZATIONS:
-        raise CustomTrainingError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
-    if not _SET.match(str(set_name)):
-        raise CustomTrainingError(f"set name {set_name!r}: letters, digits, '_' and '-' only")
-    if kind not in ("commands", "spelling"):
-        raise CustomTrainingError(f"kind must be 'commands' or 'spelling', got {kind!r}")
-    if not 0 <= val_fraction < 0.9:
-        raise CustomTrainingError("val_fraction must be in [0, 0.9)")
+    output = _output_path(output)
+    base = _load_base(base_bundle)
+    ds, counts, classes = _read_samples(data_folder, o.min_samples)
+    rng = np.random.default_rng(o.seed)
+    p = _pools(ds, counts, classes, o, rng, say, data_folder)
+    fit = _fit(p, classes, o, rng, say)
+    tfl = _convert(fit.model, p, o.quantization, rng)
+    report = {"set_name": o.set_name, "labels": classes, "kind": o.kind, "quantization": o.quantization,
+              "data_folder": str(Path(os.fspath(data_folder)).resolve()), "output": str(output),
+              "samples": counts, "train_samples": int(len(p.train)), "val_samples": int(len(p.val)),
+              "generic_negatives": {"used": int(len(p.generic_kp)), "dropped_near_gestures": p.generic_dropped,
+                                    "train": int(len(p.generic_train)), "val": int(len(p.generic_val)),
+                                    "kind": "synthetic hands (renderer's kinematic model: random, relaxed and "
+                                            "built-in template poses)"},
+              "epochs": fit.epochs, "best_epoch": fit.best_epoch, "train_seconds": round(fit.seconds, 1),
+              "history": fit.history}
+    metrics = _evaluate(fit.model, tfl, p, classes, o.quantization, output, report, say)
+    srcs = np.array([str(x) for x in ds.sources], object)
+    if o.held_out_sources and len(set(srcs.tolist())) >= 2:
+        report["held_out_sources"] = _held_out_sources(
+            batch_keypoint_features(ds.keypoints, p.hands), p.labels, srcs, classes,
+            batch_keypoint_features(p.generic_kp, p.generic_hands) if len(p.generic_kp) else None, o,
+            epochs=max(5, min(fit.epochs, 30)), say=say)
+    return _write_bundle(base, tfl, report, metrics, o, output, say, t_start)
+
+
+def _output_path(output) -> Path:
     output = Path(os.fspath(output))
     if output.suffix == "":
         output = output.with_suffix(".handsdk")
     if output.is_dir():
         raise CustomTrainingError(f"{output} is a folder; -o takes the bundle file to write")
     output.parent.mkdir(parents=True, exist_ok=True)
-    aug = augment or KeypointAugment()
-    rng = np.random.default_rng(seed)
+    return output
 
-    # ---- the base bundle (checked before any training)
+
+def _load_base(base_bundle):
+    """The base bundle, loaded (and checked) before any training."""
     from handsdk.bundle import Bundle, BundleError, load_bundle
 
     try:
-        base = base_bundle if isinstance(base_bundle, Bundle) else load_bundle(base_bundle, check=False)
+        return base_bundle if isinstance(base_bundle, Bundle) else load_bundle(base_bundle, check=False)
     except (BundleError, FileNotFoundError) as e:
         raise CustomTrainingError(f"base bundle: {e}") from e
 
-    # ---- the data
+
+def _read_samples(data_folder, min_samples: int):
+    """(dataset, label counts, classes: none first, then the gestures sorted);
+    a label with too few samples is an error that says what to record."""
     try:
         ds = read_dataset(data_folder)
     except CaptureError as e:
@@ -267,164 +348,187 @@ def train_custom_gestures(data_folder, base_bundle, output, *, set_name: str = "
         raise CustomTrainingError(f"too few samples (need >= {min_samples} per label): "
                                   + ", ".join(f"{k}={v}" for k, v in small.items()) + ". " + "; ".join(hints)
                                   + " (or lower the bar: --set min_samples=N)")
-    classes = [NONE_LABEL] + gestures
+    return ds, counts, [NONE_LABEL] + gestures
+
+
+@dataclass
+class _Pools:
+    """The hands of one run: the captured ones (class indices, handedness,
+    train / validation indices), the generic ``none`` hands, the training
+    pool (pixel keypoints, augmented each epoch) and the validation features
+    (captured first, then generic)."""
+
+    labels: np.ndarray
+    hands: list
+    train: np.ndarray
+    val: np.ndarray
+    generic_kp: np.ndarray
+    generic_hands: list
+    generic_dropped: int
+    generic_train: np.ndarray
+    generic_val: np.ndarray
+    train_kp: np.ndarray
+    train_hands: list
+    train_y: np.ndarray
+    val_x: np.ndarray
+    val_y: np.ndarray
+    class_weights: np.ndarray
+
+
+def _pools(ds, counts, classes, o: CustomGestureOptions, rng, say, data_folder) -> _Pools:
     y_all = np.array([classes.index(l) for l in ds.labels], np.int64)
     h_all = [h if h is not None else "Right" for h in ds.handedness]
-    tr, va = temporal_split(ds.labels, ds.sources, ds.order, val_fraction, rng)
+    tr, va = temporal_split(ds.labels, ds.sources, ds.order, o.val_fraction, rng)
     say(f"data {data_folder}: " + ", ".join(f"{k}={counts[k]}" for k in sorted(counts))
         + f" ({len(tr)} train / {len(va)} validation" + (f", {ds.skipped} malformed skipped" if ds.skipped else "")
         + ")")
-
-    # ---- generic hands for `none`
-    n_gen = generic_negatives if generic_negatives is not None else max(300, len(ds))
-    gen_kp = np.zeros((0, NUM_KEYPOINTS, 3), np.float32)
-    gen_h: list = []
-    gen_dropped = 0
-    if n_gen > 0:
-        kp, hh, _ = generic_hands(int(n_gen), rng)
-        feats_pos = batch_keypoint_features(ds.keypoints, h_all)
-        regions = _class_regions(feats_pos, y_all, range(1, len(classes)))
-        keep = _outside_regions(batch_keypoint_features(kp, hh), regions, exclude_margin)
-        gen_dropped = int((~keep).sum())
-        gen_kp, gen_h = kp[keep], [h for h, k in zip(hh, keep) if k]
-        say(f"generic hands for '{NONE_LABEL}': {len(gen_kp)} (synthetic; {gen_dropped} dropped for looking "
-            f"like a captured gesture)")
+    gen_kp, gen_h, gen_dropped = _generic_negatives(ds, y_all, h_all, len(classes), o, rng, say)
     if counts.get(NONE_LABEL, 0) == 0 and len(gen_kp) == 0:
         raise CustomTrainingError(f"no negatives: capture some into {NONE_LABEL}/ or allow generic hands")
     g_perm = rng.permutation(len(gen_kp))
-    g_val_n = int(round(len(gen_kp) * val_fraction)) if val_fraction > 0 else 0
+    g_val_n = int(round(len(gen_kp) * o.val_fraction)) if o.val_fraction > 0 else 0
     g_va, g_tr = g_perm[:g_val_n], g_perm[g_val_n:]
 
-    # ---- arrays
-    X_tr_kp = np.concatenate([ds.keypoints[tr], gen_kp[g_tr]], 0)
-    H_tr = [h_all[i] for i in tr] + [gen_h[i] for i in g_tr]
-    Y_tr = np.concatenate([y_all[tr], np.zeros(len(g_tr), np.int64)])
-    X_va = np.concatenate([batch_keypoint_features(ds.keypoints[va], [h_all[i] for i in va])
-                           if len(va) else np.zeros((0, NUM_KEYPOINTS, 2), np.float32),
-                           batch_keypoint_features(gen_kp[g_va], [gen_h[i] for i in g_va])
-                           if len(g_va) else np.zeros((0, NUM_KEYPOINTS, 2), np.float32)], 0)
-    Y_va = np.concatenate([y_all[va], np.zeros(len(g_va), np.int64)])
-    n_cls = len(classes)
-    cnt = np.bincount(Y_tr, minlength=n_cls).astype(np.float64)
+    def features(kp, hands):
+        return batch_keypoint_features(kp, hands) if len(kp) else np.zeros((0, NUM_KEYPOINTS, 2), np.float32)
+
+    y_tr = np.concatenate([y_all[tr], np.zeros(len(g_tr), np.int64)])
+    cnt = np.bincount(y_tr, minlength=len(classes)).astype(np.float64)
     if (cnt == 0).any():
         missing = [classes[i] for i in np.where(cnt == 0)[0]]
         raise CustomTrainingError(f"no training samples for {missing}")
-    cls_w = (len(Y_tr) / (n_cls * cnt)).astype(np.float32)
+    return _Pools(
+        labels=y_all, hands=h_all, train=tr, val=va, generic_kp=gen_kp, generic_hands=gen_h,
+        generic_dropped=gen_dropped, generic_train=g_tr, generic_val=g_va,
+        train_kp=np.concatenate([ds.keypoints[tr], gen_kp[g_tr]], 0),
+        train_hands=[h_all[i] for i in tr] + [gen_h[i] for i in g_tr], train_y=y_tr,
+        val_x=np.concatenate([features(ds.keypoints[va], [h_all[i] for i in va]),
+                              features(gen_kp[g_va], [gen_h[i] for i in g_va])], 0),
+        val_y=np.concatenate([y_all[va], np.zeros(len(g_va), np.int64)]),
+        class_weights=(len(y_tr) / (len(classes) * cnt)).astype(np.float32))
 
-    # ---- the model
+
+def _generic_negatives(ds, y_all, h_all, n_classes: int, o: CustomGestureOptions, rng, say):
+    """(keypoints, handedness, dropped): the generic ``none`` hands outside
+    every captured gesture's region."""
+    n_gen = o.generic_negatives if o.generic_negatives is not None else max(300, len(ds))
+    if n_gen <= 0:
+        return np.zeros((0, NUM_KEYPOINTS, 3), np.float32), [], 0
+    kp, hh, _ = generic_hands(int(n_gen), rng)
+    regions = _class_regions(batch_keypoint_features(ds.keypoints, h_all), y_all, range(1, n_classes))
+    keep = _outside_regions(batch_keypoint_features(kp, hh), regions, o.exclude_margin)
+    dropped = int((~keep).sum())
+    say(f"generic hands for '{NONE_LABEL}': {int(keep.sum())} (synthetic; {dropped} dropped for looking "
+        f"like a captured gesture)")
+    return kp[keep], [h for h, k in zip(hh, keep) if k], dropped
+
+
+def _fit(p: _Pools, classes, o: CustomGestureOptions, rng, say):
+    """GestureNet trained on fresh augmentations of the training pool
+    (class-balanced weights), the best epoch by validation macro-F1 kept."""
+    from handsdk.train.config import GestureModelConfig
+    from handsdk.train.models.gesture.fit import FitOptions, fit_gesture
     from handsdk.train.tf import tf
 
-    if threads:
+    if o.threads:
         try:
-            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+            tf.config.threading.set_intra_op_parallelism_threads(int(o.threads))
             tf.config.threading.set_inter_op_parallelism_threads(1)
         except RuntimeError:
             pass
-    from handsdk.metrics import classification_metrics
-    from handsdk.train.config import GestureModelConfig
-    from handsdk.train.models.gesture.fit import FitOptions, fit_gesture
-
-    mcfg = GestureModelConfig(labels=list(classes), label_set=set_name, kind=kind, none_label=NONE_LABEL)
-    steps = max(1, int(np.ceil(max(examples_per_epoch, len(Y_tr)) / batch_size)))
+    mcfg = GestureModelConfig(labels=list(classes), label_set=o.set_name, kind=o.kind, none_label=NONE_LABEL)
+    steps = max(1, int(np.ceil(max(o.examples_per_epoch, len(p.train_y)) / o.batch_size)))
 
     def draw_epoch(ep):
-        idx = rng.integers(0, len(Y_tr), steps * batch_size)
-        Xe, _ = augment_keypoints(X_tr_kp[idx], rng, aug, handedness=[H_tr[i] for i in idx])
-        return Xe, Y_tr[idx], cls_w[Y_tr[idx]]
+        idx = rng.integers(0, len(p.train_y), steps * o.batch_size)
+        x, _ = augment_keypoints(p.train_kp[idx], rng, o.augment, handedness=[p.train_hands[i] for i in idx])
+        return x, p.train_y[idx], p.class_weights[p.train_y[idx]]
 
-    fit = fit_gesture(mcfg, draw_epoch, FitOptions(
-        epochs=epochs, steps_per_epoch=steps, batch_size=batch_size, learning_rate=learning_rate,
-        label_smoothing=label_smoothing, seed=seed, shuffle=False, keep="best", patience=patience,
-        time_budget_s=time_budget_s), val=(X_va, Y_va) if len(Y_va) else None, say=say)
-    model, history, ep, train_seconds = fit.model, fit.history, fit.epochs, fit.seconds
+    return fit_gesture(mcfg, draw_epoch, FitOptions(
+        epochs=o.epochs, steps_per_epoch=steps, batch_size=o.batch_size, learning_rate=o.learning_rate,
+        label_smoothing=o.label_smoothing, seed=o.seed, shuffle=False, keep="best", patience=o.patience,
+        time_budget_s=o.time_budget_s), val=(p.val_x, p.val_y) if len(p.val_y) else None, say=say)
 
-    # ---- convert, then evaluate what ships
+
+def _convert(model, p: _Pools, quantization: str, rng) -> bytes:
+    """The TFLite model (int8: calibrated on 300 training hands)."""
     from handsdk.convert.tflite import keras_to_tflite
 
     rep = None
     if quantization == "int8":
-        calib = batch_keypoint_features(X_tr_kp[rng.permutation(len(X_tr_kp))[:300]],
+        calib = batch_keypoint_features(p.train_kp[rng.permutation(len(p.train_kp))[:300]],
                                         None)  # handedness-free is fine for ranges
 
         def rep():
             for f in calib:
                 yield {"keypoints": f[None]}
-    tfl = keras_to_tflite(model, quantization, representative_data=rep)
-    report = {"set_name": set_name, "labels": classes, "kind": kind, "quantization": quantization,
-              "data_folder": str(Path(os.fspath(data_folder)).resolve()), "output": str(output),
-              "samples": counts, "train_samples": int(len(tr)), "val_samples": int(len(va)),
-              "generic_negatives": {"used": int(len(gen_kp)), "dropped_near_gestures": gen_dropped,
-                                    "train": int(len(g_tr)), "val": int(len(g_va)),
-                                    "kind": "synthetic hands (renderer's kinematic model: random, relaxed and "
-                                            "built-in template poses)"},
-              "epochs": ep, "best_epoch": fit.best_epoch, "train_seconds": round(train_seconds, 1),
-              "history": history}
-    metrics = {}
-    if len(Y_va):
-        s_keras = model.predict(X_va, batch_size=512, verbose=0)
-        s_tfl = _tflite_scores(tfl, X_va)
-        mk = classification_metrics(Y_va, s_keras.argmax(1), n_cls, labels=classes)
-        mt = classification_metrics(Y_va, s_tfl.argmax(1), n_cls, labels=classes)
-        cap = Y_va[: len(va)]  # the captured part of the validation split (without generic hands)
-        mc = classification_metrics(cap, s_tfl[: len(va)].argmax(1), n_cls, labels=classes) if len(va) else None
-        png = output.with_name(output.stem + ".confusion.png")
-        _plot_confusion(mt["confusion_matrix"], classes, png)
-        report["validation"] = {"accuracy": mt["accuracy"], "macro_f1": mt["macro_f1"],
-                                "per_class_f1": dict(zip(classes, mt["per_class_f1"])),
-                                "confusion_matrix": mt["confusion_matrix"], "num_samples": mt["num_samples"],
-                                "keras_accuracy": mk["accuracy"],
-                                "captured_only_accuracy": mc["accuracy"] if mc else None}
-        report["confusion_png"] = str(png)
-        metrics = {"val_accuracy": round(mt["accuracy"], 4), "val_macro_f1": round(mt["macro_f1"], 4),
-                   "val_samples": int(len(Y_va))}
-        say(f"validation ({quantization} TFLite, {len(Y_va)} samples): accuracy {mt['accuracy']:.3f}, "
-            f"macro-F1 {mt['macro_f1']:.3f}" + (f", captured only {mc['accuracy']:.3f}" if mc else "")
-            + f"; confusion matrix {png}")
-    else:
+    return keras_to_tflite(model, quantization, representative_data=rep)
+
+
+def _evaluate(model, tfl: bytes, p: _Pools, classes, quantization: str, output: Path, report: dict, say) -> dict:
+    """The validation split scored as converted (and by Keras), the confusion
+    matrix PNG; adds ``validation`` and ``confusion_png`` to ``report``;
+    returns the bundle's metrics (empty without validation)."""
+    from handsdk.metrics import classification_metrics
+    from handsdk.train.models.gesture.evaluate import plot_confusion
+
+    if not len(p.val_y):
         say("no validation split (val_fraction 0): no metrics")
+        return {}
+    n_cls = len(classes)
+    mk = classification_metrics(p.val_y, model.predict(p.val_x, batch_size=512, verbose=0).argmax(1), n_cls,
+                                labels=classes)
+    s_tfl = _tflite_scores(tfl, p.val_x)
+    mt = classification_metrics(p.val_y, s_tfl.argmax(1), n_cls, labels=classes)
+    nc = len(p.val)  # the captured part of the validation split (without generic hands)
+    mc = classification_metrics(p.val_y[:nc], s_tfl[:nc].argmax(1), n_cls, labels=classes) if nc else None
+    png = output.with_name(output.stem + ".confusion.png")
+    plot_confusion(np.asarray(mt["confusion_matrix"]), list(classes), png)
+    report["validation"] = {"accuracy": mt["accuracy"], "macro_f1": mt["macro_f1"],
+                            "per_class_f1": dict(zip(classes, mt["per_class_f1"])),
+                            "confusion_matrix": mt["confusion_matrix"], "num_samples": mt["num_samples"],
+                            "keras_accuracy": mk["accuracy"],
+                            "captured_only_accuracy": mc["accuracy"] if mc else None}
+    report["confusion_png"] = str(png)
+    say(f"validation ({quantization} TFLite, {len(p.val_y)} samples): accuracy {mt['accuracy']:.3f}, "
+        f"macro-F1 {mt['macro_f1']:.3f}" + (f", captured only {mc['accuracy']:.3f}" if mc else "")
+        + f"; confusion matrix {png}")
+    return {"val_accuracy": round(mt["accuracy"], 4), "val_macro_f1": round(mt["macro_f1"], 4),
+            "val_samples": int(len(p.val_y))}
 
-    # ---- people/sessions never seen: each capture source held out in turn (opt-in)
-    srcs = np.array([str(x) for x in ds.sources], object)
-    if held_out_sources and len(set(srcs.tolist())) >= 2:
-        report["held_out_sources"] = _held_out_sources(
-            batch_keypoint_features(ds.keypoints, h_all), y_all, srcs, classes,
-            batch_keypoint_features(gen_kp, gen_h) if len(gen_kp) else None, aug, label_smoothing,
-            epochs=max(5, min(ep, 30)), examples_per_epoch=examples_per_epoch, batch_size=batch_size,
-            learning_rate=learning_rate, seed=seed, say=say)
 
-    # ---- the bundle
+def _write_bundle(base, tfl: bytes, report: dict, metrics: dict, o: CustomGestureOptions, output: Path, say,
+                  t_start: float) -> dict:
+    """The set written into a copy of the base bundle with its provenance,
+    then the report beside it; returns the report."""
+    name = o.set_name
     base_sha = _sha256(base.manifest.get("name", "").encode() + b"".join(base.files[k] for k in sorted(base.files)))
-    replaced = f"gesture:{set_name}" in base.models
-    info = {"data_folder": report["data_folder"], "samples": counts,
-            "generic_negatives": len(gen_kp), "metrics": metrics, "labels": classes,
-            "base_bundle": {"name": base.manifest.get("name"), "source": str(base.source),
-                            "sha256": base_sha}, "epochs": ep, "train_seconds": round(train_seconds, 1),
-            "seed": seed, "quantization": quantization,
-            "trained": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    role = f"gesture:{set_name}"
-    prov = {"custom_gestures": {set_name: info},
+    replaced = f"gesture:{name}" in base.models
+    info = {"data_folder": report["data_folder"], "samples": report["samples"],
+            "generic_negatives": report["generic_negatives"]["used"], "metrics": metrics, "labels": report["labels"],
+            "base_bundle": {"name": base.manifest.get("name"), "source": str(base.source), "sha256": base_sha},
+            "epochs": report["epochs"], "train_seconds": report["train_seconds"], "seed": o.seed,
+            "quantization": o.quantization, "trained": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    role = f"gesture:{name}"
+    prov = {"custom_gestures": {name: info},
             "training_data_by_model": {role: [report["data_folder"], "synthetic generic hands (none)"]},
             "metrics": {role: metrics} if metrics else {},
             "sources": {role: report["data_folder"]}}
     old_td = list(base.provenance.get("training_data") or [])
     prov["training_data"] = old_td + [d for d in (report["data_folder"],) if d not in old_td]
-    data = extend_bundle(base, set_name, tfl, classes, output=output, kind=kind, none_label=NONE_LABEL,
-                         quantization=quantization, metrics=metrics, provenance=prov)
-    report.update(bundle_bytes=len(data), gesture_sets=sorted(
-        set(base.gesture_sets) | {set_name}), replaced_set=replaced, seconds=round(time.monotonic() - t_start, 1))
+    data = extend_bundle(base, name, tfl, report["labels"], output=output, kind=o.kind, none_label=NONE_LABEL,
+                         quantization=o.quantization, metrics=metrics, provenance=prov)
+    report.update(bundle_bytes=len(data), gesture_sets=sorted(set(base.gesture_sets) | {name}), replaced_set=replaced,
+                  seconds=round(time.monotonic() - t_start, 1))
     rp = output.with_name(output.stem + ".report.json")
     rp.write_text(json.dumps(report, indent=1, default=str))
     report["report_json"] = str(rp)
     say(f"wrote {output} ({len(data) / 1024:.0f} KiB; gesture sets {report['gesture_sets']}"
-        + (f"; replaced the old '{set_name}'" if replaced else "") + f") in {report['seconds']:.0f}s")
+        + (f"; replaced the old '{name}'" if replaced else "") + f") in {report['seconds']:.0f}s")
     return report
 
 
-
-
-def _held_out_sources(feats, y, sources, classes, generic, aug: KeypointAugment, label_smoothing: float, *,
-                      epochs: int, examples_per_epoch: int, batch_size: int, learning_rate: float, seed: int,
-                      say) -> dict:
+def _held_out_sources(feats, y, sources, classes, generic, o: CustomGestureOptions, *, epochs: int, say) -> dict:
     """Leave-one-source-out with the recipe of :mod:`handsdk.train.gesture_eval`
     (class-balanced sampling, label smoothing, the same rotation/scale/jitter;
     no mirroring of features, no synthetic templates): per capture source,
@@ -432,10 +536,11 @@ def _held_out_sources(feats, y, sources, classes, generic, aug: KeypointAugment,
     {source: {n, accuracy, macro_f1, none_precision}} plus ``"mean"``."""
     from handsdk.train.gesture_eval import Recipe, fold_metrics, predict, train_classifier
 
-    r = Recipe(epochs=int(epochs), examples_per_epoch=int(examples_per_epoch), batch_size=int(batch_size),
-               learning_rate=float(learning_rate), label_smoothing=float(label_smoothing), balance="class",
+    aug = o.augment
+    r = Recipe(epochs=int(epochs), examples_per_epoch=int(o.examples_per_epoch), batch_size=int(o.batch_size),
+               learning_rate=float(o.learning_rate), label_smoothing=float(o.label_smoothing), balance="class",
                rotation_deg=float(aug.rotation_deg), wide_rotation_deg=0.0, thumbs_flip=False,
-               scale=tuple(aug.scale), jitter=float(aug.jitter), mirror=False, synth_per_class=0, seed=int(seed))
+               scale=tuple(aug.scale), jitter=float(aug.jitter), mirror=False, synth_per_class=0, seed=int(o.seed))
     names = np.array(classes, object)
     out = {}
     for src in sorted(set(sources.tolist())):
@@ -450,13 +555,6 @@ def _held_out_sources(feats, y, sources, classes, generic, aug: KeypointAugment,
     if out:
         out["mean"] = {k: float(np.mean([v[k] for v in out.values()])) for k in ("accuracy", "macro_f1")}
     return out
-
-
-#: options of train_custom_gestures that `handsdk train gesture --data ... --set key=value` may set
-CLI_OPTIONS = ("epochs", "time_budget_s", "quantization", "seed", "val_fraction", "generic_negatives", "kind",
-               "batch_size", "learning_rate", "examples_per_epoch", "patience", "threads", "exclude_margin",
-               "min_samples", "label_smoothing",
-               "held_out_sources")
 
 
 def train_from_cli(data, base, output, set_name: str = "custom", overrides: dict | None = None,
@@ -492,7 +590,7 @@ def train_from_cli(data, base, output, set_name: str = "custom", overrides: dict
         from handsdk.train.models.motion.custom import train_custom_motion
 
         return train_custom_motion(data, base, output, set_name=set_name, progress=echo, **kw)
-    rep = train_custom_gestures(data, base, output, set_name=set_name, progress=echo, **kw)
+    rep = train_custom_gestures(data, base, output, CustomGestureOptions(set_name=set_name, **kw), progress=echo)
     v = rep.get("validation") or {}
     if v:
         echo(f"validation accuracy {v['accuracy']:.3f}, macro-F1 {v['macro_f1']:.3f} "
@@ -500,5 +598,5 @@ def train_from_cli(data, base, output, set_name: str = "custom", overrides: dict
     return rep
 
 
-__all__ = ["CLI_OPTIONS", "CustomTrainingError", "extend_bundle",
+__all__ = ["CLI_OPTIONS", "CustomGestureOptions", "CustomTrainingError", "KINDS", "QUANTIZATIONS", "extend_bundle",
            "generic_hands", "temporal_split", "train_custom_gestures", "train_from_cli"]

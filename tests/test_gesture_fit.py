@@ -73,3 +73,12 @@ def test_template_hands_are_keypoint_hands_of_template_poses():
     kp2, hands2, tags = synth.keypoint_hands(3, np.random.default_rng(4), draw)
     assert calls == [0, 1, 2] and tags == ["fist", "ok", "fist"] and hands2 == hands
     assert np.array_equal(kp, kp2)
+
+
+def test_set_threads_leaves_a_running_tensorflow_alone():
+    T = pytest.importorskip("handsdk.train.tf")
+    assert float(T.tf.constant(1.0) + 1.0) == 2.0  # TensorFlow has started: its pools are fixed
+    before = T.tf.config.threading.get_intra_op_parallelism_threads()
+    T.set_threads(None)
+    T.set_threads(3)
+    assert T.tf.config.threading.get_intra_op_parallelism_threads() == before

@@ -428,14 +428,9 @@ def _fit(p: _Pools, classes, o: CustomGestureOptions, rng, say):
     (class-balanced weights), the best epoch by validation macro-F1 kept."""
     from handsdk.train.config import GestureModelConfig
     from handsdk.train.models.gesture.fit import FitOptions, fit_gesture
-    from handsdk.train.tf import tf
+    from handsdk.train.tf import set_threads
 
-    if o.threads:
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(int(o.threads))
-            tf.config.threading.set_inter_op_parallelism_threads(1)
-        except RuntimeError:
-            pass
+    set_threads(o.threads)
     mcfg = GestureModelConfig(labels=list(classes), label_set=o.set_name, kind=o.kind, none_label=NONE_LABEL)
     steps = max(1, int(np.ceil(max(o.examples_per_epoch, len(p.train_y)) / o.batch_size)))
 

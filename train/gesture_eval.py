@@ -140,16 +140,6 @@ def build_mlp(cfg, num_classes: int):
     return keras.Model(inp, out, name="plain_mlp")
 
 
-def _set_threads(n: int = 1):
-    from handsdk.train.tf import tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(n)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:
-        pass
-
-
 def train_classifier(feats: np.ndarray, labels, sources, classes, recipe: Recipe, *,
                      extra=None, progress=None):
     """Train a model of ``recipe`` on features (N, 21, 2) with string labels;
@@ -363,8 +353,9 @@ def loso_commands(recipes=("shipped", "mlp", "gesturenet"), sources=None, *, hel
     """Leave-one-source-out on the command sources. Returns
     {recipe: {"folds": {source: metrics}, "pooled": metrics, "ece", "min_score"}}."""
     from handsdk.train.data import gestures as G
+    from handsdk.train.tf import set_threads
 
-    _set_threads(1)
+    set_threads(1)
     classes = list(classes or G.COMMAND_LABELS)
     sources = list(sources or G.ALL_SOURCES)
     rows = G.command_rows(sources, root)
@@ -521,8 +512,9 @@ def letters_by_signer(recipes=("shipped", "mlp", "gesturenet"), *, root=None, bu
                       recipe_overrides=None, own_bundle=None, say=print) -> dict:
     """Train on asl_letters/train, score the held-out signers."""
     from handsdk.train.data import gestures as G
+    from handsdk.train.tf import set_threads
 
-    _set_threads(1)
+    set_threads(1)
     classes = list(LETTERS)
     tr = G.letter_rows("asl_letters", "train", root)
     evals = {f"{d}/{s}" if s else d: G.letter_rows(d, s, root) for d, s in LETTER_EVAL}

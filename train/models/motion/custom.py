@@ -91,11 +91,12 @@ def train_custom_motion(data_folder, base_bundle, output, *, set_name: str = "cu
     bundle, with ``<stem>.confusion.png``)."""
     from handsdk.train.custom import CustomTrainingError
     from handsdk.train.synth import motion as SM
+    from handsdk.train.tf import set_threads
 
     from .config import MotionConfig
     from .evaluate import classification_report
     from .model import motion_decoding
-    from .train import _tf_threads, convert, fit, tflite_scores
+    from .train import convert, fit, tflite_scores
 
     t_start = time.time()
     say = progress or (lambda s: None)
@@ -168,7 +169,7 @@ def train_custom_motion(data_folder, base_bundle, output, *, set_name: str = "cu
     missing = [labels[i] for i in range(len(labels)) if not (Ytr == i).any()]
     if missing:
         raise CustomTrainingError(f"no training windows of {missing}: record longer takes")
-    _tf_threads(threads)
+    set_threads(threads)
     train = {"history": Xtr, "label": Ytr}
     val = {"history": Xva, "label": Yva} if len(Yva) else None
     say(f"motion net: {len(labels)} classes {labels}; {len(Ytr)} training / {len(Yva)} validation windows; "

@@ -31,17 +31,6 @@ from .config import load_motion_config
 from .examples import fold_split, motion_pool, split_by_take, subset
 
 
-def _tf_threads(n):
-    from handsdk.train.tf import tf
-
-    if n:
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(int(n))
-            tf.config.threading.set_inter_op_parallelism_threads(1)
-        except RuntimeError:
-            pass
-
-
 def fit(cfg, train: dict, val: dict | None, *, epochs: int, say=print, time_budget_s: float | None = None):
     """A motion model trained on ``train`` (class-balanced sample weights,
     label smoothing; each window turned, scaled and time-warped a little,
@@ -183,7 +172,9 @@ def train_motion(config=None, out=None, *, overrides: dict | None = None, bundle
     cfg = load_motion_config(config, overrides)
     out = Path(out or cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    _tf_threads(cfg.train.threads)
+    from handsdk.train.tf import set_threads
+
+    set_threads(cfg.train.threads)
     t_start = time.time()
     rng = np.random.default_rng(cfg.data.seed)
     pool = motion_pool(cfg, rng, progress=say)

@@ -1,10 +1,12 @@
 """GestureNet: gesture classes from the 21 keypoint features.
 
-One folder per model: ``config.py`` (the config's ``model`` section),
-``model.py`` (the Keras model, its losses and manifest metadata), ``examples.py`` (pools and
-training targets), ``evaluate.py`` (metrics); :data:`SPEC` registers it
-(``handsdk.train.models.get("gesture")``). TensorFlow loads only when one of
-the ``model.py`` functions is called.
+Its folder: ``config.py`` (the config's ``model`` section), ``model.py`` (the
+Keras model, its losses and manifest metadata), ``examples.py`` (the
+trainer's pools and tf.data targets), ``evaluate.py`` (metrics), and the
+keypoint-only training of custom gestures and the held-out evaluation:
+``augment.py`` (hands augmented in numpy) and ``fit.py`` (the training loop).
+:data:`SPEC` registers it with the trainer (``handsdk.train.models.get("gesture")``);
+TensorFlow loads only when a ``model.py`` or ``fit.py`` function is called.
 """
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .bundle import THRESHOLD_DEFAULTS, Bundle, _check_thresholds, load_bundle
+from .bundle import THRESHOLD_DEFAULTS, Bundle, check_thresholds, load_bundle
 from .decode import check_split_aspect, check_zoom_above
 from .image import to_rgb
 from .keypoints import keypoints_box
@@ -286,7 +286,7 @@ class GestureRecognizer:
             raise TypeError("pass either options or keyword arguments, not both")
         self.options = options
         self.bundle: Bundle = _bundle(options.bundle)
-        _check_thresholds(self.bundle.manifest)  # (load_bundle has; a Bundle made by hand may not)
+        check_thresholds(self.bundle.manifest)  # (load_bundle has; a Bundle made by hand may not)
         th = self.bundle.thresholds
         o = options
         self.min_presence = o.min_presence_score if o.min_presence_score is not None else th["min_presence_score"]

@@ -121,8 +121,9 @@ def test_path_traversal_and_unsafe_names(bundle_bytes):
 
 def test_absurd_sizes(bundle_bytes, monkeypatch):
     import handsdk.bundle as hb
+    import handsdk.bundle.read
 
-    monkeypatch.setattr(hb, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(handsdk.bundle.read, "MAX_FILE_BYTES", 1000)  # (the limit the archive reader checks)
     with pytest.raises(BundleError, match="absurdly large"):
         load_bundle(bundle_bytes)
     monkeypatch.undo()

@@ -28,7 +28,8 @@ def test_import_handsdk_is_light():
 #: (the tools live apart, in handsdk.tools: bench, profile, demo and the
 #: spelling harness load handsdk.train lazily, inside the functions that need it)
 RUNTIME_MODULES = (
-    "handsdk", "handsdk.recognizer", "handsdk.stages", "handsdk.bundle", "handsdk.backends",
+    "handsdk", "handsdk.recognizer", "handsdk.stages", "handsdk.bundle", "handsdk.bundle.model",
+    "handsdk.bundle.schema", "handsdk.bundle.read", "handsdk.bundle.write", "handsdk.backends",
     "handsdk.backends.common", "handsdk.backends.tflite", "handsdk.backends.onnx", "handsdk.backends.tensorrt",
     "handsdk.boxes", "handsdk.image", "handsdk.keypoints", "handsdk.decode",
     "handsdk.results", "handsdk.events", "handsdk.filters", "handsdk.sources", "handsdk.draw", "handsdk.metrics",
@@ -100,5 +101,5 @@ def test_wheel_has_one_namespace(tmp_path):
     assert not {"train", "convert", "sdk", "devices", "tests"} & tops, tops
     assert "handsdk/__init__.py" in names and "handsdk/train/__init__.py" in names
     assert "handsdk/convert/__init__.py" in names and "handsdk/devices/rpi4.json" in names
-    assert "handsdk/cli/run.py" in names
+    assert "handsdk/cli/run.py" in names and "handsdk/bundle/read.py" in names
     assert "handsdk/tools/bench.py" in names and "handsdk/tools/mediapipe_worker.py" in names

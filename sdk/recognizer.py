@@ -25,8 +25,9 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .bundle import THRESHOLD_DEFAULTS, Bundle, check_thresholds, load_bundle
+from .checks import check_bool, check_callable, check_choice, check_fraction, check_int, check_range, is_number
 from .decode import check_split_aspect, check_zoom_above
-from .image import to_rgb
+from .image import COLOR_ORDERS, to_rgb
 from .keypoints import keypoints_box
 from .looking import LookPolicy
 from .results import Category, Hand, RecognitionResult
@@ -41,28 +42,6 @@ class RunningMode(enum.Enum):
     LIVE_STREAM = "live_stream"
 
 
-def _is_int(v) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-
-def _is_number(v) -> bool:
-    return (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-            and bool(np.isfinite(v)))
-
-
-def _unit(name, v):
-    if not (_is_number(v) and 0.0 <= float(v) <= 1.0):
-        raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
-    return float(v)
-
-
-def _int(name, v, lo, hi=None):
-    if not _is_int(v) or v < lo or (hi is not None and v > hi):
-        rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
-        raise ValueError(f"{name} must be an int in {rng}, got {v!r}")
-    return int(v)
-
-
 #: timestamps are milliseconds in [0, MAX_TIMESTAMP_MS]: time.monotonic() * 1000, a video's
 #: position, or epoch milliseconds (time.time() * 1000, about 1.7e12) all fit; epoch
 #: microseconds or nanoseconds (1e15 and more) do not, and a timestamp that large would make
@@ -71,10 +50,7 @@ MAX_TIMESTAMP_MS = 10**13
 
 
 def _timestamp(v) -> int:
-    ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-    if ok and isinstance(v, (float, np.floating)):
-        ok = bool(np.isfinite(v))
-    if not ok:
+    if not is_number(v):
         raise ValueError(f"timestamp_ms must be a finite number of milliseconds, got {v!r}")
     if not 0 <= v <= MAX_TIMESTAMP_MS:  # (a Python int of any size compares exactly)
         raise ValueError(f"timestamp_ms must lie in [0, {MAX_TIMESTAMP_MS:.0e}] milliseconds, got {v!r}: pass "
@@ -159,63 +135,38 @@ class GestureRecognizerOptions:
     smoothing_d_cutoff: float = 1.0
 
     def __post_init__(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen: normalise in place)
         mode = self.running_mode
         if isinstance(mode, str):
-            try:
-                mode = RunningMode(mode.lower())
-            except ValueError:
-                raise ValueError(f"running_mode must be one of {[m.value for m in RunningMode]}, "
-                                 f"got {self.running_mode!r}") from None
-            object.__setattr__(self, "running_mode", mode)
+            mode = RunningMode(check_choice("running_mode", mode.lower(), [m.value for m in RunningMode]))
+            set_("running_mode", mode)
         if not isinstance(mode, RunningMode):
             raise ValueError(f"running_mode must be a RunningMode, got {mode!r}")
-        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen: normalise in place)
-        set_("max_hands", _int("max_hands", self.max_hands, 1, 4))
+        set_("max_hands", check_int("max_hands", self.max_hands, 1, 4))
         for n in ("min_detection_score", "min_presence_score", "min_tracking_presence", "min_gesture_score"):
             if getattr(self, n) is not None:
-                set_(n, _unit(n, getattr(self, n)))
-        set_("num_threads", _int("num_threads", self.num_threads, 1, 64))
+                set_(n, check_fraction(n, getattr(self, n)))
+        set_("num_threads", check_int("num_threads", self.num_threads, 1, 64))
         b = self.bundle
         if not (b is None or isinstance(b, (str, os.PathLike, bytes, bytearray, memoryview, Bundle))):
             raise ValueError(f"bundle must be a path to a .handsdk file, its bytes, a loaded Bundle, or None "
                              f"for the shipped default bundle; got {type(b).__name__} {b!r:.40}")
         if isinstance(b, str) and not b.strip():
             raise ValueError("bundle is an empty string: pass a path to a .handsdk file, or None for the default")
-        if not isinstance(self.smoothing, (bool, np.bool_)):
-            raise ValueError(f"smoothing must be True or False, got {self.smoothing!r}")
-        set_("smoothing", bool(self.smoothing))
+        set_("smoothing", check_bool("smoothing", self.smoothing))
         #: color_order was not given: BGR is assumed, and recognize() says so once
         set_("_color_order_assumed", self.color_order is None)
-        if self.color_order is None:
-            set_("color_order", "BGR")
-        if self.color_order not in ("BGR", "RGB"):
-            raise ValueError(f"color_order must be 'BGR' or 'RGB', got {self.color_order!r}")
-        set_("redetect_interval", _int("redetect_interval", self.redetect_interval, 0))
+        set_("color_order", check_choice("color_order", "BGR" if self.color_order is None else self.color_order,
+                                         COLOR_ORDERS))
+        set_("redetect_interval", check_int("redetect_interval", self.redetect_interval, 0))
         if self.zoom_above is not None:
             set_("zoom_above", check_zoom_above(self.zoom_above))
         if self.split_aspect is not None:
             set_("split_aspect", check_split_aspect(self.split_aspect))
-        if mode is RunningMode.LIVE_STREAM and self.result_callback is None:
-            raise ValueError("LIVE_STREAM mode needs a result_callback(result, frame, timestamp_ms)")
-        if mode is not RunningMode.LIVE_STREAM and self.result_callback is not None:
-            raise ValueError("result_callback is only used in LIVE_STREAM mode; in IMAGE and VIDEO mode "
-                             "recognize() returns the result")
-        if self.result_callback is not None and not callable(self.result_callback):
-            raise ValueError("result_callback must be callable")
-        if self.error_callback is not None:
-            if mode is not RunningMode.LIVE_STREAM:
-                raise ValueError("error_callback is only used in LIVE_STREAM mode; in IMAGE and VIDEO mode "
-                                 "recognize() raises")
-            if not callable(self.error_callback):
-                raise ValueError("error_callback must be callable: error_callback(exception, timestamp_ms)")
+        self._check_callbacks(mode)
         for n in ("smoothing_min_cutoff", "smoothing_d_cutoff"):
-            v = getattr(self, n)
-            if not (_is_number(v) and v > 0):
-                raise ValueError(f"{n} must be a number > 0 (Hz), got {v!r}")
-            set_(n, float(v))
-        if not (_is_number(self.smoothing_beta) and self.smoothing_beta >= 0):
-            raise ValueError(f"smoothing_beta must be a number >= 0, got {self.smoothing_beta!r}")
-        set_("smoothing_beta", float(self.smoothing_beta))
+            set_(n, check_range(n, getattr(self, n), 0, lo_open=True, note="Hz"))
+        set_("smoothing_beta", check_range("smoothing_beta", self.smoothing_beta, 0))
         gs = self.gesture_sets
         if gs is not None:
             if isinstance(gs, str):
@@ -230,8 +181,22 @@ class GestureRecognizerOptions:
             set_("gesture_sets", tuple(dict.fromkeys(gs)))
         from .backends import BACKENDS
 
-        if self.backend not in ("auto",) + BACKENDS:
-            raise ValueError(f"backend must be 'auto' or one of {BACKENDS}, got {self.backend!r}")
+        check_choice("backend", self.backend, ("auto",) + BACKENDS)
+
+    def _check_callbacks(self, mode: RunningMode):
+        live = mode is RunningMode.LIVE_STREAM
+        if live and self.result_callback is None:
+            raise ValueError("LIVE_STREAM mode needs a result_callback(result, frame, timestamp_ms)")
+        if not live and self.result_callback is not None:
+            raise ValueError("result_callback is only used in LIVE_STREAM mode; in IMAGE and VIDEO mode "
+                             "recognize() returns the result")
+        if self.result_callback is not None:
+            check_callable("result_callback", self.result_callback, "result_callback(result, frame, timestamp_ms)")
+        if self.error_callback is not None:
+            if not live:
+                raise ValueError("error_callback is only used in LIVE_STREAM mode; in IMAGE and VIDEO mode "
+                                 "recognize() raises")
+            check_callable("error_callback", self.error_callback, "error_callback(exception, timestamp_ms)")
 
 
 class _Live:

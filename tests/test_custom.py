@@ -307,11 +307,12 @@ def test_train_errors_are_clear(bundle_path, tmp_path):
                                      ({"set_name": "my set"}, "letters, digits"),
                                      ({"kind": "letters"}, "kind must be one of"),
                                      ({"val_fraction": 0.95}, "val_fraction must be in"),
-                                     ({"epochs": 0}, "epochs must be a whole number >= 1"),
-                                     ({"batch_size": 8.5}, r"batch_size must be a whole number .* --set batch_size=64"),
-                                     ({"generic_negatives": -1}, "generic_negatives must be"),
-                                     ({"learning_rate": 0}, "learning_rate must be > 0"),
-                                     ({"label_smoothing": "high"}, "label_smoothing must be"),
+                                     ({"epochs": 0}, "epochs must be an int >= 1"),
+                                     ({"batch_size": 8.5}, r"batch_size must be an int >= 1 \(e.g. --set batch_size=64\)"),
+                                     ({"generic_negatives": -1}, "generic_negatives must be an int >= 0"),
+                                     ({"learning_rate": 0}, "learning_rate must be a number > 0"),
+                                     ({"label_smoothing": "high"}, "label_smoothing must be a number"),
+                                     ({"held_out_sources": "no"}, "held_out_sources must be True or False"),
                                      ({"augment": {"rotation_deg": 10}}, "KeypointAugment")])
 def test_options_are_checked_at_construction(kw, msg):
     from handsdk.train.custom import CustomGestureOptions, CustomTrainingError

@@ -76,8 +76,8 @@ def test_wide_turns_only_for_direction_free_classes():
 
 
 @pytest.mark.parametrize("kw, msg", [({"scale": (1.2, 0.8)}, "low <= high"), ({"scale": (1.0,)}, "scale"),
-                                     ({"jitter": -0.1}, "jitter must be >= 0"),
-                                     ({"mirror_prob": 1.5}, "mirror_prob is a probability")])
+                                     ({"jitter": -0.1}, "jitter must be a number >= 0"),
+                                     ({"mirror_prob": 1.5}, r"mirror_prob must be a number in \[0, 1\]")])
 def test_augment_options_are_checked_at_construction(kw, msg):
     with pytest.raises(ValueError, match=msg):
         KeypointAugment(**kw)

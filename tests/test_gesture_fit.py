@@ -14,10 +14,11 @@ def _toy_features(classes, n, seed=0):
     return batch_keypoint_features(kp), np.repeat(np.arange(len(classes)), n)
 
 
-@pytest.mark.parametrize("kw, msg", [({"epochs": 0}, "epochs must be >= 1"), ({"keep": "first"}, "keep must be"),
-                                     ({"label_smoothing": 1.0}, "label_smoothing"),
-                                     ({"learning_rate": 0}, "learning_rate must be > 0"),
-                                     ({"patience": -1}, "patience"), ({"time_budget_s": -1}, "time_budget_s")])
+@pytest.mark.parametrize("kw, msg", [({"epochs": 0}, "epochs must be an int >= 1"), ({"keep": "first"}, "keep must be"),
+                                     ({"label_smoothing": 1.5}, "label_smoothing must be a number in"),
+                                     ({"learning_rate": 0}, "learning_rate must be a number > 0"),
+                                     ({"patience": -1}, "patience must be an int >= 0"),
+                                     ({"time_budget_s": -1}, "time_budget_s must be a number >= 0")])
 def test_fit_options_are_checked_at_construction(kw, msg):
     with pytest.raises(ValueError, match=msg):
         FitOptions(**kw)

@@ -59,6 +59,7 @@ from typing import Callable
 import numpy as np
 
 from handsdk.capture import NONE_LABEL, CaptureError, read_dataset
+from handsdk.checks import check_bool, check_choice, check_int, check_range, is_number
 from handsdk.keypoints import NUM_KEYPOINTS, batch_keypoint_features
 from handsdk.train.models.gesture.augment import KeypointAugment, augment_keypoints
 
@@ -210,37 +211,27 @@ class CustomGestureOptions:
     augment: KeypointAugment = field(default_factory=KeypointAugment)
 
     def __post_init__(self):
-        if self.quantization not in QUANTIZATIONS:
-            raise CustomTrainingError(f"quantization must be one of {QUANTIZATIONS}, got {self.quantization!r}")
+        E = CustomTrainingError
+        check_choice("quantization", self.quantization, QUANTIZATIONS, error=E)
         if not _SET.match(str(self.set_name)):
-            raise CustomTrainingError(f"set name {self.set_name!r}: letters, digits, '_' and '-' only")
-        if self.kind not in KINDS:
-            raise CustomTrainingError(f"kind must be one of {KINDS}, got {self.kind!r}")
-        if not _is_number(self.val_fraction) or not 0 <= self.val_fraction < 0.9:
-            raise CustomTrainingError(f"val_fraction must be in [0, 0.9) (the share of each label's captures held "
-                                      f"out for validation, e.g. --set val_fraction=0.2), got {self.val_fraction!r}")
+            raise E(f"set name {self.set_name!r}: letters, digits, '_' and '-' only")
+        check_choice("kind", self.kind, KINDS, error=E)
+        if not is_number(self.val_fraction) or not 0 <= self.val_fraction < 0.9:
+            raise E(f"val_fraction must be in [0, 0.9) (the share of each label's captures held out for "
+                    f"validation, e.g. --set val_fraction=0.2), got {self.val_fraction!r}")
         for name, low in (("epochs", 1), ("batch_size", 1), ("examples_per_epoch", 1), ("min_samples", 1),
                           ("patience", 0), ("seed", 0), ("generic_negatives", 0), ("threads", 0)):
             v = getattr(self, name)
-            if not (v is None and name in ("generic_negatives", "threads")) and not (_is_whole(v) and v >= low):
-                raise CustomTrainingError(f"{name} must be a whole number >= {low}, got {v!r} "
-                                          f"(e.g. --set {name}={getattr(CustomGestureOptions, name, None) or low})")
-        for name, ok, what in (("time_budget_s", lambda v: v >= 0, ">= 0 seconds"),
-                               ("learning_rate", lambda v: v > 0, "> 0 (e.g. 3e-3)"),
-                               ("exclude_margin", lambda v: v >= 0, ">= 0 (1: the class's 95th-percentile radius)"),
-                               ("label_smoothing", lambda v: 0 <= v < 1, "in [0, 1) (e.g. 0.1)")):
-            if not _is_number(getattr(self, name)) or not ok(getattr(self, name)):
-                raise CustomTrainingError(f"{name} must be {what}, got {getattr(self, name)!r}")
+            if v is not None or name not in ("generic_negatives", "threads"):
+                check_int(name, v, low, note=f"e.g. --set {name}={getattr(CustomGestureOptions, name) or low}",
+                          error=E)
+        check_range("time_budget_s", self.time_budget_s, 0, note="seconds", error=E)
+        check_range("learning_rate", self.learning_rate, 0, lo_open=True, note="e.g. 3e-3", error=E)
+        check_range("exclude_margin", self.exclude_margin, 0, note="1: each class's 95th-percentile radius", error=E)
+        check_range("label_smoothing", self.label_smoothing, 0, 1, note="e.g. 0.1", error=E)
+        check_bool("held_out_sources", self.held_out_sources, error=E)
         if not isinstance(self.augment, KeypointAugment):
-            raise CustomTrainingError("augment must be a handsdk.train.models.gesture.augment.KeypointAugment")
-
-
-def _is_whole(v) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+            raise E("augment must be a handsdk.train.models.gesture.augment.KeypointAugment")
 
 
 #: options of train_custom_gestures that `handsdk train gesture --data ... --set key=value` may set

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from handsdk.checks import check_bool, check_fraction, check_range, is_number
 from handsdk.keypoints import batch_keypoint_features
 
 #: classes whose meaning depends on the hand's direction (no wide rotation)
@@ -38,15 +39,14 @@ class KeypointAugment:
 
     def __post_init__(self):
         scale = tuple(self.scale)
-        if len(scale) != 2 or not 0 < scale[0] <= scale[1]:
+        if len(scale) != 2 or not all(is_number(x) for x in scale) or not 0 < scale[0] <= scale[1]:
             raise ValueError(f"scale must be (low, high) with 0 < low <= high, e.g. (0.85, 1.15); got {self.scale!r}")
         object.__setattr__(self, "scale", scale)
         for name in ("rotation_deg", "wide_rotation_deg", "jitter"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0 (0 turns it off), got {getattr(self, name)!r}")
-        for name in ("mirror_prob", "handedness_error"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name} is a probability in [0, 1], got {getattr(self, name)!r}")
+            check_range(name, getattr(self, name), 0, note="0 turns it off")
+        check_bool("jitter_wrist", self.jitter_wrist)
+        check_fraction("mirror_prob", self.mirror_prob, note="a probability")
+        check_fraction("handedness_error", self.handedness_error, note="a probability")
 
 
 def direction_free_half(labels, rng: np.random.Generator) -> np.ndarray:

@@ -13,6 +13,8 @@ from typing import Callable
 
 import numpy as np
 
+from handsdk.checks import check_bool, check_choice, check_int, check_range
+
 KEEP = ("best", "last")
 
 
@@ -35,18 +37,16 @@ class FitOptions:
 
     def __post_init__(self):
         for name in ("epochs", "steps_per_epoch", "batch_size"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0 (e.g. 3e-3), got {self.learning_rate!r}")
-        if not 0 <= self.label_smoothing < 1:
-            raise ValueError(f"label_smoothing must be in [0, 1) (e.g. 0.1), got {self.label_smoothing!r}")
-        if self.keep not in KEEP:
-            raise ValueError(f"keep must be one of {KEEP}, got {self.keep!r}")
-        if self.patience is not None and self.patience < 0:
-            raise ValueError(f"patience must be >= 0 epochs (or None: no early stop), got {self.patience!r}")
-        if self.time_budget_s is not None and self.time_budget_s < 0:
-            raise ValueError(f"time_budget_s must be >= 0 seconds (or None: no budget), got {self.time_budget_s!r}")
+            check_int(name, getattr(self, name), 1)
+        check_int("seed", self.seed, 0)
+        check_range("learning_rate", self.learning_rate, 0, lo_open=True, note="e.g. 3e-3")
+        check_range("label_smoothing", self.label_smoothing, 0, 1, note="e.g. 0.1")
+        check_bool("shuffle", self.shuffle)
+        check_choice("keep", self.keep, KEEP)
+        if self.patience is not None:
+            check_int("patience", self.patience, 0, note="epochs; None: no early stop")
+        if self.time_budget_s is not None:
+            check_range("time_budget_s", self.time_budget_s, 0, note="seconds; None: no budget")
 
 
 @dataclass

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .checks import check_choice
 from .events import EVENT_TYPES, GestureEvent
 
 __all__ = ["Action", "ActionMap", "load_actions", "shell_warning"]
@@ -102,9 +103,7 @@ def _parse_action(label, spec, where, gset=None) -> Action:
     value = spec[kinds[0]]
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{where}: {kinds[0]} of {label!r} must be a non-empty string")
-    on = spec.get("on", "start")
-    if on not in EVENT_TYPES:
-        raise ValueError(f"{where}: 'on' of {label!r} must be one of {EVENT_TYPES}, got {on!r}")
+    on = check_choice(f"{where}: 'on' of {label!r}", spec.get("on", "start"), EVENT_TYPES)
     extra = set(spec) - {"key", "shell", "on", "set"}
     if extra:
         raise ValueError(f"{where}: unknown fields {sorted(extra)} in the action of {label!r}")

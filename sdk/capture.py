@@ -58,6 +58,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from .checks import check_int, check_range
 from .keypoints import NUM_KEYPOINTS
 from .sources import IMAGE_SUFFIXES, SourceError
 
@@ -369,8 +370,7 @@ def capture_stream(source, output, label: str | None = None, *, bundle=None, eve
     keys = dict(keys or {})
     if label is None and not (keys and show is not None):
         raise CaptureError("nothing to record: give --label (or --keys with a window)")
-    if every < 1:
-        raise CaptureError("--every must be >= 1")
+    every = check_int("--every", every, 1, error=CaptureError)
     if image_mode is None:
         image_mode = isinstance(source, (str, os.PathLike)) and not is_camera(source) and (
             Path(source).is_dir() or Path(source).suffix.lower() in IMAGE_SUFFIXES)
@@ -577,8 +577,7 @@ def capture_motion(source, output, label: str, *, bundle=None, take_seconds: flo
     from .sources import frames
 
     label = check_label(label)
-    if take_seconds <= 0:
-        raise CaptureError("--take-seconds must be > 0")
+    take_seconds = check_range("--take-seconds", take_seconds, 0, lo_open=True, note="seconds", error=CaptureError)
     opts = SessionOptions(recognizer=_recognizer_options(bundle, False, check_bundle=recognizer is None),
                           event_sets=(), spelling=None, monotonic_timestamps=True)
     session = Session(opts, recognizer=recognizer)

@@ -1,6 +1,9 @@
 """Option checks: the one home of the range and type checks of options
 (:class:`handsdk.GestureRecognizerOptions`, :class:`handsdk.session.SessionOptions`,
-the detector's decoding, :class:`handsdk.looking.LookPolicy`).
+the detector's decoding, :class:`handsdk.looking.LookPolicy`,
+:class:`handsdk.events.GestureEvents`, :class:`handsdk.spelling.SpellingOptions`,
+:class:`handsdk.filters.OneEuroFilter`, the capture's and the action map's
+options, :func:`handsdk.image.to_rgb`'s colour order).
 
 Each ``check_*`` returns the value normalised (a Python float, int or bool)
 or raises ``error`` (ValueError unless the caller gives its own subclass)

@@ -37,6 +37,8 @@ import json
 from dataclasses import dataclass
 from typing import Callable
 
+from .checks import check_callable, check_fraction, check_int
+
 __all__ = ["GestureEvent", "GestureEvents"]
 
 EVENT_TYPES = ("start", "hold", "end")
@@ -110,27 +112,17 @@ class GestureEvents:
                  min_hold_ms: int = 200, hold_interval_ms: int = 500, ignore=("none",),
                  on_event: Callable | None = None, cooldown_ms: int = 0, motion_hold_ms: int = 200,
                  motion_cooldown_ms: int = 300):
-        for n, v in (("start_score", start_score), ("end_score", end_score)):
-            if not (isinstance(v, (int, float)) and 0 <= v <= 1):
-                raise ValueError(f"{n} must be in [0, 1], got {v!r}")
+        start_score, end_score = check_fraction("start_score", start_score), check_fraction("end_score", end_score)
         if end_score > start_score:
             raise ValueError(f"end_score ({end_score}) must not exceed start_score ({start_score})")
-        if min_hold_ms < 0 or hold_interval_ms < 0:
-            raise ValueError("min_hold_ms and hold_interval_ms must be >= 0")
-        for n, v in (("cooldown_ms", cooldown_ms), ("motion_hold_ms", motion_hold_ms),
-                     ("motion_cooldown_ms", motion_cooldown_ms)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError(f"{n} must be an int >= 0 (milliseconds), got {v!r}")
-        self.cooldown_ms, self.motion_hold_ms = int(cooldown_ms), int(motion_hold_ms)
-        self.motion_cooldown_ms = int(motion_cooldown_ms)
-        if on_event is not None and not callable(on_event):
-            raise ValueError("on_event must be callable")
+        for n, v in (("min_hold_ms", min_hold_ms), ("hold_interval_ms", hold_interval_ms), ("cooldown_ms", cooldown_ms),
+                     ("motion_hold_ms", motion_hold_ms), ("motion_cooldown_ms", motion_cooldown_ms)):
+            setattr(self, n, check_int(n, v, note="milliseconds"))
+        self.on_event = None if on_event is None else check_callable("on_event", on_event, "on_event(event)")
         self.gesture_sets = None if gesture_sets is None else tuple(
             [gesture_sets] if isinstance(gesture_sets, str) else gesture_sets)
-        self.start_score, self.end_score = float(start_score), float(end_score)
-        self.min_hold_ms, self.hold_interval_ms = int(min_hold_ms), int(hold_interval_ms)
+        self.start_score, self.end_score = start_score, end_score
         self.ignore = frozenset(ignore or ())
-        self.on_event = on_event
         self._states: dict[tuple, _State] = {}
         self._last_ts = 0
         self._frame = 0

@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from .checks import check_range
+
 __all__ = ["OneEuroFilter"]
 
 
@@ -34,12 +36,9 @@ class OneEuroFilter:
     """
 
     def __init__(self, min_cutoff: float = 1.0, beta: float = 1.0, d_cutoff: float = 1.0):
-        for name, v in (("min_cutoff", min_cutoff), ("d_cutoff", d_cutoff)):
-            if not (isinstance(v, (int, float)) and v > 0):
-                raise ValueError(f"{name} must be a number > 0, got {v!r}")
-        if not (isinstance(beta, (int, float)) and beta >= 0):
-            raise ValueError(f"beta must be a number >= 0, got {beta!r}")
-        self.min_cutoff, self.beta, self.d_cutoff = float(min_cutoff), float(beta), float(d_cutoff)
+        self.min_cutoff = check_range("min_cutoff", min_cutoff, 0, lo_open=True, note="Hz")
+        self.beta = check_range("beta", beta, 0)
+        self.d_cutoff = check_range("d_cutoff", d_cutoff, 0, lo_open=True, note="Hz")
         self.reset()
 
     def reset(self):

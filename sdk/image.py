@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .checks import check_choice
+
 COLOR_ORDERS = ("BGR", "RGB")
 
 
@@ -26,8 +28,8 @@ def to_rgb(image, color_order: str = "BGR") -> np.ndarray:
     [0, 65535]; negative or larger values raise. Raises ``ValueError`` for
     anything that is not an image.
     """
-    if color_order not in COLOR_ORDERS:
-        raise ValueError(f"color_order must be one of {COLOR_ORDERS}, got {color_order!r}")
+    if color_order not in COLOR_ORDERS:  # (per frame: the membership test, then the shared check's message)
+        check_choice("color_order", color_order, COLOR_ORDERS)
     if image is None:
         raise ValueError("image is None (a camera or file read that failed returns None)")
     if not isinstance(image, np.ndarray):

@@ -44,6 +44,7 @@ from typing import Callable
 
 import numpy as np
 
+from .checks import check_fraction, check_int, check_range
 from .results import Category
 
 __all__ = ["SpellingOptions", "SpellingState", "Speller", "MOTION_LETTERS", "spelling_set"]
@@ -104,8 +105,7 @@ class SpellingOptions:
     motion_timeout_ms: int = 1800
 
     def __post_init__(self):
-        if not 0 <= self.min_score <= 1:
-            raise ValueError(f"min_score must be in [0, 1], got {self.min_score!r}")
+        object.__setattr__(self, "min_score", check_fraction("min_score", self.min_score))
         try:
             pre = tuple((str(m), tuple(str(x) for x in p)) for m, p in dict(self.motion_prefixes).items())
         except (TypeError, ValueError):
@@ -113,10 +113,9 @@ class SpellingOptions:
                              f"{self.motion_prefixes!r}") from None
         object.__setattr__(self, "motion_prefixes", pre)
         for n in ("hold_ms", "release_ms", "space_pause_ms", "motion_wait_ms", "motion_timeout_ms"):
-            if not isinstance(getattr(self, n), int) or getattr(self, n) < 0:
-                raise ValueError(f"{n} must be an int >= 0 (milliseconds), got {getattr(self, n)!r}")
-        if self.max_motion <= 0 or self.release_move <= 0:
-            raise ValueError("max_motion and release_move must be > 0 (hand sizes)")
+            object.__setattr__(self, n, check_int(n, getattr(self, n), note="milliseconds"))
+        for n in ("max_motion", "release_move"):
+            object.__setattr__(self, n, check_range(n, getattr(self, n), 0, lo_open=True, note="hand sizes"))
         object.__setattr__(self, "space_gesture", _split_control(self.space_gesture, "space_gesture"))
         object.__setattr__(self, "delete_gesture", _split_control(self.delete_gesture, "delete_gesture"))
 

@@ -71,3 +71,82 @@ def test_bools_choices_callables_and_boxes():
     for bad in ([1, 2, 3], [3, 2, 1, 4], [1, 2, np.nan, 4], "abcd", None):
         with pytest.raises(ValueError, match=r"box must be \(x0, y0, x1, y1\) with x1 > x0"):
             check_box("box", bad)
+
+
+def _capture(**kw):
+    from handsdk.capture import capture_stream
+
+    capture_stream("missing.mp4", "ds", "x", **kw)
+
+
+def _motion_capture(**kw):
+    from handsdk.capture import capture_motion
+
+    capture_motion("missing.mp4", "ds", "x", **kw)
+
+
+def _action_on(on):
+    from handsdk.actions import load_actions
+
+    load_actions({"x": {"key": "a", "on": on}})
+
+
+def _to_rgb(order):
+    from handsdk.image import to_rgb
+
+    to_rgb(np.zeros((8, 8, 3), np.uint8), order)
+
+
+def _events(**kw):
+    from handsdk.events import GestureEvents
+
+    GestureEvents(**kw)
+
+
+def _spelling(**kw):
+    from handsdk.spelling import SpellingOptions
+
+    SpellingOptions(**kw)
+
+
+def _filter(**kw):
+    from handsdk.filters import OneEuroFilter
+
+    OneEuroFilter(**kw)
+
+
+@pytest.mark.parametrize("make, kw, msg", [
+    (_events, {"start_score": True}, r"start_score must be a number in \[0, 1\], got True"),
+    (_events, {"end_score": 1.5}, r"end_score must be a number in \[0, 1\], got 1.5"),
+    (_events, {"min_hold_ms": -1}, r"min_hold_ms must be an int >= 0 \(milliseconds\), got -1"),
+    (_events, {"hold_interval_ms": 0.5}, r"hold_interval_ms must be an int >= 0 \(milliseconds\), got 0.5"),
+    (_events, {"motion_cooldown_ms": True}, r"motion_cooldown_ms must be an int >= 0 \(milliseconds\), got True"),
+    (_events, {"on_event": 3}, r"on_event must be callable: on_event\(event\), got 3"),
+    (_spelling, {"min_score": -0.1}, r"min_score must be a number in \[0, 1\], got -0.1"),
+    (_spelling, {"hold_ms": 400.0}, r"hold_ms must be an int >= 0 \(milliseconds\), got 400.0"),
+    (_spelling, {"release_move": 0}, r"release_move must be a number > 0 \(hand sizes\), got 0"),
+    (_filter, {"min_cutoff": 0}, r"min_cutoff must be a number > 0 \(Hz\), got 0"),
+    (_filter, {"d_cutoff": float("inf")}, r"d_cutoff must be a number > 0 \(Hz\), got inf"),
+    (_filter, {"beta": "1"}, r"beta must be a number >= 0, got '1'"),
+    (_action_on, {"on": "never"}, r"actions: 'on' of 'x' must be one of 'start', 'hold', 'end', got 'never'"),
+    (_to_rgb, {"order": "bgr"}, r"color_order must be one of 'BGR', 'RGB', got 'bgr'"),
+    (_capture, {"every": 0}, r"--every must be an int >= 1, got 0"),
+    (_motion_capture, {"take_seconds": 0}, r"--take-seconds must be a number > 0 \(seconds\), got 0"),
+])
+def test_the_sdks_options_say_the_option_its_values_and_the_value(make, kw, msg):
+    with pytest.raises(ValueError, match=msg):
+        make(**kw)
+
+
+def test_the_sdks_options_take_numpy_scalars_as_python_numbers():
+    from handsdk.events import GestureEvents
+    from handsdk.filters import OneEuroFilter
+    from handsdk.spelling import SpellingOptions
+
+    ev = GestureEvents(start_score=np.float32(0.75), min_hold_ms=np.int64(100), cooldown_ms=np.int32(5))
+    assert (ev.start_score, ev.min_hold_ms, ev.cooldown_ms) == (0.75, 100, 5)
+    assert type(ev.start_score) is float and type(ev.min_hold_ms) is int and type(ev.cooldown_ms) is int
+    sp = SpellingOptions(min_score=np.float64(0.5), hold_ms=np.int64(300), max_motion=1)
+    assert type(sp.min_score) is float and type(sp.hold_ms) is int and type(sp.max_motion) is float
+    f = OneEuroFilter(np.float32(2), np.int64(0), 1)
+    assert (f.min_cutoff, f.beta, f.d_cutoff) == (2.0, 0.0, 1.0) and type(f.beta) is float

@@ -151,6 +151,22 @@ def test_capture_cli_video_and_photo_collection(bundle_path, tmp_path):
         assert r.exit_code != 0 and msg in r.output, (args, r.output)
 
 
+def test_capture_cli_usage_errors_say_so_and_exit_2(bundle_path, tmp_path):
+    """--keys without a window and --motion without --label are usage errors:
+    their message and exit code 2, not "the pipeline failed" (typer.Exit is a
+    RuntimeError, which the capture's run reads as a failed frame)."""
+    from typer.testing import CliRunner
+
+    from handsdk.cli import app
+
+    video = _stroke_video(tmp_path / "v.avi", n=4)
+    for args, msg in ((["--keys", "1=fist"], "--keys needs a preview window"),
+                      (["--motion"], "--motion needs --label")):
+        r = CliRunner().invoke(app, ["capture", "--source", str(video), *args, "--bundle", str(bundle_path), "-o",
+                                     str(tmp_path / "ds")])
+        assert r.exit_code == 2 and f"error: {msg}" in r.output and "pipeline failed" not in r.output, r.output
+
+
 # ------------------------------------------------------------------ the full loop
 
 

@@ -70,34 +70,28 @@ def register(app: typer.Typer):
         if camera is None and not is_camera(source) and not Path(source).exists():
             fail(f"source not found: {source} (expected a video file, an image folder or a folder of "
                  f"gesture folders)")
+        live = camera is not None or is_camera(source)
+        try:
+            collection = not (motion or live) and label is None and is_class_folder_collection(source)
+        except CaptureError as e:  # (a gesture folder whose name is no label)
+            fail(str(e))
+        # the usage errors before the run (a fail() inside its try would read as a failed pipeline)
+        if motion and label is None:
+            fail("--motion needs --label (the motion's name; 'none' for takes with no motion)")
+        show_fn = _preview({} if motion else keymap, label, quiet=motion) if window and live else None
+        if not motion and not collection and keymap and show_fn is None and label is None:
+            fail("--keys needs a preview window (a display and opencv-python); use --label without one")
         with warnings_to_stderr():  # (skipped files ...)
             try:
                 if motion:
                     from handsdk.capture import capture_motion
 
-                    if label is None:
-                        fail("--motion needs --label (the motion's name; 'none' for takes with no motion)")
-                    show_fn = None
-                    if window and (camera is not None or is_camera(source)):
-                        if gui_available()[0]:
-                            show_fn = _window({}, label)
                     report = capture_motion(src, output, label, bundle=bundle, take_seconds=take_seconds,
                                             max_takes=max_samples, show=show_fn, progress=err)
-                elif camera is None and not is_camera(source) and Path(source).is_dir() and label is None \
-                        and is_class_folder_collection(source):
+                elif collection:
                     err(f"photo collection: one folder per label in {source}")
                     report = convert_class_folders(source, output, bundle=bundle, crops=crops, progress=err)
                 else:
-                    show_fn = None
-                    live = camera is not None or is_camera(source)
-                    if window and live:
-                        ok, why = gui_available()
-                        if ok:
-                            show_fn = _window(keymap, label)
-                        else:
-                            err(f"(no window: {why}; counts are printed, Ctrl+C stops)")
-                    if keymap and show_fn is None and label is None:
-                        fail("--keys needs a preview window (a display and opencv-python); use --label without one")
                     if live:
                         err(f"camera {src}: recording {label or 'on key presses'}; "
                             + ("q or Esc in the window stops" if show_fn else "Ctrl+C stops"))
@@ -126,6 +120,17 @@ def register(app: typer.Typer):
             err(f"stopped: {report.error} (the samples recorded so far are saved)")
             if report.error != "interrupted":
                 raise typer.Exit(1)
+
+
+def _preview(keymap: dict, label: Optional[str], *, quiet: bool = False):
+    """The preview window's ``show`` (:func:`_window`), or None without a
+    display (said on stderr unless ``quiet``)."""
+    ok, why = gui_available()
+    if ok:
+        return _window(keymap, label)
+    if not quiet:
+        err(f"(no window: {why}; counts are printed, Ctrl+C stops)")
+    return None
 
 
 def _window(keymap: dict, label: Optional[str]):

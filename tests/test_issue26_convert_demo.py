@@ -37,7 +37,7 @@ def _default():
 # ---------------------------------------------------------------- 3: the demo
 
 def test_the_demo_spells_the_word_and_reports_the_commands_it_announces():
-    from handsdk.tools.demo import DEMO_COMMANDS, DEMO_WORD
+    from handsdk.tools.demo import DEMO_COMMANDS, DEMO_WORD, MOTION_READ, demo_length
 
     _default()
     r = runner.invoke(app(), ["run", "--demo", "--no-window"])
@@ -49,10 +49,17 @@ def test_the_demo_spells_the_word_and_reports_the_commands_it_announces():
     # what the shipped bundle read (if this fails after a new bundle ships: measure which
     # letters / commands / seed it reads on the demo's frames and update DEMO_* in handsdk.tools.demo)
     assert f"spelled: {DEMO_WORD!r}" in err, err
-    started = [json.loads(ln)["label"] for ln in r.stdout.splitlines()
-               if ln.startswith("{") and json.loads(ln).get("event") == "start"]
-    assert started == list(DEMO_COMMANDS), started
+    events = [json.loads(ln) for ln in r.stdout.splitlines() if ln.startswith("{")]
+    started = [(e["set"], e["label"]) for e in events if e.get("event") == "start"]
+    static_ms = demo_length(15.0) * 1000 / 15.0  # the word and the commands, then the motion part
+    assert [e["label"] for e in events if e.get("event") == "start" and e["set"] == "commands"
+            and e["timestamp_ms"] < static_ms] == list(DEMO_COMMANDS), started
     assert f"commands: {', '.join(DEMO_COMMANDS)}" in err
+    # the motion part: a J, a Z and a swipe are drawn; the motion set's events are what it announces
+    assert [lab for gs, lab in started if gs == "motion"] == list(MOTION_READ), started
+    assert f"reads {', '.join(MOTION_READ)} of them" in err
+    assert f"motion: {', '.join(MOTION_READ)}" in err
+    assert all(e["timestamp_ms"] >= static_ms for e in events if e.get("set") == "motion")
 
 
 def test_another_demo_seed_says_it_may_be_misread(bundle_path):
@@ -69,6 +76,20 @@ def test_the_speller_reads_the_words_frames_only():
     assert [s[:2] for s in demo_script("HI", ("fist",), 15)][-2:] == [("commands", "none"), ("commands", "fist")]
     assert word_frames(15, "HI", ("fist",)) == 12 + 5 + 12
     assert word_frames(15, "HI", ("fist",)) < demo_length(15, "HI", ("fist",))
+
+
+def test_the_demo_clip_is_the_word_and_commands_then_the_motions():
+    from handsdk.tools.demo import demo_clip, demo_clip_length, demo_frames, demo_length
+    from handsdk.tools.motion_demo import motion_demo_frames, motion_demo_length
+
+    assert motion_demo_length(10, seed=4) == sum(1 for _ in motion_demo_frames(seed=4, fps=10, size=(30, 40)))
+    clip = list(demo_clip(seed=4, fps=10, size=(30, 40), gap_ms=500))
+    assert len(clip) == demo_clip_length(10, seed=4) == demo_length(10) + motion_demo_length(10, seed=4)
+    n = demo_length(10)
+    first = [f for f, _ in demo_frames(seed=4, fps=10, size=(30, 40))]
+    assert all(np.array_equal(a, b) for a, b in zip(first, (f for f, _ in clip[:n])))
+    ts = [t for _, t in clip]
+    assert all(b > a for a, b in zip(ts, ts[1:])) and ts[n] - ts[n - 1] == 500  # (the cut, then the motions)
 
 
 def test_the_demo_clip_is_one_continuous_scene():

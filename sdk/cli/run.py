@@ -44,14 +44,15 @@ def _hand_text(hand, gates=None) -> str:
 def _demo_steps(session, frames, fps: float, started: list):
     """The session's steps on the demo clip: the speller reads the word's
     frames only (the command hand shapes read as letters too: an open palm
-    is a B); ``started`` collects the commands that start."""
-    from handsdk.tools.demo import word_frames
+    is a B); ``started`` collects the (gesture set, label, in the motion
+    part) of the events that start."""
+    from handsdk.tools.demo import demo_length, word_frames
 
-    n_word = word_frames(fps)
+    n_word, n_static = word_frames(fps), demo_length(fps)
     for i, st in enumerate(session.run(frames)):
         if i == n_word - 1:
             session.speller = None  # (the CLI keeps its own reference for the text)
-        started.extend(e.label for e in st.events if e.type == "start")
+        started.extend((e.gesture_set, e.label, i >= n_static) for e in st.events if e.type == "start")
         yield st
 
 
@@ -160,6 +161,7 @@ class _Output:
     gates: dict     # {gesture set: (none label, gate)}: the frame lines' notes
     sets: list      # the gesture sets the overlay shows
     speller: object  # the session's (the demo's steps take it off the session once the word is spelled)
+    motion_sets: tuple = ()  # the bundle's motion gesture sets
 
     @property
     def events(self) -> bool:
@@ -185,7 +187,7 @@ def _output(session, mode: str, as_json: bool, demo: bool, save: Optional[Path])
         sets = session.command_sets or every
     else:
         sets = every
-    return _Output(mode, as_json, demo, save, _gates(rec), sets, speller)
+    return _Output(mode, as_json, demo, save, _gates(rec), sets, speller, tuple(rec.motion_classifiers))
 
 
 def _window(window: bool, as_json: bool) -> bool:
@@ -204,15 +206,17 @@ def _steps(session, src, demo: bool, seed: Optional[int], fps: float, started: l
     from handsdk.sources import is_camera, is_stream_url
 
     if demo:
-        from handsdk.tools.demo import DEMO_COMMANDS, DEMO_SEED, DEMO_WORD, demo_frames, demo_length
+        from handsdk.tools.demo import (DEMO_COMMANDS, DEMO_SEED, DEMO_WORD, MOTION_READ, MOTION_SEED, demo_clip,
+                                        demo_clip_length)
 
         note = ("" if seed is None or seed == DEMO_SEED else
-                f"; seed {seed} renders another hand and scene than seed {DEMO_SEED}, the one the shipped "
-                f"bundle is checked on: it may misread them")
+                f"; seed {seed} renders another hand and scene than seeds {DEMO_SEED} and {MOTION_SEED}, the ones "
+                f"the shipped bundle is checked on: it may misread them")
         err(f"demo: a synthetic hand spells {DEMO_WORD!r}, then makes the commands "
-            f"{', '.join(DEMO_COMMANDS)} ({demo_length(fps)} frames at {fps:g} fps, rendered on "
-            f"the fly{note})")
-        return _demo_steps(session, demo_frames(seed=DEMO_SEED if seed is None else seed, fps=fps), fps, started)
+            f"{', '.join(DEMO_COMMANDS)} ({demo_clip_length(fps, seed)} frames at {fps:g} fps, rendered on "
+            f"the fly{note}); then another draws a J, a Z and swipes left: the shipped bundle reads "
+            f"{', '.join(MOTION_READ)} of them (its landmarker misreads the rendered pinky of the J)")
+        return _demo_steps(session, demo_clip(seed=seed, fps=fps), fps, started)
     steps = session.run(src)
     if is_camera(src) or is_stream_url(src):
         err(f"{'camera' if is_camera(src) else 'stream'} {src} open; press q or Esc in the window, "
@@ -346,7 +350,12 @@ def _finish(session, out: _Output, started: list, code: int):
     if out.spelling and out.speller is not None and not out.as_json:
         (typer.echo if out.mode == "spelling" else err)(f"spelled: {out.speller.text!r}")
     if out.demo and out.events and not out.as_json:
-        err(f"commands: {', '.join(started) or 'none'}")
+        def labels(motion: bool, part: bool) -> str:
+            return ", ".join(lab for gs, lab, p in started if (gs in out.motion_sets) == motion and p == part)
+
+        err(f"commands: {labels(False, False) or 'none'}")
+        err(f"motion: {labels(True, True) or 'none'}"
+            + (f" (commands meanwhile: {labels(False, True)})" if labels(False, True) else ""))
     if not out.as_json:
         rows = {k: stats_ms(v) for k, v in session.times.items()}
         out.summary(f"\n{n} frames; per-stage latency in ms:")
@@ -442,6 +451,6 @@ def register(app: typer.Typer):
             hold_interval_ms=hold_interval_ms, actions=amap, save=save)
         out = _output(session, mode, as_json, demo, save)
         show = _window(window, as_json)
-        started: list = []  # (--demo) the commands that started
+        started: list = []  # (--demo) the (gesture set, label) of the events that started
         code = _play(session, src, out, show, seed, 15.0 if demo else source_fps(src), started)
         _finish(session, out, started, code)

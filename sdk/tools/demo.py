@@ -56,6 +56,38 @@ def demo_frames(seed: int = DEMO_SEED, fps: float = 15.0, size=(240, 320), word:
         yield np.ascontiguousarray(s.image[:, :, ::-1]), int(round(k * 1000.0 / fps))
 
 
+#: the motion part (:mod:`handsdk.tools.motion_demo`): its seed, and what the
+#: shipped bundle reads of its J, Z and swipe_left there (measured on seeds
+#: 0-25 at 15 fps: no seed's J became an event, the rendered pinky is read too
+#: poorly; seed 2 gives the Z and the swipe with no other motion event)
+MOTION_SEED = 2
+MOTION_READ = ("Z", "swipe_left")
+
+
+def demo_clip(seed: int | None = None, fps: float = 15.0, size=(240, 320),
+              gap_ms: int = 500) -> Iterator[tuple[np.ndarray, int]]:
+    """The whole ``handsdk run --demo`` clip: :func:`demo_frames` (a word,
+    then commands), then after ``gap_ms`` a cut to another rendered hand that
+    draws a J, a Z and swipes left (:func:`~handsdk.tools.motion_demo.motion_demo_frames`).
+    ``seed`` None: :data:`DEMO_SEED` and :data:`MOTION_SEED`, the seeds the
+    shipped bundle is checked on; else both parts render that seed."""
+    from .motion_demo import motion_demo_frames
+
+    last = -gap_ms
+    for frame, ts in demo_frames(seed=DEMO_SEED if seed is None else seed, fps=fps, size=size):
+        last = ts
+        yield frame, ts
+    for frame, ts in motion_demo_frames(seed=MOTION_SEED if seed is None else seed, fps=fps, size=size):
+        yield frame, last + gap_ms + ts
+
+
+def demo_clip_length(fps: float = 15.0, seed: int | None = None) -> int:
+    """Number of frames :func:`demo_clip` yields."""
+    from .motion_demo import motion_demo_length
+
+    return demo_length(fps) + motion_demo_length(fps, seed=MOTION_SEED if seed is None else seed)
+
+
 def _step_frames(fps: float, word: str, commands, transition_s: float) -> list[tuple[str, str, int]]:
     """``[(gesture_set, label, frames), ...]``: the frames :func:`demo_frames`
     yields per step (a step's transition from the previous one included)."""

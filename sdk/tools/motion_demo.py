@@ -39,6 +39,15 @@ def motion_demo_frames(seed: int = 0, fps: float = 15.0, size=(240, 320), motion
         yield np.ascontiguousarray(rgb[:, :, ::-1]), int(round(ts))
 
 
+def motion_demo_length(fps: float = 15.0, seed: int = 0, motions=DEMO_MOTIONS) -> int:
+    """Number of frames :func:`motion_demo_frames` yields (no rendering)."""
+    from handsdk.train.synth.motion import FINE_HZ, _schedule
+
+    _, segs = _script(seed, motions)
+    m = len(_schedule(segs, 0)["a"])
+    return len(np.arange(0, (m - 1) / FINE_HZ, 1.0 / fps))
+
+
 def motion_demo_keypoints(seed: int = 0, fps: float = 30.0, motions=DEMO_MOTIONS):
     """(times_ms, keypoints (N, 21, 2), gestures [(label, start_ms, end_ms)])
     of the same hand's motions as a keypoint stream (no pixels: for
@@ -51,4 +60,4 @@ def motion_demo_keypoints(seed: int = 0, fps: float = 30.0, motions=DEMO_MOTIONS
     return take.times_ms, take.keypoints, [(g[0], int(g[1]), int(g[2])) for g in take.gestures]
 
 
-__all__ = ["DEMO_MOTIONS", "motion_demo_frames", "motion_demo_keypoints"]
+__all__ = ["DEMO_MOTIONS", "motion_demo_frames", "motion_demo_keypoints", "motion_demo_length"]

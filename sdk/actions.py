@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .checks import check_choice
+from .checks import check_bool, check_callable, check_choice, check_range
 from .events import EVENT_TYPES, GestureEvent
 
 __all__ = ["Action", "ActionMap", "load_actions", "shell_warning"]
@@ -50,6 +50,11 @@ class ActionMap:
     shell_timeout_s: float = 30.0
 
     def __post_init__(self):
+        # (a string such as "no" would be truthy and let shell commands run: only a bool is taken)
+        self.allow_shell = check_bool("allow_shell", self.allow_shell)
+        if self.on_key is not None:
+            check_callable("on_key", self.on_key, "on_key(key_name)")
+        self.shell_timeout_s = check_range("shell_timeout_s", self.shell_timeout_s, 0, lo_open=True, note="seconds")
         self._procs = []
 
     def match(self, event: GestureEvent) -> list[Action]:

@@ -58,3 +58,16 @@ def test_events_drive_an_action_map(tmp_path):
     assert [d["action"] for d in done] == ["key", "shell"] and done[1]["skipped"].startswith("shell actions need")
     with pytest.raises(ValueError, match="exactly one of 'key' or 'shell'"):
         load_actions({"fist": {"on": "start"}})
+
+
+def test_action_map_options_are_checked():
+    from handsdk.actions import ActionMap
+
+    # a truthy string must not let shell commands run: only True does
+    with pytest.raises(ValueError, match="allow_shell must be True or False, got 'no'"):
+        ActionMap({}, allow_shell="no")
+    with pytest.raises(ValueError, match="on_key must be callable"):
+        ActionMap({}, on_key="print")
+    with pytest.raises(ValueError, match="shell_timeout_s must be a number > 0"):
+        ActionMap({}, shell_timeout_s=0)
+    assert ActionMap({}, allow_shell=True, shell_timeout_s=2).shell_timeout_s == 2.0

@@ -146,7 +146,7 @@ def test_bench_presence_table_scores_hands_against_faces_far_from_them(bundle_pa
 
 
 def F_boxes(hand, shape):
-    from handsdk.metrics import far_from_all
+    from handsdk.train.metrics import far_from_all
     from handsdk.stages import hand_box
     from handsdk.tools.bench_presence import forearm_boxes
 
@@ -182,7 +182,7 @@ def test_forearm_crop_lies_beyond_the_wrist_away_from_the_fingers():
 
 
 def test_background_crops_stay_far_from_everything_known():
-    from handsdk.metrics import far_from_all
+    from handsdk.train.metrics import far_from_all
     from handsdk.tools.bench_presence import background_boxes
 
     avoid = [np.array([0, 0, 100, 100], np.float32), np.array([150, 150, 300, 240], np.float32)]

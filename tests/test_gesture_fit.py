@@ -48,7 +48,7 @@ def test_fit_keeps_the_best_epoch_stops_early_and_keeps_to_the_budget():
     f1 = [h["val_f1"] for h in res.history]
     assert 1 <= res.best_epoch <= 5 and f1[res.best_epoch - 1] == max(f1)
     p = res.model.predict(xv, verbose=0)
-    from handsdk.metrics import classification_metrics
+    from handsdk.train.metrics import classification_metrics
 
     assert classification_metrics(yv, p.argmax(1), 3)["macro_f1"] == pytest.approx(max(f1))  # the best epoch's weights
 

@@ -1,9 +1,9 @@
-"""handsdk.metrics (numpy only)."""
+"""handsdk.train.metrics (numpy only)."""
 import numpy as np
 import pytest
 
-from handsdk import metrics as M
 from handsdk.boxes import box_iou
+from handsdk.train import metrics as M
 
 
 def test_box_iou():

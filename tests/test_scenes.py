@@ -13,7 +13,7 @@ import pytest
 
 from handsdk.tools.bench_metrics import scene_rows
 from handsdk.tools.bench_report import format_text, worst_frames_png
-from handsdk import metrics as M
+from handsdk.train import metrics as M
 from handsdk.train.data import mining, scenes
 from handsdk.train.data import catalog, registry
 from handsdk.train.data.formats import DataFormatError

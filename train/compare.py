@@ -7,7 +7,7 @@ thresholds, in one run (the same frames for every bundle):
 For each set, bundle and threshold: hands found on the human box and false
 hands per image (camera scenes), PCK@0.2 against the pseudo-labels end to end
 and on the keypoint box (the landmarker alone), letters end to end, and the
-detection rate: :func:`handsdk.evaluation.evaluate`, as ``handsdk
+detection rate: :func:`handsdk.train.evaluation.evaluate`, as ``handsdk
 build-default`` evaluates its bundle (:data:`handsdk.train.release.EVALUATION`).
 A new landmarker is calibrated differently from the one before: its presence
 threshold is read off this table, never assumed.
@@ -22,7 +22,7 @@ import time
 
 def compare(bundles, presences, *, root=None, limit: int = 300, sets=None, progress=print) -> dict:
     from handsdk import GestureRecognizer, GestureRecognizerOptions
-    from handsdk.evaluation import evaluate
+    from handsdk.train.evaluation import evaluate
     from handsdk.train.release import EVALUATION, _short, evaluation_samples
 
     res: dict = {}

@@ -455,7 +455,7 @@ def _evaluate(model, tfl: bytes, p: _Pools, classes, quantization: str, output: 
     """The validation split scored as converted (and by Keras), the confusion
     matrix PNG; adds ``validation`` and ``confusion_png`` to ``report``;
     returns the bundle's metrics (empty without validation)."""
-    from handsdk.metrics import classification_metrics
+    from handsdk.train.metrics import classification_metrics
     from handsdk.train.models.gesture.evaluate import plot_confusion
 
     if not len(p.val_y):

@@ -471,7 +471,7 @@ def loso_commands(recipes=("shipped", "mlp", "gesturenet"), sources=None, *, hel
         for src, f in folds.items():
             m = (srcs == src) & mask_all & agree
             f["agreeing"] = {k: v for k, v in fold_metrics(y[m], pred[m], classes).items() if k != "per_class_f1"}
-        from handsdk.metrics import confusion_matrix
+        from handsdk.train.metrics import confusion_matrix
 
         cm = confusion_matrix(y[mask_all], pred[mask_all], len(classes))
         conf = pooled_scores[mask_all].max(1)
@@ -579,7 +579,7 @@ def letters_by_signer(recipes=("shipped", "mlp", "gesturenet"), *, root=None, bu
                     f"macro-F1 {m['own']['macro_f1']:.3f}")
             res[k] = m
             if out:
-                from handsdk.metrics import confusion_matrix
+                from handsdk.train.metrics import confusion_matrix
 
                 plot_confusion(confusion_matrix(yt, s.argmax(1), len(classes)), classes,
                                out / f"letters_{_safe(name)}_{_safe(k)}_confusion.png", f"letters, {name}, {k}")

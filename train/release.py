@@ -211,7 +211,7 @@ def evaluate_bundle(bundle_path, *, data_root=None, limit: int = 300, progress=p
     """End-to-end evaluation of a bundle on the shared validation sets that
     are present (skipped when the data is absent)."""
     from handsdk import GestureRecognizer, GestureRecognizerOptions
-    from handsdk.evaluation import evaluate
+    from handsdk.train.evaluation import evaluate
 
     out = {}
     for name, split, gset in EVALUATION:

@@ -148,7 +148,7 @@ def compile_model(model, cfg: Config, steps_per_epoch: int):
 
 
 class EvalCallback(keras.callbacks.Callback):
-    """Task metrics on the validation pool (numpy, :mod:`handsdk.metrics`),
+    """Task metrics on the validation pool (numpy, :mod:`handsdk.train.metrics`),
     added to the epoch logs as ``val_*``; exports the best model."""
 
     def __init__(self, cfg: Config, data: TaskData, out: Path, best: dict, chief: bool = True):

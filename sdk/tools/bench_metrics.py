@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import metrics as M
+from handsdk.train import metrics as M
+
 from ..boxes import box_iou
 from ..keypoints import keypoints_box
 from .bench_samples import has_hand, human_boxes, pseudo_keypoints
@@ -39,7 +40,7 @@ def _largest(hands: list[dict]) -> dict | None:
 def match_hands(gt: np.ndarray, hands: list[dict], iou_min: float = 0.1) -> list[np.ndarray | None]:
     """For each GT hand (21, 3 with visibility), the keypoints (21, 2) of the
     predicted hand whose keypoint box overlaps its visible-keypoint box most
-    (IoU > ``iou_min``), else None. Same rule as ``handsdk.evaluation``."""
+    (IoU > ``iou_min``), else None. Same rule as ``handsdk.train.evaluation``."""
     out = []
     pk = [np.asarray(h["keypoints"], np.float32)[:, :2] for h in hands]
     pb = np.array([keypoints_box(k) for k in pk], np.float32).reshape(-1, 4)
@@ -261,7 +262,7 @@ def reference_keypoints(sample, mp_hands: list[dict] | None) -> np.ndarray | Non
 
 
 def scene_frame_counts(sample, hands: list[dict], ref_keypoints=None) -> dict:
-    """:func:`handsdk.metrics.scene_counts` of one system's hands on one frame
+    """:func:`handsdk.train.metrics.scene_counts` of one system's hands on one frame
     (reference hands: the human boxes and MediaPipe's pseudo-labels, or
     ``ref_keypoints``)."""
     pk = pseudo_keypoints(sample) if ref_keypoints is None else ref_keypoints

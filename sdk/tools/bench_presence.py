@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from handsdk import metrics as M
 from handsdk.boxes import box_inside
+from handsdk.train import metrics as M
 
 from .bench_samples import SCENE_SETS, human_boxes, pseudo_keypoints
 
@@ -74,7 +74,7 @@ def forearm_boxes(kps, frame_hw) -> list[np.ndarray]:
 def background_boxes(frame_hw, avoid, side: float, rng, n: int = BACKGROUND_PER_FRAME,
                      tries: int = 40) -> list[np.ndarray]:
     """Up to ``n`` squares of ``side`` inside the frame, far from every box in
-    ``avoid`` (:func:`handsdk.metrics.far_from_all`) and from each other."""
+    ``avoid`` (:func:`handsdk.train.metrics.far_from_all`) and from each other."""
     h, w = frame_hw[:2]
     side = float(min(side, w, h))
     out: list[np.ndarray] = []

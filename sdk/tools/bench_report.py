@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import metrics as M
+from handsdk.train import metrics as M
+
 from ..keypoints import keypoints_box
 from .bench_metrics import (LOCALISED_IOU, TARGET_FALSE_PER_IMAGE, TARGET_GESTURE_GAP, TARGET_LATENCY_RATIO,
                             TARGET_MOTION_MS, TARGET_PCK_GAP, match_hands, scene_frame_counts)

@@ -313,9 +313,9 @@ def evaluate_motion(bundle=None, gesture_set: str | None = None, *, seed: int = 
                     streams: int = 3, static_minutes: float = 1.0, synthetic_none_minutes: float = 4.0,
                     data_root=None, out=None, spelling: bool = True, landmarker: int = 0, progress=None) -> dict:
     """The whole report (module docstring) as a dict."""
+    from handsdk.train import metrics as M
     from handsdk.train.synth import motion as SM
 
-    from .. import metrics as M
     from ..events import GestureEvents
     from ..motion import MotionClassifier
     from ..paths import data_root as _data_root

@@ -121,7 +121,7 @@ def profile_bundle(bundle, *, device: str | None = None, frames: int = 100, warm
                                    "tracked_share": round(float(np.mean(tracked)), 3) if tracked else None,
                                    "images_with_hand": sum(found), "images": len(found)})
     if data:
-        from handsdk.evaluation import evaluate
+        from handsdk.train.evaluation import evaluate
         from handsdk.train.data.registry import load_dataset
 
         samples = load_dataset(data, root=data_root, split="valid" if data == "asl_letters" else None)[:eval_limit]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handsdk import metrics as M
+from handsdk.train import metrics as M
 
 #: shippable scene sets whose frames are mined by default (never asl_signers_studio:
 #: its licence allows validation only)

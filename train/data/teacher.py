@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from handsdk import metrics as M
 from handsdk.image import apply_affine, crop_matrix, invert_affine, warp
 from handsdk.keypoints import aligned_box, hand_rotation, keypoints_box
+from handsdk.train import metrics as M
 
 #: shippable sets whose human boxes are labelled (never asl_signers_studio: validation only)
 DEFAULT_SETS = ("webcam_finger_counts/train", "webcam_signs/train", "ksl_signers", "isl_phone",

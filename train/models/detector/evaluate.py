@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from handsdk import metrics as M
 from handsdk.boxes import box_iou
 from handsdk.decode import DetectorDecoding, skeleton_to_boxes
 from handsdk.keypoints import keypoints_box
+from handsdk.train import metrics as M
 from handsdk.train.evaluate import predict
 
 
@@ -28,11 +28,11 @@ def evaluate_detector(model, images, gt_boxes, *, decoding: dict | None = None, 
 
     Besides AP@0.5 (on the boxes' own extent), what a user meets:
     ``found03`` (human boxes with a reported hand on them, see
-    :func:`handsdk.metrics.scene_counts`), ``false_per_image`` and
+    :func:`handsdk.train.metrics.scene_counts`), ``false_per_image`` and
     ``scene_score`` = found03 - false_per_image (the model-selection measure:
     the steadier of the two across epochs); ``found03_small`` / ``_medium`` /
     ``_large`` by the human box's size in the frame
-    (:data:`handsdk.metrics.HAND_SIZES`; nan where there is none).
+    (:data:`handsdk.train.metrics.HAND_SIZES`; nan where there is none).
 
     With an ``anchors`` output and ``keypoints`` (N, k, 21, 3) model pixels:
     the angle a new hand's crop gets from them (:func:`angle_metrics`)."""

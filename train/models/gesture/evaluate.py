@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handsdk import metrics as M
+from handsdk.train import metrics as M
 from handsdk.train.evaluate import predict
 
 

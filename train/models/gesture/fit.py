@@ -127,7 +127,7 @@ def _score(model, rec: dict, val, best: dict) -> bool:
     validation)."""
     if val is None or not len(val[1]):
         return rec["loss"] < best["loss"]
-    from handsdk.metrics import classification_metrics
+    from handsdk.train.metrics import classification_metrics
 
     xv, yv = val
     p = model.predict(xv, batch_size=512, verbose=0)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handsdk import metrics as M
+from handsdk.train import metrics as M
 
 
 def per_class(cm, labels) -> dict:

@@ -36,7 +36,7 @@ def fit(cfg, train: dict, val: dict | None, *, epochs: int, say=print, time_budg
     label smoothing; each window turned, scaled and time-warped a little,
     with Gaussian position noise); the epoch with the best
     validation macro-F1 is kept (the last when there is no validation)."""
-    from handsdk.metrics import classification_metrics
+    from handsdk.train.metrics import classification_metrics
     from handsdk.train.tf import keras, tf
 
     from .evaluate import predict_keras
@@ -110,7 +110,7 @@ def convert(model, cfg, val: dict, calib: np.ndarray, say=print) -> tuple[bytes,
     """(TFLite bytes, quantization, parity report): the first of
     ``train.quantization`` whose converted model agrees with Keras."""
     from handsdk.convert.tflite import keras_to_tflite
-    from handsdk.metrics import classification_metrics
+    from handsdk.train.metrics import classification_metrics
 
     from .evaluate import predict_keras
 

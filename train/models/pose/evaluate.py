@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from handsdk import metrics as M
 from handsdk.keypoints import keypoints_box, render_skeleton
+from handsdk.train import metrics as M
 from handsdk.train.evaluate import decode_heatmaps, predict
 
 

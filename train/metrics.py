@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .boxes import box_inside, box_iou
+from handsdk.boxes import box_inside, box_iou
 
 # ----------------------------------------------------------------- boxes
 

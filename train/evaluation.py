@@ -1,5 +1,6 @@
-"""End-to-end evaluation of a bundle on labelled samples: what `handsdk
-profile --data` and the MediaPipe benchmark report.
+"""End-to-end evaluation of a bundle on labelled samples: what ``handsdk
+profile --data``, ``handsdk build-default`` and :mod:`handsdk.train.compare`
+report (the Keras models' own evaluation is :mod:`handsdk.train.evaluate`).
 
 Samples are :class:`handsdk.train.data.sample.Sample`-like objects (image RGB,
 boxes, keypoints (N, 21, 3) with visibility, keypoint_source, label,
@@ -11,9 +12,10 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from handsdk.boxes import box_iou
+from handsdk.keypoints import keypoints_box
+
 from . import metrics as M
-from .boxes import box_iou
-from .keypoints import keypoints_box
 
 
 def _gt_boxes(s) -> np.ndarray:

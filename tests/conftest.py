@@ -35,7 +35,7 @@ tiny_gesture = fixture_script.tiny_gesture
 
 
 def shared_data_root() -> Path | None:
-    from handsdk.paths import find_data_root
+    from handsdk.train.data.catalog import find_data_root
 
     return find_data_root()
 

@@ -54,7 +54,7 @@ def test_runtime_never_imports_training_code():
 
 #: training modules that the tools use without TensorFlow (numpy and the
 #: standard library; OpenCV only inside the functions that touch frames)
-LIGHT_TRAINING_MODULES = ("handsdk.train.metrics", "handsdk.train.evaluation")
+LIGHT_TRAINING_MODULES = ("handsdk.train.metrics", "handsdk.train.evaluation", "handsdk.train.data.catalog")
 
 
 def test_light_training_modules_load_no_tensorflow():

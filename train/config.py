@@ -282,7 +282,7 @@ def load_config(path, overrides: dict | None = None) -> Config:
 
 def data_root(cfg: Config | None = None) -> Path:
     """The shared real data folder: config, $HANDSDK_DATA, or ../shared/data
-    (:func:`handsdk.paths.data_root`, unchecked: the readers say what is missing)."""
-    from handsdk.paths import data_root as _data_root
+    (:func:`handsdk.train.data.catalog.data_root`, unchecked: the readers say what is missing)."""
+    from handsdk.train.data.catalog import data_root as _data_root
 
     return _data_root(cfg.data.root if cfg is not None and cfg.data.root else None, must_exist=False)

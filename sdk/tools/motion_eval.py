@@ -314,11 +314,11 @@ def evaluate_motion(bundle=None, gesture_set: str | None = None, *, seed: int = 
                     data_root=None, out=None, spelling: bool = True, landmarker: int = 0, progress=None) -> dict:
     """The whole report (module docstring) as a dict."""
     from handsdk.train import metrics as M
+    from handsdk.train.data.catalog import data_root as _data_root
     from handsdk.train.synth import motion as SM
 
     from ..events import GestureEvents
     from ..motion import MotionClassifier
-    from ..paths import data_root as _data_root
 
     say = progress or (lambda s: None)
     t_start = time.time()

@@ -7,9 +7,11 @@ registry that loads a set by name is :mod:`~handsdk.train.data.registry`.
 
 Data root
 ---------
-``data_root(root)``: the argument, else ``$HANDSDK_DATA``, else
-``../shared/data`` relative to the current directory, else relative to the
-repository root. Nothing is ever copied into the repository.
+``data_root(root)``, the one lookup of the real-data root (the tools, the
+training code and the tests use it): the argument, else ``$HANDSDK_DATA``,
+else ``../shared/data`` relative to the current directory, else relative to
+the repository root. Nothing is ever copied into the repository. Standard
+library only.
 """
 from __future__ import annotations
 
@@ -22,17 +24,59 @@ from pathlib import Path
 # data root
 
 
+#: environment variable naming the real-data root
+DATA_ENV = "HANDSDK_DATA"
+
+
 def _repo_root() -> Path:
+    """The checkout holding this file."""
     return Path(__file__).resolve().parents[2]
 
 
 def data_root(root: str | os.PathLike | None = None, *, must_exist: bool = True) -> Path:
-    """Resolve the real-data root: :func:`handsdk.paths.data_root` (``root``
-    argument, ``$HANDSDK_DATA``, ``./../shared/data``, ``<repo>/../shared/data``;
-    ``FileNotFoundError`` naming what was tried)."""
-    from handsdk.paths import data_root as _data_root
+    """The real-data root.
 
-    return _data_root(root, must_exist=must_exist, repo=_repo_root())
+    Order: ``root`` (an argument such as ``--data-root``), else
+    ``$HANDSDK_DATA``, else ``../shared/data`` relative to the current
+    directory, else ``../shared/data`` next to the repository checkout.
+
+    An explicit or environment root is taken as given: when it is not a
+    folder, ``FileNotFoundError`` says so and where it came from (no fallback
+    to the defaults). When neither is set and no default folder exists,
+    ``FileNotFoundError`` names every folder tried and how to set one. With
+    ``must_exist=False`` nothing is checked: the first candidate is returned
+    (an existing default folder when there is one)."""
+    if root is not None:
+        p = Path(root).expanduser()
+        if p.is_dir() or not must_exist:
+            return p
+        raise FileNotFoundError(f"data root {str(p)!r} (given as an argument) does not exist or is not a folder")
+    env = os.environ.get(DATA_ENV)
+    if env:
+        p = Path(env).expanduser()
+        if p.is_dir() or not must_exist:
+            return p
+        raise FileNotFoundError(f"data root {str(p)!r} (from ${DATA_ENV}) does not exist or is not a folder")
+    tried = []
+    for base in (Path.cwd(), _repo_root()):
+        p = (base / ".." / "shared" / "data").resolve()
+        if p in tried:
+            continue
+        tried.append(p)
+        if p.is_dir():
+            return p
+    if not must_exist:
+        return tried[0]
+    raise FileNotFoundError("no real-data root found (tried " + ", ".join(repr(str(t)) for t in tried) + "); "
+                            f"pass --data-root / root=..., or set {DATA_ENV}=/path/to/shared/data")
+
+
+def find_data_root(root: str | os.PathLike | None = None) -> Path | None:
+    """:func:`data_root`, or None where there is none (for optional data)."""
+    try:
+        return data_root(root)
+    except FileNotFoundError:
+        return None
 
 
 def has_data(root=None, name: str | None = None) -> bool:
@@ -178,6 +222,6 @@ def hash_split(key: str, split: str | None, valid_fraction: float) -> bool:
 
 
 __all__ = [
-    "data_root", "has_data", "dataset_folder", "DatasetInfo", "DATASET_INFO", "shippable_datasets",
+    "DATA_ENV", "data_root", "find_data_root", "has_data", "dataset_folder", "DatasetInfo", "DATASET_INFO", "shippable_datasets",
     "ASL_LETTERS", "ASL_DIGITS", "COMMANDS", "LABEL_SETS", "hash_fraction", "hash_split",
 ]

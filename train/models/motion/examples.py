@@ -13,7 +13,7 @@ from handsdk.motion import motion_channels
 
 
 def _root(cfg):
-    from handsdk.paths import data_root
+    from handsdk.train.data.catalog import data_root
 
     return data_root(cfg.data.root, must_exist=False)
 

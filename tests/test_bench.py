@@ -19,7 +19,7 @@ from handsdk.tools.bench_report import format_markdown, format_text, to_json
 from handsdk.tools.bench_samples import (DEFAULT_SETS, SCENE_SETS, has_hand, latency_images, letterbox_43,
                                          pseudo_keypoints, select_samples, spread)
 from handsdk.tools.bench_systems import _gesture_map, run_mediapipe_accuracy, run_mediapipe_latency
-from handsdk.tools.mediapipe_env import MediaPipeUnavailable, anchors_dir, ensure_mediapipe, model_path, run_worker
+from handsdk.train.mediapipe.env import MediaPipeUnavailable, anchors_dir, ensure_mediapipe, model_path, run_worker
 from handsdk.results import Category
 from handsdk.train.data.sample import Sample
 
@@ -193,7 +193,7 @@ def test_worker_protocol_with_a_fake_worker(tmp_path):
 
 
 def test_worker_converts_results_to_pixels():
-    spec = importlib.util.spec_from_file_location("mp_worker", REPO / "sdk" / "tools" / "mediapipe_worker.py")
+    spec = importlib.util.spec_from_file_location("mp_worker", REPO / "train" / "mediapipe" / "hand_worker.py")
     w = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(w)
 
@@ -340,12 +340,14 @@ def test_module_map_and_mediapipe_jobs(tmp_path):
     them back)."""
     import subprocess
 
-    # the numbers and tables are pure numpy: no TensorFlow, of the training code only its metrics
-    code = ("import sys, handsdk.tools.bench_metrics, handsdk.tools.bench_report, handsdk.tools.mediapipe_env\n"
+    # the numbers and tables are pure numpy: no TensorFlow; of the training code only its metrics and the
+    # MediaPipe environment (with the progress of its pip install)
+    code = ("import sys, handsdk.tools.bench_metrics, handsdk.tools.bench_report, handsdk.train.mediapipe.env\n"
             "print(sorted(m for m in sys.modules if m.startswith(('handsdk.train', 'tensorflow'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "['handsdk.train', 'handsdk.train.metrics']", out.stdout
+    assert out.stdout.strip() == ("['handsdk.train', 'handsdk.train.mediapipe', 'handsdk.train.mediapipe.env', "
+                                  "'handsdk.train.metrics']"), out.stdout
     echo = tmp_path / "echo_worker.py"
     echo.write_text("import json, sys\njob = json.load(open(sys.argv[1]))\n"
                     "lat = {s: {'image_ms': [1.0], 'job': job['latency']} for s in job.get('latency', {}).get('sizes', {})}\n"

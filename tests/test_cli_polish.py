@@ -225,8 +225,8 @@ def test_build_default_help_and_readme_agree_on_time_and_worker_path():
     help_time = re.search(r"about\s+([\d.]+)\s+hours", " ".join(r.output.split()))
     readme_time = re.search(r"about\s+([\d.]+)\s+hours", " ".join(readme.split()))
     assert help_time and readme_time and help_time.group(1) == readme_time.group(1)
-    assert "benchmarks/mediapipe_worker.py" not in readme and "sdk/tools/mediapipe_worker.py" in readme
-    assert (Path(__file__).resolve().parents[1] / "sdk" / "tools" / "mediapipe_worker.py").is_file()
+    assert "benchmarks/mediapipe_worker.py" not in readme and "train/mediapipe/hand_worker.py" in readme
+    assert (Path(__file__).resolve().parents[1] / "train" / "mediapipe" / "hand_worker.py").is_file()
 
 
 def test_run_reports_a_pipeline_failure_mid_run_without_a_traceback(bundle_path, tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from handsdk.train.data import faces as F
-from handsdk.tools import face_worker
+from handsdk.train.mediapipe import face_worker
 from handsdk.train.data import mining
 from handsdk.train.data.sample import Sample
 from handsdk.train.models.pose.examples import pose_pool
@@ -198,7 +198,7 @@ def test_background_crops_stay_far_from_everything_known():
 def test_the_face_worker_reads_frames_from_an_npz(tmp_path):
     """Run for real where the MediaPipe environment (with opencv-contrib) exists:
     a blank frame has no face, every key comes back."""
-    from handsdk.tools.mediapipe_env import DEFAULT_VENV, run_face_worker, venv_python
+    from handsdk.train.mediapipe.env import DEFAULT_VENV, run_face_worker, venv_python
 
     py = venv_python(DEFAULT_VENV)
     if not py.is_file():

@@ -33,7 +33,7 @@ RUNTIME_MODULES = (
     "handsdk.backends.common", "handsdk.backends.tflite", "handsdk.backends.onnx", "handsdk.backends.tensorrt",
     "handsdk.boxes", "handsdk.image", "handsdk.keypoints", "handsdk.decode",
     "handsdk.results", "handsdk.events", "handsdk.filters", "handsdk.sources", "handsdk.draw",
-    "handsdk.capture", "handsdk.progress", "handsdk.tracking", "handsdk.actions",
+    "handsdk.capture", "handsdk.tracking", "handsdk.actions",
     "handsdk.session",
 )
 
@@ -54,7 +54,8 @@ def test_runtime_never_imports_training_code():
 
 #: training modules that the tools use without TensorFlow (numpy and the
 #: standard library; OpenCV only inside the functions that touch frames)
-LIGHT_TRAINING_MODULES = ("handsdk.train.metrics", "handsdk.train.evaluation", "handsdk.train.data.catalog")
+LIGHT_TRAINING_MODULES = ("handsdk.train.metrics", "handsdk.train.evaluation", "handsdk.train.data.catalog",
+                          "handsdk.train.progress", "handsdk.train.mediapipe.env")
 
 
 def test_light_training_modules_load_no_tensorflow():
@@ -117,4 +118,5 @@ def test_wheel_has_one_namespace(tmp_path):
     assert "handsdk/__init__.py" in names and "handsdk/train/__init__.py" in names
     assert "handsdk/convert/__init__.py" in names and "handsdk/devices/rpi4.json" in names
     assert "handsdk/cli/run.py" in names and "handsdk/bundle/read.py" in names
-    assert "handsdk/tools/bench.py" in names and "handsdk/tools/mediapipe_worker.py" in names
+    assert "handsdk/tools/bench.py" in names and "handsdk/train/mediapipe/hand_worker.py" in names
+    assert "handsdk/train/mediapipe/face_worker.py" in names

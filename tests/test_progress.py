@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from handsdk.progress import EPOCH_LINES, PIP_LINES, run_logged
+from handsdk.train.progress import EPOCH_LINES, PIP_LINES, run_logged
 
 SCRIPT = ("import sys, time\n"
           "for i in range(3):\n"

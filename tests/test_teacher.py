@@ -85,10 +85,10 @@ def test_data_teacher_keeps_frames_whose_boxed_hands_mediapipe_missed(tmp_path, 
 @pytest.mark.data
 def test_the_teacher_reproduces_mediapipes_pseudo_labels_from_a_box():
     from handsdk.keypoints import keypoints_box
-    from handsdk.tools.mediapipe_env import anchors_dir
     from handsdk.train.data import registry
     from handsdk.train.data.catalog import data_root
     from handsdk.train.data.formats import ensure_image
+    from handsdk.train.mediapipe.env import anchors_dir
 
     try:
         model = anchors_dir(None) / T.MODEL_FILE

@@ -179,7 +179,7 @@ def _train(task: str, config: Path, out: Path, progress, overrides: dict | None 
     progress(f"$ {' '.join(cmd)}")
     log = out.with_suffix(".log")
     out.parent.mkdir(parents=True, exist_ok=True)
-    from handsdk.progress import EPOCH_LINES, run_logged
+    from handsdk.train.progress import EPOCH_LINES, run_logged
 
     # each epoch's header and summary line (loss, validation metrics) as it ends
     rc = run_logged(cmd, log, show=EPOCH_LINES, on_line=lambda ln: progress(f"  {out.name}: {ln}"),

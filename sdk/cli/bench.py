@@ -51,7 +51,7 @@ def register(app: typer.Typer):
         frame size and mode, with pass/fail target columns."""
         from handsdk.tools.bench import run_bench
         from handsdk.tools.bench_report import format_markdown, format_text, to_json
-        from handsdk.tools.mediapipe_env import MODEL_FILES
+        from handsdk.train.mediapipe.env import MODEL_FILES
 
         if model not in MODEL_FILES:
             fail(f"--model must be one of {', '.join(MODEL_FILES)}")

@@ -4,12 +4,12 @@ lazily; the runtime never imports them.
 * ``bench`` - ``handsdk bench``, the SDK beside MediaPipe (:func:`run_bench`;
   re-exports its parts' names):
 
-  * ``mediapipe_env`` - MediaPipe's models, virtual environment and worker
-    process (the standalone ``mediapipe_worker.py`` script);
   * ``bench_samples`` - which images from which sets, the latency frames;
   * ``bench_systems`` - running the SDK and MediaPipe on the same frames;
   * ``bench_metrics`` - scene / keypoint / gesture / latency numbers, targets;
   * ``bench_report`` - tables, markdown / JSON, the worst-frames PNG;
+  * MediaPipe's models, virtual environment and workers are
+    :mod:`handsdk.train.mediapipe` (the training data uses them too);
 
 * ``profiling`` - ``handsdk profile``: latency, size, memory, accuracy;
 * ``latency`` - the one latency summary (p50 / p90 / mean);

@@ -13,7 +13,7 @@ same frames and reports, for both:
 
 MediaPipe lives in its own virtual environment (it pulls opencv-contrib-python
 and pins absl-py, which break the project's environment). It is created on
-demand and driven through ``handsdk/tools/mediapipe_worker.py`` (a standalone script) with a JSON job;
+demand and driven through ``handsdk/train/mediapipe/hand_worker.py`` (a standalone script) with a JSON job;
 frames travel as an ``.npz`` so that both systems see the same pixels. When
 MediaPipe cannot be installed or run, the reason is reported and the SDK
 columns are still filled.
@@ -24,8 +24,8 @@ tested on fake MediaPipe results.
 
 This module runs the whole benchmark (:func:`run_bench`); its parts:
 
-* :mod:`handsdk.tools.mediapipe_env` - MediaPipe's models, virtual
-  environment and worker process;
+* :mod:`handsdk.train.mediapipe.env` - MediaPipe's models, virtual
+  environment and worker processes;
 * :mod:`handsdk.tools.bench_samples` - which images from which sets, and the
   latency frames;
 * :mod:`handsdk.tools.bench_systems` - running the SDK and MediaPipe;
@@ -46,14 +46,15 @@ from typing import Callable
 
 import numpy as np
 
+from handsdk.train.mediapipe.env import (DEFAULT_VENV, MediaPipeUnavailable, ensure_mediapipe, mediapipe_version,
+                                         model_path, run_face_worker)
+
 from .bench_metrics import build_report
 from .bench_presence import face_keys, presence_rows
 from .bench_report import worst_frames_png
 from .bench_samples import DEFAULT_SETS, SIZES, latency_images, letterbox_43, sample_frames, select_samples
 from .bench_systems import (gesture_classifiers, run_mediapipe_accuracy, run_mediapipe_latency, run_sdk_accuracy,
                             run_sdk_latency)
-from .mediapipe_env import (DEFAULT_VENV, MediaPipeUnavailable, ensure_mediapipe, mediapipe_version, model_path,
-                            run_face_worker)
 
 __all__ = ["machine_info", "run_bench"]
 

@@ -2,7 +2,7 @@
 hand from a face? On each camera-scene set, the SDK's landmarker (as the
 runtime runs it on a detection: the detector's map as skeleton input, two
 passes) scores MediaPipe's pseudo-labelled hands (their keypoint boxes) and
-the faces OpenCV's Haar cascades find there (``face_worker.py``, in the
+the faces OpenCV's Haar cascades find there (:mod:`handsdk.train.mediapipe`, in the
 MediaPipe environment), each face far from every known hand; also forearm
 crops (a hand-sized box beyond each wrist, away from the knuckles) and
 background crops (hand-sized boxes far from every hand, face and forearm).

@@ -1,6 +1,6 @@
 """Running both systems on the same frames for ``handsdk bench``: the SDK
 in this process (accuracy in IMAGE mode, latency in IMAGE and VIDEO mode),
-MediaPipe through its worker (:func:`handsdk.tools.mediapipe_env.run_worker`)
+MediaPipe through its worker (:func:`handsdk.train.mediapipe.env.run_worker`)
 with the same protocol, and the bundle gesture set that classifies each
 data label set."""
 from __future__ import annotations
@@ -10,8 +10,9 @@ from typing import Callable
 
 import numpy as np
 
+from handsdk.train.mediapipe.env import run_worker
+
 from .latency import tracking_clips, was_tracked
-from .mediapipe_env import run_worker
 
 #: alternative names of a data label set among a bundle's gesture sets
 GESTURE_ALIASES = {"asl_letters": ("asl_letters", "letters", "asl", "fingerspelling", "spelling"),

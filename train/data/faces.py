@@ -16,7 +16,7 @@ holds no hand::
     python -m handsdk.train.data.faces -o runs/faces.json [--sets ...]
 
 The cascades run in the MediaPipe environment (the project's OpenCV has no
-cascade files; ``handsdk/tools/face_worker.py``), created on demand as for
+cascade files; ``handsdk/train/mediapipe/face_worker.py``), created on demand as for
 ``handsdk bench``.
 """
 from __future__ import annotations
@@ -51,7 +51,7 @@ def head_box(face) -> list[float]:
 def run_cascades(paths, *, venv=None, install: bool = True, min_size: int = 16, log=print,
                  timeout: int = 3600) -> dict[str, list]:
     """{path: [[x0, y0, x1, y1], ...]} of the faces in image files."""
-    from handsdk.tools.mediapipe_env import ensure_mediapipe, run_face_worker
+    from handsdk.train.mediapipe.env import ensure_mediapipe, run_face_worker
 
     py = ensure_mediapipe(venv, install=install, log=log)
     with tempfile.TemporaryDirectory(prefix="handsdk-faces-") as td:

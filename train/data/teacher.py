@@ -126,7 +126,7 @@ def unlabelled_boxes(sample) -> list:
 
 def label_sets(sets=DEFAULT_SETS, *, anchors=None, root=None, min_score: float = 0.9, progress=print) -> dict:
     """Teacher keypoints of every unlabelled human box in ``sets``."""
-    from handsdk.tools.mediapipe_env import anchors_dir
+    from handsdk.train.mediapipe.env import anchors_dir
     from handsdk.train.data import registry
     from handsdk.train.data.formats import ensure_image
 

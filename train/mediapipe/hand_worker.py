@@ -4,7 +4,7 @@ Standalone: runs inside the separate MediaPipe virtual environment (``pip
 install mediapipe``), imports neither handsdk nor OpenCV, needs only numpy and
 mediapipe. ``handsdk bench`` writes the job and reads the result:
 
-    python mediapipe_worker.py job.json
+    python hand_worker.py job.json
 
 job.json::
 
@@ -129,7 +129,7 @@ def run(job: dict) -> dict:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: mediapipe_worker.py job.json", file=sys.stderr)
+        print("usage: hand_worker.py job.json", file=sys.stderr)
         return 2
     with open(argv[0], encoding="utf-8") as f:
         job = json.load(f)

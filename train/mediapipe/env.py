@@ -1,9 +1,10 @@
-"""The MediaPipe side of ``handsdk bench``: where MediaPipe's ``.task``
-models are, its own virtual environment (created and filled with ``pip
-install mediapipe`` on demand: it pulls opencv-contrib-python and pins
-absl-py, which break the project's environment), and the worker process
-(``mediapipe_worker.py``, a standalone script run by that environment's
-python with a JSON job; frames travel as an ``.npz``)."""
+"""MediaPipe for ``handsdk bench`` and the training data (the teacher, the
+face negatives): where MediaPipe's ``.task`` models are, its own virtual
+environment (created and filled with ``pip install mediapipe`` on demand: it
+pulls opencv-contrib-python and pins absl-py, which break the project's
+environment), and the worker processes (``hand_worker.py`` and
+``face_worker.py``, standalone scripts run by that environment's python with
+a JSON job; frames travel as an ``.npz``)."""
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 REPO = Path(__file__).resolve().parents[2]
-WORKER = Path(__file__).with_name("mediapipe_worker.py")  # run as a script in the MediaPipe venv
+WORKER = Path(__file__).with_name("hand_worker.py")  # run as a script in the MediaPipe venv
 FACE_WORKER = Path(__file__).with_name("face_worker.py")  # OpenCV's Haar cascades (opencv-contrib there)
 DEFAULT_VENV = Path("~/.cache/handsdk/mediapipe-venv")
 MODEL_FILES = {"full": "hand_landmarker_full.task", "lite": "hand_landmarker_alllite.task"}
@@ -95,7 +96,7 @@ def ensure_mediapipe(venv=None, *, install: bool = True, log: Callable[[str], No
             if r.returncode != 0:
                 raise MediaPipeUnavailable(f"could not create a virtual environment at {venv}: "
                                            f"{(r.stderr or r.stdout).strip()[-800:]}")
-        from ..progress import PIP_LINES, run_logged
+        from handsdk.train.progress import PIP_LINES, run_logged
 
         rc = run_logged([str(venv_python(venv)), "-m", "pip", "install", "mediapipe"], logfile, show=PIP_LINES,
                         on_line=lambda ln: log(f"  pip: {ln}"), timeout=timeout)

@@ -17,11 +17,12 @@ from handsdk.tools.bench import machine_info
 from handsdk.tools.bench_metrics import build_report, localised
 from handsdk.tools.bench_report import format_markdown, format_text, to_json
 from handsdk.tools.bench_samples import (DEFAULT_SETS, SCENE_SETS, has_hand, latency_images, letterbox_43,
-                                         pseudo_keypoints, select_samples, spread)
+                                         pseudo_keypoints, select_samples)
 from handsdk.tools.bench_systems import _gesture_map, run_mediapipe_accuracy, run_mediapipe_latency
-from handsdk.train.mediapipe.env import MediaPipeUnavailable, anchors_dir, ensure_mediapipe, model_path, run_worker
 from handsdk.results import Category
+from handsdk.train.data.registry import spread
 from handsdk.train.data.sample import Sample
+from handsdk.train.mediapipe.env import MediaPipeUnavailable, anchors_dir, ensure_mediapipe, model_path, run_worker
 
 
 def _hand_kp(x0, y0, size=40.0):

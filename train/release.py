@@ -193,10 +193,9 @@ def evaluation_samples(name: str, split, root=None, limit: int = 300):
     """The evaluation frames of ``name`` (a set, ``set@F`` or ``set~W:H``),
     spread over the set (its files are sorted by class: the first N would be a
     few letters), only the chosen images decoded; None when the set is absent."""
-    from handsdk.tools.bench_samples import spread
     from handsdk.train.data.catalog import has_data
     from handsdk.train.data.formats import ensure_image
-    from handsdk.train.data.registry import load_dataset
+    from handsdk.train.data.registry import load_dataset, spread
     from handsdk.train.data.sample import split_view
 
     base, view = split_view(name)

@@ -38,16 +38,6 @@ SIZES = ((160, 120), (320, 240), (640, 480))
 # ------------------------------------------------------------------ data
 
 
-def spread(n: int, limit: int | None) -> list[int]:
-    """``limit`` indices spread evenly over ``range(n)`` (all when limit is None
-    or >= n): a deterministic choice that covers every class of a sorted set."""
-    if limit is None or limit >= n:
-        return list(range(n))
-    if limit <= 0:
-        return []
-    return sorted(set(np.linspace(0, n - 1, limit).round().astype(int).tolist()))
-
-
 def has_hand(set_name: str, sample) -> bool:
     """Whether the image shows a hand, from the set itself (not from MediaPipe's
     pseudo-labels, which miss some hands): every image of the benchmark's sets
@@ -81,7 +71,7 @@ def select_samples(sets, root=None, limit: int | None = 100, log: Callable[[str]
     that aspect (:func:`handsdk.train.data.sample.aspect_view`: a set stored
     stretched, as its camera saw it)."""
     from handsdk.train.data.formats import ensure_image
-    from handsdk.train.data.registry import load_dataset
+    from handsdk.train.data.registry import load_dataset, spread
     from handsdk.train.data.sample import split_view
 
     chosen, skipped = {}, {}

@@ -2,12 +2,15 @@
 :mod:`~handsdk.train.data.real`, the camera scenes of
 :mod:`~handsdk.train.data.scenes`; their table is
 :data:`~handsdk.train.data.catalog.DATASET_INFO`), :func:`load_dataset`
-(a set, ``"set:split"`` or a user's folder of class folders) and the
-held-out selectors over loaded samples."""
+(a set, ``"set:split"`` or a user's folder of class folders), :func:`spread`
+(an even choice of at most N of them) and the held-out selectors over loaded
+samples."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Callable, Iterable
+
+import numpy as np
 
 from .catalog import DATASET_INFO, data_root, hash_fraction
 from .formats import read_image_folder
@@ -46,6 +49,16 @@ def list_datasets(root=None) -> dict[str, bool]:
 # held-out selectors
 
 
+def spread(n: int, limit: int | None) -> list[int]:
+    """``limit`` indices spread evenly over ``range(n)`` (all when limit is None
+    or >= n): a deterministic choice that covers every class of a sorted set."""
+    if limit is None or limit >= n:
+        return list(range(n))
+    if limit <= 0:
+        return []
+    return sorted(set(np.linspace(0, n - 1, limit).round().astype(int).tolist()))
+
+
 def split_by(samples: Iterable[Sample], key: Callable[[Sample], object], held_out) -> tuple[list, list]:
     """(kept, held) where held are samples with ``key(s)`` in ``held_out``."""
     held_set = {held_out} if isinstance(held_out, (str, int)) else set(held_out)
@@ -82,6 +95,6 @@ def label_counts(samples: Iterable[Sample]) -> dict:
 
 
 __all__ = [
-    "DATASETS", "load_dataset", "list_datasets", "split_by", "holdout_author", "holdout_signer", "holdout_fraction",
+    "DATASETS", "load_dataset", "list_datasets", "spread", "split_by", "holdout_author", "holdout_signer", "holdout_fraction",
     "label_counts",
 ]

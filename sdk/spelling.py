@@ -35,7 +35,7 @@ Rules (every number is in :class:`SpellingOptions`):
 
 Character and word error rates on synthetic spelled words are a tool, not
 runtime: :mod:`handsdk.tools.spelling_eval` (``python -m
-handsdk.tools.spelling_eval``; ``python -m handsdk.spelling`` forwards there).
+handsdk.tools.spelling_eval``).
 """
 from __future__ import annotations
 
@@ -417,9 +417,3 @@ class Speller:
         if self.on_commit is not None:
             self.on_commit(out, self)
         return out
-
-
-if __name__ == "__main__":  # ``python -m handsdk.spelling``: forwards to the CER / WER harness
-    from handsdk.tools.spelling_eval import main
-
-    main()

@@ -588,12 +588,12 @@ def test_spelling_module_cli_with_the_fake_classifier(tmp_path, capsys):
     assert "CER 0.000" in capsys.readouterr().out
 
 
-def test_python_m_handsdk_spelling_forwards_to_the_harness(tmp_path):
+def test_python_m_handsdk_tools_spelling_eval_runs_the_harness(tmp_path):
     import subprocess
     import sys
 
     out = tmp_path / "rep.json"
-    p = subprocess.run([sys.executable, "-m", "handsdk.spelling", "--oracle", "0", "--words", "CAB", "--size",
+    p = subprocess.run([sys.executable, "-m", "handsdk.tools.spelling_eval", "--oracle", "0", "--words", "CAB", "--size",
                         "72x96", "--json", str(out)], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-2000:]
     assert "CER 0.000" in p.stdout and json.loads(out.read_text())["words"] == 1

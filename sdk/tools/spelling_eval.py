@@ -5,9 +5,8 @@ character and word error rates (CER / WER) of a bundle's
 
     python -m handsdk.tools.spelling_eval --bundle model.handsdk [--words HELLO,CAB]
 
-(``python -m handsdk.spelling`` forwards here.) ``--oracle P`` uses
-:func:`label_oracle`, a fake classifier wrong on a fraction P of the frames,
-to check the harness without trained models.
+``--oracle P`` uses :func:`label_oracle`, a fake classifier wrong on a
+fraction P of the frames, to check the harness without trained models.
 """
 from __future__ import annotations
 

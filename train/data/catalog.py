@@ -222,6 +222,6 @@ def hash_split(key: str, split: str | None, valid_fraction: float) -> bool:
 
 
 __all__ = [
-    "DATA_ENV", "data_root", "find_data_root", "has_data", "dataset_folder", "DatasetInfo", "DATASET_INFO", "shippable_datasets",
-    "ASL_LETTERS", "ASL_DIGITS", "COMMANDS", "LABEL_SETS", "hash_fraction", "hash_split",
+    "DATA_ENV", "data_root", "find_data_root", "has_data", "dataset_folder", "DatasetInfo", "DATASET_INFO",
+    "shippable_datasets", "ASL_LETTERS", "ASL_DIGITS", "COMMANDS", "LABEL_SETS", "hash_fraction", "hash_split",
 ]

@@ -95,6 +95,6 @@ def label_counts(samples: Iterable[Sample]) -> dict:
 
 
 __all__ = [
-    "DATASETS", "load_dataset", "list_datasets", "spread", "split_by", "holdout_author", "holdout_signer", "holdout_fraction",
-    "label_counts",
+    "DATASETS", "load_dataset", "list_datasets", "spread", "split_by", "holdout_author", "holdout_signer",
+    "holdout_fraction", "label_counts",
 ]

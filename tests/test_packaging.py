@@ -120,3 +120,6 @@ def test_wheel_has_one_namespace(tmp_path):
     assert "handsdk/cli/run.py" in names and "handsdk/bundle/read.py" in names
     assert "handsdk/tools/bench.py" in names and "handsdk/train/mediapipe/hand_worker.py" in names
     assert "handsdk/train/mediapipe/face_worker.py" in names
+    # the shipped recipes ship; the configs of runs in progress (train/configs/experiments) do not
+    assert "handsdk/train/configs/detector_small.yaml" in names
+    assert not [n for n in names if "/experiments/" in n], [n for n in names if "/experiments/" in n]

@@ -175,6 +175,54 @@ def test_config_rejects_unknown_keys(tmp_path):
     assert c.model.input_width == 96 and c.train.batch_size == 4 and c.name == "c"
 
 
+def test_config_base_merges_over_its_base(tmp_path):
+    """``base:`` (relative to the file, chained): mappings merge key by key, lists and
+    scalars (null too) replace; the name is the file's own and ``base`` is gone."""
+    from handsdk.train.config import load_config, read_config
+    from handsdk.train.models.motion.config import load_motion_config
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.yaml").write_text(
+        "task: pose\nname: a_run\nout: runs/a\n"
+        "model: {input_size: 32, filters: [8, 12, 16], scales: [4, 2], scale_weights: [0.5, 1.0]}\n"
+        "data: {train: [{name: toy}, {name: toy, weight: 2.0}], num_train: 64}\n"
+        "train: {epochs: 5, init_from: runs/x, trainable: [presence]}\n")
+    (tmp_path / "sub" / "b.yaml").write_text(
+        "base: ../a.yaml\nmodel: {filters: [4, 8, 16]}\ndata: {train: [{name: toy, limit: 3}]}\n"
+        "train: {init_from: null}\n")
+    (tmp_path / "c.yaml").write_text("base: sub/b.yaml\nout: runs/c\ntrain: {epochs: 2}\n")
+    b = load_config(tmp_path / "sub" / "b.yaml")
+    assert b.name == "b" and b.out == "runs/a" and b.task == "pose"
+    assert b.model.input_size == 32 and b.model.filters == [4, 8, 16] and b.model.scales == [4, 2]
+    assert [(s.weight, s.limit) for s in b.data.train] == [(1.0, 3)] and b.data.num_train == 64
+    assert b.train.init_from is None and b.train.epochs == 5 and b.train.trainable == ["presence"]
+    c = load_config(tmp_path / "c.yaml", {"train.batch_size": 4})  # (a chain, then --set)
+    assert (c.name, c.out, c.train.epochs, c.train.batch_size) == ("c", "runs/c", 2, 4)
+    assert c.model.filters == [4, 8, 16] and c.train.init_from is None and c.data.train[0].limit == 3
+    assert "base" not in read_config(tmp_path / "c.yaml") and "base" not in c.to_dict()
+    assert read_config(tmp_path / "a.yaml")["name"] == "a_run" and "name" not in read_config(tmp_path / "c.yaml")
+    # cycles, missing bases and bad values name the files
+    (tmp_path / "d.yaml").write_text("base: e.yaml\n")
+    (tmp_path / "e.yaml").write_text("base: d.yaml\n")
+    with pytest.raises(ConfigError, match=r"base cycle: \S*d\.yaml -> \S*e\.yaml -> \S*d\.yaml"):
+        load_config(tmp_path / "d.yaml")
+    (tmp_path / "f.yaml").write_text("base: f.yaml\n")
+    with pytest.raises(ConfigError, match=r"f\.yaml: base cycle"):
+        load_config(tmp_path / "f.yaml")
+    (tmp_path / "g.yaml").write_text("base: c.yaml\n")
+    (tmp_path / "c.yaml").write_text("base: missing.yaml\n")
+    with pytest.raises(ConfigError, match=r"c\.yaml: base 'missing\.yaml' not found"):
+        load_config(tmp_path / "g.yaml")
+    (tmp_path / "h.yaml").write_text("base: [a.yaml]\n")
+    with pytest.raises(ConfigError, match="h.yaml: base: give the path"):
+        load_config(tmp_path / "h.yaml")
+    # the motion config resolves its base the same way
+    (tmp_path / "m0.yaml").write_text("task: motion\nmodel: {hidden: 32}\ntrain: {epochs: 9, batch_size: 64}\n")
+    (tmp_path / "m.yaml").write_text("base: m0.yaml\ntrain: {epochs: 3}\n")
+    m = load_motion_config(tmp_path / "m.yaml")
+    assert (m.name, m.model.hidden, m.train.epochs, m.train.batch_size) == ("m", 32, 3, 64)
+
+
 def test_options_of_dropped_experiments_are_refused():
     """Options only measured-and-not-kept configs used (docs/experiments.md)
     are gone: a config that still sets one fails with the key's path."""
@@ -206,6 +254,11 @@ def test_shipped_configs_load():
     files += sorted((configs / "experiments").glob("*.yaml"))  # (runs in progress load too)
     for f in files:  # (the motion set trains with its own loop and config: handsdk.train.models.motion)
         (load_motion_config if "\ntask: motion" in f.read_text() else load_config)(f)
+    import yaml
+
+    for f in sorted(configs.glob("*.yaml")):  # (the wheel ships these, not experiments/: a base stays beside them)
+        base = (yaml.safe_load(f.read_text()) or {}).get("base")
+        assert base is None or (configs / base).resolve().parent == configs, (f, base)
 
 
 def test_metadata_specs_parse_as_manifest_tensors():

@@ -142,18 +142,17 @@ def test_the_shipped_bundle_zooms_as_its_detector_config_and_weights_say():
     import json
     from pathlib import Path
 
-    import yaml
-
     from handsdk.bundle import default_bundle_path, load_bundle
 
     if default_bundle_path() is None:
         pytest.skip("no default bundle in this install")
+    from handsdk.train.config import read_config
     from handsdk.train.release import FINAL, STEPS
 
     root = Path(__file__).resolve().parents[1]
     run = FINAL["detector"]
     config = next(cfg for _, cfg, name, _ in STEPS if name == run)
-    cfg = yaml.safe_load((root / "train" / "configs" / f"{config}.yaml").read_text())
+    cfg = read_config(root / "train" / "configs" / f"{config}.yaml")  # (its base chain resolved)
     meta = json.loads((root / "train" / "weights" / run / "metadata.json").read_text())
     shipped = load_bundle(default_bundle_path()).models["detector"].decoding
     for k in ("zoom_above", "split_aspect"):

@@ -4,6 +4,14 @@ A config file names the task (``detector``, ``pose`` or ``gesture``) and has
 the sections ``model``, ``data`` and ``train``. Unknown keys anywhere are
 rejected with the full key path and the list of known keys, so a typo cannot
 silently fall back to a default. No TensorFlow here.
+
+A stage that changes a few things of another starts from it: ``base:
+pose_scene.yaml`` (a path relative to the file; the base may have its own
+``base``) takes that file's resolved mapping and deep-merges this one over it:
+mappings merge key by key, lists and scalars replace, and a key set to null
+replaces too (``init_from: null``: from random initialisation). ``name`` is not
+inherited (it defaults to the file's own stem) and ``base`` itself is gone from
+the resolved config (:func:`read_config`), so runs record what they trained on.
 """
 from __future__ import annotations
 
@@ -139,6 +147,13 @@ def _type_name(tp) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+#: the scalar types of the sections: what a value must be (bool is no number), and how to say so
+_SCALARS = {bool: (lambda v: isinstance(v, bool), "true/false"),
+            int: (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+            float: (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
+            str: (lambda v: isinstance(v, str), "a string")}
+
+
 def _convert(value, tp, where: str):
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
@@ -168,22 +183,11 @@ def _convert(value, tp, where: str):
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a mapping, got {value!r}")
         return dict(value)
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true/false, got {value!r}")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}")
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, got {value!r}")
-        return value
+    if tp in _SCALARS:
+        accepts, what = _SCALARS[tp]
+        if not accepts(value):
+            raise ConfigError(f"{where}: expected {what}, got {value!r}")
+        return float(value) if tp is float else value
     return value
 
 
@@ -256,12 +260,9 @@ def apply_overrides(d: dict, overrides: dict | None) -> dict:
     return d
 
 
-def load_config(path, overrides: dict | None = None) -> Config:
-    """Read a YAML config. ``overrides`` (dotted keys -> values) are applied
-    before validation, e.g. ``{"train.epochs": 1}``."""
+def _read_yaml(p: Path) -> dict:
     import yaml
 
-    p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file not found: {p}")
     with open(p, encoding="utf-8") as f:
@@ -271,7 +272,45 @@ def load_config(path, overrides: dict | None = None) -> Config:
             raise ConfigError(f"{p}: not valid YAML ({e})") from e
     if not isinstance(d, dict):
         raise ConfigError(f"{p}: expected a mapping at the top level")
-    apply_overrides(d, overrides)
+    return d
+
+
+def _merge(base: dict, over: dict) -> dict:
+    """``over`` deep-merged over ``base``: mappings merge, anything else (lists, null) replaces."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def read_config(path, _chain: tuple = ()) -> dict:
+    """The mapping of a YAML config file with its ``base:`` chain resolved (no
+    ``base`` key left; ``name`` only if the file itself sets it)."""
+    p = Path(path)
+    d = _read_yaml(p)
+    base = d.pop("base", None)
+    if base is None:
+        return d
+    if not isinstance(base, str) or not base:
+        raise ConfigError(f"{p}: base: give the path of the config this one starts from "
+                          f"(relative to {p.parent}), got {base!r}")
+    chain = _chain + (p.resolve(),)
+    bp = p.parent / base
+    if bp.resolve() in chain:
+        cycle = " -> ".join(str(c) for c in chain[chain.index(bp.resolve()):] + (bp.resolve(),))
+        raise ConfigError(f"{p}: base cycle: {cycle}")
+    if not bp.is_file():
+        raise ConfigError(f"{p}: base {base!r} not found ({bp})")
+    parent = read_config(bp, chain)
+    parent.pop("name", None)  # (each file's name is its own)
+    return _merge(parent, d)
+
+
+def load_config(path, overrides: dict | None = None) -> Config:
+    """Read a YAML config (its ``base:`` chain resolved). ``overrides`` (dotted
+    keys -> values) are applied before validation, e.g. ``{"train.epochs": 1}``."""
+    p = Path(path)
+    d = apply_overrides(read_config(p), overrides)
     if not d.get("name"):
         d["name"] = p.stem
     try:

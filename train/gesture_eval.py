@@ -214,12 +214,10 @@ def train_with_config(config, exclude, *, overrides=None, out=None):
     recipe measured here."""
     import tempfile
 
-    import yaml
-
-    from handsdk.train.config import apply_overrides, config_from_dict
+    from handsdk.train.config import apply_overrides, config_from_dict, read_config
     from handsdk.train.trainer import load_exported, train
 
-    d = yaml.safe_load(Path(config).read_text())
+    d = read_config(config)
     apply_overrides(d, overrides)
     for sec in ("train", "val"):
         for src in d.get("data", {}).get(sec) or []:

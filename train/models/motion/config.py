@@ -106,21 +106,15 @@ def validate(m: MotionModelConfig) -> None:
 
 
 def load_motion_config(path=None, overrides: dict | None = None) -> MotionConfig:
-    """A :class:`MotionConfig` from YAML (``path``; None: the defaults) with
+    """A :class:`MotionConfig` from YAML (``path``, its ``base:`` chain resolved as
+    :func:`handsdk.train.config.read_config` does; None: the defaults) with
     ``overrides`` (dotted keys) applied."""
-    from handsdk.train.config import ConfigError, _from_dict
+    from handsdk.train.config import ConfigError, _from_dict, apply_overrides, read_config
 
     d: dict = {}
     if path is not None:
-        import yaml
-
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"config file not found: {p}")
-        d = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        d.setdefault("name", p.stem)
-    from handsdk.train.config import apply_overrides
-
+        d = read_config(path)
+        d.setdefault("name", Path(path).stem)
     apply_overrides(d, overrides)
     if d.get("task", "motion") != "motion":
         raise ConfigError(f"{path}: a {d.get('task')!r} config, not a motion config")

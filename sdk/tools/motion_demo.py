@@ -41,11 +41,9 @@ def motion_demo_frames(seed: int = 0, fps: float = 15.0, size=(240, 320), motion
 
 def motion_demo_length(fps: float = 15.0, seed: int = 0, motions=DEMO_MOTIONS) -> int:
     """Number of frames :func:`motion_demo_frames` yields (no rendering)."""
-    from handsdk.train.synth.motion import FINE_HZ, _schedule
+    from handsdk.train.synth.motion import render_length
 
-    _, segs = _script(seed, motions)
-    m = len(_schedule(segs, 0)["a"])
-    return len(np.arange(0, (m - 1) / FINE_HZ, 1.0 / fps))
+    return render_length(_script(seed, motions)[1], fps)
 
 
 def motion_demo_keypoints(seed: int = 0, fps: float = 30.0, motions=DEMO_MOTIONS):

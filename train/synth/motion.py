@@ -1216,6 +1216,18 @@ def render_take(hands: SynthHands, segments: list, *, size=(240, 320), fps: floa
     return (np.stack([o[0] for o in out]), np.array([o[1] for o in out]), np.stack([o[2] for o in out]))
 
 
+def render_times(fine_steps: int, fps: float) -> np.ndarray:
+    """The times (s) of the frames :func:`iter_render_take` yields at ``fps``
+    for a pose schedule of ``fine_steps`` steps on the fine grid."""
+    return np.arange(0, (fine_steps - 1) / FINE_HZ, 1.0 / fps)
+
+
+def render_length(segments: list, fps: float) -> int:
+    """Number of frames :func:`iter_render_take` yields for ``segments`` at
+    ``fps`` (no rendering)."""
+    return len(render_times(len(_schedule(segments, 0)["a"]), fps))
+
+
 def iter_render_take(hands: SynthHands, segments: list, *, size=(240, 320), fps: float = 15.0, seed: int = 0,
                      hand_scale: float = 0.35):
     """:func:`render_take` one frame at a time: yields (frame RGB,
@@ -1248,7 +1260,7 @@ def iter_render_take(hands: SynthHands, segments: list, *, size=(240, 320), fps:
     span = np.maximum(centre.max(0) - centre.min(0), 1e-6)
     centre = centre * min(1.0, 0.62 * w / span[0], 0.5 * h / span[1])  # (the whole clip in the frame)
     centre = centre - (centre.min(0) + centre.max(0)) / 2 + [w / 2, h / 2 + 0.1 * h]
-    ft = np.arange(0, (M - 1) / FINE_HZ, 1.0 / fps)
+    ft = render_times(M, fps)
     views = np.asarray(hands.views)
     for tk in ft:
         i = min(int(round(tk * FINE_HZ)), M - 1)
@@ -1288,4 +1300,4 @@ __all__ = ["GENERATORS", "MAX_AFTER_S", "NONE_KINDS", "Path2", "Segment", "Take"
            "RealHands", "gesture_path", "none_path", "build_take", "gesture_take", "none_take", "motion_stream",
            "static_stream", "real_hand_sets", "point_history_runs", "point_history_take", "window_label",
            "take_windows", "training_ends", "evaluation_ends", "signing_steps", "signing_take", "render_take",
-           "iter_render_take", "motion_script"]
+           "iter_render_take", "render_length", "motion_script"]

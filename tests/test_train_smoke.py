@@ -130,3 +130,33 @@ def test_init_from_copies_matching_layers_and_keeps_a_new_head(tmp_path):
             np.testing.assert_array_equal(a, b)
     with pytest.raises(FileNotFoundError, match="init_from"):
         init_weights(fresh, tmp_path / "nothing")
+
+
+def test_export_best_saves_a_compiled_model_without_its_optimizer_state(tmp_path):
+    """The detector exports its (compiled) training model: best.keras has the
+    same weights, bit for bit, but not Adam's slots nor a compile config, and
+    is smaller than the compiled model's own save."""
+    import zipfile
+
+    from handsdk.train.models import build_model, custom_objects
+    from handsdk.train.tf import keras, tf
+    from handsdk.train.trainer import compile_model, export_best
+
+    cfg = load_config(CONFIGS / "detector_smoke.yaml")
+    model = compile_model(build_model(cfg), cfg, 1)
+    variables = model.trainable_variables
+    model.optimizer.apply_gradients(zip([tf.ones_like(v) for v in variables], variables))  # Adam's slots
+    assert model.optimizer.variables  # the state that must not ship
+    model.save(tmp_path / "compiled.keras")
+    export_best(model, cfg, tmp_path)
+    best = tmp_path / "best.keras"
+    assert not list(tmp_path.glob("*.tmp.keras"))
+    with zipfile.ZipFile(best) as z:
+        assert "compile_config" not in json.loads(z.read("config.json"))
+    loaded = keras.models.load_model(best, custom_objects=custom_objects(), compile=True)
+    assert loaded.optimizer is None
+    assert len(loaded.weights) == len(model.weights)
+    for a, b in zip(model.weights, loaded.weights):
+        assert a.name == b.name
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert best.stat().st_size < 0.8 * (tmp_path / "compiled.keras").stat().st_size

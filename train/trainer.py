@@ -263,9 +263,7 @@ def export_best(model, cfg: Config, out: Path, labels=None, extra: dict | None =
 
     exported = export_model(model, cfg)
     path = out / "best.keras"
-    tmp = out / "best.tmp.keras"
-    exported.save(tmp)
-    os.replace(tmp, path)
+    _save_uncompiled(exported, path)
     meta = model_metadata(exported, cfg, labels)
     meta.update({"task": cfg.task, "name": cfg.name, "config": cfg.to_dict(),
                  "data": {"train": [s.name for s in cfg.data.train], "val": [s.name for s in cfg.data.val]}})
@@ -279,10 +277,23 @@ def export_best(model, cfg: Config, out: Path, labels=None, extra: dict | None =
         from dataclasses import replace
 
         full = export_model(model, replace(cfg, model=replace(m, rotation_output=True)))
-        tmp = out / "best_with_rotation.tmp.keras"
-        full.save(tmp)
-        os.replace(tmp, out / "best_with_rotation.keras")
+        _save_uncompiled(full, out / "best_with_rotation.keras")
     return path
+
+
+def _save_uncompiled(model, path: Path) -> None:
+    """``model.save(path)`` (through a temporary file, replaced at the end)
+    without the optimizer's state: the ``.keras`` format has no
+    ``include_optimizer``, and the detector and GestureNet export their
+    compiled training model, so a compiled model is saved, reloaded uncompiled
+    (:func:`load_exported`) and saved again; the weights are the same, bit
+    for bit."""
+    path = Path(path)
+    tmp = path.with_name(path.name.removesuffix(".keras") + ".tmp.keras")
+    model.save(tmp)
+    if getattr(model, "optimizer", None) is not None:
+        load_exported(tmp).save(tmp)
+    os.replace(tmp, path)
 
 
 def _json_default(o):

@@ -106,12 +106,13 @@ class DatasetWriter:
     """Appends samples to a dataset folder (see the module docstring)."""
 
     def __init__(self, root, *, crops: bool = False, crop_size: int = 128):
+        crop_size = check_int("crop_size", crop_size, 16, 1024, note="pixels", error=CaptureError)
         self.root = Path(root)
         if self.root.exists() and not self.root.is_dir():
             raise CaptureError(f"{self.root} exists and is not a folder")
         self.root.mkdir(parents=True, exist_ok=True)
         self.crops = bool(crops)
-        self.crop_size = int(crop_size)
+        self.crop_size = crop_size
         self.counts: dict[str, int] = dict(dataset_counts(self.root))
         self.added: dict[str, int] = {}
         self._files: dict[str, object] = {}
@@ -371,6 +372,8 @@ def capture_stream(source, output, label: str | None = None, *, bundle=None, eve
     if label is None and not (keys and show is not None):
         raise CaptureError("nothing to record: give --label (or --keys with a window)")
     every = check_int("--every", every, 1, error=CaptureError)
+    if max_samples is not None:
+        max_samples = check_int("--max-samples", max_samples, 1, error=CaptureError)
     if image_mode is None:
         image_mode = isinstance(source, (str, os.PathLike)) and not is_camera(source) and (
             Path(source).is_dir() or Path(source).suffix.lower() in IMAGE_SUFFIXES)

@@ -2,8 +2,8 @@
 (:class:`handsdk.GestureRecognizerOptions`, :class:`handsdk.session.SessionOptions`,
 the detector's decoding, :class:`handsdk.looking.LookPolicy`,
 :class:`handsdk.events.GestureEvents`, :class:`handsdk.spelling.SpellingOptions`,
-:class:`handsdk.filters.OneEuroFilter`, the capture's and the action map's
-options, :func:`handsdk.image.to_rgb`'s colour order).
+:class:`handsdk.motion.MotionClassifier`, :class:`handsdk.filters.OneEuroFilter`,
+the capture's and the action map's options, :func:`handsdk.image.to_rgb`'s colour order).
 
 Each ``check_*`` returns the value normalised (a Python float, int or bool)
 or raises ``error`` (ValueError unless the caller gives its own subclass)

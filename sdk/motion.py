@@ -44,6 +44,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .checks import check_fraction, check_range
 from .results import Category
 
 __all__ = ["MOTION_LABELS", "MOTION_LETTERS", "MOTION_POINTS", "MIRROR_LABELS", "DEFAULT_RATE_HZ",
@@ -303,6 +304,10 @@ class MotionClassifier:
                  every_ms: float | None = None):
         from .stages import _bundle
 
+        if min_score is not None:
+            min_score = check_fraction("min_score", min_score)
+        if every_ms is not None:
+            every_ms = check_range("every_ms", every_ms, 0, lo_open=True, note="milliseconds")
         b = _bundle(bundle)
         sets = {n: e for n, e in b.gesture_sets.items() if is_motion_entry(e)}
         if gesture_set is None:

@@ -116,6 +116,7 @@ class SpellingOptions:
             object.__setattr__(self, n, check_int(n, getattr(self, n), note="milliseconds"))
         for n in ("max_motion", "release_move"):
             object.__setattr__(self, n, check_range(n, getattr(self, n), 0, lo_open=True, note="hand sizes"))
+        object.__setattr__(self, "top_k", check_int("top_k", self.top_k, 1, note="candidates"))
         object.__setattr__(self, "space_gesture", _split_control(self.space_gesture, "space_gesture"))
         object.__setattr__(self, "delete_gesture", _split_control(self.delete_gesture, "delete_gesture"))
 

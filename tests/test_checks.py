@@ -109,6 +109,12 @@ def _spelling(**kw):
     SpellingOptions(**kw)
 
 
+def _motion(**kw):
+    from handsdk.motion import MotionClassifier
+
+    MotionClassifier(b"not a bundle", "moves", **kw)  # (the options are checked before the bundle is read)
+
+
 def _filter(**kw):
     from handsdk.filters import OneEuroFilter
 
@@ -125,17 +131,38 @@ def _filter(**kw):
     (_spelling, {"min_score": -0.1}, r"min_score must be a number in \[0, 1\], got -0.1"),
     (_spelling, {"hold_ms": 400.0}, r"hold_ms must be an int >= 0 \(milliseconds\), got 400.0"),
     (_spelling, {"release_move": 0}, r"release_move must be a number > 0 \(hand sizes\), got 0"),
+    (_spelling, {"top_k": 0}, r"top_k must be an int >= 1 \(candidates\), got 0"),
+    (_spelling, {"top_k": 2.0}, r"top_k must be an int >= 1 \(candidates\), got 2.0"),
+    (_spelling, {"top_k": True}, r"top_k must be an int >= 1 \(candidates\), got True"),
+    (_motion, {"min_score": 1.5}, r"min_score must be a number in \[0, 1\], got 1.5"),
+    (_motion, {"min_score": True}, r"min_score must be a number in \[0, 1\], got True"),
+    (_motion, {"every_ms": 0}, r"every_ms must be a number > 0 \(milliseconds\), got 0"),
+    (_motion, {"every_ms": float("inf")}, r"every_ms must be a number > 0 \(milliseconds\), got inf"),
     (_filter, {"min_cutoff": 0}, r"min_cutoff must be a number > 0 \(Hz\), got 0"),
     (_filter, {"d_cutoff": float("inf")}, r"d_cutoff must be a number > 0 \(Hz\), got inf"),
     (_filter, {"beta": "1"}, r"beta must be a number >= 0, got '1'"),
     (_action_on, {"on": "never"}, r"actions: 'on' of 'x' must be one of 'start', 'hold', 'end', got 'never'"),
     (_to_rgb, {"order": "bgr"}, r"color_order must be one of 'BGR', 'RGB', got 'bgr'"),
     (_capture, {"every": 0}, r"--every must be an int >= 1, got 0"),
+    (_capture, {"max_samples": 0}, r"--max-samples must be an int >= 1, got 0"),
+    (_capture, {"max_samples": 5.0}, r"--max-samples must be an int >= 1, got 5.0"),
+    (_capture, {"max_samples": True}, r"--max-samples must be an int >= 1, got True"),
     (_motion_capture, {"take_seconds": 0}, r"--take-seconds must be a number > 0 \(seconds\), got 0"),
 ])
 def test_the_sdks_options_say_the_option_its_values_and_the_value(make, kw, msg):
     with pytest.raises(ValueError, match=msg):
         make(**kw)
+
+
+def test_the_dataset_writers_crop_size_is_checked_before_the_folder_is_made(tmp_path):
+    from handsdk.capture import CaptureError, DatasetWriter
+
+    for bad, msg in ((8, "got 8"), (2048, "got 2048"), (128.0, "got 128.0"), (True, "got True")):
+        with pytest.raises(CaptureError, match=r"crop_size must be an int in 16\.\.1024 \(pixels\), " + msg):
+            DatasetWriter(tmp_path / "ds", crops=True, crop_size=bad)
+    assert not (tmp_path / "ds").exists()
+    w = DatasetWriter(tmp_path / "ds", crops=True, crop_size=np.int64(64))
+    assert w.crop_size == 64 and type(w.crop_size) is int
 
 
 def test_the_sdks_options_take_numpy_scalars_as_python_numbers():
@@ -148,5 +175,6 @@ def test_the_sdks_options_take_numpy_scalars_as_python_numbers():
     assert type(ev.start_score) is float and type(ev.min_hold_ms) is int and type(ev.cooldown_ms) is int
     sp = SpellingOptions(min_score=np.float64(0.5), hold_ms=np.int64(300), max_motion=1)
     assert type(sp.min_score) is float and type(sp.hold_ms) is int and type(sp.max_motion) is float
+    assert SpellingOptions(top_k=np.int64(5)).top_k == 5 and type(SpellingOptions(top_k=np.int64(5)).top_k) is int
     f = OneEuroFilter(np.float32(2), np.int64(0), 1)
     assert (f.min_cutoff, f.beta, f.d_cutoff) == (2.0, 0.0, 1.0) and type(f.beta) is float

@@ -87,6 +87,20 @@ def test_manifest_schema_names_the_key_path(bundle_bytes, edit, path):
         load_bundle(data)
 
 
+def test_the_manifests_split_aspect_is_the_runtimes(bundle_bytes):
+    """decoding.split_aspect: 0 (off) or a ratio in [1, 100], as the recognizer
+    takes it (check_split_aspect), refused at load otherwise (0.5 was let through)."""
+    def with_split(v):
+        return _rezip(bundle_bytes, edit=lambda m: m["models"]["detector"]["decoding"].update(split_aspect=v))
+
+    for ok in (0, 1.5, 100):
+        assert load_bundle(with_split(ok)).models["detector"].decoding["split_aspect"] == ok
+    for bad in (0.5, 1e-3, 101, True, "1.5"):
+        with pytest.raises(BundleError, match=r"manifest key models\.detector\.decoding\.split_aspect: split_aspect "
+                                              r"must be 0 \(off\) or a number in \[1, 100\].*, got "):
+            load_bundle(with_split(bad))
+
+
 def test_deeply_nested_manifest_text_is_a_bundle_error(bundle_bytes):
     text = '{"format": "handsdk-bundle", "format_version": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
     with pytest.raises(BundleError, match="nests 100001 levels deep"):

@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 
+from ..decode import check_split_aspect
 from .model import (DTYPES, MAX_FILE_BYTES, QUANTIZATIONS, REQUIRED_THRESHOLDS, THRESHOLD_DEFAULTS, BundleError,
                     ModelEntry)
 
@@ -50,6 +51,23 @@ class _Num(_Schema):
             raise _bad(path, self.what, v)
         if self.hi is not None and v > self.hi:
             raise _bad(path, self.what, v)
+        return v
+
+
+class _Checked(_Schema):
+    """A value the runtime checks itself: ``check(v, name)`` (e.g.
+    :func:`handsdk.decode.check_split_aspect`) raises ValueError, whose message
+    (the values it takes, the value it got) is said under the key path, so
+    that the manifest accepts what the runtime does, by the same rule."""
+
+    def __init__(self, check, what: str):
+        self.fn, self.what = check, what
+
+    def check(self, v, path):
+        try:
+            self.fn(v, path.rsplit(".", 1)[-1])
+        except ValueError as e:
+            raise BundleError(f"manifest key {path}: {e}") from None
         return v
 
 
@@ -158,7 +176,8 @@ _TENSORS = _Obj({}, other=_TENSOR, keys=_Str(pattern=r"^[A-Za-z0-9_:./-]{1,128}$
                 what="an object of tensors")
 _DECODING = {
     "detector": {"threshold": _UNIT, "min_mass": _Num(0.0, 1e9), "min_size_frac": _UNIT,
-                 "pad": _Num(0.0, 4.0), "zoom_above": _UNIT, "split_aspect": _Num(0.0, 100.0),
+                 "pad": _Num(0.0, 4.0), "zoom_above": _UNIT,
+                 "split_aspect": _Checked(check_split_aspect, "0 (off) or a width / height ratio"),
                  "skeleton_thickness": _Num(0.0, 1.0, lo_open=True),
                  "letterbox": _Bool(), "type": _Str()},
     "landmarker": {"type": _Str(("heatmaps", "keypoints")), "crop_scale": _Num(0.1, 10.0),

@@ -39,7 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["evaluate_motion", "oracle_recognizer", "replay", "event_metrics", "spell_words", "main",
+__all__ = ["evaluate_motion", "oracle_recognizer", "replay", "event_metrics", "spell_words", "photo_words",
+           "photo_letters", "main",
            "TARGETS", "SPELL_WORDS"]
 
 #: the issue's targets
@@ -285,6 +286,139 @@ def landmarker_on_renders(bundle=None, words=("JAZZ", "ZOO"), seed: int = 0, fps
                                "motion_events": a["motion_events"], "spelled": a["pairs"]},
             "renderer_keypoints": {"letters_read": round(b["letters_ok"] / max(n_letter, 1), 4),
                                    "motion_events": b["motion_events"], "spelled": b["pairs"]}}
+
+
+#: the photos of real hands :func:`photo_words` moves, searched in this order
+#: (held-out close-ups first: no shipped model trained on asl_two_signers), and
+#: the letter each motion letter starts from
+PHOTO_SETS = ("asl_two_signers", "asl_letters/valid", "asl_letters/train")
+PHOTO_START = {"J": "I", "Z": "D"}
+
+
+def photo_letters(letters, bundle=None, *, seed: int = 0, data_root=None, tries: int = 40) -> dict | None:
+    """{letter: {"image": RGB photo, "keypoints": (21, 3), "set": where it is
+    from, "tried": photos tried}}: for each letter, searching
+    :data:`PHOTO_SETS` in turn (each in an order drawn from ``seed``, at most
+    ``tries`` photos a set), the first photo the bundle reads as that letter
+    held still (IMAGE mode, top score at least the speller's ``min_score``),
+    so that a clip built from them measures what moving adds (the motion
+    letters, the speller), not the static letters' accuracy (``gesture_eval``
+    reports that); None for a letter with no such photo; None when no set is
+    present."""
+    from handsdk.train.data.catalog import has_data
+    from handsdk.train.data.formats import ensure_image
+    from handsdk.train.data.registry import load_dataset
+
+    from ..recognizer import GestureRecognizer, GestureRecognizerOptions
+    from ..spelling import SpellingOptions
+
+    sets = []
+    for name in PHOTO_SETS:
+        base, _, split = name.partition("/")
+        if has_data(data_root, base):
+            sets.append((name, [s for s in load_dataset(base, split=split or None, root=data_root, load_image=False)
+                                if s.path and s.keypoints is not None and len(s.keypoints)]))
+    if not sets:
+        return None
+    rng = np.random.default_rng(seed)
+    min_score = SpellingOptions().min_score
+    out = {}
+    with GestureRecognizer(GestureRecognizerOptions(bundle=bundle, color_order="RGB", max_hands=1)) as rec:
+        for ch in dict.fromkeys(letters):
+            out[ch], tried = None, 0
+            for name, samples in sets:
+                cands = [s for s in samples if s.label == ch]
+                for i in rng.permutation(len(cands))[:tries]:
+                    s = ensure_image(cands[int(i)])
+                    if s.image is None:
+                        continue
+                    tried += 1
+                    r = rec.recognize(s.image)
+                    top = (r.hands[0].gestures.get("asl_letters", ()) if r.hands else ())[:1]
+                    if top and top[0].name == ch and top[0].score >= min_score:
+                        out[ch] = {"image": s.image, "keypoints": np.asarray(s.keypoints[0], np.float32),
+                                   "set": name, "tried": tried}
+                        break
+                if out[ch] is not None:
+                    break
+    return out
+
+
+def photo_words(bundle=None, words=("JAZZ", "ZOO"), seed: int = 0, *, fps: float = 30.0, data_root=None,
+                generator: str = "param", size=(480, 640), hand_px: float = 150.0, frames_out=None) -> dict | None:
+    """Words with J and Z fingerspelled by **real hand photos** moved along
+    the signing paths (:mod:`handsdk.train.synth.photos`; J: an I photo
+    traced by the pinky, Z: a D photo traced by the index), through the
+    SDK's own detector, landmarker, tracker, letters and motion sets
+    (:class:`handsdk.GestureRecognizer`, VIDEO mode) and a Speller: what it
+    spells, the motion events, hands found and PCK@0.2 against the photos'
+    pseudo-labels moved with them. ``frames_out``: a list that receives each
+    word's frames. None when the photos are absent."""
+    from handsdk.train.synth import motion as SM
+    from handsdk.train.synth.photos import PhotoHands, iter_photo_take
+
+    from ..events import GestureEvents
+    from ..recognizer import GestureRecognizer, GestureRecognizerOptions, RunningMode
+    from ..spelling import Speller
+    from .spelling_eval import error_rates
+
+    need = sorted({PHOTO_START.get(ch, ch) for w in words for ch in w.upper()})
+    photos = photo_letters(need, bundle, seed=seed, data_root=data_root)
+    if photos is None:
+        return None
+    missing = [ch for ch in need if photos[ch] is None]
+    if missing:
+        raise RuntimeError(f"photo_words: no photo in {PHOTO_SETS} that the bundle reads as {missing} "
+                           f"(40 tried per set)")
+    rng = np.random.default_rng(seed)
+    pairs, events, found, frames, pck, held_ok, held_n = [], [], 0, 0, [], 0, 0
+    for w in words:
+        hands, ids = PhotoHands(), {}
+
+        def shape_for(kind, ch):
+            if kind == "release":
+                return None  # the letter's own photo bounces
+            key = PHOTO_START.get(ch, ch) if kind == "motion" else ch
+            if key not in ids:
+                ids[key] = hands.add(photos[key]["image"], photos[key]["keypoints"], key)
+            return ids[key]
+
+        segs, held = SM.signing_segments(w, rng, shape_for, generator=generator)
+        letters = SM.letter_spans(segs, held)
+        rec = GestureRecognizer(GestureRecognizerOptions(bundle=bundle, running_mode=RunningMode.VIDEO,
+                                                         max_hands=1, color_order="RGB"))
+        sp, ev = Speller(), GestureEvents(tuple(rec.motion_classifiers))
+        kept = [] if frames_out is not None else None
+        try:
+            for f, ts, gt in iter_photo_take(hands, segs, size=size, fps=fps, hand_px=hand_px,
+                                             seed=int(rng.integers(1 << 30))):
+                if kept is not None:
+                    kept.append(f)
+                r = rec.recognize(f, int(ts))
+                sp.update(r)
+                events += [(w, e.label, round(e.timestamp_ms)) for e in ev.update(r) if e.type == "start"]
+                frames += 1
+                if r.hands:
+                    found += 1
+                    kp = np.asarray(r.hands[0].keypoints)[:, :2]
+                    pck.append(float((np.linalg.norm(kp - gt, axis=1) < 0.2 * float(np.ptp(gt, axis=0).max())).mean()))
+                ch = next((c for c, a, b in letters if a + 150 <= ts <= b), None)
+                if ch is not None:
+                    held_n += 1
+                    top = [c.name for c in (r.hands[0].gestures.get("asl_letters", ()) if r.hands else ())][:1]
+                    held_ok += top == [ch]
+        finally:
+            rec.close()
+        if frames_out is not None:
+            frames_out.append(np.stack(kept))
+        pairs.append((w, sp.text.strip()))
+    cer, _ = error_rates(pairs)
+    return {"pairs": pairs, "cer": round(cer, 4), "exact": sum(a == b for a, b in pairs), "words": len(pairs),
+            "motion_events": events, "hands_found": round(found / max(frames, 1), 4),
+            "pck_0.2": round(float(np.mean(pck)), 4) if pck else None,
+            "letters_read_while_held": round(held_ok / max(held_n, 1), 4), "frames": frames, "fps": fps,
+            "photos": {ch: {"set": v["set"], "tried": v["tried"]} for ch, v in photos.items()},
+            "keypoints": "the SDK's own detector and landmarker on real hand photos moved along the paths"}
 
 
 # ------------------------------------------------------------ the report

@@ -1075,29 +1075,29 @@ def signing_steps(word: str, rng: np.random.Generator, *, hold_s=(0.5, 0.9)) -> 
     return steps
 
 
-def signing_take(word: str, rng: np.random.Generator, *, generator: str = "param", cam: Camera | None = None,
-                 hands: SynthHands | None = None, gap_s: float = 0.25):
-    """A synthetic signer fingerspelling ``word`` (J traced with the pinky
-    from I, Z with the index from a pointing hand); returns (take, segments,
-    hands) so that the same sequence can be rendered to pixels
-    (:func:`render_take`)."""
-    hands = hands or SynthHands(rng, "Right", noise=3.0)
+def signing_segments(word: str, rng: np.random.Generator, shape_for, *, generator: str = "param",
+                     gap_s: float = 0.25) -> tuple[list, list]:
+    """The segments of ``word`` fingerspelled (:func:`signing_steps`): J traced
+    by the pinky from I, Z by the index from a pointing hand, a repeated
+    static letter released by a small bounce. ``shape_for(kind, letter)`` ->
+    the shape id of ``letter`` (kind ``"letter"``, ``"motion"``: the start
+    shape of J/Z, ``"release"``: the relaxed hand between a repeated letter;
+    None: a bounce with the letter's own shape); returns (segments, held:
+    [(segment index, letter)] of the static letters' holds)."""
     segs: list = []
-    held: list = []  # (segment index, letter) of the static letters' holds
-    cur = None
+    held: list = []
+    first = True
     for kind, ch, dur in signing_steps(word, rng):
-        if kind == "motion":
-            shape = hands.add("asl_letters", "I", facing=True) if ch == "J" else hands.add("commands", "point",
-                                                                                            facing=True)
-        elif kind == "release":  # a double letter: the hand relaxes a moment and bounces
-            segs += [Segment("trans", 0.12, hands.add("commands", "none")), Segment("path", path=_bounce(rng))]
+        if kind == "release":  # a double letter: the hand relaxes a moment and bounces
+            shape = shape_for("release", ch)
+            if shape is not None:
+                segs.append(Segment("trans", 0.12, shape))
+            segs.append(Segment("path", path=_bounce(rng)))
             continue
-        else:
-            shape = hands.add("asl_letters", ch, facing=True)
-        if cur is None:
-            cur = shape
-        else:
+        shape = shape_for(kind, ch)
+        if not first:
             segs.append(Segment("trans", gap_s, shape))
+        first = False
         if kind == "motion":
             segs.append(Segment("hold", dur))
             segs.append(Segment("path", path=gesture_path(ch, generator, rng)))
@@ -1106,11 +1106,35 @@ def signing_take(word: str, rng: np.random.Generator, *, generator: str = "param
             held.append((len(segs), ch))
             segs.append(Segment("hold", dur))
     segs.append(Segment("hold", 0.6))
-    start = 0
-    cam = cam or Camera(fps=30, jitter=0.05, hand_px=110, noise=0.006, smoothing=False)
-    take = build_take(hands, segs, rng, cam, start_shape=start, mirror=False, generator=generator)
+    return segs, held
+
+
+def letter_spans(segs: list, held: list) -> list:
+    """[(letter, start_ms, end_ms)] of the static letters' holds."""
     bounds = np.cumsum([0.0] + [(sg.path.duration if sg.kind == "path" else sg.duration) for sg in segs]) * 1000
-    take.info["letters"] = [(ch, float(bounds[i]), float(bounds[i + 1])) for i, ch in held]
+    return [(ch, float(bounds[i]), float(bounds[i + 1])) for i, ch in held]
+
+
+def signing_take(word: str, rng: np.random.Generator, *, generator: str = "param", cam: Camera | None = None,
+                 hands: SynthHands | None = None, gap_s: float = 0.25):
+    """A synthetic signer fingerspelling ``word`` (J traced with the pinky
+    from I, Z with the index from a pointing hand); returns (take, segments,
+    hands) so that the same sequence can be rendered to pixels
+    (:func:`render_take`)."""
+    hands = hands or SynthHands(rng, "Right", noise=3.0)
+
+    def shape_for(kind, ch):
+        if kind == "release":
+            return hands.add("commands", "none")
+        if kind == "motion":
+            return hands.add("asl_letters", "I", facing=True) if ch == "J" else hands.add("commands", "point",
+                                                                                           facing=True)
+        return hands.add("asl_letters", ch, facing=True)
+
+    segs, held = signing_segments(word, rng, shape_for, generator=generator, gap_s=gap_s)
+    cam = cam or Camera(fps=30, jitter=0.05, hand_px=110, noise=0.006, smoothing=False)
+    take = build_take(hands, segs, rng, cam, start_shape=0, mirror=False, generator=generator)
+    take.info["letters"] = letter_spans(segs, held)
     return take, segs, hands
 
 
@@ -1299,5 +1323,6 @@ def motion_script(gestures, rng: np.random.Generator, *, generator: str = "param
 __all__ = ["GENERATORS", "MAX_AFTER_S", "NONE_KINDS", "Path2", "Segment", "Take", "Camera", "SynthHands",
            "RealHands", "gesture_path", "none_path", "build_take", "gesture_take", "none_take", "motion_stream",
            "static_stream", "real_hand_sets", "point_history_runs", "point_history_take", "window_label",
-           "take_windows", "training_ends", "evaluation_ends", "signing_steps", "signing_take", "render_take",
+           "take_windows", "training_ends", "evaluation_ends", "signing_steps", "signing_segments",
+           "letter_spans", "signing_take", "render_take",
            "iter_render_take", "render_length", "motion_script"]

@@ -193,6 +193,31 @@ def test_worker_protocol_with_a_fake_worker(tmp_path):
         run_worker(sys.executable, {"model": "m", "frames": "f"}, tmp_path, worker=bad)
 
 
+def test_worker_progress_reaches_the_log_and_errors_keep_the_rest(tmp_path):
+    """A worker's "progress: " stderr lines go to ``log`` as they come; its
+    other stderr is what a failure reports; a worker that runs too long is
+    stopped with MediaPipeUnavailable."""
+    w = tmp_path / "chatty_worker.py"
+    w.write_text("import json, sys\n"
+                 "job = json.load(open(sys.argv[1]))\n"
+                 "for i in (1, 2):\n"
+                 "    print(f'progress: {i}/2 images', file=sys.stderr, flush=True)\n"
+                 "print('a warning', file=sys.stderr)\n"
+                 "json.dump({'faces': {}}, open(job['out'], 'w'))\n")
+    seen = []
+    assert run_worker(sys.executable, {}, tmp_path, worker=w, what="the face worker", log=seen.append) == {"faces": {}}
+    assert seen == ["  the face worker: 1/2 images", "  the face worker: 2/2 images"]
+    bad = tmp_path / "bad_worker.py"
+    bad.write_text("import sys\nprint('progress: 1/9', file=sys.stderr)\nsys.stderr.write('cv2 missing')\nsys.exit(3)\n")
+    with pytest.raises(MediaPipeUnavailable, match="cv2 missing") as e:
+        run_worker(sys.executable, {}, tmp_path, worker=bad)
+    assert "progress" not in str(e.value)
+    slow = tmp_path / "slow_worker.py"
+    slow.write_text("import time\ntime.sleep(30)\n")
+    with pytest.raises(MediaPipeUnavailable, match="ran past 1 s"):
+        run_worker(sys.executable, {}, tmp_path, worker=slow, timeout=1)
+
+
 def test_worker_converts_results_to_pixels():
     spec = importlib.util.spec_from_file_location("mp_worker", REPO / "train" / "mediapipe" / "hand_worker.py")
     w = importlib.util.module_from_spec(spec)

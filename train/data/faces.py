@@ -49,13 +49,17 @@ def head_box(face) -> list[float]:
 
 
 def run_cascades(paths, *, venv=None, install: bool = True, min_size: int = 16, log=print,
-                 timeout: int = 3600) -> dict[str, list]:
-    """{path: [[x0, y0, x1, y1], ...]} of the faces in image files."""
+                 timeout: int | None = None) -> dict[str, list]:
+    """{path: [[x0, y0, x1, y1], ...]} of the faces in image files (``timeout``:
+    default an hour, or 2 s an image when there are more; the worker's
+    progress goes to ``log``)."""
     from handsdk.train.mediapipe.env import ensure_mediapipe, run_face_worker
 
     py = ensure_mediapipe(venv, install=install, log=log)
     with tempfile.TemporaryDirectory(prefix="handsdk-faces-") as td:
-        return run_face_worker(py, {"images": [str(p) for p in paths], "min_size": min_size}, td, timeout=timeout)
+        timeout = timeout or max(3600, 2 * len(paths))
+        return run_face_worker(py, {"images": [str(p) for p in paths], "min_size": min_size}, td, timeout=timeout,
+                               log=log)
 
 
 def mine_faces(sets=DEFAULT_SETS, *, root=None, venv=None, install: bool = True, log=print) -> dict:

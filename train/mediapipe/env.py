@@ -113,10 +113,18 @@ def ensure_mediapipe(venv=None, *, install: bool = True, log: Callable[[str], No
     return venv_python(venv)
 
 
+#: a worker's stderr line that reports progress (forwarded to ``log``)
+PROGRESS_PREFIX = "progress: "
+
+
 def run_worker(python, job: dict, workdir, *, worker=None, timeout: int = 1800,
-               what: str = "the MediaPipe worker") -> dict:
+               what: str = "the MediaPipe worker", log: Callable[[str], None] | None = None) -> dict:
     """Run the MediaPipe worker (or another script ``worker`` of the MediaPipe
-    environment, named ``what`` in errors) on ``job`` (its "out" is set here)."""
+    environment, named ``what`` in errors) on ``job`` (its "out" is set here).
+    ``log``: receives the worker's progress lines (stderr lines starting
+    with :data:`PROGRESS_PREFIX`) as they come."""
+    import threading
+
     workdir = Path(workdir)
     out = workdir / f"mp_result_{time.monotonic_ns()}.json"
     job = dict(job, out=str(out))
@@ -125,26 +133,50 @@ def run_worker(python, job: dict, workdir, *, worker=None, timeout: int = 1800,
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     env.setdefault("GLOG_minloglevel", "2")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    proc = subprocess.Popen([str(python), str(worker or WORKER), str(jp)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    err: list = []
+    std: list = []
+
+    def _read_stderr():
+        for line in proc.stderr:
+            if line.startswith(PROGRESS_PREFIX):
+                if log is not None:
+                    log(f"  {what}: {line[len(PROGRESS_PREFIX):].rstrip()}")
+            else:
+                err.append(line)
+
+    readers = [threading.Thread(target=_read_stderr, daemon=True),
+               threading.Thread(target=lambda: std.extend(proc.stdout), daemon=True)]
+    for r in readers:
+        r.start()
     try:
-        r = subprocess.run([str(python), str(worker or WORKER), str(jp)], capture_output=True, text=True,
-                           timeout=timeout, env=env)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
         raise MediaPipeUnavailable(f"{what} ran past {timeout} s") from None
+    for r in readers:
+        r.join(timeout=5)
+    stdout = "".join(std)
     res = None
     if out.is_file():
         try:
             res = json.loads(out.read_text())
         except json.JSONDecodeError:
             res = None
-    if res is None or "error" in res or r.returncode != 0:
-        why = (res or {}).get("error") or (r.stderr or r.stdout).strip()[-1500:] or f"exit code {r.returncode}"
+    if res is None or "error" in res or proc.returncode != 0:
+        why = (res or {}).get("error") or ("".join(err) or stdout or "").strip()[-1500:] or \
+            f"exit code {proc.returncode}"
         raise MediaPipeUnavailable(f"{what} failed ({python}): {why}")
     return res
 
 
-def run_face_worker(python, job: dict, workdir, *, timeout: int = 3600) -> dict:
+def run_face_worker(python, job: dict, workdir, *, timeout: int = 3600,
+                    log: Callable[[str], None] | None = None) -> dict:
     """Faces found by OpenCV's Haar cascades (``face_worker.py`` in the MediaPipe
     environment, whose opencv-contrib has the cascade files): ``job`` holds
     ``images`` (paths) or ``frames`` (an .npz) and ``keys``; returns {path or
     key: [[x0, y0, x1, y1], ...]}. Raises :class:`MediaPipeUnavailable` saying why."""
-    return run_worker(python, job, workdir, worker=FACE_WORKER, timeout=timeout, what="the face worker")["faces"]
+    return run_worker(python, job, workdir, worker=FACE_WORKER, timeout=timeout, what="the face worker",
+                      log=log)["faces"]

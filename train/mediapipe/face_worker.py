@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 CASCADES = ("haarcascade_frontalface_default.xml", "haarcascade_profileface.xml")
@@ -60,7 +61,11 @@ def main(job_path) -> int:
         items = ((k, cv2.cvtColor(arrays[k], cv2.COLOR_RGB2GRAY)) for k in job["keys"] if k in arrays.files)
     else:
         items = ((p, cv2.imread(p, cv2.IMREAD_GRAYSCALE)) for p in job["images"])
-    for p, img in items:
+    total = len(job.get("keys") or job.get("images") or [])
+    t0 = time.monotonic()
+    for n, (p, img) in enumerate(items, 1):
+        if n % 250 == 0 or n == total:  # (read by run_worker: "progress: " lines on stderr)
+            print(f"progress: {n}/{total} images ({time.monotonic() - t0:.0f}s)", file=sys.stderr, flush=True)
         if img is None:
             continue
         img = cv2.equalizeHist(img)

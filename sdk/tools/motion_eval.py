@@ -26,7 +26,10 @@ bundle's) it reports:
   and motion set) and :class:`handsdk.Speller`, with the renderer's
   keypoints standing in for the landmarker (:func:`oracle_recognizer`); with
   ``--landmarker N`` also N rendered clips through the SDK's own detector and
-  landmarker (how well they read the renderer's hands).
+  landmarker (how well they read the renderer's hands); with ``--photos N``
+  JAZZ and ZOO signed by real hand photos moved along the paths
+  (:mod:`handsdk.train.synth.photos`) through the SDK's own detector and
+  landmarker, over N seeds (:func:`photo_words_report`).
 
 numpy and the TFLite interpreter (matplotlib for the PNG; the synthetic
 streams come from ``handsdk.train.synth``, which needs numpy only).
@@ -40,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["evaluate_motion", "oracle_recognizer", "replay", "event_metrics", "spell_words", "photo_words",
-           "photo_letters", "main",
+           "photo_words_report", "photo_letters", "main",
            "TARGETS", "SPELL_WORDS"]
 
 #: the issue's targets
@@ -421,6 +424,33 @@ def photo_words(bundle=None, words=("JAZZ", "ZOO"), seed: int = 0, *, fps: float
             "keypoints": "the SDK's own detector and landmarker on real hand photos moved along the paths"}
 
 
+def photo_words_report(bundle=None, words=("JAZZ", "ZOO"), seeds=range(4), *, data_root=None, progress=None) -> dict:
+    """:func:`photo_words` over ``seeds`` (each its own photos and paths):
+    words spelled exactly, the share of J and of Z signed that came out as
+    events, unsigned motion events, hands found, PCK@0.2. None without the
+    photos."""
+    say = progress or (lambda s: None)
+    runs = []
+    for sd in seeds:
+        r = photo_words(bundle, words, seed=int(sd), data_root=data_root)
+        if r is None:
+            return None
+        runs.append(r)
+        say(f"photo words, seed {sd}: {r['pairs']} events {[e[1] for e in r['motion_events']]}")
+    signed = {m: sum(w.upper().count(m) for w in words) * len(runs) for m in ("J", "Z")}
+    got = {m: sum(1 for r in runs for _, lab, _ in r["motion_events"] if lab == m) for m in ("J", "Z")}
+    pairs = [p for r in runs for p in r["pairs"]]
+    return {"words": list(words), "seeds": [int(s) for s in seeds], "pairs": pairs,
+            "exact": {w: sum(a == b for a, b in pairs if a == w) for w in words}, "runs_per_word": len(runs),
+            "motion_letters_read": {m: round(min(got[m], signed[m]) / max(signed[m], 1), 3) for m in got},
+            "unsigned_motion_events": sum(1 for r in runs for _, lab, _ in r["motion_events"]
+                                          if lab not in ("J", "Z")),
+            "hands_found": round(float(np.mean([r["hands_found"] for r in runs])), 4),
+            "pck_0.2": round(float(np.mean([r["pck_0.2"] for r in runs if r["pck_0.2"] is not None])), 4),
+            "letters_read_while_held": round(float(np.mean([r["letters_read_while_held"] for r in runs])), 4),
+            "keypoints": runs[0]["keypoints"]}
+
+
 # ------------------------------------------------------------ the report
 def _windows(classifier, takes, say):
     from handsdk.train.synth import motion as SM
@@ -445,7 +475,8 @@ def _windows(classifier, takes, say):
 
 def evaluate_motion(bundle=None, gesture_set: str | None = None, *, seed: int = 0, takes_per_class: int = 30,
                     streams: int = 3, static_minutes: float = 1.0, synthetic_none_minutes: float = 4.0,
-                    data_root=None, out=None, spelling: bool = True, landmarker: int = 0, progress=None) -> dict:
+                    data_root=None, out=None, spelling: bool = True, landmarker: int = 0, photos: int = 0,
+                    progress=None) -> dict:
     """The whole report (module docstring) as a dict."""
     from handsdk.train import metrics as M
     from handsdk.train.data.catalog import data_root as _data_root
@@ -567,6 +598,9 @@ def evaluate_motion(bundle=None, gesture_set: str | None = None, *, seed: int = 
         say(f"spelling: {rep['spelling']['pairs']}")
     if landmarker:
         rep["landmarker_on_renders"] = landmarker_on_renders(bundle, SPELL_WORDS[:landmarker], seed=seed)
+    if photos:
+        rep["photo_words"] = photo_words_report(bundle, seeds=range(seed, seed + photos), data_root=data_root,
+                                                progress=say)
     rep["targets"] = {"macro_f1_held_out": TARGETS["macro_f1"], "false_events_per_min": TARGETS["false_events_per_min"],
                       "ms_per_frame": TARGETS["ms_per_frame"],
                       "met": {"false_events": rep["false_events"]["per_minute"] <= TARGETS["false_events_per_min"],
@@ -592,6 +626,8 @@ def main(argv=None):
     ap.add_argument("--static-minutes", type=float, default=1.0, help="minutes of each keypoint CSV played")
     ap.add_argument("--synthetic-none-minutes", type=float, default=4.0)
     ap.add_argument("--landmarker", type=int, default=0, help="also N rendered words through the SDK's landmarker")
+    ap.add_argument("--photos", type=int, default=0,
+                    help="also JAZZ and ZOO signed by real hand photos through the SDK's landmarker, N seeds")
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     a = ap.parse_args(argv)
@@ -599,7 +635,7 @@ def main(argv=None):
     if a.quick:
         kw = dict(takes_per_class=4, streams=1, static_minutes=0.2, synthetic_none_minutes=0.5)
     rep = evaluate_motion(a.bundle, a.gesture_set, seed=a.seed, out=a.out, data_root=a.data_root,
-                          landmarker=a.landmarker, progress=None if a.json else print, **kw)
+                          landmarker=a.landmarker, photos=a.photos, progress=None if a.json else print, **kw)
     Path(a.out).mkdir(parents=True, exist_ok=True)
     (Path(a.out) / "report.json").write_text(json.dumps(rep, indent=1, default=str))
     if a.json:
@@ -618,6 +654,10 @@ def main(argv=None):
         print(f"latency per tracking frame: 30 fps {lt['30fps']['mean']} ms, 15 fps {lt['15fps']['mean']} ms")
         if "spelling" in rep:
             print(f"spelling: {rep['spelling']['pairs']}")
+        if rep.get("photo_words"):
+            pw = rep["photo_words"]
+            print(f"photos through the SDK's landmarker: exact {pw['exact']} of {pw['runs_per_word']} each; "
+                  f"J/Z read {pw['motion_letters_read']}; unsigned motion events {pw['unsigned_motion_events']}")
     return rep
 
 

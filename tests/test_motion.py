@@ -375,3 +375,28 @@ def test_z_from_real_photos_through_the_sdk_landmarker():
         other += sum(1 for _, lab, _ in r["motion_events"] if lab not in ("Z", "J"))
     assert zs >= 5, f"{zs} of 6 Zs read from pixels"
     assert other <= 1, f"{other} motion events that were not signed"
+
+
+@pytest.mark.slow
+def test_a_finished_motion_run_is_added_to_a_bundle_as_training_added_it(bundle_bytes, tmp_path):
+    """``add_motion_run`` (build-default's motion step on a reused run) gives
+    the bundle train_motion itself wrote: the same model, labels, decoding
+    and metrics; a folder with no finished run is a clear error."""
+    pytest.importorskip("tf_keras")
+    from handsdk.bundle import load_bundle
+    from handsdk.train.models.motion.train import add_motion_run, train_motion
+
+    a, b = tmp_path / "a.handsdk", tmp_path / "b.handsdk"
+    a.write_bytes(bundle_bytes)
+    b.write_bytes(bundle_bytes)
+    ov = {"model.filters": [8, 8, 8], "model.hidden": 8, "data.takes_per_class": 3, "data.none_takes": 12,
+          "data.point_history": False, "data.real_hands": 0.0, "data.static_minutes": 0.0, "train.folds": [],
+          "train.epochs": 1, "train.batch_size": 64, "train.quantization": ["fp32"]}
+    train_motion(None, tmp_path / "run", overrides=ov, bundle=a, progress=None)
+    add_motion_run(tmp_path / "run", b, progress=lambda m: None)
+    ea, eb = load_bundle(a).gesture_sets["motion"], load_bundle(b).gesture_sets["motion"]
+    assert load_bundle(a).files[ea.file] == load_bundle(b).files[eb.file]
+    assert (ea.labels, ea.decoding) == (eb.labels, eb.decoding) and ea.decoding["kind"] == "motion"
+    assert ea.extra.get("metrics") == eb.extra.get("metrics")
+    with pytest.raises(FileNotFoundError, match="no readable report.json"):
+        add_motion_run(tmp_path / "nothing", b)

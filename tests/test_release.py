@@ -37,6 +37,12 @@ def _tiny_runs(root):
         d.mkdir(parents=True)
         model.save(d / "best.keras")
         (d / "metadata.json").write_text(json.dumps(meta))
+    from handsdk.train.models.motion.train import train_motion  # a tiny motion set, trained for a moment
+
+    train_motion(None, root / "motion", progress=None, overrides={
+        "model.filters": [8, 8, 8], "model.hidden": 8, "data.takes_per_class": 3, "data.none_takes": 12,
+        "data.point_history": False, "data.real_hands": 0.0, "data.static_minutes": 0.0, "train.folds": [],
+        "train.epochs": 1, "train.batch_size": 64, "train.quantization": ["fp32"]})
 
 
 def test_build_default_reuses_runs_and_records_provenance(tmp_path):
@@ -58,7 +64,8 @@ def test_build_default_reuses_runs_and_records_provenance(tmp_path):
     assert not stale.exists() and (tmp_path / "weights" / "README.txt").is_file()
     assert rep["size_bytes"] == out.stat().st_size
     b = load_bundle(out)
-    assert set(b.gesture_sets) == {"commands", "asl_letters"}
+    assert set(b.gesture_sets) == {"commands", "asl_letters", "motion"}  # (the motion run added as trained)
+    assert b.gesture_sets["motion"].decoding["kind"] == "motion" and rep["recipe"] == "shipped"
     prov = b.provenance
     # the models' training sources, and the scene sets whose frames were mined for presence negatives
     # (and whose faces were: selfie_people)
@@ -94,22 +101,58 @@ def test_evaluate_bundle_on_the_human_keypoints(bundle_path):
     assert sc["false_per_image"] >= 0.0
 
 
-def test_every_interim_bundle_a_step_names_is_defined(tmp_path):
-    """The pipeline GestureNets and the scene mining read interim bundles by
-    file name; each must be one build-default knows how to build, from runs
-    that come earlier in the steps."""
+@pytest.mark.parametrize("recipe", ["shipped", "scratch"])
+def test_every_interim_bundle_a_step_names_is_defined(tmp_path, recipe):
+    """The pipeline GestureNets, the minings and the skeleton input read
+    interim bundles by file name; each must be one build-default knows how to
+    build, from runs that come earlier in the steps."""
     from pathlib import Path
 
-    from handsdk.train.release import INTERIMS, STEPS, _interim
+    from handsdk.train.release import RECIPES, _interim
 
-    order = [name for _, _, name, _ in STEPS]
-    for i, (_, _, name, ov) in enumerate(STEPS):
-        for key in ("data.pipeline", "bundle"):
-            if key in ov and ov[key] != "{shipped}":  # (the bundle that ships today: no interim)
+    r = RECIPES[recipe]
+    order = [name for _, _, name, _ in r.steps]
+    assert len(order) == len(set(order)), "two steps write the same run"
+    for i, (_, _, name, ov) in enumerate(r.steps):
+        for key in ("data.pipeline", "bundle", "data.skeleton_bundle"):
+            if key in ov and ov[key] not in ("{shipped}", "null"):  # (the bundle that ships today: no interim)
                 f = Path(ov[key].replace("{runs}/", "")).name
-                assert f in INTERIMS, f"{name}: {f} is not in INTERIMS"
-                spec = INTERIMS[f]
+                assert f in r.interims, f"{name}: {f} is not in the recipe's interims"
+                spec = r.interims[f]
                 for run in (spec["detector"], spec["pose"], *spec["gestures"]):
                     assert run in order[:i], f"{name} needs {run} before it"
+    for run in (r.final["detector"], r.final["pose"], *r.final["gestures"]):
+        assert run in order
     with pytest.raises(ValueError, match="no interim bundle is named 'other.handsdk'.*interim.handsdk"):
         _interim(tmp_path, tmp_path / "other.handsdk", set(), True, None, lambda m: None)
+
+
+def test_the_scratch_recipe_starts_from_nothing_shipped():
+    """Issue 27, point 3: every model of --recipe scratch trains from random
+    initialisation, and every file a step reads (negatives, the teacher's
+    hands, the skeleton input's bundle, the pipeline's bundle) is made by an
+    earlier step of the same run; nothing names the bundle that ships."""
+    import yaml
+
+    from handsdk.train.config import apply_overrides, read_config
+    from handsdk.train.release import CONFIG_DIR, SCRATCH
+
+    made: list = []
+    for task, cfg, name, ov in SCRATCH.steps:
+        assert not any("{shipped}" in str(v) for v in ov.values()), name
+        if task in ("gesture", "detector", "pose"):
+            d = read_config(CONFIG_DIR / f"{cfg}.yaml")
+            apply_overrides(d, {k: yaml.safe_load(str(v).replace("{runs}", "RUNS")) for k, v in ov.items()})
+            assert (d.get("train") or {}).get("init_from") is None, f"{name} starts from {d['train']['init_from']}"
+            for k, v in (d.get("data") or {}).items():
+                for f in (v.split(",") if isinstance(v, str) else []):
+                    if f.endswith((".json", ".handsdk")) or "runs/" in f or "models/" in f:
+                        assert f.startswith("RUNS/"), f"{name}: data.{k} reads {f}, which the run does not make"
+                        base = f[len("RUNS/"):]
+                        assert base in made or base in SCRATCH.interims, f"{name}: data.{k} reads {f} before it exists"
+        made.append(name)
+        for f, spec in SCRATCH.interims.items():  # an interim exists once its runs do
+            if f not in made and all(x in made for x in (spec["detector"], spec["pose"], *spec["gestures"])):
+                made.append(f)
+    assert SCRATCH.counts() == {"teacher": 1, "gesture": 4, "detector": 1, "faces": 2, "pose": 2, "mine": 2,
+                                "motion": 1}

@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -157,6 +158,93 @@ THRESHOLDS = {"min_detection_score": 0.5, "min_presence_score": 0.97, "min_track
               "min_gesture_score": 0.5, "min_gesture_score:commands": 0.8,
               "min_gesture_score:asl_letters": 0.5}
 
+#: **The recipe from scratch** (issue 27, point 3; ``handsdk build-default --recipe
+#: scratch``): every shipped model from one config, trained from random initialisation,
+#: nothing read from a bundle shipped before. The hard negatives and the landmarker's
+#: skeleton input come from the new detector through an interim bundle built in the same
+#: run; a bundle needs a landmarker, so a short landmarker stage (``pose_interim``, 4
+#: epochs, faces as its only negatives) is trained for it first and not shipped. The
+#: configs are those of the runs in progress (``configs/experiments/``): detector_a224 (the
+#: detector with anchors: one upright landmarker pass a new hand) and pose_mb128; the
+#: thresholds are the shipped ones until the recipe's bundle is calibrated.
+SCRATCH_STEPS = (
+    # MediaPipe's landmark model labels the hands in shippable frames that have no
+    # pseudo-label (python -m handsdk.train.data.teacher)
+    ("teacher", "teacher", "teacher.json", {}),
+    ("gesture", "gesture_commands", "gesture_commands", {}),
+    ("gesture", "gesture_asl", "gesture_asl", {}),
+    ("detector", "experiments/detector_a224", "detector", {"data.teacher": "{runs}/teacher.json"}),
+    ("faces", "faces", "faces.json", {}),
+    ("faces", "faces_val", "faces_val.json", {}),
+    ("pose", "experiments/pose_mb128", "pose_interim",
+     {"train.epochs": 4, "data.skeleton_bundle": "null", "data.teacher": "{runs}/teacher.json",
+      "data.hard_negatives": "{runs}/faces.json", "data.val_hard_negatives": "{runs}/faces_val.json"}),
+    ("mine", "hard_negatives", "hard_negatives.json", {"bundle": "{runs}/interim_detector.handsdk"}),
+    ("mine", "hard_negatives_val", "hard_negatives_val.json", {"bundle": "{runs}/interim_detector.handsdk"}),
+    ("pose", "experiments/pose_mb128", "pose",
+     {"data.teacher": "{runs}/teacher.json", "data.skeleton_bundle": "{runs}/interim_detector.handsdk",
+      "data.hard_negatives": "{runs}/faces.json,{runs}/hard_negatives.json",
+      "data.val_hard_negatives": "{runs}/faces_val.json,{runs}/hard_negatives_val.json"}),
+    ("gesture", "gesture_commands_pipeline", "gesture_commands_pipeline",
+     {"data.pipeline": "{runs}/interim_final.handsdk"}),
+    ("gesture", "gesture_asl_pipeline", "gesture_asl_pipeline", {"data.pipeline": "{runs}/interim_final.handsdk"}),
+    ("motion", "motion", "motion", {}),
+)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a default bundle is built: the steps in order ((task, config, run,
+    overrides); tasks ``gesture``/``detector``/``pose`` train a config,
+    ``mine`` and ``faces`` find presence negatives, ``teacher`` labels hands
+    with MediaPipe's landmark model, ``motion`` trains a motion set that is
+    added to the bundle), the runs that ship (``final``), the interim bundles
+    the steps read (``interims``), the frames each mining step reads and the
+    bundle's thresholds."""
+
+    name: str
+    steps: tuple
+    final: dict
+    interims: dict
+    mine_sets: dict
+    thresholds: dict
+    about: str = ""
+
+    def counts(self) -> dict:
+        """{task: number of steps}."""
+        out: dict = {}
+        for task, *_ in self.steps:
+            out[task] = out.get(task, 0) + 1
+        return out
+
+
+SHIPPED = Recipe("shipped", STEPS + (("motion", "motion", "motion", {}),), FINAL, INTERIMS, MINE_SETS, THRESHOLDS,
+                 about="the chain of fine-tunes the shipped bundle came from (it reads the bundle that ships "
+                       "today for two steps)")
+SCRATCH = Recipe("scratch", SCRATCH_STEPS,
+                 {"detector": "detector", "pose": "pose",
+                  "gestures": ("gesture_commands_pipeline", "gesture_asl_pipeline")},
+                 {"interim_detector.handsdk": {"detector": "detector", "pose": "pose_interim",
+                                               "gestures": ("gesture_commands", "gesture_asl")},
+                  "interim_final.handsdk": {"detector": "detector", "pose": "pose",
+                                            "gestures": ("gesture_commands", "gesture_asl")}},
+                 {"hard_negatives": None, "hard_negatives_val": ("webcam_finger_counts/valid", "webcam_signs/valid"),
+                  "faces": None, "faces_val": ("webcam_finger_counts/valid", "webcam_signs/valid")},
+                 THRESHOLDS,
+                 about="every model from random initialisation, one config each, no bundle shipped before "
+                       "(the detector with anchors and the 128 px landmarker: not yet the shipped models)")
+RECIPES = {r.name: r for r in (SHIPPED, SCRATCH)}
+
+
+def get_recipe(recipe) -> Recipe:
+    """A :class:`Recipe` or the name of one of :data:`RECIPES`."""
+    if isinstance(recipe, Recipe):
+        return recipe
+    if recipe not in RECIPES:
+        raise ValueError(f"unknown recipe {recipe!r}; one of {', '.join(RECIPES)}")
+    return RECIPES[recipe]
+
+
 #: evaluation sets: (dataset, split, gesture set to score or None)
 EVALUATION = (
     ("asl_letters", "valid", "asl_letters"),
@@ -267,7 +355,7 @@ def with_provenance(bundle_path, extra: dict, output=None) -> bytes:
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 
-def export_weights(runs, dest=WEIGHTS_DIR, final=None, progress=print) -> dict:
+def export_weights(runs, dest=WEIGHTS_DIR, final=None, progress=print, thresholds=None) -> dict:
     """Copy the shipped runs' models (``best.keras`` without optimizer state)
     and their ``metadata.json`` into ``dest/<run>/``. Returns {run: bytes}."""
     import shutil
@@ -285,7 +373,7 @@ def export_weights(runs, dest=WEIGHTS_DIR, final=None, progress=print) -> dict:
         for extra in ("metadata.json",):
             if (src / extra).is_file():
                 shutil.copyfile(src / extra, d / extra)
-        write_thresholds(d, name, final)
+        write_thresholds(d, name, final, thresholds)
         out[name] = (d / "best.keras").stat().st_size
         progress(f"weights {name}: {out[name] / 1024:.0f} KiB -> {d}")
     for d in sorted(dest.iterdir()):  # weights of runs no longer shipped
@@ -317,18 +405,20 @@ def write_thresholds(folder, run: str, final=None, thresholds=None) -> dict:
     return part
 
 
-def mined_sources() -> list[str]:
-    """``real:<set>`` of every scene set whose frames the mining steps read for
-    the landmarker's training (their hard negatives train its presence)."""
+def mined_sources(recipe="shipped") -> list[str]:
+    """``real:<set>`` of every scene set whose frames the mining steps of
+    ``recipe`` read for the landmarker's training (their hard negatives train
+    its presence)."""
     from handsdk.train.data.mining import DEFAULT_SETS
 
+    r = get_recipe(recipe)
     # only the mined files that train (data.hard_negatives), not those that validate
-    train_files = {Path(f).name for _, _, _, ov in STEPS
+    train_files = {Path(f).name for _, _, _, ov in r.steps
                    for f in str(ov.get("data.hard_negatives", "")).split(",") if f}
     from handsdk.train.data.faces import DEFAULT_SETS as FACE_SETS
 
-    sets = {x for task, cfg, name, _ in STEPS if task in ("mine", "faces") and name in train_files
-            for x in (MINE_SETS[cfg] or (DEFAULT_SETS if task == "mine" else FACE_SETS))}
+    sets = {x for task, cfg, name, _ in r.steps if task in ("mine", "faces") and name in train_files
+            for x in (r.mine_sets[cfg] or (DEFAULT_SETS if task == "mine" else FACE_SETS))}
     return sorted(f"real:{x}" for x in sets)
 
 
@@ -364,16 +454,17 @@ def data_credits(training_data, data_root=None) -> dict:
     return out
 
 
-def _interim(runs: Path, path, built: set, train: bool, data_root, progress) -> None:
-    """Build an interim fp32 bundle (:data:`INTERIMS`, by the file name of
-    ``path``) once per rebuild (or when it is missing)."""
+def _interim(runs: Path, path, built: set, train: bool, data_root, progress, interims=None) -> None:
+    """Build an interim fp32 bundle (``interims``, default :data:`INTERIMS`, by
+    the file name of ``path``) once per rebuild (or when it is missing)."""
     from handsdk.convert.api import convert_bundle
 
+    interims = INTERIMS if interims is None else interims
     if Path(path).is_file() and (not train or path in built):
         return
-    spec = INTERIMS.get(Path(path).name)
+    spec = interims.get(Path(path).name)
     if spec is None:
-        raise ValueError(f"no interim bundle is named {Path(path).name!r} (known: {', '.join(INTERIMS)})")
+        raise ValueError(f"no interim bundle is named {Path(path).name!r} (known: {', '.join(interims)})")
     built.add(path)
     progress(f"building the interim bundle {Path(path).name} ({spec['detector']} + {spec['pose']}: the scene "
              f"detector's mining, the pipeline GestureNets' keypoints) ...")
@@ -384,17 +475,19 @@ def _interim(runs: Path, path, built: set, train: bool, data_root, progress) -> 
 
 def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default", fmt: str = "int8",
                          train: bool = True, data_root=None, evaluate: bool = True,
-                         weights_dir=WEIGHTS_DIR, progress: Callable[[str], None] = print) -> dict:
+                         weights_dir=WEIGHTS_DIR, recipe="shipped", progress: Callable[[str], None] = print) -> dict:
     """Train (unless ``train`` is False and the runs exist), convert and
-    evaluate the default bundle. Returns a report."""
+    evaluate the default bundle by ``recipe`` (:data:`RECIPES`, or a
+    :class:`Recipe`). Returns a report."""
     from handsdk.bundle import default_bundle_path
     from handsdk.convert.api import convert_bundle
 
+    r = get_recipe(recipe)
     runs = Path(runs)
     output = Path(output) if output else (Path(__file__).resolve().parents[1] / "sdk" / "models" / "default.handsdk")
     t0 = time.perf_counter()
     built: set = set()
-    for task, cfg, name, overrides in STEPS:
+    for task, cfg, name, overrides in r.steps:
         run = runs / name
         overrides = {k: str(v).replace("{runs}", str(runs)).replace("{shipped}", str(default_bundle_path()))
                      for k, v in overrides.items()}
@@ -405,10 +498,10 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
             from handsdk.train.data import mining
 
             bundle = overrides.get("bundle")
-            if bundle and Path(bundle).name in INTERIMS:  # (else the bundle that ships today)
-                _interim(runs, bundle, built, train, data_root, progress)
+            if bundle and Path(bundle).name in r.interims:  # (else the bundle that ships today)
+                _interim(runs, bundle, built, train, data_root, progress, r.interims)
             progress(f"mining {name} with the detector of {bundle or 'the shipped bundle'} ...")
-            mining.save(mining.mine(bundle or default_bundle_path(), MINE_SETS[cfg] or mining.DEFAULT_SETS,
+            mining.save(mining.mine(bundle or default_bundle_path(), r.mine_sets[cfg] or mining.DEFAULT_SETS,
                                     root=data_root, progress=progress), run)
             continue
         if task == "faces":
@@ -418,34 +511,67 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
             from handsdk.train.data import faces, mining
 
             progress(f"finding faces for {name} (OpenCV's Haar cascades, in the MediaPipe environment) ...")
-            mining.save(faces.mine_faces(MINE_SETS[cfg] or faces.DEFAULT_SETS, root=data_root, log=progress), run)
+            mining.save(faces.mine_faces(r.mine_sets[cfg] or faces.DEFAULT_SETS, root=data_root, log=progress), run)
+            continue
+        if task == "teacher":
+            if not train and run.is_file():
+                progress(f"reusing {run}")
+                continue
+            from handsdk.train.data import teacher
+
+            progress(f"labelling the hands with no pseudo-label for {name} (MediaPipe's landmark model) ...")
+            res = teacher.label_sets(root=data_root, progress=progress)
+            run.parent.mkdir(parents=True, exist_ok=True)
+            run.write_text(json.dumps(res))
+            continue
+        if task == "motion":
+            if not train and (run / "report.json").is_file():
+                progress(f"reusing {run}")
+                continue
+            from handsdk.train.models.motion.train import train_motion
+
+            progress(f"training the motion set {name} ...")
+            train_motion(CONFIG_DIR / f"{cfg}.yaml", run, progress=progress)
             continue
         if not train and (run / "best.keras").exists():
             progress(f"reusing {run}")
             continue
-        if overrides.get("data.pipeline"):
-            _interim(runs, overrides["data.pipeline"], built, train, data_root, progress)
+        for key in ("data.pipeline", "data.skeleton_bundle"):  # (an interim bundle the run reads)
+            if Path(str(overrides.get(key, ""))).name in r.interims:
+                _interim(runs, overrides[key], built, train, data_root, progress, r.interims)
+        config = CONFIG_DIR / f"{cfg}.yaml"
+        if not config.is_file():
+            raise FileNotFoundError(f"step {name}: no config {config} (the recipe's configs are in a checkout of "
+                                    f"the project, not in the wheel)")
         progress(f"training {name} ...")
-        _train(task, CONFIG_DIR / f"{cfg}.yaml", run, progress, overrides)
+        _train(task, config, run, progress, overrides)
     output.parent.mkdir(parents=True, exist_ok=True)
-    rep = convert_bundle(runs / FINAL["detector"], runs / FINAL["pose"], [runs / g for g in FINAL["gestures"]],
+    rep = convert_bundle(runs / r.final["detector"], runs / r.final["pose"], [runs / g for g in r.final["gestures"]],
                          fmt=fmt, output=output, device=None,  # (the default bundle is for every device)
                          data="auto", data_root=data_root, name="handsdk-default", parity_samples=128,
-                         fallback="fp16" if fmt in ("int8", "qat-int8") else None, thresholds=THRESHOLDS,
+                         fallback="fp16" if fmt in ("int8", "qat-int8") else None, thresholds=r.thresholds,
                          progress=progress)
-    report = {"output": str(output), "format": fmt, "size_bytes": rep.size_bytes, "conversion": rep.to_dict()}
+    report = {"output": str(output), "format": fmt, "size_bytes": rep.size_bytes, "conversion": rep.to_dict(),
+              "recipe": r.name}
+    from handsdk.train.models.motion.train import add_motion_run
+
+    for task, _, name, _ in r.steps:  # the motion sets join the bundle as trained
+        if task == "motion":
+            add_motion_run(runs / name, output, progress=progress)
     if weights_dir is not None:
-        report["weights"] = export_weights(runs, weights_dir, progress=progress)
+        report["weights"] = export_weights(runs, weights_dir, final=r.final, progress=progress,
+                                           thresholds=r.thresholds)
     from handsdk import load_bundle
 
     # the mined frames (presence negatives) are training data too
-    training = list(load_bundle(output).provenance.get("training_data", ())) + mined_sources()
+    training = list(load_bundle(output).provenance.get("training_data", ())) + mined_sources(r)
     training = sorted(set(training))
     credits = data_credits(training, data_root)
     extra = {"data_credits": credits, "training_data": training}
     if evaluate:
         ev = evaluate_bundle(output, data_root=data_root, progress=progress)
-        extra.update({"evaluation": ev, "rebuild": "handsdk build-default"})
+        extra.update({"evaluation": ev, "rebuild": "handsdk build-default"
+                      + ("" if r.name == "shipped" else f" --recipe {r.name}")})
         report["evaluation"] = ev
     with_provenance(output, extra)
     report["size_bytes"] = output.stat().st_size  # with the provenance written last

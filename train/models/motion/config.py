@@ -105,13 +105,16 @@ def validate(m: MotionModelConfig) -> None:
         raise ConfigError("model.filters: three conv widths")
 
 
-def load_motion_config(path=None, overrides: dict | None = None) -> MotionConfig:
+def load_motion_config(path=None, overrides: dict | None = None, *, from_dict: dict | None = None) -> MotionConfig:
     """A :class:`MotionConfig` from YAML (``path``, its ``base:`` chain resolved as
-    :func:`handsdk.train.config.read_config` does; None: the defaults) with
+    :func:`handsdk.train.config.read_config` does; None: the defaults) or from
+    ``from_dict`` (a config a run recorded, ``MotionConfig.to_dict()``), with
     ``overrides`` (dotted keys) applied."""
+    import copy
+
     from handsdk.train.config import ConfigError, _from_dict, apply_overrides, read_config
 
-    d: dict = {}
+    d: dict = copy.deepcopy(from_dict) if from_dict is not None else {}
     if path is not None:
         d = read_config(path)
         d.setdefault("name", Path(path).stem)

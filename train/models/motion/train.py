@@ -239,24 +239,45 @@ def train_motion(config=None, out=None, *, overrides: dict | None = None, bundle
                "held_out_macro_f1": {k: v["macro_f1"] for k, v in held.items()},
                "held_out_authors": list(cfg.data.heldout_authors)}
     report["metrics"] = metrics
-    if bundle is not None:
-        from handsdk.bundle import add_gesture_set
-
-        role = f"gesture:{cfg.model.label_set}"
-        prov = {"training_data_by_model": {role: [
-                    "synthetic keypoint streams (handsdk.train.synth.motion: the renderer's kinematic hand, "
-                    "three path generators)", "gesture_keypoints_csv/*/keypoint.csv (real static hands, Apache-2.0)",
-                    "gesture_keypoints_csv/Kazuhito00/point_history.csv (real fingertip trajectories, Apache-2.0; "
-                    "kinivi's is the same file)"]},
-                "metrics": {role: metrics},
-                "configs": {role: f"train/configs/{cfg.name}.yaml"}}
-        data = add_gesture_set(bundle, cfg.model.label_set, tfl, labels, output=bundle_out or bundle, kind="motion",
-                               none_label=cfg.model.none_label, quantization=q, metrics=metrics, provenance=prov,
-                               decoding=motion_decoding(cfg.model))
-        report["bundle"] = {"path": str(bundle_out or bundle), "bytes": len(data)}
-        say(f"wrote {bundle_out or bundle} ({len(data)} bytes)")
     (out / "report.json").write_text(json.dumps(report, indent=1, default=str))
+    if bundle is not None:
+        report["bundle"] = add_motion_run(out, bundle, bundle_out, progress=say)
+        (out / "report.json").write_text(json.dumps(report, indent=1, default=str))
     return report
+
+
+def add_motion_run(run, bundle, bundle_out=None, *, progress=print) -> dict:
+    """Add a finished motion run (``run``: the folder :func:`train_motion`
+    wrote: its report, metadata and converted model) to ``bundle`` as a
+    gesture set of kind motion, written to ``bundle_out`` (default: in
+    place). Returns {"path", "bytes"}."""
+    from handsdk.bundle import add_gesture_set
+
+    from .model import motion_decoding
+
+    run = Path(run)
+    try:
+        report = json.loads((run / "report.json").read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise FileNotFoundError(f"{run}: no readable report.json of a finished motion run ({e}); train it with "
+                                f"python -m handsdk.train.models.motion.train --out {run}") from None
+    cfg = load_motion_config(None, None, from_dict=report["config"])
+    q = report["conversion"]["quantization"]
+    tfl = (run / f"motion_{q}.tflite").read_bytes()
+    role = f"gesture:{cfg.model.label_set}"
+    metrics = report["metrics"]
+    prov = {"training_data_by_model": {role: [
+                "synthetic keypoint streams (handsdk.train.synth.motion: the renderer's kinematic hand, "
+                "three path generators)", "gesture_keypoints_csv/*/keypoint.csv (real static hands, Apache-2.0)",
+                "gesture_keypoints_csv/Kazuhito00/point_history.csv (real fingertip trajectories, Apache-2.0; "
+                "kinivi's is the same file)"]},
+            "metrics": {role: metrics},
+            "configs": {role: f"train/configs/{cfg.name}.yaml"}}
+    data = add_gesture_set(bundle, cfg.model.label_set, tfl, list(report["labels"]), output=bundle_out or bundle,
+                           kind="motion", none_label=cfg.model.none_label, quantization=q, metrics=metrics,
+                           provenance=prov, decoding=motion_decoding(cfg.model))
+    progress(f"wrote {bundle_out or bundle} ({len(data)} bytes)")
+    return {"path": str(bundle_out or bundle), "bytes": len(data)}
 
 
 def main(argv=None):

@@ -357,6 +357,7 @@ def test_photo_hands_refuse_bad_photos():
         next(iter_photo_take(PhotoHands(), []))
 
 
+@pytest.mark.slow
 @needs_data
 @pytest.mark.skipif(_shipped_motion() is None, reason="the shipped bundle has no motion set")
 def test_z_from_real_photos_through_the_sdk_landmarker():
@@ -400,3 +401,38 @@ def test_a_finished_motion_run_is_added_to_a_bundle_as_training_added_it(bundle_
     assert ea.extra.get("metrics") == eb.extra.get("metrics")
     with pytest.raises(FileNotFoundError, match="no readable report.json"):
         add_motion_run(tmp_path / "nothing", b)
+
+
+@pytest.mark.slow
+@needs_data
+@pytest.mark.skipif(_shipped_motion() is None, reason="the shipped bundle has no motion set")
+def test_photo_takes_read_by_the_sdk_train_the_motion_set(tmp_path):
+    """data.pipeline: takes of real hand photos (asl_letters/train) read by
+    the shipped detector and landmarker, as a source of the motion pool (a
+    fold of their own); a mirrored take is a left hand with the mirrored label."""
+    from handsdk import GestureRecognizer, GestureRecognizerOptions, RunningMode
+    from handsdk.bundle import default_bundle_path
+    from handsdk.train.models.motion.config import MotionConfig
+    from handsdk.train.models.motion.examples import fold_split, motion_pool
+    from handsdk.train.synth.photos import PhotoBank, photo_motion_script, pipeline_take
+
+    bank = PhotoBank()
+    rng = np.random.default_rng(0)
+    hands, segs = photo_motion_script("swipe_left", "param", rng, bank)
+    rec = GestureRecognizer(GestureRecognizerOptions(running_mode=RunningMode.VIDEO, max_hands=1, color_order="RGB"))
+    take = pipeline_take(hands, segs, rec, mirror=True)
+    assert take.hand_source == "photo_pipeline" and [g[0] for g in take.gestures] == ["swipe_right"]
+    assert take.info["frames_with_hand"] >= 0.9 * take.info["frames"] and take.keypoints.shape[1:] == (21, 2)
+    # a swipe to the user's left moves right in the camera's image: left in the mirrored one,
+    # which is a swipe to the right of the (left-handed) user in front of it
+    xs = take.keypoints[:, 9, 0]
+    assert xs[0] - xs[-1] > 50
+    cfg = MotionConfig()
+    cfg.data.takes_per_class, cfg.data.none_takes, cfg.data.point_history = 1, 2, False
+    cfg.data.real_hands, cfg.data.static_minutes = 0.0, 0.0
+    cfg.data.pipeline, cfg.data.pipeline_takes_per_class, cfg.data.pipeline_none_takes = str(default_bundle_path()), 1, 2
+    pool = motion_pool(cfg, np.random.default_rng(1))
+    train, test = fold_split(pool, "source:photo_pipeline")
+    assert test.any() and train.any() and set(pool["hand"][test]) == {"photo_pipeline"}
+    labels = {pool["labels"][i] for i in pool["label"][test]} if "labels" in pool else set(pool["label"][test])
+    assert len(labels) >= 5  # windows of most classes, not only none

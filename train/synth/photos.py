@@ -23,7 +23,8 @@ import numpy as np
 
 from .motion import FINE_HZ, PALM, _schedule, _translation, render_times
 
-__all__ = ["PhotoHands", "iter_photo_take", "photo_take"]
+__all__ = ["PhotoHands", "iter_photo_take", "photo_take", "PhotoBank", "MOTION_PHOTO", "photo_motion_script",
+           "pipeline_take"]
 
 
 class PhotoHands:
@@ -136,3 +137,107 @@ def photo_take(hands: PhotoHands, segments: list, **kw):
     keypoints (N, 21, 2))."""
     out = list(iter_photo_take(hands, segments, **kw))
     return (np.stack([o[0] for o in out]), np.array([o[1] for o in out]), np.stack([o[2] for o in out]))
+
+
+# ============================================================ motion takes read by the SDK itself
+
+#: the letter photo each motion family starts from: I for J (the pinky traces it),
+#: D for Z and the circles (the index), B (a flat hand) for the swipes and the wave
+MOTION_PHOTO = {"J": "I", "Z": "D", "circle": "D", "swipe": "B", "wave": "B"}
+
+
+class PhotoBank:
+    """Hand photos with keypoints (MediaPipe's pseudo-labels) by letter,
+    from image sets of the shared data (default ``asl_letters/train``:
+    photos that no evaluation reads; the photo clips of
+    :func:`handsdk.tools.motion_eval.photo_words` come from held-out sets)."""
+
+    def __init__(self, sets=("asl_letters/train",), root=None):
+        from handsdk.train.data.registry import load_dataset
+
+        self.sets = tuple(sets)
+        self.by_letter: dict = {}
+        for spec in self.sets:
+            name, _, split = spec.partition("/")
+            for s in load_dataset(name, split or None, root, load_image=False):
+                if s.path and s.keypoints is not None and len(s.keypoints) and s.label:
+                    self.by_letter.setdefault(str(s.label), []).append(s)
+        if not self.by_letter:
+            raise FileNotFoundError(f"PhotoBank: no labelled hand photos with keypoints in {', '.join(self.sets)}")
+
+    @property
+    def letters(self) -> list:
+        return sorted(self.by_letter)
+
+    def add(self, hands: PhotoHands, letter: str, rng: np.random.Generator) -> int:
+        """A random photo of ``letter`` added to ``hands``: its shape id."""
+        from handsdk.train.data.formats import ensure_image
+
+        cands = self.by_letter.get(letter)
+        if not cands:
+            raise KeyError(f"PhotoBank: no photo of {letter!r} in {', '.join(self.sets)} (has {self.letters})")
+        for _ in range(8):
+            s = ensure_image(cands[int(rng.integers(len(cands)))])
+            if s.image is not None:
+                return hands.add(s.image, s.keypoints[0], letter)
+        raise FileNotFoundError(f"PhotoBank: the photos of {letter!r} could not be read ({cands[0].path} ...)")
+
+
+def photo_motion_script(label: str, generator: str, rng: np.random.Generator, bank) -> tuple:
+    """(hands, segments) of one motion class with photos of ``bank``: a
+    gesture from its start shape (:data:`MOTION_PHOTO`) held, drawn and held;
+    ``none``: letters held and changed, and hands drifting, turning and
+    reaching (:func:`handsdk.train.synth.motion.none_path`)."""
+    from .motion import NONE_KINDS, Segment, _family, gesture_path, none_path
+
+    hands = PhotoHands()
+    if label == "none":
+        letters = [x for x in bank.letters if len(x) == 1]
+        bank.add(hands, str(rng.choice(letters)), rng)
+        segs = []
+        for _ in range(int(rng.integers(2, 5))):
+            u = rng.random()
+            if u < 0.35:
+                segs.append(Segment("hold", float(rng.uniform(0.3, 1.0))))
+            elif u < 0.65:
+                segs.append(Segment("trans", float(rng.uniform(0.15, 0.4)), bank.add(hands, str(rng.choice(letters)),
+                                                                                     rng)))
+            else:
+                segs.append(Segment("path", path=none_path(str(rng.choice(NONE_KINDS)), generator, rng)))
+        segs.append(Segment("hold", 0.3))
+        return hands, segs
+    bank.add(hands, MOTION_PHOTO[_family(label)], rng)
+    lead = Segment("hold", float(rng.uniform(0.3, 0.6)))
+    return hands, [lead, Segment("path", path=gesture_path(label, generator, rng)),
+                   Segment("hold", float(rng.uniform(0.3, 0.6)))]
+
+
+def pipeline_take(hands: PhotoHands, segments: list, recognizer, *, generator: str = "param", fps: float = 30.0,
+                  hand_px: float = 140.0, seed: int = 0, mirror: bool = False):
+    """The take of ``segments`` as the SDK reads it: each frame of the photo
+    clip through ``recognizer`` (a :class:`handsdk.GestureRecognizer` in
+    VIDEO mode, RGB, fresh for this take; closed here), its first hand's
+    keypoints kept (frames without a hand are dropped, as when a tracker
+    loses the hand). ``mirror``: the frames mirrored (a left hand; the
+    gestures' labels mirrored too). A :class:`handsdk.train.synth.motion.Take`
+    whose hand source is ``photo_pipeline``."""
+    from handsdk.motion import mirror_label
+
+    from .motion import Take, _schedule
+
+    sch = _schedule(segments, 0)
+    times, kps, n = [], [], 0
+    try:
+        for frame, ts, _ in iter_photo_take(hands, segments, fps=fps, hand_px=hand_px, seed=seed):
+            n += 1
+            r = recognizer.recognize(np.ascontiguousarray(frame[:, ::-1]) if mirror else frame, int(ts))
+            if r.hands:
+                times.append(ts)
+                kps.append(np.asarray(r.hands[0].keypoints, np.float32)[:, :2])
+    finally:
+        recognizer.close()
+    gestures = [(mirror_label(g[0]) if mirror else g[0], g[1], g[2], g[3]) for g in sch["gestures"]]
+    return Take(np.asarray(times, np.float64), np.asarray(kps, np.float32).reshape(-1, 21, 2), gestures, generator,
+                "photo_pipeline", "synthetic", mirror,
+                {"fps": fps, "shapes": list(hands.names), "segments": sch["spans"], "frames_with_hand": len(times),
+                 "frames": n})

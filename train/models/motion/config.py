@@ -53,6 +53,14 @@ class MotionDataConfig:
     #: keypoint CSV authors never trained on: their streams score the false events
     heldout_authors: list[str] = field(default_factory=lambda: ["kinivi", "zoo_NongPO", "zoo_gabesf",
                                                                  "zoo_thomasbridgemanatu", "zoo_vincentvilo"])
+    #: takes filmed with real hand photos (``pipeline_sets``) and read by the SDK's own
+    #: detector and landmarker (the bundle ``pipeline``), so that the set learns the
+    #: keypoints it will be fed (:func:`handsdk.train.synth.photos.pipeline_take`):
+    #: per gesture class, and without a gesture
+    pipeline: str | None = None
+    pipeline_takes_per_class: int = 0
+    pipeline_none_takes: int = 0
+    pipeline_sets: list[str] = field(default_factory=lambda: ["asl_letters/train"])
     root: str | None = None
     seed: int = 0
 

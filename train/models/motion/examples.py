@@ -90,6 +90,8 @@ def motion_pool(cfg, rng: np.random.Generator | None = None, *, progress=None) -
             take.info["author"] = rr[0]
         add(take)
     say(f"motion pool: none {sum(len(y) for y in Y)} windows, {time.time() - t0:.0f}s")
+    if d.pipeline and (d.pipeline_takes_per_class or d.pipeline_none_takes):
+        _pipeline_takes(cfg, rng, root, gest, add, say, t0)
     if d.point_history:
         runs = SM.point_history_runs(root)
         pointer = None
@@ -124,6 +126,38 @@ def motion_pool(cfg, rng: np.random.Generator | None = None, *, progress=None) -
             "labels": labels, "seconds": round(time.time() - t0, 1)}
 
 
+def _pipeline_takes(cfg, rng, root, gestures, add, say, t0):
+    """The takes of real hand photos read by the SDK (``data.pipeline``'s
+    detector and landmarker): :func:`handsdk.train.synth.photos.pipeline_take`,
+    half of them mirrored (left hands)."""
+    from pathlib import Path
+
+    from handsdk import GestureRecognizer, GestureRecognizerOptions, RunningMode
+    from handsdk.train.synth.photos import PhotoBank, photo_motion_script, pipeline_take
+
+    d = cfg.data
+    if not Path(d.pipeline).is_file():
+        raise FileNotFoundError(f"data.pipeline: no bundle at {d.pipeline} (the bundle whose detector and "
+                                f"landmarker read the photo takes)")
+    bank = PhotoBank(d.pipeline_sets, root)
+    gens = list(d.generators)
+    plan = [lab for lab in gestures for _ in range(d.pipeline_takes_per_class)] + ["none"] * d.pipeline_none_takes
+    n0 = 0
+    for i, lab in enumerate(plan):
+        g = gens[i % len(gens)]
+        hands, segs = photo_motion_script(lab, g, rng, bank)
+        rec = GestureRecognizer(GestureRecognizerOptions(bundle=d.pipeline, running_mode=RunningMode.VIDEO,
+                                                         max_hands=1, color_order="RGB"))
+        take = pipeline_take(hands, segs, rec, generator=g, seed=int(rng.integers(1 << 30)),
+                             hand_px=float(rng.uniform(100, 200)), mirror=bool(rng.random() < 0.5))
+        if len(take.times_ms) >= 4:
+            add(take)
+            n0 += 1
+        if (i + 1) % 50 == 0 or i + 1 == len(plan):
+            say(f"motion pool: photo takes read by the SDK {i + 1}/{len(plan)} ({n0} with a hand), "
+                f"{time.time() - t0:.0f}s")
+
+
 def subset(pool: dict, keep: np.ndarray) -> dict:
     return {k: (v[keep] if isinstance(v, np.ndarray) and len(v) == len(keep) else v) for k, v in pool.items()}
 
@@ -142,7 +176,9 @@ def fold_split(pool: dict, fold: str) -> tuple[np.ndarray, np.ndarray]:
     generator and the real trajectories), ``source:point_history`` (test: the
     real fingertip trajectories; train: synthetic paths only),
     ``source:real_hands`` (test: synthetic paths moved with real CSV hands;
-    train: synthetic hands only, real trajectories with synthetic hands)."""
+    train: synthetic hands only, real trajectories with synthetic hands),
+    ``source:photo_pipeline`` (test: the photo takes read by the SDK; train:
+    everything else)."""
     kind, _, what = fold.partition(":")
     gen, hand, traj = pool["generator"], pool["hand"], pool["trajectory"]
     real = np.array([str(h).startswith("real") for h in hand], bool)
@@ -155,7 +191,11 @@ def fold_split(pool: dict, fold: str) -> tuple[np.ndarray, np.ndarray]:
     if fold == "source:real_hands":
         test = real & (traj != "point_history")
         return ~real, test
-    raise ValueError(f"unknown fold {fold!r} (generator:<g>, source:point_history, source:real_hands)")
+    if fold == "source:photo_pipeline":
+        test = hand == "photo_pipeline"
+        return ~test, test
+    raise ValueError(f"unknown fold {fold!r} (generator:<g>, source:point_history, source:real_hands, "
+                     f"source:photo_pipeline)")
 
 
 def frame_size(cfg) -> tuple[int, int]:

@@ -270,7 +270,10 @@ def add_motion_run(run, bundle, bundle_out=None, *, progress=print) -> dict:
                 "synthetic keypoint streams (handsdk.train.synth.motion: the renderer's kinematic hand, "
                 "three path generators)", "gesture_keypoints_csv/*/keypoint.csv (real static hands, Apache-2.0)",
                 "gesture_keypoints_csv/Kazuhito00/point_history.csv (real fingertip trajectories, Apache-2.0; "
-                "kinivi's is the same file)"]},
+                "kinivi's is the same file)"]
+            + ([f"real hand photos ({', '.join(cfg.data.pipeline_sets)}) moved along the paths, read by the "
+                f"detector and landmarker of {Path(cfg.data.pipeline).name}"]
+               if cfg.data.pipeline and (cfg.data.pipeline_takes_per_class or cfg.data.pipeline_none_takes) else [])},
             "metrics": {role: metrics},
             "configs": {role: f"train/configs/{cfg.name}.yaml"}}
     data = add_gesture_set(bundle, cfg.model.label_set, tfl, list(report["labels"]), output=bundle_out or bundle,

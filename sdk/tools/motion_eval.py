@@ -291,10 +291,10 @@ def landmarker_on_renders(bundle=None, words=("JAZZ", "ZOO"), seed: int = 0, fps
                                    "motion_events": b["motion_events"], "spelled": b["pairs"]}}
 
 
-#: the photos of real hands :func:`photo_words` moves, searched in this order
-#: (held-out close-ups first: no shipped model trained on asl_two_signers), and
-#: the letter each motion letter starts from
-PHOTO_SETS = ("asl_two_signers", "asl_letters/valid", "asl_letters/train")
+#: the photos of real hands :func:`photo_words` moves, searched in this order: sets
+#: no shipped model trained on (the motion set's photo takes come from
+#: asl_letters/train), and the letter each motion letter starts from
+PHOTO_SETS = ("asl_two_signers", "asl_letters/valid")
 PHOTO_START = {"J": "I", "Z": "D"}
 
 

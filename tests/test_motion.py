@@ -436,3 +436,15 @@ def test_photo_takes_read_by_the_sdk_train_the_motion_set(tmp_path):
     assert test.any() and train.any() and set(pool["hand"][test]) == {"photo_pipeline"}
     labels = {pool["labels"][i] for i in pool["label"][test]} if "labels" in pool else set(pool["label"][test])
     assert len(labels) >= 5  # windows of most classes, not only none
+
+
+def test_training_ends_of_a_stream_that_stops_before_its_gesture_is_recognisable():
+    """A take read by the SDK can lose the hand before a gesture is done: its
+    windows are negatives only (it used to raise)."""
+    from handsdk.train.synth.motion import Take, training_ends, window_label
+
+    t = np.arange(0, 900, 33.0)
+    take = Take(t, np.zeros((len(t), 21, 2), np.float32), [("J", 400.0, 1500.0, 1400.0)])
+    ends = training_ends(take, np.random.default_rng(0), 3, 2)
+    assert all(e <= t[-1] + 1 for e in ends)
+    assert all(window_label(take, e, 1550.0) == "none" for e in ends)

@@ -1022,7 +1022,9 @@ def training_ends(take: Take, rng: np.random.Generator, n_pos: int = 3, n_neg: i
             ends += list(rng.uniform(lo, t1, n_pos + n_neg))
         return ends
     for lab, gs, ge, rec in take.gestures:
-        ends += list(rng.uniform(rec, min(ge + MAX_AFTER_S * 1000, t1 + 1), n_pos))
+        hi = min(ge + MAX_AFTER_S * 1000, t1 + 1)
+        if hi > rec:  # (a stream that ends before the gesture is recognisable has no positive)
+            ends += list(rng.uniform(rec, hi, n_pos))
         for _ in range(n_neg):
             if rng.random() < 0.5 and rec - gs > 150:
                 ends.append(rng.uniform(gs + 0.3 * (rec - gs), rec - 60))

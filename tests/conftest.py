@@ -42,6 +42,12 @@ def shared_data_root() -> Path | None:
 
 needs_data = pytest.mark.skipif(shared_data_root() is None, reason="shared data (../shared/data) is absent")
 
+#: ``train_motion`` overrides of a motion set trained for a moment (a few takes, one epoch, no folds)
+TINY_MOTION_OVERRIDES = {
+    "model.filters": [8, 8, 8], "model.hidden": 8, "data.takes_per_class": 3, "data.none_takes": 12,
+    "data.point_history": False, "data.real_hands": 0.0, "data.static_minutes": 0.0, "train.folds": [],
+    "train.epochs": 1, "train.batch_size": 64, "train.quantization": ["fp32"]}
+
 
 @pytest.fixture(scope="session")
 def tiny_tflite():

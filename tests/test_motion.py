@@ -12,7 +12,7 @@ from handsdk.motion import (MOTION_LABELS, Motion, MotionHistory, mirror_label, 
 from handsdk.results import Category, Hand, RecognitionResult
 from handsdk.spelling import Speller, SpellingOptions
 
-from conftest import needs_data
+from conftest import TINY_MOTION_OVERRIDES, needs_data
 
 # a hand (21 keypoints, pixels): an open hand's rough layout, 100 px
 _HAND = np.array([[0, 0], [-20, -15], [-32, -30], [-40, -45], [-48, -58], [-15, -55], [-17, -75], [-18, -88],
@@ -390,10 +390,7 @@ def test_a_finished_motion_run_is_added_to_a_bundle_as_training_added_it(bundle_
     a, b = tmp_path / "a.handsdk", tmp_path / "b.handsdk"
     a.write_bytes(bundle_bytes)
     b.write_bytes(bundle_bytes)
-    ov = {"model.filters": [8, 8, 8], "model.hidden": 8, "data.takes_per_class": 3, "data.none_takes": 12,
-          "data.point_history": False, "data.real_hands": 0.0, "data.static_minutes": 0.0, "train.folds": [],
-          "train.epochs": 1, "train.batch_size": 64, "train.quantization": ["fp32"]}
-    train_motion(None, tmp_path / "run", overrides=ov, bundle=a, progress=None)
+    train_motion(None, tmp_path / "run", overrides=TINY_MOTION_OVERRIDES, bundle=a, progress=None)
     add_motion_run(tmp_path / "run", b, progress=lambda m: None)
     ea, eb = load_bundle(a).gesture_sets["motion"], load_bundle(b).gesture_sets["motion"]
     assert load_bundle(a).files[ea.file] == load_bundle(b).files[eb.file]
@@ -419,8 +416,11 @@ def test_photo_takes_read_by_the_sdk_train_the_motion_set(tmp_path):
     bank = PhotoBank()
     rng = np.random.default_rng(0)
     hands, segs = photo_motion_script("swipe_left", "param", rng, bank)
-    rec = GestureRecognizer(GestureRecognizerOptions(running_mode=RunningMode.VIDEO, max_hands=1, color_order="RGB"))
-    take = pipeline_take(hands, segs, rec, mirror=True)
+    with GestureRecognizer(GestureRecognizerOptions(running_mode=RunningMode.VIDEO, max_hands=1,
+                                                    color_order="RGB")) as rec:
+        take = pipeline_take(hands, segs, rec, mirror=True)
+        again = pipeline_take(hands, segs, rec, mirror=True)  # (the same recognizer, reset: the same take)
+    assert np.array_equal(again.keypoints, take.keypoints)
     assert take.hand_source == "photo_pipeline" and [g[0] for g in take.gestures] == ["swipe_right"]
     assert take.info["frames_with_hand"] >= 0.9 * take.info["frames"] and take.keypoints.shape[1:] == (21, 2)
     # a swipe to the user's left moves right in the camera's image: left in the mirrored one,

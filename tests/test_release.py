@@ -6,7 +6,7 @@ import json
 import pytest
 
 from handsdk import load_bundle
-from tests.conftest import needs_data, tiny_detector, tiny_gesture, tiny_landmarker
+from tests.conftest import TINY_MOTION_OVERRIDES, needs_data, tiny_detector, tiny_gesture, tiny_landmarker
 
 
 def _tiny_runs(root):
@@ -39,10 +39,7 @@ def _tiny_runs(root):
         (d / "metadata.json").write_text(json.dumps(meta))
     from handsdk.train.models.motion.train import train_motion  # a tiny motion set, trained for a moment
 
-    train_motion(None, root / "motion", progress=None, overrides={
-        "model.filters": [8, 8, 8], "model.hidden": 8, "data.takes_per_class": 3, "data.none_takes": 12,
-        "data.point_history": False, "data.real_hands": 0.0, "data.static_minutes": 0.0, "train.folds": [],
-        "train.epochs": 1, "train.batch_size": 64, "train.quantization": ["fp32"]})
+    train_motion(None, root / "motion", progress=None, overrides=TINY_MOTION_OVERRIDES)
 
 
 def test_build_default_reuses_runs_and_records_provenance(tmp_path):

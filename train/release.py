@@ -208,7 +208,6 @@ class Recipe:
     interims: dict
     mine_sets: dict
     thresholds: dict
-    about: str = ""
 
     def counts(self) -> dict:
         """{task: number of steps}."""
@@ -218,9 +217,9 @@ class Recipe:
         return out
 
 
-SHIPPED = Recipe("shipped", STEPS + (("motion", "motion", "motion", {}),), FINAL, INTERIMS, MINE_SETS, THRESHOLDS,
-                 about="the chain of fine-tunes the shipped bundle came from (it reads the bundle that ships "
-                       "today for two steps)")
+#: the chain of fine-tunes the shipped bundle came from (two steps read the bundle that
+#: ships today), and the recipe from scratch (not yet the shipped models)
+SHIPPED = Recipe("shipped", STEPS + (("motion", "motion", "motion", {}),), FINAL, INTERIMS, MINE_SETS, THRESHOLDS)
 SCRATCH = Recipe("scratch", SCRATCH_STEPS,
                  {"detector": "detector", "pose": "pose",
                   "gestures": ("gesture_commands_pipeline", "gesture_asl_pipeline")},
@@ -230,9 +229,7 @@ SCRATCH = Recipe("scratch", SCRATCH_STEPS,
                                             "gestures": ("gesture_commands", "gesture_asl")}},
                  {"hard_negatives": None, "hard_negatives_val": ("webcam_finger_counts/valid", "webcam_signs/valid"),
                   "faces": None, "faces_val": ("webcam_finger_counts/valid", "webcam_signs/valid")},
-                 THRESHOLDS,
-                 about="every model from random initialisation, one config each, no bundle shipped before "
-                       "(the detector with anchors and the 128 px landmarker: not yet the shipped models)")
+                 THRESHOLDS)
 RECIPES = {r.name: r for r in (SHIPPED, SCRATCH)}
 
 
@@ -473,6 +470,16 @@ def _interim(runs: Path, path, built: set, train: bool, data_root, progress, int
                    progress=progress)
 
 
+def _finished(task: str, run: Path) -> bool:
+    """Whether a step's run is there to reuse: the file a mining, face or
+    teacher step writes, a motion run's report, a trained run's model."""
+    if task in ("mine", "faces", "teacher"):
+        return run.is_file()
+    if task == "motion":
+        return (run / "report.json").is_file()
+    return (run / "best.keras").exists()
+
+
 def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default", fmt: str = "int8",
                          train: bool = True, data_root=None, evaluate: bool = True,
                          weights_dir=WEIGHTS_DIR, recipe="shipped", progress: Callable[[str], None] = print) -> dict:
@@ -491,10 +498,10 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
         run = runs / name
         overrides = {k: str(v).replace("{runs}", str(runs)).replace("{shipped}", str(default_bundle_path()))
                      for k, v in overrides.items()}
+        if not train and _finished(task, run):
+            progress(f"reusing {run}")
+            continue
         if task == "mine":
-            if not train and run.is_file():
-                progress(f"reusing {run}")
-                continue
             from handsdk.train.data import mining
 
             bundle = overrides.get("bundle")
@@ -505,36 +512,22 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
                                     root=data_root, progress=progress), run)
             continue
         if task == "faces":
-            if not train and run.is_file():
-                progress(f"reusing {run}")
-                continue
             from handsdk.train.data import faces, mining
 
             progress(f"finding faces for {name} (OpenCV's Haar cascades, in the MediaPipe environment) ...")
             mining.save(faces.mine_faces(r.mine_sets[cfg] or faces.DEFAULT_SETS, root=data_root, log=progress), run)
             continue
         if task == "teacher":
-            if not train and run.is_file():
-                progress(f"reusing {run}")
-                continue
             from handsdk.train.data import teacher
 
             progress(f"labelling the hands with no pseudo-label for {name} (MediaPipe's landmark model) ...")
-            res = teacher.label_sets(root=data_root, progress=progress)
-            run.parent.mkdir(parents=True, exist_ok=True)
-            run.write_text(json.dumps(res))
+            teacher.save(teacher.label_sets(root=data_root, progress=progress), run)
             continue
         if task == "motion":
-            if not train and (run / "report.json").is_file():
-                progress(f"reusing {run}")
-                continue
             from handsdk.train.models.motion.train import train_motion
 
             progress(f"training the motion set {name} ...")
             train_motion(CONFIG_DIR / f"{cfg}.yaml", run, progress=progress)
-            continue
-        if not train and (run / "best.keras").exists():
-            progress(f"reusing {run}")
             continue
         for key in ("data.pipeline", "data.skeleton_bundle"):  # (an interim bundle the run reads)
             if Path(str(overrides.get(key, ""))).name in r.interims:

@@ -232,6 +232,12 @@ def spell_words(bundle=None, words=SPELL_WORDS, seed: int = 0, *, generator: str
             "keypoints": "the renderer's kinematic hand (the SDK's landmarker replaced, see oracle_recognizer)"}
 
 
+def _letter(result) -> str | None:
+    """The letter a result's first hand shows (the letters set's best), or None."""
+    top = result.hands[0].gesture("asl_letters") if result.hands else None
+    return None if top is None else top.name
+
+
 def landmarker_on_renders(bundle=None, words=("JAZZ", "ZOO"), seed: int = 0, fps: float = 15.0,
                           size=(240, 320)) -> dict:
     """The SDK's own detector and landmarker on rendered signing clips,
@@ -240,6 +246,7 @@ def landmarker_on_renders(bundle=None, words=("JAZZ", "ZOO"), seed: int = 0, fps
     accuracy (PCK@0.2 of the hand's size against the renderer's keypoints),
     the static letters read while they are held, the motion letters' events,
     and what the speller spells, for both."""
+    from handsdk.train.metrics import pck
     from handsdk.train.synth import motion as SM
 
     from ..events import GestureEvents
@@ -271,13 +278,10 @@ def landmarker_on_renders(bundle=None, words=("JAZZ", "ZOO"), seed: int = 0, fps
                         o["frames"] += 1
                         if r.hands:
                             o["found"] += 1
-                            kp = np.asarray(r.hands[0].keypoints)[:, :2]
-                            s = float(np.ptp(gt, axis=0).max())
-                            o["pck"].append(float((np.linalg.norm(kp - gt, axis=1) < 0.2 * s).mean()))
+                            o["pck"].append(pck(np.asarray(r.hands[0].keypoints)[:, :2], gt))
                     if held is not None:
                         n_letter += name == "sdk_landmarker"
-                        top = [c.name for c in (r.hands[0].gestures.get("asl_letters", ()) if r.hands else ())][:1]
-                        o["letters_ok"] += top == [held]
+                        o["letters_ok"] += _letter(r) == held
             finally:
                 rec.close()
             o["pairs"].append((w, sp.text.strip()))
@@ -337,8 +341,8 @@ def photo_letters(letters, bundle=None, *, seed: int = 0, data_root=None, tries:
                         continue
                     tried += 1
                     r = rec.recognize(s.image)
-                    top = (r.hands[0].gestures.get("asl_letters", ()) if r.hands else ())[:1]
-                    if top and top[0].name == ch and top[0].score >= min_score:
+                    top = r.hands[0].gesture("asl_letters") if r.hands else None
+                    if top is not None and top.name == ch and top.score >= min_score:
                         out[ch] = {"image": s.image, "keypoints": np.asarray(s.keypoints[0], np.float32),
                                    "set": name, "tried": tried}
                         break
@@ -357,6 +361,7 @@ def photo_words(bundle=None, words=("JAZZ", "ZOO"), seed: int = 0, *, fps: float
     spells, the motion events, hands found and PCK@0.2 against the photos'
     pseudo-labels moved with them. ``frames_out``: a list that receives each
     word's frames. None when the photos are absent."""
+    from handsdk.train.metrics import pck
     from handsdk.train.synth import motion as SM
     from handsdk.train.synth.photos import PhotoHands, iter_photo_take
 
@@ -374,7 +379,7 @@ def photo_words(bundle=None, words=("JAZZ", "ZOO"), seed: int = 0, *, fps: float
         raise RuntimeError(f"photo_words: no photo in {PHOTO_SETS} that the bundle reads as {missing} "
                            f"(40 tried per set)")
     rng = np.random.default_rng(seed)
-    pairs, events, found, frames, pck, held_ok, held_n = [], [], 0, 0, [], 0, 0
+    pairs, events, found, frames, pcks, held_ok, held_n = [], [], 0, 0, [], 0, 0
     for w in words:
         hands, ids = PhotoHands(), {}
 
@@ -403,13 +408,11 @@ def photo_words(bundle=None, words=("JAZZ", "ZOO"), seed: int = 0, *, fps: float
                 frames += 1
                 if r.hands:
                     found += 1
-                    kp = np.asarray(r.hands[0].keypoints)[:, :2]
-                    pck.append(float((np.linalg.norm(kp - gt, axis=1) < 0.2 * float(np.ptp(gt, axis=0).max())).mean()))
+                    pcks.append(pck(np.asarray(r.hands[0].keypoints)[:, :2], gt))
                 ch = next((c for c, a, b in letters if a + 150 <= ts <= b), None)
                 if ch is not None:
                     held_n += 1
-                    top = [c.name for c in (r.hands[0].gestures.get("asl_letters", ()) if r.hands else ())][:1]
-                    held_ok += top == [ch]
+                    held_ok += _letter(r) == ch
         finally:
             rec.close()
         if frames_out is not None:
@@ -418,7 +421,7 @@ def photo_words(bundle=None, words=("JAZZ", "ZOO"), seed: int = 0, *, fps: float
     cer, _ = error_rates(pairs)
     return {"pairs": pairs, "cer": round(cer, 4), "exact": sum(a == b for a, b in pairs), "words": len(pairs),
             "motion_events": events, "hands_found": round(found / max(frames, 1), 4),
-            "pck_0.2": round(float(np.mean(pck)), 4) if pck else None,
+            "pck_0.2": round(float(np.mean(pcks)), 4) if pcks else None,
             "letters_read_while_held": round(held_ok / max(held_n, 1), 4), "frames": frames, "fps": fps,
             "photos": {ch: {"set": v["set"], "tried": v["tried"]} for ch, v in photos.items()},
             "keypoints": "the SDK's own detector and landmarker on real hand photos moved along the paths"}

@@ -204,6 +204,14 @@ def merge(samples, hands: dict) -> int:
     return n
 
 
+def save(result: dict, path) -> Path:
+    """Write the teacher's labels (:func:`label_sets`) where :func:`load` reads them."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(result))
+    return p
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m handsdk.train.data.teacher", description=__doc__.split("\n\n")[0])
     ap.add_argument("--sets", default=",".join(DEFAULT_SETS), help="comma-separated <set>[/<split>]")
@@ -219,9 +227,7 @@ def main(argv=None) -> int:
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    out = Path(a.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res))
+    out = save(res, a.output)
     print(f"{res['kept']} of {res['boxes']} unlabelled boxes labelled by the teacher -> {out}")
     return 0
 

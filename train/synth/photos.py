@@ -216,7 +216,7 @@ def pipeline_take(hands: PhotoHands, segments: list, recognizer, *, generator: s
                   hand_px: float = 140.0, seed: int = 0, mirror: bool = False):
     """The take of ``segments`` as the SDK reads it: each frame of the photo
     clip through ``recognizer`` (a :class:`handsdk.GestureRecognizer` in
-    VIDEO mode, RGB, fresh for this take; closed here), its first hand's
+    VIDEO mode, RGB; reset first, so one recognizer serves many takes), its first hand's
     keypoints kept (frames without a hand are dropped, as when a tracker
     loses the hand). ``mirror``: the frames mirrored (a left hand; the
     gestures' labels mirrored too). A :class:`handsdk.train.synth.motion.Take`
@@ -227,15 +227,13 @@ def pipeline_take(hands: PhotoHands, segments: list, recognizer, *, generator: s
 
     sch = _schedule(segments, 0)
     times, kps, n = [], [], 0
-    try:
-        for frame, ts, _ in iter_photo_take(hands, segments, fps=fps, hand_px=hand_px, seed=seed):
-            n += 1
-            r = recognizer.recognize(np.ascontiguousarray(frame[:, ::-1]) if mirror else frame, int(ts))
-            if r.hands:
-                times.append(ts)
-                kps.append(np.asarray(r.hands[0].keypoints, np.float32)[:, :2])
-    finally:
-        recognizer.close()
+    recognizer.reset()  # (a new video: no tracks, the clock from 0)
+    for frame, ts, _ in iter_photo_take(hands, segments, fps=fps, hand_px=hand_px, seed=seed):
+        n += 1
+        r = recognizer.recognize(np.ascontiguousarray(frame[:, ::-1]) if mirror else frame, int(ts))
+        if r.hands:
+            times.append(ts)
+            kps.append(np.asarray(r.hands[0].keypoints, np.float32)[:, :2])
     gestures = [(mirror_label(g[0]) if mirror else g[0], g[1], g[2], g[3]) for g in sch["gestures"]]
     return Take(np.asarray(times, np.float64), np.asarray(kps, np.float32).reshape(-1, 21, 2), gestures, generator,
                 "photo_pipeline", "synthetic", mirror,

@@ -143,19 +143,19 @@ def _pipeline_takes(cfg, rng, root, gestures, add, say, t0):
     gens = list(d.generators)
     plan = [lab for lab in gestures for _ in range(d.pipeline_takes_per_class)] + ["none"] * d.pipeline_none_takes
     n0 = 0
-    for i, lab in enumerate(plan):
-        g = gens[i % len(gens)]
-        hands, segs = photo_motion_script(lab, g, rng, bank)
-        rec = GestureRecognizer(GestureRecognizerOptions(bundle=d.pipeline, running_mode=RunningMode.VIDEO,
-                                                         max_hands=1, color_order="RGB"))
-        take = pipeline_take(hands, segs, rec, generator=g, seed=int(rng.integers(1 << 30)),
-                             hand_px=float(rng.uniform(100, 200)), mirror=bool(rng.random() < 0.5))
-        if len(take.times_ms) >= 4:
-            add(take)
-            n0 += 1
-        if (i + 1) % 50 == 0 or i + 1 == len(plan):
-            say(f"motion pool: photo takes read by the SDK {i + 1}/{len(plan)} ({n0} with a hand), "
-                f"{time.time() - t0:.0f}s")
+    with GestureRecognizer(GestureRecognizerOptions(bundle=d.pipeline, running_mode=RunningMode.VIDEO,
+                                                    max_hands=1, color_order="RGB")) as rec:
+        for i, lab in enumerate(plan):
+            g = gens[i % len(gens)]
+            hands, segs = photo_motion_script(lab, g, rng, bank)
+            take = pipeline_take(hands, segs, rec, generator=g, seed=int(rng.integers(1 << 30)),
+                                 hand_px=float(rng.uniform(100, 200)), mirror=bool(rng.random() < 0.5))
+            if len(take.times_ms) >= 4:
+                add(take)
+                n0 += 1
+            if (i + 1) % 50 == 0 or i + 1 == len(plan):
+                say(f"motion pool: photo takes read by the SDK {i + 1}/{len(plan)} ({n0} with a hand), "
+                    f"{time.time() - t0:.0f}s")
 
 
 def subset(pool: dict, keep: np.ndarray) -> dict:

@@ -398,6 +398,10 @@ def measure_parity(trained: Trained, tflite_bytes: bytes, inputs: list[dict]) ->
             ref = ref if isinstance(ref, (list, tuple)) else [ref]
             ref = {k: np.asarray(v) for k, v in zip(out_names, ref)}
         got = m(**x)
+        missing = sorted(set(ref) - set(got))
+        if missing:
+            raise ValueError(f"{trained.role}: the Keras model has outputs the converted model lacks "
+                             f"({', '.join(missing)}; it has {', '.join(sorted(got))}): not the same model")
         for k in ref:
             max_abs = max(max_abs, float(np.abs(ref[k] - got[k]).max()))
         if trained.role == "detector":
@@ -693,7 +697,11 @@ def trained_from_bundle(bundle, *, overrides: dict | None = None, weights_dir=No
             src_bytes = b.model_bytes(role)
             if samples and _source_bytes_runnable(src_bytes):
                 inputs = representative_inputs(t, samples, data=data, data_root=data_root)
-                par = measure_parity(t, src_bytes, inputs)
+                try:
+                    par = measure_parity(t, src_bytes, inputs)
+                except ValueError as e:
+                    why_not.append(f"{c}: {e}")
+                    continue
                 ok, why = parity_ok(par, SOURCE_TOLERANCE)
                 if not ok:
                     why_not.append(f"{c}: not the model the bundle holds ({why})")
@@ -703,8 +711,10 @@ def trained_from_bundle(bundle, *, overrides: dict | None = None, weights_dir=No
             out.append(t)
             break
         else:
+            hint = (" (to build a bundle from other models, convert them with --detector, --pose and "
+                    "--gesture instead of a BUNDLE)" if overrides.get(role) else "")
             raise ConversionError(f"{role}: no Keras model found is the one this bundle holds: "
-                                  + "; ".join(why_not))
+                                  + "; ".join(why_not) + hint)
     return out
 
 

@@ -194,6 +194,21 @@ def test_a_bundle_is_not_converted_from_a_keras_model_that_is_not_its_own(tmp_pa
         convert_from_bundle(tmp_path / "a.handsdk", fmt="fp16", output=tmp_path / "b.handsdk", data="synthetic",
                             calibration_samples=4, parity_samples=4, progress=lambda m: None)
     assert not (tmp_path / "b.handsdk").exists()
+    # another detector given for the bundle's (one with an output the bundle's lacks): said, not a KeyError
+    from handsdk.train.tf import keras
+
+    i = keras.Input((48, 64, 3), name="image")
+    other = keras.Model(i, [keras.layers.Conv2D(1, 1, activation="sigmoid", name="skeleton")(i),
+                            keras.layers.Conv2D(2, 1, name="anchors")(i)])
+    (tmp_path / "other").mkdir()
+    other.save(tmp_path / "other" / "best.keras")
+    (tmp_path / "other" / "metadata.json").write_text((runs["detector"] / "metadata.json").read_text())
+    r = runner.invoke(app(), ["convert", str(tmp_path / "a.handsdk"), "--detector", str(tmp_path / "other"),
+                              "-o", str(tmp_path / "b.handsdk"), "--data", "synthetic", "--calibration", "4",
+                              "--parity", "4"])
+    assert r.exit_code == 2, r.output
+    assert "outputs the converted model lacks (anchors" in r.output and "--detector, --pose and" in r.output
+    assert not (tmp_path / "b.handsdk").exists()
     r = runner.invoke(app(), ["convert", str(tmp_path / "missing.handsdk"), "-o", str(tmp_path / "c.handsdk")])
     assert r.exit_code == 2 and "bundle not found" in r.output
     r = runner.invoke(app(), ["convert", "-o", str(tmp_path / "c.handsdk")])

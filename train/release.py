@@ -165,8 +165,10 @@ THRESHOLDS = {"min_detection_score": 0.5, "min_presence_score": 0.97, "min_track
 #: run; a bundle needs a landmarker, so a short landmarker stage (``pose_interim``, 4
 #: epochs, faces as its only negatives) is trained for it first and not shipped. The
 #: configs are those of the runs in progress (``configs/experiments/``): detector_a224 (the
-#: detector with anchors: one upright landmarker pass a new hand) and pose_mb128; the
-#: thresholds are the shipped ones until the recipe's bundle is calibrated.
+#: detector with anchors: one upright landmarker pass a new hand) and pose_mb96_a224 (the
+#: 96 px landmarker on its map; the best point from scratch so far: 30 epochs of pose_mb128
+#: at 128 px were lower on every set, docs/experiments.md); the thresholds are the shipped
+#: ones until the recipe's bundle is calibrated.
 SCRATCH_STEPS = (
     # MediaPipe's landmark model labels the hands in shippable frames that have no
     # pseudo-label (python -m handsdk.train.data.teacher)
@@ -176,12 +178,12 @@ SCRATCH_STEPS = (
     ("detector", "experiments/detector_a224", "detector", {"data.teacher": "{runs}/teacher.json"}),
     ("faces", "faces", "faces.json", {}),
     ("faces", "faces_val", "faces_val.json", {}),
-    ("pose", "experiments/pose_mb128", "pose_interim",
+    ("pose", "experiments/pose_mb96_a224", "pose_interim",
      {"train.epochs": 4, "data.skeleton_bundle": "null", "data.teacher": "{runs}/teacher.json",
       "data.hard_negatives": "{runs}/faces.json", "data.val_hard_negatives": "{runs}/faces_val.json"}),
     ("mine", "hard_negatives", "hard_negatives.json", {"bundle": "{runs}/interim_detector.handsdk"}),
     ("mine", "hard_negatives_val", "hard_negatives_val.json", {"bundle": "{runs}/interim_detector.handsdk"}),
-    ("pose", "experiments/pose_mb128", "pose",
+    ("pose", "experiments/pose_mb96_a224", "pose",
      {"data.teacher": "{runs}/teacher.json", "data.skeleton_bundle": "{runs}/interim_detector.handsdk",
       "data.hard_negatives": "{runs}/faces.json,{runs}/hard_negatives.json",
       "data.val_hard_negatives": "{runs}/faces_val.json,{runs}/hard_negatives_val.json"}),

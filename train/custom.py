@@ -456,7 +456,7 @@ def _evaluate(model, tfl: bytes, p: _Pools, classes, quantization: str, output: 
     matrix PNG; adds ``validation`` and ``confusion_png`` to ``report``;
     returns the bundle's metrics (empty without validation)."""
     from handsdk.train.metrics import classification_metrics
-    from handsdk.train.models.gesture.evaluate import plot_confusion
+    from handsdk.train.plots import plot_confusion
 
     if not len(p.val_y):
         say("no validation split (val_fraction 0): no metrics")

@@ -34,6 +34,7 @@ import numpy as np
 
 from handsdk.keypoints import batch_keypoint_features
 from handsdk.train.models.gesture.augment import KeypointAugment, augment_keypoints, thumbs_flipped
+from handsdk.train.plots import plot_confusion
 
 
 # ------------------------------------------------------------------ recipe
@@ -294,32 +295,6 @@ def _safe(name: str) -> str:
     import re
 
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name)).strip("_")
-
-
-def plot_confusion(cm, names, path, title=""):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cm = np.asarray(cm, np.float64)
-    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    n = len(names)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.5 * n, 0.8 + 0.5 * n))
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    for i in range(n):
-        for j in range(n):
-            if cm[i, j]:
-                ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center", fontsize=6,
-                        color="white" if norm[i, j] > 0.5 else "black")
-    ax.set_xticks(range(n), names, rotation=90, fontsize=7)
-    ax.set_yticks(range(n), names, fontsize=7)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def plot_reliability(curves: dict, path, title=""):

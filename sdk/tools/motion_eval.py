@@ -521,7 +521,7 @@ def evaluate_motion(bundle=None, gesture_set: str | None = None, *, seed: int = 
                    "held_out"}
     if out is not None:
         try:
-            from handsdk.train.models.motion.evaluate import plot_confusion
+            from handsdk.train.plots import plot_confusion
 
             Path(out).mkdir(parents=True, exist_ok=True)
             png = Path(out) / "motion_confusion.png"

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from handsdk.train import metrics as M
+from handsdk.train.plots import plot_confusion
 from handsdk.train.evaluate import predict
 
 
@@ -18,30 +19,6 @@ def evaluate_gesture(model, features, labels, names=None, *, plots_dir=None, tag
         plot_confusion(np.array(res["confusion_matrix"]), names or [str(i) for i in range(n)],
                        Path(plots_dir) / f"confusion{tag}.png")
     return res
-
-
-def plot_confusion(cm, names, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = len(names)
-    fig, ax = plt.subplots(figsize=(max(4, 0.35 * n + 2), max(4, 0.35 * n + 2)))
-    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(n)), ax.set_yticks(range(n))
-    ax.set_xticklabels(names, rotation=90, fontsize=7), ax.set_yticklabels(names, fontsize=7)
-    ax.set_xlabel("predicted"), ax.set_ylabel("true")
-    if n <= 30:
-        for i in range(n):
-            for j in range(n):
-                if cm[i, j]:
-                    ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=6,
-                            color="white" if norm[i, j] > 0.5 else "black")
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
 
 
 def evaluate_pool(model, cfg, pool: dict, labels=None, plots_dir=None) -> dict:

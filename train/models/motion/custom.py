@@ -186,7 +186,7 @@ def train_custom_motion(data_folder, base_bundle, output, *, set_name: str = "cu
         pt = tflite_scores(tfl, Xva).argmax(-1)
         res = classification_report(Yva, pt, labels)
         png = output.with_name(output.stem + ".confusion.png")
-        from .evaluate import plot_confusion
+        from handsdk.train.plots import plot_confusion
 
         output.parent.mkdir(parents=True, exist_ok=True)
         plot_confusion(np.array(res["confusion_matrix"]), labels, png, title=f"{set_name} ({q} TFLite, held-out takes)")

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from handsdk.train import metrics as M
+from handsdk.train.plots import plot_confusion
 
 
 def per_class(cm, labels) -> dict:
@@ -34,34 +35,6 @@ def classification_report(y_true, y_pred, labels, *, plots_dir=None, tag: str = 
         plot_confusion(np.array(res["confusion_matrix"]), list(labels), png, title=title)
         res["confusion_png"] = str(png)
     return res
-
-
-def plot_confusion(cm, names, path, title: str = ""):
-    """The confusion matrix (row-normalised colours, counts written)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cm = np.asarray(cm)
-    n = len(names)
-    fig, ax = plt.subplots(figsize=(max(4, 0.55 * n + 2), max(4, 0.55 * n + 2)))
-    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(n)), ax.set_yticks(range(n))
-    ax.set_xticklabels(names, rotation=60, ha="right", fontsize=8), ax.set_yticklabels(names, fontsize=8)
-    ax.set_xlabel("predicted"), ax.set_ylabel("true")
-    if title:
-        ax.set_title(title, fontsize=9)
-    for i in range(n):
-        for j in range(n):
-            if cm[i, j]:
-                ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=7,
-                        color="white" if norm[i, j] > 0.5 else "black")
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
 
 
 def predict_keras(model, X, batch: int = 1024) -> np.ndarray:

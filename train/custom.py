@@ -95,7 +95,7 @@ def generic_hands(n: int, rng: np.random.Generator, *, template_sets=("commands"
     return synth.keypoint_hands(n, rng, draw)
 
 
-def _class_regions(feats: np.ndarray, labels: np.ndarray, classes) -> list:
+def class_regions(feats: np.ndarray, labels: np.ndarray, classes) -> list:
     """(centroid, radius) of each class's features (95th percentile distance)."""
     out = []
     for c in classes:
@@ -108,7 +108,10 @@ def _class_regions(feats: np.ndarray, labels: np.ndarray, classes) -> list:
     return out
 
 
-def _outside_regions(feats: np.ndarray, regions, margin: float) -> np.ndarray:
+def outside_regions(feats: np.ndarray, regions, margin: float) -> np.ndarray:
+    """Which of ``feats`` lie farther than ``margin`` radii (at least 0.05) from
+    every region of :func:`class_regions`: synthetic "none" hands kept as
+    negatives only where they do not look like a class."""
     f = feats.reshape(len(feats), -1)
     keep = np.ones(len(f), bool)
     for mu, r in regions:
@@ -406,8 +409,8 @@ def _generic_negatives(ds, y_all, h_all, n_classes: int, o: CustomGestureOptions
     if n_gen <= 0:
         return np.zeros((0, NUM_KEYPOINTS, 3), np.float32), [], 0
     kp, hh, _ = generic_hands(int(n_gen), rng)
-    regions = _class_regions(batch_keypoint_features(ds.keypoints, h_all), y_all, range(1, n_classes))
-    keep = _outside_regions(batch_keypoint_features(kp, hh), regions, o.exclude_margin)
+    regions = class_regions(batch_keypoint_features(ds.keypoints, h_all), y_all, range(1, n_classes))
+    keep = outside_regions(batch_keypoint_features(kp, hh), regions, o.exclude_margin)
     dropped = int((~keep).sum())
     say(f"generic hands for '{NONE_LABEL}': {int(keep.sum())} (synthetic; {dropped} dropped for looking "
         f"like a captured gesture)")

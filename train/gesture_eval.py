@@ -423,11 +423,11 @@ def loso_commands(recipes=("shipped", "mlp", "gesturenet"), sources=None, *, hel
                 else:
                     ex = extra
                     if extra is not None and r.synth_none_margin > 0:
-                        from handsdk.train.custom import _class_regions, _outside_regions
+                        from handsdk.train.custom import class_regions, outside_regions
 
-                        regions = _class_regions(feats[tr], labels[tr], [c for c in classes if c != "none"])
+                        regions = class_regions(feats[tr], labels[tr], [c for c in classes if c != "none"])
                         isn = extra[1] == "none"
-                        keep = ~isn | _outside_regions(extra[0], regions, r.synth_none_margin)
+                        keep = ~isn | outside_regions(extra[0], regions, r.synth_none_margin)
                         ex = (extra[0][keep], extra[1][keep])
                     model = train_classifier(feats[tr], labels[tr], srcs[tr], classes, r, extra=ex)
                     tail = " none-precision {}"

@@ -186,6 +186,8 @@ def representative_inputs(trained: Trained, n: int = 64, *, data: str = "auto", 
     from handsdk.keypoints import keypoint_features, keypoints_box, render_skeleton
 
     shapes = _input_shapes(trained.model)
+    if "history" in shapes:  # a motion set (it reads a keypoint history, :mod:`handsdk.motion`)
+        return motion_windows(trained, n, seed=seed)
     samples = list(_samples(trained, n, data=data, data_root=data_root, seed=seed))
     if not samples:
         raise ConversionError("no calibration samples could be made (no data and no synthetic renderer)")
@@ -218,6 +220,45 @@ def representative_inputs(trained: Trained, n: int = 64, *, data: str = "auto", 
             out.append({"keypoints": keypoint_features(s.keypoints[0], hd)[None]})
     if not out:
         raise ConversionError("the calibration samples had no usable hands")
+    return out[:n]
+
+
+def motion_windows(trained: Trained, n: int, *, seed: int = 0) -> list[dict]:
+    """``n`` keypoint-history windows for a motion set's calibration and
+    parity, made as its training makes them: synthetic takes of each of its
+    gestures and of meaningless movement (:mod:`handsdk.train.synth.motion`,
+    every path generator), read by :func:`handsdk.motion.motion_features`
+    with the set's own frames and rate."""
+    from handsdk.motion import motion_features
+
+    try:
+        from handsdk.train.synth import motion as SM
+    except ImportError as e:
+        raise ConversionError(f"{trained.role}: calibrating a motion set needs the training extras "
+                              f"(pip install 'handsdk[train]'): {e}") from None
+    dec = trained.metadata.get("decoding") or {}
+    labels = list(trained.metadata.get("labels") or [])
+    none = dec.get("none_label", "none")
+    shape = _input_shapes(trained.model)["history"]
+    frames, rate = int(dec.get("frames", shape[0])), float(dec.get("rate_hz", SM.DEFAULT_RATE_HZ))
+    kw = {"points": tuple(dec["points"])} if dec.get("points") else {}
+    gestures = [x for x in labels if x != none and x in SM.MOTION_LABELS] or list(SM.MOTION_LABELS[1:])
+    rng = np.random.default_rng(seed)
+    out, i = [], 0
+    while len(out) < n:
+        g = SM.GENERATORS[i % len(SM.GENERATORS)]
+        take = SM.none_take(g, rng) if i % (len(gestures) + 1) == len(gestures) else \
+            SM.gesture_take(gestures[i % (len(gestures) + 1)], g, rng)
+        i += 1
+        for e in SM.evaluation_ends(take, rng, 1, 1):
+            if e <= take.times_ms[1]:
+                continue
+            f = motion_features(take.times_ms, take.keypoints, frames=frames, rate_hz=rate, end_ms=e, **kw)
+            if tuple(f.shape) != tuple(shape):
+                raise ConversionError(f"{trained.role}: its input is {shape}, but its decoding's history makes "
+                                      f"{tuple(f.shape)} (frames {frames}, points {dec.get('points')}): its "
+                                      f"metadata.json does not describe this model")
+            out.append({"history": f.astype(np.float32)[None]})
     return out[:n]
 
 
@@ -581,10 +622,9 @@ def convert_bundle(detector, pose, gestures: list, *, fmt: str = "fp32", output=
             labels = md.get("labels")
             if not labels:
                 raise ConversionError(f"{t.path}: its metadata names no labels")
-            dec = md.get("decoding", {})
-            gsets[role.split(":", 1)[1]] = GestureSet(b, tuple(labels), kind=dec.get("kind", "commands"),
-                                                      none_label=dec.get("none_label"), quantization=_q(role),
-                                                      metrics=_metrics(md))
+            # (the whole decoding: a motion set's input, history and gate go with it)
+            gsets[role.split(":", 1)[1]] = GestureSet.from_decoding(b, labels, md.get("decoding"),
+                                                                    quantization=_q(role), metrics=_metrics(md))
     provenance = {
         "format": fmt, "device": device,
         "training_data": sorted({d for t, _ in files.values() for d in _training_data(t.metadata)}),

@@ -288,3 +288,38 @@ def test_a_model_that_crashes_the_runtime_falls_back_or_is_refused(tmp_path, mon
         api.convert_bundle(runs["detector"], runs["pose"], [runs["gesture"]], fmt="int8", output=out2,
                            data="synthetic", calibration_samples=8, parity_samples=8, progress=lambda m: None)
     assert not out2.exists()
+
+
+def test_convert_takes_a_motion_set_with_its_history_input_and_decoding(tmp_path):
+    """A motion model given as a --gesture: calibrated and checked on keypoint-history
+    windows (not on keypoint features, which it cannot read), and in the bundle as a
+    motion set with its whole decoding (input, frames, rate, points, gate)."""
+    from handsdk import load_bundle
+    from handsdk.convert.api import convert_bundle, load_trained, motion_windows
+    from handsdk.motion import MotionClassifier
+    from handsdk.train.models.motion.config import MotionConfig
+    from handsdk.train.models.motion.model import build_motion, motion_metadata
+
+    cfg = MotionConfig()
+    cfg.model.filters, cfg.model.hidden = [8, 8, 8], 8
+    model = build_motion(cfg.model)
+    runs = _runs(tmp_path)
+    d = tmp_path / "motion"
+    d.mkdir()
+    model.save(d / "best.keras")
+    (d / "metadata.json").write_text(json.dumps(motion_metadata(model, cfg)))
+    windows = motion_windows(load_trained(d), 6, seed=1)
+    assert len(windows) == 6 and all(w["history"].shape == (1, 32, 23) for w in windows)
+    assert len({float(np.abs(w["history"]).sum()) for w in windows}) == 6  # six different takes
+    for fmt in ("fp32", "int8"):
+        out = tmp_path / f"m_{fmt}.handsdk"
+        rep = convert_bundle(runs["detector"], runs["pose"], [runs["gesture"], d], fmt=fmt, output=out,
+                             data="synthetic", calibration_samples=8, parity_samples=8, progress=lambda m: None)
+        assert rep.models["gesture:motion"]["parity"]["samples"] == 8
+        e = load_bundle(out).gesture_sets["motion"]
+        assert e.decoding["input"] == "keypoint_history" and e.decoding["min_score"] == cfg.model.min_score
+        assert e.decoding["points"] == list(cfg.model.points) and e.quantization == fmt
+        clf = MotionClassifier(out, "motion")  # the runtime reads it as a motion set
+        got = np.stack([clf.scores_feature(w["history"][0]) for w in windows])
+        ref = model.predict(np.concatenate([w["history"] for w in windows]), verbose=0)
+        assert np.abs(got - ref).max() < (1e-5 if fmt == "fp32" else 0.1)

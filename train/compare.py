@@ -25,9 +25,16 @@ def compare(bundles, presences, *, root=None, limit: int = 300, sets=None, progr
     from handsdk.train.evaluation import evaluate
     from handsdk.train.release import EVALUATION, _short, evaluation_samples
 
+    known = {name: f"{name}/{split}" if split else name for name, split, _ in EVALUATION}
+    wanted = set()
+    for x in sets or ():  # a set's name, or the name the results give it (with its split)
+        hit = [n for n, key in known.items() if x in (n, key)]
+        if not hit:
+            raise ValueError(f"unknown set {x!r}: one of {', '.join(known.values())}")
+        wanted.update(hit)
     res: dict = {}
     for name, split, gset in EVALUATION:
-        if sets and name not in sets:
+        if wanted and name not in wanted:
             continue
         samples = evaluation_samples(name, split, root, limit)
         if samples is None:
@@ -51,7 +58,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m handsdk.train.compare", description=__doc__.split("\n\n")[0])
     ap.add_argument("--bundle", action="append", required=True, help="a bundle (repeat to compare)")
     ap.add_argument("--presence", default="", help="comma-separated presence thresholds (default: each bundle's)")
-    ap.add_argument("--sets", default="", help="comma-separated names of release.EVALUATION (default: all)")
+    ap.add_argument("--sets", default="", help="comma-separated names of release.EVALUATION, with or without "
+                                               "their split (webcam_signs or webcam_signs/valid; default: all)")
     ap.add_argument("--limit", type=int, default=300)
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--json", default=None, help="write the results here")
@@ -61,7 +69,11 @@ def main(argv=None) -> int:
     except ValueError:
         print(f"error: --presence must be numbers, got {a.presence!r}", file=sys.stderr)
         return 2
-    res = compare(a.bundle, pres, root=a.data_root, limit=a.limit, sets={s for s in a.sets.split(",") if s})
+    try:
+        res = compare(a.bundle, pres, root=a.data_root, limit=a.limit, sets={s for s in a.sets.split(",") if s})
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f, indent=1)

@@ -37,7 +37,7 @@ def _default():
 # ---------------------------------------------------------------- 3: the demo
 
 def test_the_demo_spells_the_word_and_reports_the_commands_it_announces():
-    from handsdk.tools.demo import DEMO_COMMANDS, DEMO_WORD, MOTION_READ, demo_length
+    from handsdk.tools.demo import COMMANDS_READ, DEMO_COMMANDS, DEMO_WORD, MOTION_READ, demo_length
 
     _default()
     r = runner.invoke(app(), ["run", "--demo", "--no-window"])
@@ -53,8 +53,10 @@ def test_the_demo_spells_the_word_and_reports_the_commands_it_announces():
     started = [(e["set"], e["label"]) for e in events if e.get("event") == "start"]
     static_ms = demo_length(15.0) * 1000 / 15.0  # the word and the commands, then the motion part
     assert [e["label"] for e in events if e.get("event") == "start" and e["set"] == "commands"
-            and e["timestamp_ms"] < static_ms] == list(DEMO_COMMANDS), started
-    assert f"commands: {', '.join(DEMO_COMMANDS)}" in err
+            and e["timestamp_ms"] < static_ms] == list(COMMANDS_READ), started
+    assert f"reports {', '.join(COMMANDS_READ)}:" in err
+    assert f"commands: {', '.join(COMMANDS_READ)}" in err
+    assert list(COMMANDS_READ[-len(DEMO_COMMANDS):]) == list(DEMO_COMMANDS)  # the commands made, in order
     # the motion part: a J, a Z and a swipe are drawn; the motion set's events are what it announces
     assert [lab for gs, lab in started if gs == "motion"] == list(MOTION_READ), started
     assert f"reads {', '.join(MOTION_READ)} of them" in err
@@ -263,15 +265,18 @@ def test_converting_the_shipped_weights_gives_the_shipped_thresholds_and_decodin
 
     _, shipped = _default()
     out = tmp_path / "w.handsdk"
-    r = runner.invoke(app(), ["convert", "--detector", str(WEIGHTS / "detector_small"),
-                              "--pose", str(WEIGHTS / "pose_scales"),
+    from handsdk.train.release import FINAL
+
+    r = runner.invoke(app(), ["convert", "--detector", str(WEIGHTS / FINAL["detector"]),
+                              "--pose", str(WEIGHTS / FINAL["pose"]),
                               "--gesture", str(WEIGHTS / "gesture_commands_pipeline"),
                               "--gesture", str(WEIGHTS / "gesture_asl_pipeline"),
+                              "--gesture", str(WEIGHTS / "motion"),  # (its Keras model: a motion set)
                               "--format", "fp32", "-o", str(out), "--data", "synthetic", "--calibration", "4",
                               "--parity", "4"])
     assert r.exit_code == 0, r.output
     assert "carries no thresholds" not in r.stderr
-    _same_calibration(load_bundle(out), shipped, without_motion=True)
+    _same_calibration(load_bundle(out), shipped)
     _finds_the_demo_hand(out)
 
 
@@ -314,7 +319,8 @@ def test_the_release_build_writes_the_shipped_thresholds_beside_the_weights(tmp_
         got[run] = write_thresholds(d, run)
         # the committed weights carry what the release build writes
         assert json.loads((WEIGHTS / run / "thresholds.json").read_text()) == got[run], run
-    assert got[FINAL["pose"]] == {"min_presence_score": 0.97, "min_tracking_presence": 0.75}
+    assert got[FINAL["pose"]] == {"min_presence_score": 0.99, "min_tracking_presence": 0.75}
+    assert got[FINAL["detector"]] == {"min_detection_score": 0.68}
     assert got["gesture_commands_pipeline"] == {"min_gesture_score": 0.8}
     assert split_thresholds(THRESHOLDS, "gesture:asl_letters") == {"min_gesture_score": 0.5}
 

@@ -28,7 +28,7 @@ CONFIG_DIR = Path(__file__).parent / "configs"
 #: In order: GestureNets on MediaPipe keypoints, the detector, the pose model,
 #: its rotation fine-tune and its upright-crop fine-tune, then (after an
 #: interim bundle of those) both GestureNets again on the SDK's own keypoints.
-STEPS = (
+PREVIOUS_STEPS = (
     ("gesture", "gesture_commands", "gesture_commands", {}),
     ("gesture", "gesture_asl", "gesture_asl", {}),
     ("detector", "detector_scene", "detector", {}),
@@ -110,19 +110,19 @@ STEPS = (
 )
 
 #: the frames each mining step reads (shippable scene sets only)
-MINE_SETS = {"hard_negatives": None,  # None: handsdk.train.data.mining.DEFAULT_SETS
+PREVIOUS_MINE_SETS = {"hard_negatives": None,  # None: handsdk.train.data.mining.DEFAULT_SETS
              "hard_negatives_val": ("webcam_finger_counts/valid", "webcam_signs/valid"),
              "hard_negatives_scene": None, "hard_negatives_s224": None,
              # the face steps (None: handsdk.train.data.faces.DEFAULT_SETS)
              "faces": None, "faces_val": ("webcam_finger_counts/valid", "webcam_signs/valid")}
 
 #: the runs that go into the shipped bundle
-FINAL = {"detector": "detector_small", "pose": "pose_scales",
+PREVIOUS_FINAL = {"detector": "detector_small", "pose": "pose_scales",
          "gestures": ("gesture_commands_pipeline", "gesture_asl_pipeline")}
 #: the bundles the pipeline GestureNets' keypoints come from (fp32, built before they
 #: train), by file name: the first-stage models (also the scene detector's mining) and the
 #: final detector and landmarker
-INTERIMS = {"interim.handsdk": {"detector": "detector", "pose": "pose",
+PREVIOUS_INTERIMS = {"interim.handsdk": {"detector": "detector", "pose": "pose",
                                 "gestures": ("gesture_commands", "gesture_asl")},
             # (the 224x176 stage, not the shipped detector_small: the letters GestureNet trained
             # on detector_small's keypoints was worse on validation: macro-F1 0.468-0.496 over
@@ -154,7 +154,7 @@ INTERIMS = {"interim.handsdk": {"detector": "detector", "pose": "pose",
 #: 0.956, webcam_finger_counts/valid@0.4 0.816 / 0.938 / 0.956, false hands per image on
 #: asl_signers_studio 0.070 / 0.187 / 0.267 and selfie_people 0.037 / 0.070 / 0.099 (the
 #: sixth stage at 0.99: 0.882, 0.930, 0.263, 0.103).
-THRESHOLDS = {"min_detection_score": 0.5, "min_presence_score": 0.97, "min_tracking_presence": 0.75,
+PREVIOUS_THRESHOLDS = {"min_detection_score": 0.5, "min_presence_score": 0.97, "min_tracking_presence": 0.75,
               "min_gesture_score": 0.5, "min_gesture_score:commands": 0.8,
               "min_gesture_score:asl_letters": 0.5}
 
@@ -219,9 +219,86 @@ class Recipe:
         return out
 
 
-#: the chain of fine-tunes the shipped bundle came from (two steps read the bundle that
-#: ships today), and the recipe from scratch (not yet the shipped models)
-SHIPPED = Recipe("shipped", STEPS + (("motion", "motion", "motion", {}),), FINAL, INTERIMS, MINE_SETS, THRESHOLDS)
+_NEG_VAL = "{runs}/faces_val.json,{runs}/hard_negatives_val.json"
+
+#: **The recipe of the bundle that ships** (since 2026-12-08; ``handsdk build-default``):
+#: detector_a224 (the detector with anchors, from random initialisation) and the 96 px
+#: landmarker (pose_mb96: 30 epochs from random initialisation on the map of the
+#: close-up-era detector detector_small, then three fine-tunes: pose_mb96_ft with the
+#: teacher's hands, pose_mb96_ft_a224 on detector_a224's map, pose_mb96_fta_faces with the
+#: presence weighted 4x on both detectors' boxes on no hand), the GestureNets retrained on
+#: their keypoints. Nothing is read from a bundle shipped before: the interim bundles are
+#: built in the same run (a bundle needs a landmarker: a 4-epoch ``pose_interim`` makes
+#: detector_small's). The chain the previous bundle came from (detector_small and
+#: pose_scales, ``STEPS``) is kept as ``--recipe previous``.
+SHIPPED_STEPS = (
+    ("teacher", "teacher", "teacher.json", {}),
+    ("gesture", "gesture_commands", "gesture_commands", {}),
+    ("gesture", "gesture_asl", "gesture_asl", {}),
+    # the close-up-era detector chain (the 96 px landmarker's first map)
+    ("detector", "detector_scene", "detector", {}),
+    ("detector", "detector_s224", "detector_s224", {"train.init_from": "{runs}/detector"}),
+    ("detector", "detector_small", "detector_small", {"train.init_from": "{runs}/detector_s224"}),
+    ("faces", "faces", "faces.json", {}),
+    ("faces", "faces_val", "faces_val.json", {}),
+    ("pose", "experiments/pose_mb96_a224", "pose_interim",
+     {"train.epochs": 4, "data.skeleton_bundle": "null", "data.teacher": "{runs}/teacher.json",
+      "data.hard_negatives": "{runs}/faces.json", "data.val_hard_negatives": "{runs}/faces_val.json"}),
+    # boxes on no hand where detector_small fires (the close-up-era detector takes faces for hands)
+    ("mine", "hard_negatives_s224", "hard_negatives_s224.json", {"bundle": "{runs}/interim_small.handsdk"}),
+    ("mine", "hard_negatives_val", "hard_negatives_val.json", {"bundle": "{runs}/interim_small.handsdk"}),
+    ("pose", "experiments/pose_mb96", "pose_mb96",
+     {"data.skeleton_bundle": "{runs}/interim_small.handsdk",
+      "data.hard_negatives": "{runs}/faces.json,{runs}/hard_negatives_s224.json", "data.val_hard_negatives": _NEG_VAL}),
+    ("pose", "experiments/pose_mb96_ft", "pose_mb96_ft",
+     {"train.init_from": "{runs}/pose_mb96/best_with_rotation.keras", "data.teacher": "{runs}/teacher.json",
+      "data.skeleton_bundle": "{runs}/interim_small.handsdk",
+      "data.hard_negatives": "{runs}/faces.json,{runs}/hard_negatives_s224.json", "data.val_hard_negatives": _NEG_VAL}),
+    ("detector", "experiments/detector_a224", "detector_a224", {"data.teacher": "{runs}/teacher.json"}),
+    ("mine", "hard_negatives_a224", "hard_negatives_a224.json", {"bundle": "{runs}/interim_a224.handsdk"}),
+    ("pose", "experiments/pose_mb96_ft_a224", "pose_mb96_ft_a224",
+     {"train.init_from": "{runs}/pose_mb96_ft/best_with_rotation.keras", "data.teacher": "{runs}/teacher.json",
+      "data.skeleton_bundle": "{runs}/interim_a224.handsdk",
+      "data.hard_negatives": "{runs}/faces.json,{runs}/hard_negatives_a224.json", "data.val_hard_negatives": _NEG_VAL}),
+    ("pose", "experiments/pose_mb96_fta_faces", "pose_mb96_fta_faces",
+     {"train.init_from": "{runs}/pose_mb96_ft_a224/best_with_rotation.keras", "data.teacher": "{runs}/teacher.json",
+      "data.skeleton_bundle": "{runs}/interim_a224.handsdk",
+      "data.hard_negatives": "{runs}/faces.json,{runs}/hard_negatives_a224.json,{runs}/hard_negatives_s224.json",
+      "data.val_hard_negatives": _NEG_VAL}),
+    ("gesture", "gesture_commands_pipeline", "gesture_commands_pipeline",
+     {"data.pipeline": "{runs}/interim_final.handsdk"}),
+    ("gesture", "gesture_asl_pipeline", "gesture_asl_pipeline", {"data.pipeline": "{runs}/interim_final.handsdk"}),
+    ("motion", "motion", "motion", {}),
+)
+_GESTURES_MP = ("gesture_commands", "gesture_asl")
+SHIPPED_FINAL = {"detector": "detector_a224", "pose": "pose_mb96_fta_faces",
+                 "gestures": ("gesture_commands_pipeline", "gesture_asl_pipeline")}
+SHIPPED_INTERIMS = {
+    "interim_small.handsdk": {"detector": "detector_small", "pose": "pose_interim", "gestures": _GESTURES_MP},
+    "interim_a224.handsdk": {"detector": "detector_a224", "pose": "pose_mb96_ft", "gestures": _GESTURES_MP},
+    "interim_final.handsdk": {"detector": "detector_a224", "pose": "pose_mb96_fta_faces", "gestures": _GESTURES_MP}}
+SHIPPED_MINE_SETS = {"hard_negatives_s224": None, "hard_negatives_a224": None,
+                     "hard_negatives_val": ("webcam_finger_counts/valid", "webcam_signs/valid"),
+                     "faces": None, "faces_val": ("webcam_finger_counts/valid", "webcam_signs/valid")}
+#: the shipped bundle's thresholds: a new hand needs a detection score of 0.68 and presence
+#: 0.99 (docs/experiments.md, "The presence on faces, and what ships"; int8 detector, fp16
+#: landmarker, 200 frames a set). Presence alone at 0.97 / 0.99 / 0.995 leaves
+#: asl_signers_studio 0.275 / 0.190 / 0.135 false hands per image with webcam_signs/valid
+#: found 0.956 / 0.926 / 0.897. With the detection score as a second gate, at 0.68 / 0.99:
+#: webcam_signs found 0.971, webcam_finger_counts@0.4 0.959, false hands 0.180 (studio),
+#: 0.150 (its 4:3 view), 0.060 (selfie_people), every one no worse than the bundle shipped
+#: before; asl_letters/valid hands found 0.979 (0.66: 0.993, but selfie 0.085; 0.73: 0.826,
+#: the score gate drops close-ups).
+SHIPPED_THRESHOLDS = dict(PREVIOUS_THRESHOLDS, min_detection_score=0.68, min_presence_score=0.99)
+
+SHIPPED = Recipe("shipped", SHIPPED_STEPS, SHIPPED_FINAL, SHIPPED_INTERIMS, SHIPPED_MINE_SETS, SHIPPED_THRESHOLDS)
+#: the shipped recipe's steps, final runs, interim bundles and thresholds
+STEPS, FINAL, INTERIMS, MINE_SETS, THRESHOLDS = (SHIPPED_STEPS, SHIPPED_FINAL, SHIPPED_INTERIMS, SHIPPED_MINE_SETS,
+                                                 SHIPPED_THRESHOLDS)
+#: the chain of fine-tunes the bundle shipped before 2026-12-08 came from (detector_small and
+#: pose_scales; several steps read the bundle that ships today)
+PREVIOUS = Recipe("previous", PREVIOUS_STEPS + (("motion", "motion", "motion", {}),), PREVIOUS_FINAL, PREVIOUS_INTERIMS,
+                  PREVIOUS_MINE_SETS, PREVIOUS_THRESHOLDS)
 SCRATCH = Recipe("scratch", SCRATCH_STEPS,
                  {"detector": "detector", "pose": "pose",
                   "gestures": ("gesture_commands_pipeline", "gesture_asl_pipeline")},
@@ -231,8 +308,8 @@ SCRATCH = Recipe("scratch", SCRATCH_STEPS,
                                             "gestures": ("gesture_commands", "gesture_asl")}},
                  {"hard_negatives": None, "hard_negatives_val": ("webcam_finger_counts/valid", "webcam_signs/valid"),
                   "faces": None, "faces_val": ("webcam_finger_counts/valid", "webcam_signs/valid")},
-                 THRESHOLDS)
-RECIPES = {r.name: r for r in (SHIPPED, SCRATCH)}
+                 SHIPPED_THRESHOLDS)
+RECIPES = {r.name: r for r in (SHIPPED, SCRATCH, PREVIOUS)}
 
 
 def get_recipe(recipe) -> Recipe:
@@ -354,9 +431,11 @@ def with_provenance(bundle_path, extra: dict, output=None) -> bytes:
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 
-def export_weights(runs, dest=WEIGHTS_DIR, final=None, progress=print, thresholds=None) -> dict:
+def export_weights(runs, dest=WEIGHTS_DIR, final=None, progress=print, thresholds=None, motion=()) -> dict:
     """Copy the shipped runs' models (``best.keras`` without optimizer state)
-    and their ``metadata.json`` into ``dest/<run>/``. Returns {run: bytes}."""
+    and their ``metadata.json`` into ``dest/<run>/``, and the motion runs
+    named in ``motion`` (their model, metadata and report: the set
+    ``handsdk convert --gesture`` takes). Returns {run: bytes}."""
     import shutil
 
     from handsdk.train.trainer import load_exported
@@ -375,6 +454,16 @@ def export_weights(runs, dest=WEIGHTS_DIR, final=None, progress=print, threshold
         write_thresholds(d, name, final, thresholds)
         out[name] = (d / "best.keras").stat().st_size
         progress(f"weights {name}: {out[name] / 1024:.0f} KiB -> {d}")
+    for name in motion:
+        src, d = Path(runs) / name, dest / name
+        if not (src / "best.keras").is_file():
+            continue
+        d.mkdir(parents=True, exist_ok=True)
+        for f in ("best.keras", "metadata.json", "report.json"):
+            if (src / f).is_file():
+                shutil.copyfile(src / f, d / f)
+        out[name] = (d / "best.keras").stat().st_size
+        progress(f"weights {name} (motion): {out[name] / 1024:.0f} KiB -> {d}")
     for d in sorted(dest.iterdir()):  # weights of runs no longer shipped
         if d.is_dir() and d.name not in out and (d / "best.keras").is_file():
             shutil.rmtree(d)
@@ -555,6 +644,7 @@ def build_default_bundle(output=None, *, runs: str | os.PathLike = "runs/default
             add_motion_run(runs / name, output, progress=progress)
     if weights_dir is not None:
         report["weights"] = export_weights(runs, weights_dir, final=r.final, progress=progress,
+                                           motion=[name for task, _, name, _ in r.steps if task == "motion"],
                                            thresholds=r.thresholds)
     from handsdk import load_bundle
 

@@ -28,15 +28,16 @@ def register(app: typer.Typer):
         evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate",
                                       help="evaluate the bundle on the validation sets (its manifest records it)"),
         recipe: str = typer.Option("shipped", "--recipe",
-                                   help="shipped: the chain of fine-tunes the shipped bundle came from; scratch: "
-                                        "every model from random initialisation, one config each, no bundle "
-                                        "shipped before (the next default, in progress)"),
+                                   help="shipped: the steps the shipped bundle came from (no bundle shipped "
+                                        "before is read); scratch: every model from random initialisation, one "
+                                        "config each (the next default, in progress); previous: the chain of "
+                                        "fine-tunes of the bundle shipped before 2026-12-08"),
     ):
         """Train the default models on the shippable shared data, convert them into one bundle,
-        add the motion set and evaluate it. The shipped recipe: 22 steps (15 trainings, 4
-        hard-negative minings, 2 face findings, the motion set), about 2 hours 40 minutes on 2 CPU
-        cores; --recipe scratch: 13 steps (the teacher's labels, 7 trainings, 2 minings, 2 face
-        findings, the motion set)."""
+        add the motion set and evaluate it. The shipped recipe: 20 steps (the teacher's labels, 13
+        trainings, 3 hard-negative minings, 2 face findings, the motion set), about 5 hours on 2 CPU
+        cores, resumable (--no-train reuses the finished steps); --recipe scratch: 13 steps (the
+        teacher's labels, 7 trainings, 2 minings, 2 face findings, the motion set)."""
         if fmt not in FORMATS:
             fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         need_train_extra("handsdk build-default")
@@ -52,7 +53,7 @@ def register(app: typer.Typer):
 
         t0 = time.monotonic()
 
-        def progress(m: str):  # each step's lines carry the elapsed time (the whole run: about 2 h 40 min)
+        def progress(m: str):  # each step's lines carry the elapsed time (the whole run: about 5 h)
             s = int(time.monotonic() - t0)
             typer.echo(f"[{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}] {m}", err=True)
         try:

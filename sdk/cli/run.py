@@ -206,16 +206,18 @@ def _steps(session, src, demo: bool, seed: Optional[int], fps: float, started: l
     from handsdk.sources import is_camera, is_stream_url
 
     if demo:
-        from handsdk.tools.demo import (DEMO_COMMANDS, DEMO_SEED, DEMO_WORD, MOTION_READ, MOTION_SEED, demo_clip,
-                                        demo_clip_length)
+        from handsdk.tools.demo import (COMMANDS_READ, DEMO_COMMANDS, DEMO_SEED, DEMO_WORD, MOTION_READ, MOTION_SEED,
+                                        demo_clip, demo_clip_length)
 
         note = ("" if seed is None or seed == DEMO_SEED else
                 f"; seed {seed} renders another hand and scene than seeds {DEMO_SEED} and {MOTION_SEED}, the ones "
                 f"the shipped bundle is checked on: it may misread them")
         err(f"demo: a synthetic hand spells {DEMO_WORD!r}, then makes the commands "
             f"{', '.join(DEMO_COMMANDS)} ({demo_clip_length(fps, seed)} frames at {fps:g} fps, rendered on "
-            f"the fly{note}); then another draws a J, a Z and swipes left: the shipped bundle reads "
-            f"{', '.join(MOTION_READ)} of them (its landmarker misreads the rendered pinky of the J)")
+            f"the fly{note}; the shipped bundle reports {', '.join(COMMANDS_READ)}: the word's O and K read "
+            f"as commands too); then another draws a J, a Z and swipes left: the shipped bundle reads "
+            f"{', '.join(MOTION_READ)} of them"
+            + ("" if "J" in MOTION_READ else " (its landmarker misreads the rendered pinky of the J)"))
         return _demo_steps(session, demo_clip(seed=seed, fps=fps), fps, started)
     steps = session.run(src)
     if is_camera(src) or is_stream_url(src):
@@ -398,7 +400,7 @@ def register(app: typer.Typer):
         smoothing: bool = typer.Option(True, "--smoothing/--no-smoothing", help="One-Euro keypoint smoothing"),
         min_presence: Optional[float] = typer.Option(
             None, "--min-presence", min=0.0, max=1.0,
-            help="landmarker presence a new hand needs (default: the bundle's, 0.97 for the shipped one; "
+            help="landmarker presence a new hand needs (default: the bundle's, 0.99 for the shipped one; "
                  "lower finds more hands and takes more faces for hands)"),
         min_tracking_presence: Optional[float] = typer.Option(
             None, "--min-tracking-presence", min=0.0, max=1.0,

@@ -8,8 +8,10 @@ renders another hand, background and light, and the shipped landmarker
 misreads most of them: with the old script ('HI', then open_palm, fist,
 thumbs_up, victory) it spelled 'HI' on 2 of seeds 0-9 and reported
 thumbs_up on none (seed 0, the old default, spelled 'QX' with one command).
-On :data:`DEMO_SEED` it spells 'OK' and reports open_palm, fist and victory,
-with 1 or 2 threads. The speller reads the word's frames only
+On :data:`DEMO_SEED` the bundle shipped before 2026-12-08 spelled 'OK' and
+reported open_palm, fist and victory on seed 1. The bundle shipped since
+(the 96 px landmarker) spells 'OK' on seed 2 only, of seeds 0-8, and there
+reads the O and the K as pinch and three too (:data:`COMMANDS_READ`). The speller reads the word's frames only
 (:func:`word_frames`): the command hand shapes are letters too (an open
 palm is a B, victory a V).
 """
@@ -22,7 +24,10 @@ import numpy as np
 DEMO_WORD = "OK"
 DEMO_COMMANDS = ("open_palm", "fist", "victory")
 #: the seed whose hand the shipped bundle reads (see the module's docstring)
-DEMO_SEED = 1
+DEMO_SEED = 2
+#: the command events the shipped bundle reports on :data:`DEMO_SEED`'s clip: the
+#: commands made, and the word's O and K read as pinch and three before them
+COMMANDS_READ = ("pinch", "three", "open_palm", "fist", "victory")
 
 
 def demo_script(word: str = DEMO_WORD, commands=DEMO_COMMANDS, fps: float = 15.0,
@@ -57,11 +62,12 @@ def demo_frames(seed: int = DEMO_SEED, fps: float = 15.0, size=(240, 320), word:
 
 
 #: the motion part (:mod:`handsdk.tools.motion_demo`): its seed, and what the
-#: shipped bundle reads of its J, Z and swipe_left there (measured on seeds
-#: 0-25 at 15 fps: no seed's J became an event, the rendered pinky is read too
-#: poorly; seed 2 gives the Z and the swipe with no other motion event)
+#: shipped bundle reads of its J, Z and swipe_left there, after the word and the
+#: commands of :data:`DEMO_SEED` (the bundle shipped before read no seed's J of 0-25 at
+#: 15 fps: its landmarker read the rendered pinky too poorly; the one shipped since
+#: 2026-12-08 reads all three here)
 MOTION_SEED = 2
-MOTION_READ = ("Z", "swipe_left")
+MOTION_READ = ("J", "Z", "swipe_left")
 
 
 def demo_clip(seed: int | None = None, fps: float = 15.0, size=(240, 320),

@@ -23,15 +23,16 @@ def _tiny_runs(root):
                                           "decoding": {"kind": "fingerspelling", "none_label": None},
                                           "data": {"train": ["synth"]}}),
     }
-    specs["pose_ft"] = specs["pose_ft2"] = specs["pose_ft7"] = specs["pose_rot"] = specs["pose_rot2"] = specs["pose_face"] = \
-        specs["pose_scales"] = specs["pose"]
-    specs["detector_ft"] = specs["detector_s224"] = specs["detector_small"] = specs["detector"]
-    specs["gesture_asl_pipeline"] = specs["gesture_asl"]
-    specs["gesture_commands_pipeline"] = specs["gesture_commands"]
-    for name in ("hard_negatives.json", "hard_negatives_val.json", "hard_negatives_scene.json",  # mined
-                 "hard_negatives_s224.json", "faces.json", "faces_val.json"):
-        root.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(json.dumps({"boxes": {}}))
+    from handsdk.train.release import SHIPPED
+
+    root.mkdir(parents=True, exist_ok=True)
+    for task, _, name, _ in SHIPPED.steps:  # every step of the shipped recipe, finished
+        if task in ("mine", "faces", "teacher"):
+            (root / name).write_text(json.dumps({"boxes": {}}))
+        elif task in ("detector", "pose") and name not in specs:
+            specs[name] = specs[task if task == "detector" else "pose"]
+        elif task == "gesture" and name not in specs:
+            specs[name] = specs[name.removesuffix("_pipeline")]
     for name, (model, meta) in specs.items():
         d = root / name
         d.mkdir(parents=True)
@@ -54,10 +55,15 @@ def test_build_default_reuses_runs_and_records_provenance(tmp_path):
     rep = build_default_bundle(out, runs=tmp_path / "runs", fmt="fp32", train=False, evaluate=False,
                                weights_dir=tmp_path / "weights", progress=lambda m: None)
     # the Keras weights of the shipped models are exported beside the bundle (to be committed)
-    assert set(rep["weights"]) == {"detector_small", "pose_scales", "gesture_commands_pipeline", "gesture_asl_pipeline"}
+    # (and the motion run's, which handsdk convert --gesture takes)
+    assert set(rep["weights"]) == {"detector_a224", "pose_mb96_fta_faces", "gesture_commands_pipeline",
+                                   "gesture_asl_pipeline", "motion"}
     from handsdk.train.trainer import load_exported
 
-    assert load_exported(tmp_path / "weights" / "pose_scales" / "best.keras").count_params() > 0
+    assert load_exported(tmp_path / "weights" / "pose_mb96_fta_faces" / "best.keras").count_params() > 0
+    assert (tmp_path / "weights" / "motion" / "report.json").is_file()
+    th = json.loads((tmp_path / "weights" / "detector_a224" / "thresholds.json").read_text())
+    assert th == {"min_detection_score": 0.68}  # the shipped recipe's, not the runs' own
     assert not stale.exists() and (tmp_path / "weights" / "README.txt").is_file()
     assert rep["size_bytes"] == out.stat().st_size
     b = load_bundle(out)
@@ -98,7 +104,7 @@ def test_evaluate_bundle_on_the_human_keypoints(bundle_path):
     assert sc["false_per_image"] >= 0.0
 
 
-@pytest.mark.parametrize("recipe", ["shipped", "scratch"])
+@pytest.mark.parametrize("recipe", ["shipped", "scratch", "previous"])
 def test_every_interim_bundle_a_step_names_is_defined(tmp_path, recipe):
     """The pipeline GestureNets, the minings and the skeleton input read
     interim bundles by file name; each must be one build-default knows how to
@@ -120,7 +126,7 @@ def test_every_interim_bundle_a_step_names_is_defined(tmp_path, recipe):
                     assert run in order[:i], f"{name} needs {run} before it"
     for run in (r.final["detector"], r.final["pose"], *r.final["gestures"]):
         assert run in order
-    with pytest.raises(ValueError, match="no interim bundle is named 'other.handsdk'.*interim.handsdk"):
+    with pytest.raises(ValueError, match="no interim bundle is named .other.handsdk.*interim_final.handsdk"):
         _interim(tmp_path, tmp_path / "other.handsdk", set(), True, None, lambda m: None)
 
 
@@ -153,3 +159,47 @@ def test_the_scratch_recipe_starts_from_nothing_shipped():
                 made.append(f)
     assert SCRATCH.counts() == {"teacher": 1, "gesture": 4, "detector": 1, "faces": 2, "pose": 2, "mine": 2,
                                 "motion": 1}
+
+
+def test_the_shipped_recipe_reads_no_bundle_shipped_before():
+    """The shipped recipe builds from a clean checkout: no step reads the bundle
+    that ships today ({shipped}) or a file outside the run (runs/default/...,
+    train/checkpoints/...): every negative, teacher file, skeleton map and
+    starting point is made by an earlier step of the same run."""
+    import yaml
+
+    from handsdk.train.config import apply_overrides, read_config
+    from handsdk.train.release import CONFIG_DIR, SHIPPED
+
+    made: list = []
+    for task, cfg, name, ov in SHIPPED.steps:
+        assert not any("{shipped}" in str(v) for v in ov.values()), name
+        if task in ("gesture", "detector", "pose"):
+            d = read_config(CONFIG_DIR / f"{cfg}.yaml")
+            apply_overrides(d, {k: yaml.safe_load(str(v).replace("{runs}", "RUNS")) for k, v in ov.items()})
+            init = (d.get("train") or {}).get("init_from")
+            reads = [init] if init else []
+            for v in (d.get("data") or {}).values():
+                reads += [f for f in (v.split(",") if isinstance(v, str) else [])
+                          if f.endswith((".json", ".handsdk", ".keras")) or "runs/" in f or "checkpoints/" in f]
+            for f in reads:
+                assert f.startswith("RUNS/"), f"{name} reads {f}, which the run does not make"
+                base = f[len("RUNS/"):].split("/")[0]
+                assert base in made or base in SHIPPED.interims, f"{name} reads {f} before it exists"
+        made.append(name)
+    assert SHIPPED.counts() == {"teacher": 1, "gesture": 4, "detector": 4, "faces": 2, "pose": 5, "mine": 3,
+                                "motion": 1}
+
+
+def test_compare_takes_a_set_with_or_without_its_split_and_refuses_unknown_ones(bundle_path, capsys):
+    from handsdk.train.compare import compare, main
+
+    with pytest.raises(ValueError, match="unknown set 'webcam_sign'.*webcam_signs/valid"):
+        compare([bundle_path], [None], sets={"webcam_sign"})
+    assert main(["--bundle", str(bundle_path), "--sets", "webcam_signs,nope"]) == 2
+    assert "unknown set 'nope'" in capsys.readouterr().err
+    res = compare([bundle_path], [0.5], sets={"webcam_signs/valid"}, limit=2, progress=lambda m: None)
+    from handsdk.train.data.catalog import has_data
+
+    # (the split's name selects the set, as the results name it; nothing else is run)
+    assert set(res) == ({"webcam_signs/valid"} if has_data(None, "webcam_signs") else set())

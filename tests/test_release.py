@@ -130,22 +130,33 @@ def test_every_interim_bundle_a_step_names_is_defined(tmp_path, recipe):
         _interim(tmp_path, tmp_path / "other.handsdk", set(), True, None, lambda m: None)
 
 
+def _resolved_steps(recipe):
+    """(task, run, config dict with the step's overrides, "{runs}" as RUNS, or None for
+    a step that trains nothing) of each step; no step may name the bundle that ships."""
+    import yaml
+
+    from handsdk.train.config import apply_overrides, read_config
+    from handsdk.train.release import CONFIG_DIR
+
+    for task, cfg, name, ov in recipe.steps:
+        assert not any("{shipped}" in str(v) for v in ov.values()), name
+        d = None
+        if task in ("gesture", "detector", "pose"):
+            d = read_config(CONFIG_DIR / f"{cfg}.yaml")
+            apply_overrides(d, {k: yaml.safe_load(str(v).replace("{runs}", "RUNS")) for k, v in ov.items()})
+        yield task, name, d
+
+
 def test_the_scratch_recipe_starts_from_nothing_shipped():
     """Issue 27, point 3: every model of --recipe scratch trains from random
     initialisation, and every file a step reads (negatives, the teacher's
     hands, the skeleton input's bundle, the pipeline's bundle) is made by an
     earlier step of the same run; nothing names the bundle that ships."""
-    import yaml
-
-    from handsdk.train.config import apply_overrides, read_config
-    from handsdk.train.release import CONFIG_DIR, SCRATCH
+    from handsdk.train.release import SCRATCH
 
     made: list = []
-    for task, cfg, name, ov in SCRATCH.steps:
-        assert not any("{shipped}" in str(v) for v in ov.values()), name
-        if task in ("gesture", "detector", "pose"):
-            d = read_config(CONFIG_DIR / f"{cfg}.yaml")
-            apply_overrides(d, {k: yaml.safe_load(str(v).replace("{runs}", "RUNS")) for k, v in ov.items()})
+    for task, name, d in _resolved_steps(SCRATCH):
+        if d is not None:
             assert (d.get("train") or {}).get("init_from") is None, f"{name} starts from {d['train']['init_from']}"
             for k, v in (d.get("data") or {}).items():
                 for f in (v.split(",") if isinstance(v, str) else []):
@@ -166,17 +177,11 @@ def test_the_shipped_recipe_reads_no_bundle_shipped_before():
     that ships today ({shipped}) or a file outside the run (runs/default/...,
     train/checkpoints/...): every negative, teacher file, skeleton map and
     starting point is made by an earlier step of the same run."""
-    import yaml
-
-    from handsdk.train.config import apply_overrides, read_config
-    from handsdk.train.release import CONFIG_DIR, SHIPPED
+    from handsdk.train.release import SHIPPED
 
     made: list = []
-    for task, cfg, name, ov in SHIPPED.steps:
-        assert not any("{shipped}" in str(v) for v in ov.values()), name
-        if task in ("gesture", "detector", "pose"):
-            d = read_config(CONFIG_DIR / f"{cfg}.yaml")
-            apply_overrides(d, {k: yaml.safe_load(str(v).replace("{runs}", "RUNS")) for k, v in ov.items()})
+    for task, name, d in _resolved_steps(SHIPPED):
+        if d is not None:
             init = (d.get("train") or {}).get("init_from")
             reads = [init] if init else []
             for v in (d.get("data") or {}).values():

@@ -169,24 +169,29 @@ PREVIOUS_THRESHOLDS = {"min_detection_score": 0.5, "min_presence_score": 0.97, "
 #: 96 px landmarker on its map; the best point from scratch so far: 30 epochs of pose_mb128
 #: at 128 px were lower on every set, docs/experiments.md); the thresholds are the shipped
 #: ones until the recipe's bundle is calibrated.
-SCRATCH_STEPS = (
-    # MediaPipe's landmark model labels the hands in shippable frames that have no
-    # pseudo-label (python -m handsdk.train.data.teacher)
+_NEG_VAL = "{runs}/faces_val.json,{runs}/hard_negatives_val.json"
+#: the first steps of the recipes that read no bundle shipped before: MediaPipe's landmark
+#: model labels the hands in shippable frames that have no pseudo-label (python -m
+#: handsdk.train.data.teacher), and the GestureNets on MediaPipe's keypoints
+_TEACHER_AND_GESTURES = (
     ("teacher", "teacher", "teacher.json", {}),
     ("gesture", "gesture_commands", "gesture_commands", {}),
     ("gesture", "gesture_asl", "gesture_asl", {}),
+)
+_FACES = (("faces", "faces", "faces.json", {}), ("faces", "faces_val", "faces_val.json", {}))
+#: a 4-epoch landmarker, only to make an interim bundle of a new detector (a bundle needs one)
+_POSE_INTERIM = ("pose", "experiments/pose_mb96_a224", "pose_interim",
+                 {"train.epochs": 4, "data.skeleton_bundle": "null", "data.teacher": "{runs}/teacher.json",
+                  "data.hard_negatives": "{runs}/faces.json", "data.val_hard_negatives": "{runs}/faces_val.json"})
+SCRATCH_STEPS = _TEACHER_AND_GESTURES + (
     ("detector", "experiments/detector_a224", "detector", {"data.teacher": "{runs}/teacher.json"}),
-    ("faces", "faces", "faces.json", {}),
-    ("faces", "faces_val", "faces_val.json", {}),
-    ("pose", "experiments/pose_mb96_a224", "pose_interim",
-     {"train.epochs": 4, "data.skeleton_bundle": "null", "data.teacher": "{runs}/teacher.json",
-      "data.hard_negatives": "{runs}/faces.json", "data.val_hard_negatives": "{runs}/faces_val.json"}),
+) + _FACES + (
+    _POSE_INTERIM,
     ("mine", "hard_negatives", "hard_negatives.json", {"bundle": "{runs}/interim_detector.handsdk"}),
     ("mine", "hard_negatives_val", "hard_negatives_val.json", {"bundle": "{runs}/interim_detector.handsdk"}),
     ("pose", "experiments/pose_mb96_a224", "pose",
      {"data.teacher": "{runs}/teacher.json", "data.skeleton_bundle": "{runs}/interim_detector.handsdk",
-      "data.hard_negatives": "{runs}/faces.json,{runs}/hard_negatives.json",
-      "data.val_hard_negatives": "{runs}/faces_val.json,{runs}/hard_negatives_val.json"}),
+      "data.hard_negatives": "{runs}/faces.json,{runs}/hard_negatives.json", "data.val_hard_negatives": _NEG_VAL}),
     ("gesture", "gesture_commands_pipeline", "gesture_commands_pipeline",
      {"data.pipeline": "{runs}/interim_final.handsdk"}),
     ("gesture", "gesture_asl_pipeline", "gesture_asl_pipeline", {"data.pipeline": "{runs}/interim_final.handsdk"}),
@@ -219,8 +224,6 @@ class Recipe:
         return out
 
 
-_NEG_VAL = "{runs}/faces_val.json,{runs}/hard_negatives_val.json"
-
 #: **The recipe of the bundle that ships** (since 2026-12-08; ``handsdk build-default``):
 #: detector_a224 (the detector with anchors, from random initialisation) and the 96 px
 #: landmarker (pose_mb96: 30 epochs from random initialisation on the map of the
@@ -230,20 +233,14 @@ _NEG_VAL = "{runs}/faces_val.json,{runs}/hard_negatives_val.json"
 #: their keypoints. Nothing is read from a bundle shipped before: the interim bundles are
 #: built in the same run (a bundle needs a landmarker: a 4-epoch ``pose_interim`` makes
 #: detector_small's). The chain the previous bundle came from (detector_small and
-#: pose_scales, ``STEPS``) is kept as ``--recipe previous``.
-SHIPPED_STEPS = (
-    ("teacher", "teacher", "teacher.json", {}),
-    ("gesture", "gesture_commands", "gesture_commands", {}),
-    ("gesture", "gesture_asl", "gesture_asl", {}),
+#: pose_scales, ``PREVIOUS_STEPS``) is kept as ``--recipe previous``.
+SHIPPED_STEPS = _TEACHER_AND_GESTURES + (
     # the close-up-era detector chain (the 96 px landmarker's first map)
     ("detector", "detector_scene", "detector", {}),
     ("detector", "detector_s224", "detector_s224", {"train.init_from": "{runs}/detector"}),
     ("detector", "detector_small", "detector_small", {"train.init_from": "{runs}/detector_s224"}),
-    ("faces", "faces", "faces.json", {}),
-    ("faces", "faces_val", "faces_val.json", {}),
-    ("pose", "experiments/pose_mb96_a224", "pose_interim",
-     {"train.epochs": 4, "data.skeleton_bundle": "null", "data.teacher": "{runs}/teacher.json",
-      "data.hard_negatives": "{runs}/faces.json", "data.val_hard_negatives": "{runs}/faces_val.json"}),
+) + _FACES + (
+    _POSE_INTERIM,
     # boxes on no hand where detector_small fires (the close-up-era detector takes faces for hands)
     ("mine", "hard_negatives_s224", "hard_negatives_s224.json", {"bundle": "{runs}/interim_small.handsdk"}),
     ("mine", "hard_negatives_val", "hard_negatives_val.json", {"bundle": "{runs}/interim_small.handsdk"}),

@@ -216,8 +216,7 @@ def _steps(session, src, demo: bool, seed: Optional[int], fps: float, started: l
             f"{', '.join(DEMO_COMMANDS)} ({demo_clip_length(fps, seed)} frames at {fps:g} fps, rendered on "
             f"the fly{note}; the shipped bundle reports {', '.join(COMMANDS_READ)}: the word's O and K read "
             f"as commands too); then another draws a J, a Z and swipes left: the shipped bundle reads "
-            f"{', '.join(MOTION_READ)} of them"
-            + ("" if "J" in MOTION_READ else " (its landmarker misreads the rendered pinky of the J)"))
+            f"{', '.join(MOTION_READ)} of them")
         return _demo_steps(session, demo_clip(seed=seed, fps=fps), fps, started)
     steps = session.run(src)
     if is_camera(src) or is_stream_url(src):

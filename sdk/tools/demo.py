@@ -8,10 +8,11 @@ renders another hand, background and light, and the shipped landmarker
 misreads most of them: with the old script ('HI', then open_palm, fist,
 thumbs_up, victory) it spelled 'HI' on 2 of seeds 0-9 and reported
 thumbs_up on none (seed 0, the old default, spelled 'QX' with one command).
-On :data:`DEMO_SEED` the bundle shipped before 2026-12-08 spelled 'OK' and
-reported open_palm, fist and victory on seed 1. The bundle shipped since
-(the 96 px landmarker) spells 'OK' on seed 2 only, of seeds 0-8, and there
-reads the O and the K as pinch and three too (:data:`COMMANDS_READ`). The speller reads the word's frames only
+The bundle shipped before 2026-12-08 spelled 'OK' and reported open_palm,
+fist and victory on seed 1. The bundle shipped since (the 96 px landmarker)
+spells 'OK' on seed 2 (:data:`DEMO_SEED`) only, of seeds 0-8, and there
+reads the O and the K as pinch and three too (:data:`COMMANDS_READ`). The
+speller reads the word's frames only
 (:func:`word_frames`): the command hand shapes are letters too (an open
 palm is a B, victory a V).
 """

@@ -160,3 +160,82 @@ def test_export_best_saves_a_compiled_model_without_its_optimizer_state(tmp_path
         assert a.name == b.name
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert best.stat().st_size < 0.8 * (tmp_path / "compiled.keras").stat().st_size
+
+
+def _staged(tmp_path, **train):
+    """gesture_smoke.yaml with two more stages: a lower rate, then more epochs and a
+    harder mix (a schedule in one config)."""
+    import yaml
+
+    d = yaml.safe_load((CONFIGS / "gesture_smoke.yaml").read_text())
+    d["train"].update(epochs=2, **train)
+    d["stages"] = [{"name": "slow", "train": {"learning_rate": 0.001}},
+                   {"name": "long", "train": {"epochs": 3}, "data": {"num_train": 128}}]
+    p = tmp_path / "staged.yaml"
+    p.write_text(yaml.safe_dump(d))
+    return p
+
+
+def test_a_staged_config_trains_its_stages_in_turn_each_from_the_one_before(tmp_path):
+    from handsdk.train.config import stage_configs
+
+    cfg = load_config(_staged(tmp_path))
+    stages = stage_configs(cfg)
+    assert [n for n, _ in stages] == ["base", "slow", "long"]
+    # each stage is merged over the one before: the third keeps the second's rate
+    assert [(c.train.learning_rate, c.train.epochs, c.data.num_train) for _, c in stages] == \
+        [(0.003, 2, 256), (0.001, 2, 256), (0.001, 3, 128)]
+    s = train(cfg, out=tmp_path / "run")
+    assert s["finished"] and [d["name"] for d in s["stages"]] == ["base", "slow", "long"]
+    first, second = tmp_path / "run" / "stages" / "1_base", tmp_path / "run" / "stages" / "2_slow"
+    for folder in (first, second, tmp_path / "run"):
+        assert (folder / "best.keras").is_file() and _done(folder)
+    # the second stage started from the first's selected weights, the last from the second's
+    meta2 = json.loads((second / "metadata.json").read_text())
+    assert meta2["config"]["train"]["init_from"] == str(first / "best.keras")
+    meta3 = json.loads((tmp_path / "run" / "metadata.json").read_text())
+    assert meta3["config"]["train"]["init_from"] == str(second / "best.keras")
+    assert len(s["history"]["loss"]) == 3  # the last stage's epochs
+
+
+def _done(folder):
+    return json.loads((folder / "summary.json").read_text())["finished"]
+
+
+def test_a_staged_run_stopped_by_its_time_limit_resumes_in_the_stage_it_stopped(tmp_path):
+    """The time limit bounds the whole schedule; --resume skips the finished stages and
+    continues the unfinished one from its checkpoint."""
+    cfg = load_config(_staged(tmp_path, time_limit_min=1e-9))
+    s = train(cfg, out=tmp_path / "run")
+    assert not s["finished"] and [d["name"] for d in s["stages"]] == ["base"]
+    assert (tmp_path / "run" / "stages" / "1_base" / "backup").is_dir()
+    assert not (tmp_path / "run" / "stages" / "2_slow").exists()
+    s = train(load_config(_staged(tmp_path)), out=tmp_path / "run", resume=True)
+    assert s["finished"] and [d["name"] for d in s["stages"]] == ["base", "slow", "long"]
+    hist = json.loads((tmp_path / "run" / "stages" / "1_base" / "history.json").read_text())
+    assert [r["epoch"] for r in hist] == [1, 2]  # the first stage went on from its epoch 1
+    # resumed again when everything is finished: nothing trains, the summary is the last stage's
+    again = train(load_config(_staged(tmp_path)), out=tmp_path / "run", resume=True)
+    assert again["finished"] and again["best"] == s["best"]
+
+
+@pytest.mark.parametrize("stage, message", [
+    ({"name": "x", "train": {"init_from": "runs/a"}}, "init_from is set by the schedule"),
+    ({"name": "x", "task": "pose"}, "unknown key(s) task"),
+    ({"name": "base"}, "name must be a unique word"),
+    ({"train": {"epochs": 2}}, "name must be a unique word"),
+    ({"name": "x", "train": {"epochs": 0}}, "stages[0] (x): train.epochs"),
+    ({"name": "x", "train": {"epoch": 2}}, "stages[0] (x): unknown config key(s): train.epoch"),
+])
+def test_a_stage_that_cannot_be_used_is_refused_at_load_naming_it(tmp_path, stage, message):
+    import yaml
+
+    from handsdk.train.config import ConfigError
+
+    d = yaml.safe_load((CONFIGS / "gesture_smoke.yaml").read_text())
+    d["stages"] = [stage]
+    p = tmp_path / "bad.yaml"
+    p.write_text(yaml.safe_dump(d))
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert message in str(e.value), str(e.value)

@@ -127,6 +127,13 @@ class Config:
     model: Any = None
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainSection = field(default_factory=TrainSection)
+    #: a schedule in one config (:func:`stage_configs`): the stages that follow the one this
+    #: config's own sections describe, in order. Each is a mapping with a ``name`` and the
+    #: sections it changes (``model``, ``data``, ``train``), deep-merged over the stage
+    #: before it as ``base:`` merges; it starts from the weights the stage before selected
+    #: (so it may not set ``train.init_from``) and runs in ``<out>/stages/<k>_<name>``, the
+    #: last stage in ``out`` itself
+    stages: list[dict] = field(default_factory=list)
 
     def __post_init__(self):
         if self.model is None:
@@ -221,7 +228,51 @@ def config_from_dict(d: dict) -> Config:
     cfg = _from_dict(Config, d, "")
     cfg.model = _from_dict(MODEL_CONFIGS[task], model, "model")
     validate(cfg)
+    if cfg.stages:
+        stage_configs(cfg)  # every stage is a valid config
     return cfg
+
+
+#: what a stage may change (the task, the output folder and the schedule are the config's)
+STAGE_KEYS = ("name", "model", "data", "train")
+
+
+def stage_configs(cfg: Config) -> list[tuple[str, Config]]:
+    """The stages of ``cfg`` in order, as (name, config) pairs: the config's own sections
+    first (named ``base``), then each of ``cfg.stages`` merged over the stage before it.
+    A config without stages is one stage. A stage that cannot be used raises
+    :class:`ConfigError` naming it."""
+    import copy
+
+    first_cfg = copy.deepcopy(cfg)
+    first_cfg.stages = []
+    out = [("base", first_cfg)]
+    prev, seen = first_cfg.to_dict(), {"base"}
+    for i, st in enumerate(cfg.stages):
+        where = f"stages[{i}]"
+        if not isinstance(st, dict):
+            raise ConfigError(f"{where}: expected a mapping with a name and the sections it changes, got {st!r}")
+        unknown = sorted(set(st) - set(STAGE_KEYS))
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (a stage may set: "
+                              f"{', '.join(STAGE_KEYS)}; the task, out and stages are the config's)")
+        name = st.get("name")
+        if not isinstance(name, str) or not name.replace("_", "").isalnum() or name in seen:
+            raise ConfigError(f"{where}: name must be a unique word of letters, digits and _ "
+                              f"(used in its folder name), got {name!r}")
+        seen.add(name)
+        if "init_from" in (st.get("train") or {}):
+            raise ConfigError(f"{where} ({name}): train.init_from is set by the schedule (the stage before's "
+                              f"selected weights); leave it out")
+        merged = _merge(prev, {k: v for k, v in st.items() if k != "name"})
+        merged["stages"] = []
+        try:
+            sc = config_from_dict(merged)
+        except ConfigError as e:
+            raise ConfigError(f"{where} ({name}): {e}") from None
+        out.append((name, sc))
+        prev = sc.to_dict()
+    return out
 
 
 def validate(cfg: Config) -> None:

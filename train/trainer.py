@@ -347,9 +347,83 @@ def init_weights(model, source: str | os.PathLike) -> dict:
 
 
 
+def stage_folders(cfg: Config, out: str | os.PathLike | None = None) -> list[tuple[str, Config, Path]]:
+    """(name, config, folder) of each stage of ``cfg`` (:func:`~handsdk.train.config.stage_configs`):
+    ``<out>/stages/<k>_<name>`` for all but the last, which trains in ``out`` itself."""
+    from handsdk.train.config import stage_configs
+
+    out = Path(out or cfg.out)
+    stages = stage_configs(cfg)
+    return [(name, sc, out if k == len(stages) else out / "stages" / f"{k}_{name}")
+            for k, (name, sc) in enumerate(stages, start=1)]
+
+
+def _stage_done(folder: Path) -> bool:
+    try:
+        return bool(json.loads((folder / "summary.json").read_text()).get("finished"))
+    except (OSError, ValueError):
+        return False
+
+
+def selected_weights(folder: Path) -> Path:
+    """The weights a run selected, for the next stage's ``init_from``: its
+    ``best_with_rotation.keras`` (the rotation head kept) when there is one, else ``best.keras``."""
+    folder = Path(folder)
+    full = folder / "best_with_rotation.keras"
+    return full if full.is_file() else folder / "best.keras"
+
+
 def train(cfg: Config, out: str | os.PathLike | None = None, resume: bool = False,
           data: TaskData | None = None) -> dict:
-    """Train ``cfg.task``; returns a summary (paths, best metric, history)."""
+    """Train ``cfg.task``; returns a summary (paths, best metric, history).
+
+    A config with ``stages`` (a schedule in one config) trains them in turn, each
+    from the weights the one before selected; ``train.time_limit_min`` then bounds the
+    whole schedule. With ``resume`` the finished stages are skipped and the
+    unfinished one continues from its checkpoint. The summary is the last stage's that
+    ran, with ``stages``: each stage's name, folder, best and whether it finished."""
+    if not cfg.stages:
+        return _train_one(cfg, out, resume, data)
+    import dataclasses
+
+    t0 = time.time()
+    limit = cfg.train.time_limit_min
+    folders = stage_folders(cfg, out)
+    done, summary, prev = [], None, None
+    for k, (name, sc, folder) in enumerate(folders, start=1):
+        if resume and _stage_done(folder):
+            print(f"[handsdk] stage {k}/{len(folders)} {name}: finished before ({folder})", flush=True)
+            done.append({"name": name, "out": str(folder), "finished": True,
+                         "best": json.loads((folder / "summary.json").read_text()).get("best")})
+            prev = folder
+            continue
+        if prev is not None:
+            src = selected_weights(prev)
+            if not src.is_file():
+                raise FileNotFoundError(f"stage {name}: the stage before selected no weights ({src}); "
+                                        f"train it again (without --resume)")
+            sc = dataclasses.replace(sc, train=dataclasses.replace(sc.train, init_from=str(src)))
+        if limit:
+            left = limit - (time.time() - t0) / 60.0
+            sc = dataclasses.replace(sc, train=dataclasses.replace(sc.train, time_limit_min=max(left, 1e-9)))
+        print(f"[handsdk] stage {k}/{len(folders)} {name}: {sc.train.epochs} epochs at {sc.train.learning_rate:g}"
+              + (f" from {sc.train.init_from}" if sc.train.init_from else "") + f" -> {folder}", flush=True)
+        summary = _train_one(sc, folder, resume, data if k == 1 else None)
+        done.append({"name": name, "out": str(folder), "finished": summary["finished"], "best": summary["best"]})
+        prev = folder
+        if not summary["finished"]:
+            print(f"[handsdk] stopped in stage {k}/{len(folders)} {name}; continue with --resume", flush=True)
+            break
+    if summary is None:  # every stage had finished before
+        summary = json.loads((folders[-1][2] / "summary.json").read_text())
+    summary = dict(summary, stages=done, finished=len(done) == len(folders) and all(d["finished"] for d in done),
+                   seconds=round(time.time() - t0, 2))
+    return summary
+
+
+def _train_one(cfg: Config, out: str | os.PathLike | None = None, resume: bool = False,
+               data: TaskData | None = None) -> dict:
+    """One stage: :func:`train` of a config without ``stages``."""
     t = cfg.train
     if t.threads:
         try:

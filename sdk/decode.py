@@ -131,6 +131,15 @@ def skeleton_to_boxes(skeleton, *, threshold: float = DetectorDecoding.threshold
     return found[:max_hands]
 
 
+def _parabola_offset(a, b, c, inner) -> np.ndarray:
+    """The sub-pixel offset of the vertex of the parabola through (-1, a), (0, b), (1, c),
+    in [-0.5, 0.5]; 0 where ``inner`` is false or the parabola does not open downwards."""
+    den = a - 2 * b + c
+    ok = inner & (den < 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ok, np.clip(0.5 * (a - c) / np.where(ok, den, -1), -0.5, 0.5), 0).astype(np.float32)
+
+
 def heatmaps_to_keypoints(heatmaps) -> tuple[np.ndarray, np.ndarray]:
     """Argmax with quadratic sub-pixel refinement per keypoint.
 
@@ -142,21 +151,14 @@ def heatmaps_to_keypoints(heatmaps) -> tuple[np.ndarray, np.ndarray]:
     idx = flat.argmax(axis=0)
     ys, xs = np.divmod(idx, w)
     peaks = flat[idx, np.arange(k)]
-    out = np.empty((k, 2), np.float32)
-    for j in range(k):
-        x, y = int(xs[j]), int(ys[j])
-        dx = dy = 0.0
-        if 0 < x < w - 1:
-            a, b, c = hm[y, x - 1, j], hm[y, x, j], hm[y, x + 1, j]
-            den = a - 2 * b + c
-            if den < 0:
-                dx = float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
-        if 0 < y < h - 1:
-            a, b, c = hm[y - 1, x, j], hm[y, x, j], hm[y + 1, x, j]
-            den = a - 2 * b + c
-            if den < 0:
-                dy = float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
-        out[j] = (x + 0.5 + dx, y + 0.5 + dy)
+    j = np.arange(k)
+    # quadratic refinement through the peak and its two neighbours, per axis, where the
+    # peak has both neighbours and the parabola opens downwards (float32, as per keypoint)
+    dx = _parabola_offset(hm[ys, np.maximum(xs - 1, 0), j], peaks, hm[ys, np.minimum(xs + 1, w - 1), j],
+                          (xs > 0) & (xs < w - 1))
+    dy = _parabola_offset(hm[np.maximum(ys - 1, 0), xs, j], peaks, hm[np.minimum(ys + 1, h - 1), xs, j],
+                          (ys > 0) & (ys < h - 1))
+    out = np.stack([xs + 0.5 + dx.astype(np.float64), ys + 0.5 + dy.astype(np.float64)], axis=1).astype(np.float32)
     return out, peaks
 
 

@@ -105,7 +105,8 @@ def render_skeleton(keypoints, size, *, thickness: float = 0.02, visible=None,
     ``keypoints``: (21, 2+) or (N, 21, 2+) in pixels of an image of ``size`` =
     (height, width). ``visible``: optional (21,) or (N, 21) mask; bones with an
     invisible end point are still drawn (the skeleton is a shape prior), unless
-    the keypoint is marked < 0 (absent). Returns float32 (h, w) in [0, 1].
+    the keypoint is marked < 0 (absent) or is not a finite number. Returns
+    float32 (h, w) in [0, 1].
     """
     h, w = int(size[0]), int(size[1])
     kp = np.asarray(keypoints, dtype=np.float32)
@@ -114,6 +115,50 @@ def render_skeleton(keypoints, size, *, thickness: float = 0.02, visible=None,
     out = np.zeros((h, w), np.float32)
     if kp.size == 0:
         return out
+    sigma = max(thickness * max(h, w), 0.5)
+    pad = 4 * sigma  # each bone is drawn in its bounding window padded by 4 sigma
+    conn = np.asarray(connections, np.intp).reshape(-1, 2)
+    vis = None if visible is None else np.asarray(visible).reshape(kp.shape[0], NUM_KEYPOINTS)
+    for n in range(kp.shape[0]):
+        ok = np.isfinite(kp[n, :, :2]).all(axis=1)  # a keypoint that is not a number draws no bone
+        if vis is not None:
+            ok &= vis[n] >= 0
+        bones = conn[ok[conn[:, 0]] & ok[conn[:, 1]]]
+        if not len(bones):
+            continue
+        # every bone at once, each in its own window (its bounding box padded by 4 sigma;
+        # the windows padded to one size, the padding dropped when they are laid down), with
+        # the float32 arithmetic of one bone at a time
+        a, b = kp[n, bones[:, 0], :2], kp[n, bones[:, 1], :2]
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        x0 = np.maximum(0, np.floor(lo[:, 0] - pad)).astype(np.int64)
+        x1 = np.minimum(w, np.ceil(hi[:, 0] + pad)).astype(np.int64)
+        y0 = np.maximum(0, np.floor(lo[:, 1] - pad)).astype(np.int64)
+        y1 = np.minimum(h, np.ceil(hi[:, 1] + pad)).astype(np.int64)
+        keep = (x0 < x1) & (y0 < y1)
+        if not keep.any():
+            continue
+        a, b, x0, x1, y0, y1 = a[keep], b[keep], x0[keep], x1[keep], y0[keep], y1[keep]
+        wm, hm = int((x1 - x0).max()), int((y1 - y0).max())
+        px = ((x0[:, None] + np.arange(wm)).astype(np.float32) + np.float32(0.5))[:, None, :]  # pixel centres
+        py = ((y0[:, None] + np.arange(hm)).astype(np.float32) + np.float32(0.5))[:, :, None]
+        v = b - a
+        vx, vy = v[:, 0, None, None], v[:, 1, None, None]
+        qx, qy = px - a[:, 0, None, None], py - a[:, 1, None, None]
+        ll = vx * vx + vy * vy
+        point = ll == 0  # a bone of length 0: the distance to its point
+        t = (qx * vx + qy * vy) / np.where(point, np.float32(1), ll)
+        np.clip(t, 0.0, 1.0, out=t)
+        t[point[:, 0, 0]] = 0
+        dx, dy = qx - t * vx, qy - t * vy
+        d2_bones = dx * dx
+        d2_bones += dy * dy
+        d2 = np.full((h, w), np.inf, np.float32)
+        for i, (bx0, bx1, by0, by1) in enumerate(zip(x0.tolist(), x1.tolist(), y0.tolist(), y1.tolist())):
+            win = d2[by0:by1, bx0:bx1]
+            np.minimum(win, d2_bones[i, :by1 - by0, :bx1 - bx0], out=win)
+        np.maximum(out, np.exp(-d2 / (2 * sigma * sigma)), out=out)
+    return out
     sigma = max(thickness * max(h, w), 0.5)
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     px, py = xs + 0.5, ys + 0.5  # pixel centres

@@ -582,8 +582,7 @@ class GestureRecognizer:
             is_right = right >= 0.5
             handed = Category("Right" if is_right else "Left", right if is_right else 1 - right, int(is_right))
             t = time.perf_counter()
-            gestures = {name: self._gated(name, clf.classify(kp, handed.name))
-                        for name, clf in self.classifiers.items() if clf.kind != "motion"}
+            gestures = self._static_gestures(kp, handed.name)
             timings["gesture"] += (time.perf_counter() - t) * 1000
             motion = {}
             if self.motion_classifiers and tracking:  # the track's keypoint history -> motion gestures
@@ -605,6 +604,24 @@ class GestureRecognizer:
         self.frames_processed += 1
         timings["total"] = (time.perf_counter() - t_start) * 1000
         return RecognitionResult(hands=tuple(hands), image_size=(w, h), timestamp_ms=ts, timings_ms=timings)
+
+    def classify_keypoints(self, keypoints, handedness: str | None = None) -> dict:
+        """The static gesture sets' categories for 21 keypoints you give (e.g.
+        another hand tracker's, in any pixel units): {set name: categories, best
+        first}, gated as the recognizer gates its own hands (below a set's
+        ``min_gesture_score`` its ``none`` comes first). ``handedness``: "Left",
+        "Right" or None (read as a right hand). Motion sets need a track's
+        history and are left out."""
+        kp = np.asarray(keypoints, np.float32)
+        if kp.shape not in ((21, 2), (21, 3)) or not np.isfinite(kp[:, :2]).all():
+            raise ValueError(f"keypoints: expected 21 finite (x, y[, z]) points, got shape {kp.shape}")
+        if handedness not in (None, "Left", "Right"):
+            raise ValueError(f"handedness must be 'Left', 'Right' or None, got {handedness!r}")
+        return self._static_gestures(kp, handedness)
+
+    def _static_gestures(self, kp: np.ndarray, handedness: str | None) -> dict:
+        return {name: self._gated(name, clf.classify(kp, handedness))
+                for name, clf in self.classifiers.items() if clf.kind != "motion"}
 
     def _gated(self, name: str, ranked: tuple) -> tuple:
         """``ranked`` categories of one set; when the top score is below the

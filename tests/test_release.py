@@ -102,6 +102,12 @@ def test_evaluate_bundle_on_the_human_keypoints(bundle_path):
     sc = ev["webcam_finger_counts/valid"]["scene"]  # camera scenes: hands on human boxes, false hands
     assert sc["images"] == 5 and sc["humans"] >= 5 and 0.0 <= sc["found_rate"] <= 1.0
     assert sc["false_per_image"] >= 0.0
+    # commands per human-labelled hand: the bundle's keypoints and MediaPipe's, the same hands
+    c = ev["webcam_finger_counts/valid"]["commands_per_hand"]
+    assert c["set"] == "commands" and c["hands"] >= 1, c  # (the tiny bundle's commands have fist and open_palm)
+    assert 0.0 <= c["sdk_accuracy"] <= 1.0 and 0.0 <= c["mediapipe_accuracy"] <= 1.0
+    assert c["mediapipe_found"] <= c["hands"] and c["sdk_found"] <= c["hands"]
+    assert "commands_per_hand" not in ev["hand_keypoints_gt"]
 
 
 @pytest.mark.parametrize("recipe", ["shipped", "scratch", "previous"])

@@ -5,7 +5,8 @@ thresholds, in one run (the same frames for every bundle):
         [--presence 0.95,0.97,0.99] [--limit 300] [--json out.json]
 
 For each set, bundle and threshold: hands found on the human box and false
-hands per image (camera scenes), PCK@0.2 against the pseudo-labels end to end
+hands per image (camera scenes), commands per human-labelled hand end to end
+beside the same GestureNet on MediaPipe's keypoints of those hands, PCK@0.2 against the pseudo-labels end to end
 and on the keypoint box (the landmarker alone), letters end to end, and the
 detection rate: :func:`handsdk.train.evaluation.evaluate`, as ``handsdk
 build-default`` evaluates its bundle (:data:`handsdk.train.release.EVALUATION`).
@@ -23,7 +24,7 @@ import time
 def compare(bundles, presences, *, root=None, limit: int = 300, sets=None, progress=print) -> dict:
     from handsdk import GestureRecognizer, GestureRecognizerOptions
     from handsdk.train.evaluation import evaluate
-    from handsdk.train.release import EVALUATION, _short, evaluation_samples
+    from handsdk.train.release import EVALUATION, _short, commands_table, evaluation_samples
 
     known = {name: f"{name}/{split}" if split else name for name, split, _ in EVALUATION}
     wanted = set()
@@ -47,7 +48,8 @@ def compare(bundles, presences, *, root=None, limit: int = 300, sets=None, progr
                                                 **({} if p is None else {"min_presence_score": p}))
                 t0 = time.perf_counter()
                 with GestureRecognizer(opts) as rec:
-                    r = evaluate(rec, samples, gesture_set=gset if gset in rec.classifiers else None)
+                    r = evaluate(rec, samples, gesture_set=gset if gset in rec.classifiers else None,
+                                 commands=commands_table(name))
                 s = _short(r)
                 res[key][f"{b}@{'bundle' if p is None else p}"] = s
                 progress(f"{key} {b} presence {p}: {json.dumps(s)} ({time.perf_counter() - t0:.0f}s)")

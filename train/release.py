@@ -369,6 +369,16 @@ def evaluation_samples(name: str, split, root=None, limit: int = 300):
     return [view(s) for s in samples if s.image is not None] if view is not None else samples
 
 
+def commands_table(name: str) -> dict | None:
+    """The class -> command table of an evaluation set whose hands people labelled
+    one by one (:data:`~handsdk.train.data.gestures.SCENE_COMMANDS`; ``name`` may
+    carry a view, ``set@0.4``), for ``evaluate(..., commands=)``; None for the others."""
+    from handsdk.train.data.gestures import SCENE_COMMANDS
+    from handsdk.train.data.sample import split_view
+
+    return SCENE_COMMANDS.get(split_view(name)[0])
+
+
 def evaluate_bundle(bundle_path, *, data_root=None, limit: int = 300, progress=print) -> dict:
     """End-to-end evaluation of a bundle on the shared validation sets that
     are present (skipped when the data is absent)."""
@@ -382,7 +392,8 @@ def evaluate_bundle(bundle_path, *, data_root=None, limit: int = 300, progress=p
             continue
         with GestureRecognizer(GestureRecognizerOptions(bundle=bundle_path, color_order="RGB", max_hands=2)) as rec:
             t0 = time.perf_counter()
-            r = evaluate(rec, samples, gesture_set=gset if gset in rec.classifiers else None)
+            r = evaluate(rec, samples, gesture_set=gset if gset in rec.classifiers else None,
+                         commands=commands_table(name))
         r["seconds"] = round(time.perf_counter() - t0, 1)
         out[f"{name}/{split}" if split else name] = r
         progress(f"evaluated {name}: {json.dumps(_short(r))}")
@@ -405,6 +416,11 @@ def _short(r: dict) -> dict:
         s["pck@0.2_e2e"] = round(kp["pck@0.2"], 3)
     if r.get("gesture", {}).get("samples"):
         s["gesture_acc"] = round(r["gesture"]["accuracy"], 3)
+    c = r.get("commands_per_hand") or {}
+    if c.get("hands"):  # the same GestureNet on the SDK's keypoints and on MediaPipe's, the same hands
+        s["commands_hands"] = c["hands"]
+        s["commands_sdk"] = round(c["sdk_accuracy"], 3)
+        s["commands_mediapipe"] = round(c["mediapipe_accuracy"], 3)
     return s
 
 

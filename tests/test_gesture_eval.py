@@ -110,6 +110,38 @@ def test_photo_rows_use_the_per_hand_labels_and_agree_with_the_pose():
         G.gesture_source_samples("nope")
 
 
+@pytest.mark.skipif(not catalog.has_data(None, "webcam_signs"), reason="needs ../shared/data")
+def test_the_validation_splits_can_be_held_out_of_the_command_rows():
+    """A GestureNet validated end to end on webcam_signs/valid must not train on it:
+    exclude_splits leaves those images out, splits keeps only them, and the two
+    partition the rows."""
+    every = G.photo_rows("webcam_signs")
+    train = G.photo_rows("webcam_signs", exclude_splits=("valid",))
+    valid = G.photo_rows("webcam_signs", splits=("valid",))
+    assert len(train) and len(valid) and len(train) + len(valid) == len(every)
+    assert all("/valid/" in str(p) for p in valid.paths) and not any("/valid/" in str(p) for p in train.paths)
+    rows = G.command_rows(("csv:kinivi", "webcam_signs"), splits=("valid",))  # (a CSV has no splits)
+    assert len(rows) == len(valid) and "csv:kinivi" not in rows.report
+    samples = G.gesture_source_samples("webcam_signs", {"balance": "none", "exclude_splits": ["valid"],
+                                                         "thumbs_flip": False})
+    assert len(samples) == len(train)
+    with pytest.raises(ValueError, match="needs a bundle"):
+        G.gesture_source_samples("webcam_signs", {"pipeline": True})
+
+
+@pytest.mark.skipif(not catalog.has_data(None, "webcam_signs"), reason="needs ../shared/data")
+def test_pipeline_command_rows_have_the_bundles_own_keypoints(bundle_path, tmp_path, monkeypatch):
+    """pipeline: true replaces each labelled hand's keypoints by the ones the
+    bundle finds on it (a hand it misses is left out), labels and splits kept."""
+    monkeypatch.setenv("HANDSDK_CACHE", str(tmp_path))
+    valid = G.photo_rows("webcam_signs", splits=("valid",))
+    own = G.pipeline_rows("webcam_signs", bundle_path, splits=("valid",))
+    assert len(own) + own.report["missed"] == len(valid)
+    if len(own):  # (the tiny test bundle finds few real hands)
+        assert set(own.labels) <= set(valid.labels)
+        assert not any(np.array_equal(a[:, :2], b[:, :2]) for a in own.keypoints for b in valid.keypoints)
+
+
 def test_custom_gestures_report_held_out_sources(bundle_path, tmp_path):
     import json
 

@@ -213,14 +213,23 @@ def csv_rows(author: str, root=None) -> GestureRows:
                  f"csv:{author}", [s.label for s in keep])
 
 
-def photo_rows(name: str, root=None, *, check: bool = True) -> GestureRows:
-    """Every labelled MediaPipe hand of a photo set, mapped (see module doc)."""
+def photo_rows(name: str, root=None, *, check: bool = True, exclude_splits=(), splits=None) -> GestureRows:
+    """Every labelled MediaPipe hand of a photo set, mapped (see module doc);
+    ``exclude_splits`` (e.g. ``("valid",)``): leave out the images of those splits
+    of the set (a model to be validated end to end on them must not train on them);
+    ``splits``: keep only the images of those splits (a set without splits has none)."""
     from .registry import load_dataset
+
+    exclude_splits = tuple(exclude_splits or ())
+
+    def samples():
+        return [s for s in load_dataset(name, None, root, load_image=False)
+                if s.extras.get("split") not in exclude_splits and (splits is None or s.extras.get("split") in splits)]
 
     kps, hands, labs, raws, paths = [], [], [], [], []
     if name in ("asl_letters", "sign_language_digits"):
         table = ASL_COMMANDS if name == "asl_letters" else DIGIT_COMMANDS
-        for s in load_dataset(name, None, root, load_image=False):
+        for s in samples():
             if s.label in table and len(s.keypoints):
                 kps.append(s.keypoints[0])
                 hands.append(s.handedness[0] if s.handedness else None)
@@ -229,7 +238,7 @@ def photo_rows(name: str, root=None, *, check: bool = True) -> GestureRows:
                 paths.append(s.path)
     else:
         table = SCENE_COMMANDS[name]
-        for s in load_dataset(name, None, root, load_image=False):
+        for s in samples():
             for k, h, lab in zip(s.keypoints, s.handedness, s.extras.get("hand_labels") or []):
                 if lab in table:
                     kps.append(k)
@@ -257,11 +266,23 @@ def photo_rows(name: str, root=None, *, check: bool = True) -> GestureRows:
     return rows
 
 
-def command_rows(sources=ALL_SOURCES, root=None, *, check: bool = True) -> GestureRows:
-    """The rows of ``sources`` (``csv:<author>`` or a photo set name)."""
+def command_rows(sources=ALL_SOURCES, root=None, *, check: bool = True, exclude_splits=(),
+                 splits=None, bundle=None) -> GestureRows:
+    """The rows of ``sources`` (``csv:<author>`` or a photo set name; ``exclude_splits``
+    and ``splits``: see :func:`photo_rows`; with ``splits`` the CSV sources, which have
+    none, are left out). With ``bundle`` the photo sets' rows have that bundle's own
+    keypoints (:func:`pipeline_rows`) and the CSV sources (keypoints without images) are
+    left out."""
     parts, report = [], {}
     for src in sources:
-        r = csv_rows(src[4:], root) if src.startswith("csv:") else photo_rows(src, root, check=check)
+        if src.startswith("csv:") and (splits is not None or bundle is not None):
+            continue
+        if src.startswith("csv:"):
+            r = csv_rows(src[4:], root)
+        elif bundle is not None:
+            r = pipeline_rows(src, bundle, root, check=check, exclude_splits=exclude_splits, splits=splits)
+        else:
+            r = photo_rows(src, root, check=check, exclude_splits=exclude_splits, splits=splits)
         report[src] = dict(r.report, rows=len(r), classes={str(k): int(v) for k, v in
                                                           zip(*np.unique(r.labels.astype(str), return_counts=True))})
         parts.append(r)
@@ -288,16 +309,17 @@ def letter_rows(dataset: str, split=None, root=None) -> GestureRows:
 
 
 def pipeline_rows(name: str, bundle, root=None, *, check: bool = True, min_iou: float = 0.3,
-                  cache: bool = True) -> GestureRows:
+                  cache: bool = True, exclude_splits=(), splits=None) -> GestureRows:
     """The rows of photo set ``name`` (see :func:`photo_rows`) with the SDK's
     own keypoints and handedness: ``bundle``'s detector + landmarker run over
     each image (IMAGE mode, up to two hands), each labelled MediaPipe hand
     matched to the found hand whose keypoint box overlaps it most (IoU >=
     ``min_iou``). Hands the SDK does not find are left out (their count is in
     ``report["missed"]``). Cached per bundle hash and set under
-    ``$HANDSDK_CACHE`` (default ``~/.cache/handsdk``)."""
-    return match_pipeline(photo_rows(name, root, check=check), name, None, bundle, root, min_iou=min_iou,
-                          cache=cache)
+    ``$HANDSDK_CACHE`` (default ``~/.cache/handsdk``). ``exclude_splits``,
+    ``splits``: see :func:`photo_rows`."""
+    return match_pipeline(photo_rows(name, root, check=check, exclude_splits=exclude_splits, splits=splits),
+                          name, None, bundle, root, min_iou=min_iou, cache=cache)
 
 
 def match_pipeline(mp: GestureRows, name: str, split, bundle, root=None, *, min_iou: float = 0.3,
@@ -372,15 +394,19 @@ def rows_as_samples(rows: GestureRows, label_set: str = "commands"):
             for i in range(len(rows))]
 
 
-def gesture_source_samples(spec: str, options: dict | None = None, rng=None, root=None):
+def gesture_source_samples(spec: str, options: dict | None = None, rng=None, root=None, bundle=None):
     """The trainer's ``gestures:<spec>`` data source (see
     :mod:`handsdk.train.data.sources`): ``spec`` = ``commands`` (every source of
     :data:`ALL_SOURCES`) or a comma-separated list of sources. Options:
     ``exclude`` (sources to hold out), ``balance`` (``class_source``: resample
     so that each class has the same mass, shared equally by its sources;
     ``class``; ``none``: the rows as they are), ``num`` (rows after
-    resampling; default: as many as there are), ``check`` (see
-    :func:`photo_rows`)."""
+    resampling; default: as many as there are), ``check``, ``exclude_splits``
+    (e.g. ``[valid]``: the photo sets' validation splits left out) and ``splits``
+    (e.g. ``[valid]``: only those; see :func:`photo_rows`), ``pipeline`` (true: the
+    photo sets' hands with the SDK's own keypoints from ``bundle``, the config's
+    ``data.pipeline``, matched to the labelled hands, :func:`pipeline_rows`; the CSV
+    sources have no images and are left out)."""
     from handsdk.train.gesture_eval import sample_weights
 
     o = dict(options or {})
@@ -390,7 +416,14 @@ def gesture_source_samples(spec: str, options: dict | None = None, rng=None, roo
     unknown = [x for x in tuple(srcs) + exclude if x not in ALL_SOURCES]
     if unknown:
         raise ValueError(f"unknown gesture source(s) {unknown}; known: {list(ALL_SOURCES)}")
-    rows = command_rows([x for x in srcs if x not in exclude], root, check=bool(o.get("check", True)))
+    splits = o.get("exclude_splits") or ()
+    splits = (splits,) if isinstance(splits, str) else tuple(splits)
+    only = o.get("splits")
+    only = None if only is None else ((only,) if isinstance(only, str) else tuple(only))
+    if o.get("pipeline") and bundle is None:
+        raise ValueError("gestures: source with pipeline: true needs a bundle to run: set data.pipeline")
+    rows = command_rows([x for x in srcs if x not in exclude], root, check=bool(o.get("check", True)),
+                        exclude_splits=splits, splits=only, bundle=bundle if o.get("pipeline") else None)
     rng = rng if rng is not None else np.random.default_rng(int(o.get("seed", 0)))
     if o.get("thumbs_flip", True):
         rows = GestureRows.concat([rows, flip_thumbs(rows)])

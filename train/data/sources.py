@@ -166,7 +166,7 @@ def iter_source(src, rng, count: int, *, root=None, task: str = "detector", size
     if name.startswith("gestures:"):  # command keypoints of every real source, mapped by pose
         from handsdk.train.data import gestures
 
-        yield from gestures.gesture_source_samples(name[9:], opts, rng, root)[:count]
+        yield from gestures.gesture_source_samples(name[9:], opts, rng, root, bundle=pipeline)[:count]
         return
     if name == "toy":
         r = np.random.default_rng(opts.get("seed", rng.integers(1 << 30)))

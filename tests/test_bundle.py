@@ -229,6 +229,11 @@ def test_add_gesture_set_adds_or_replaces_one_set(bundle_bytes, bundle_path, tin
     again = load_bundle(add_gesture_set(b, "mine", tiny_tflite["letters"], ("w", "x", "y", "z"), kind="spelling"))
     assert again.gesture_sets["mine"].labels == ("w", "x", "y", "z")
     assert set(again.files) == set(b.files) and again.model_bytes("gesture:mine") == tiny_tflite["letters"]
+    # a replaced set keeps its place (the first set is what Hand.gesture() reads by default)
+    first = next(iter(b.gesture_sets))
+    swapped = load_bundle(add_gesture_set(b, first, tiny_tflite["commands"], ("none", "open_palm", "fist")))
+    assert list(swapped.gesture_sets) == list(b.gesture_sets)
+    assert swapped.model_bytes(f"gesture:{first}") == tiny_tflite["commands"]
     with pytest.raises(ValueError, match="gesture set name"):
         add_gesture_set(base, "a b", tiny_tflite["commands"], ("x", "y", "z"))
     with pytest.raises(BundleError, match="3 outputs but 2 labels"):

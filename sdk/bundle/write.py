@@ -274,11 +274,12 @@ def add_gesture_set(base, set_name: str, model, labels, *, output=None, kind: st
     models = manifest["models"]
     role = f"gesture:{set_name}"
     files = {k: v for k, v in base.files.items()}
-    if role in models:
+    replaced = role in models
+    if replaced:
         files.pop(models[role]["file"], None)
-        del models[role]
+        models[role] = None  # (a replaced set keeps its place among the sets)
     fname = f"gesture_{set_name}.tflite"
-    used = {m["file"] for m in models.values()}
+    used = {m["file"] for m in models.values() if m is not None}
     k = 1
     while fname in used:
         fname = f"gesture_{set_name}_{k}.tflite"

@@ -35,7 +35,7 @@ def _on_box(box, boxes) -> int | None:
         return None
     b = np.asarray(box, np.float64)[None]
     iou = box_iou(b, boxes)[0]
-    on = (iou >= M.FOUND_IOU) | (M.box_inside(boxes, b)[:, 0] >= M.FOUND_INSIDE)
+    on = M.on_boxes(b, boxes)[0]
     if not on.any():
         return None
     return int(np.argmax(np.where(on, iou, -1.0)))

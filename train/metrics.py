@@ -37,6 +37,14 @@ def hand_size_class(box, frame_hw) -> str:
     return next(name for name, lo, hi in HAND_SIZES if lo <= r < hi)
 
 
+def on_boxes(human_boxes, pred_boxes) -> np.ndarray:
+    """(M, N) bool: reported box n is on human box m (IoU >= :data:`FOUND_IOU`
+    or the reported box >= :data:`FOUND_INSIDE` inside the human one)."""
+    hb = np.asarray(human_boxes, np.float64).reshape(-1, 4)
+    pred = np.asarray(pred_boxes, np.float64).reshape(-1, 4)
+    return (box_iou(hb, pred) >= FOUND_IOU) | (box_inside(pred, hb).T >= FOUND_INSIDE)
+
+
 def scene_counts(pred_boxes, human_boxes=None, ref_boxes=None, frame_hw=None) -> dict:
     """Per-image counts of what a user meets in a camera scene.
 
@@ -51,7 +59,7 @@ def scene_counts(pred_boxes, human_boxes=None, ref_boxes=None, frame_hw=None) ->
     pred = np.asarray(pred_boxes, np.float64).reshape(-1, 4)
     hb = np.zeros((0, 4)) if human_boxes is None else np.asarray(human_boxes, np.float64).reshape(-1, 4)
     rb = np.zeros((0, 4)) if ref_boxes is None else np.asarray(ref_boxes, np.float64).reshape(-1, 4)
-    on = (box_iou(hb, pred) >= FOUND_IOU) | (box_inside(pred, hb).T >= FOUND_INSIDE)
+    on = on_boxes(hb, pred)
     refs = np.concatenate([hb, rb], 0)
     hit = (box_iou(pred, refs) >= FALSE_IOU) | (box_inside(pred, refs) >= FALSE_INSIDE)
     found = on.any(axis=1)  # (M,): False for every human box when nothing was reported
